@@ -1,0 +1,12 @@
+use clap::Parser;
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    match kctx::cli::run(kctx::cli::Cli::parse()) {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            eprintln!("kctx: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}

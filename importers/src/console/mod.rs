@@ -1,0 +1,1 @@
+//! Kernel console, dmesg and serial logs: splats as records (issue 7).

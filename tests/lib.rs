@@ -1,0 +1,29 @@
+//! Helpers shared by the corpus integration tests.
+
+use std::path::PathBuf;
+
+/// The shared corpus (`../shared/corpus` from the project root), or `KCTX_CORPUS`.
+pub fn corpus_dir() -> PathBuf {
+    if let Some(dir) = std::env::var_os("KCTX_CORPUS") {
+        return dir.into();
+    }
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/corpus")
+}
+
+/// A file of the corpus.
+pub fn corpus(rel: &str) -> PathBuf {
+    corpus_dir().join(rel)
+}
+
+/// The parsed `lab/truth.json`.
+pub fn truth() -> serde_json::Value {
+    let text = std::fs::read_to_string(corpus("lab/truth.json")).expect("read lab/truth.json");
+    serde_json::from_str(&text).expect("parse truth.json")
+}
+
+/// The lab recording folders named in truth.json, with their truth entry.
+pub fn lab_scenarios() -> Vec<(String, serde_json::Value)> {
+    let truth = truth();
+    let map = truth["scenarios"].as_object().expect("scenarios");
+    map.iter().map(|(k, v)| (k.clone(), v.clone())).collect()
+}

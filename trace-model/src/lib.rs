@@ -1,0 +1,38 @@
+//! kctx's model of a kernel trace.
+//!
+//! Importers (crate `importers`) turn bytes into an [`EventStore`] through an
+//! [`EventStoreBuilder`]; everything else (context intervals, detectors, the timeline) reads
+//! the store. This crate knows no input format and no GUI.
+//!
+//! # Event store layout
+//!
+//! Struct of arrays, one entry per event, in global time order:
+//!
+//! | column        | type            | bytes |
+//! |---------------|-----------------|-------|
+//! | timestamp     | `u64` ns        | 8     |
+//! | CPU           | `u16`           | 2     |
+//! | event type    | `u16`           | 2     |
+//! | pid           | `i32`           | 4     |
+//! | comm          | `u32` [`StrId`] | 4     |
+//! | context flags | `u32` packed    | 4     |
+//! | payload index | `u32`           | 4     |
+//! | per-CPU index | `u32`           | 4     |
+//!
+//! 32 bytes per event, plus the payload: typed payloads take 2 to 8 four-byte words in one
+//! arena (names are interned, so a `sched_switch` costs 32 bytes), generic ones keep their
+//! field text in a text arena. No event owns a heap object.
+
+pub mod flags;
+pub mod meta;
+pub mod payload;
+pub mod report;
+pub mod store;
+pub mod strings;
+
+pub use flags::{ContextFlags, FlagBits, IrqContext};
+pub use meta::{LostEvents, SourceFormat, TraceMeta};
+pub use payload::{Payload, PayloadIn, PayloadView, TaskState};
+pub use report::{ImportReport, Location, ProblemCount};
+pub use store::{EventHeader, EventIdx, EventRef, EventStore, EventStoreBuilder, EventTypeId};
+pub use strings::{Interner, StrId};

@@ -1,0 +1,57 @@
+//! Facts about a trace as a whole: where it came from, the kernel, the clock, CPUs, and the
+//! events the recording lost.
+
+use serde::Serialize;
+
+/// The input format a store was imported from.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SourceFormat {
+    #[default]
+    Unknown,
+    /// ftrace text; `dialect` names the variant (`tracefs`, `trace_pipe`, `latency`,
+    /// `trace-cmd report`, `systrace`, `console dump`, ...).
+    FtraceText { dialect: String },
+    /// trace-cmd trace.dat.
+    TraceDat { version: u32, compression: String },
+    /// Kernel console / serial log.
+    Console,
+    /// QEMU log.
+    Qemu,
+}
+
+/// A range of events the recording lost on one CPU.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct LostEvents {
+    pub cpu: u32,
+    /// Time of the gap: the timestamp of the first event after it (ns).
+    pub ts: u64,
+    /// How many events were lost, when the trace says.
+    pub count: Option<u64>,
+}
+
+/// Trace-wide metadata.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct TraceMeta {
+    pub source: SourceFormat,
+    /// Kernel release (`6.1.0-56-amd64`) when the trace tells it.
+    pub kernel_version: Option<String>,
+    /// Trace clock (`global`, `local`, `x86-tsc`, ...) when known.
+    pub clock: Option<String>,
+    /// Number of CPUs the trace covers (the highest CPU seen + 1 when not stated).
+    pub cpus: u32,
+    /// Lost-event records, in time order per CPU.
+    pub lost: Vec<LostEvents>,
+    /// True when timestamps are relative to the buffer start (latency format).
+    pub relative_time: bool,
+}
+
+impl TraceMeta {
+    /// Lost events in all: (records, events counted; records without a count are not summed).
+    pub fn lost_totals(&self) -> (usize, u64) {
+        (
+            self.lost.len(),
+            self.lost.iter().filter_map(|l| l.count).sum(),
+        )
+    }
+}

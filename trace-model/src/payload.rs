@@ -1,0 +1,700 @@
+//! Typed event payloads, stored compactly in one `u32` word arena.
+//!
+//! The events that the context model and the detectors need get a typed variant; every other
+//! event keeps its fields as key/value text ([`Payload::Fields`]) or, when it has no
+//! `key=value` shape, as its raw text ([`Payload::Raw`]). Nothing is dropped.
+//!
+//! Encoding: a payload is a tag word followed by a fixed number of words per variant
+//! (u64 values take two words, text takes an offset and a length into the text arena).
+
+use crate::StrId;
+
+/// A task state as `sched_switch` reports it for the task leaving the CPU.
+///
+/// Bits follow the letters of kernels >= 4.15 (`S D T t X Z P I`); kernels that print other
+/// letters map to the nearest meaning. `R` is zero; [`TaskState::PREEMPTED`] is the `+`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct TaskState(pub u16);
+
+impl TaskState {
+    pub const RUNNING: TaskState = TaskState(0);
+    pub const INTERRUPTIBLE: u16 = 0x01; // S
+    pub const UNINTERRUPTIBLE: u16 = 0x02; // D
+    pub const STOPPED: u16 = 0x04; // T
+    pub const TRACED: u16 = 0x08; // t
+    pub const DEAD: u16 = 0x10; // X
+    pub const ZOMBIE: u16 = 0x20; // Z
+    pub const PARKED: u16 = 0x40; // P
+    pub const IDLE: u16 = 0x80; // I
+    pub const WAKEKILL: u16 = 0x100; // K (old kernels)
+    pub const WAKING: u16 = 0x200; // W (old kernels)
+    pub const NOLOAD: u16 = 0x400; // N (old kernels)
+    /// The `+`: the task was preempted while runnable.
+    pub const PREEMPTED: u16 = 0x4000;
+    /// The state could not be decoded.
+    pub const UNKNOWN: u16 = 0x8000;
+
+    /// Parses the text form: `R`, `R+`, `S`, `D|K`, `x`, `I`...
+    pub fn parse(s: &str) -> TaskState {
+        let mut bits = 0u16;
+        for c in s.chars() {
+            bits |= match c {
+                'R' | '|' => 0,
+                '+' => Self::PREEMPTED,
+                'S' => Self::INTERRUPTIBLE,
+                'D' => Self::UNINTERRUPTIBLE,
+                'T' => Self::STOPPED,
+                't' => Self::TRACED,
+                'X' | 'x' => Self::DEAD,
+                'Z' => Self::ZOMBIE,
+                'P' => Self::PARKED,
+                'I' => Self::IDLE,
+                'K' => Self::WAKEKILL,
+                'W' => Self::WAKING,
+                'N' => Self::NOLOAD,
+                _ => Self::UNKNOWN,
+            };
+        }
+        TaskState(bits)
+    }
+
+    /// The task stayed runnable (`R` or `R+`): a preemption, not a sleep.
+    pub fn is_runnable(self) -> bool {
+        self.0 & !Self::PREEMPTED == 0
+    }
+
+    /// The task went to sleep or exited (any state bit set).
+    pub fn is_sleep(self) -> bool {
+        !self.is_runnable() && self.0 & Self::UNKNOWN == 0
+    }
+
+    /// Letters as the kernel prints them (`R+`, `S`, `D|W`).
+    pub fn letters(self) -> String {
+        const LETTERS: [(u16, char); 11] = [
+            (TaskState::INTERRUPTIBLE, 'S'),
+            (TaskState::UNINTERRUPTIBLE, 'D'),
+            (TaskState::STOPPED, 'T'),
+            (TaskState::TRACED, 't'),
+            (TaskState::DEAD, 'X'),
+            (TaskState::ZOMBIE, 'Z'),
+            (TaskState::PARKED, 'P'),
+            (TaskState::IDLE, 'I'),
+            (TaskState::WAKEKILL, 'K'),
+            (TaskState::WAKING, 'W'),
+            (TaskState::NOLOAD, 'N'),
+        ];
+        if self.0 & Self::UNKNOWN != 0 {
+            return "?".into();
+        }
+        let mut out = String::new();
+        for (bit, c) in LETTERS {
+            if self.0 & bit != 0 {
+                if !out.is_empty() {
+                    out.push('|');
+                }
+                out.push(c);
+            }
+        }
+        if out.is_empty() {
+            out.push('R');
+        }
+        if self.0 & Self::PREEMPTED != 0 {
+            out.push('+');
+        }
+        out
+    }
+}
+
+/// The payload of one event. `F` is the generic field list: a slice when an importer pushes
+/// it, a [`FieldIter`] when it is read back.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Payload<'a, F> {
+    /// No payload (or an event whose payload is empty).
+    Empty,
+    SchedSwitch {
+        prev_comm: StrId,
+        prev_pid: i32,
+        prev_prio: i32,
+        prev_state: TaskState,
+        next_comm: StrId,
+        next_pid: i32,
+        next_prio: i32,
+    },
+    /// `sched_wakeup`, `sched_wakeup_new` and `sched_waking` (the event name tells which).
+    SchedWakeup {
+        comm: StrId,
+        pid: i32,
+        prio: i32,
+        target_cpu: i32,
+    },
+    SchedMigrate {
+        comm: StrId,
+        pid: i32,
+        prio: i32,
+        orig_cpu: i32,
+        dest_cpu: i32,
+    },
+    IrqHandlerEntry {
+        irq: i32,
+        name: StrId,
+    },
+    IrqHandlerExit {
+        irq: i32,
+        handled: bool,
+    },
+    SoftirqEntry {
+        vec: u32,
+    },
+    SoftirqExit {
+        vec: u32,
+    },
+    SoftirqRaise {
+        vec: u32,
+    },
+    /// x86 `irq_vectors:*_entry` (hardirq-like vectors: local_timer, reschedule, ...).
+    IrqVectorEntry {
+        vector: i32,
+    },
+    IrqVectorExit {
+        vector: i32,
+    },
+    /// `preemptirq:irq_disable`.
+    IrqDisable {
+        caller: StrId,
+        parent: StrId,
+    },
+    IrqEnable {
+        caller: StrId,
+        parent: StrId,
+    },
+    PreemptDisable {
+        caller: StrId,
+        parent: StrId,
+    },
+    PreemptEnable {
+        caller: StrId,
+        parent: StrId,
+    },
+    /// `lock:lock_acquire`: `read` is 0 (write), 1 (read) or 2 (recursive read).
+    LockAcquire {
+        addr: u64,
+        name: StrId,
+        trylock: bool,
+        read: u8,
+    },
+    LockRelease {
+        addr: u64,
+        name: StrId,
+    },
+    LockContended {
+        addr: u64,
+        name: StrId,
+    },
+    LockAcquired {
+        addr: u64,
+        name: StrId,
+    },
+    /// `lock:contention_begin`; `flags` are the LCB_F_* bits.
+    ContentionBegin {
+        addr: u64,
+        flags: u32,
+    },
+    ContentionEnd {
+        addr: u64,
+        ret: i32,
+    },
+    /// A kprobe (or other dynamic event) carrying a lock address (`lock=0x...`).
+    /// `probed` is the probed function when the trace names it (`_raw_spin_lock`).
+    LockProbe {
+        addr: u64,
+        probed: StrId,
+    },
+    /// Function tracer entry: `func <-parent`.
+    Function {
+        func: StrId,
+        parent: StrId,
+    },
+    /// function_graph entry (`func() {` or a leaf `func();` with its duration).
+    FuncGraphEntry {
+        func: StrId,
+        depth: u16,
+        leaf_duration_ns: Option<u64>,
+    },
+    /// function_graph exit (`}`), with the duration.
+    FuncGraphExit {
+        func: StrId,
+        depth: u16,
+        duration_ns: u64,
+    },
+    WorkqueueExecuteStart {
+        work: u64,
+        function: StrId,
+    },
+    WorkqueueExecuteEnd {
+        work: u64,
+        function: StrId,
+    },
+    TimerExpireEntry {
+        timer: u64,
+        function: StrId,
+    },
+    TimerExpireExit {
+        timer: u64,
+    },
+    HrtimerExpireEntry {
+        hrtimer: u64,
+        function: StrId,
+    },
+    HrtimerExpireExit {
+        hrtimer: u64,
+    },
+    /// `print` (trace_marker), `bprint` / `bputs` (trace_printk): the message text.
+    Print {
+        text: &'a str,
+    },
+    /// Any other event: its fields as key/value text.
+    Fields(F),
+    /// Any other event whose payload has no `key=value` shape: the raw text.
+    Raw(&'a str),
+}
+
+/// A payload as importers push it.
+pub type PayloadIn<'a> = Payload<'a, &'a [(StrId, &'a str)]>;
+/// A payload as read back from the store.
+pub type PayloadView<'a> = Payload<'a, FieldIter<'a>>;
+
+/// Iterator over the key/value fields of a [`Payload::Fields`] payload.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FieldIter<'a> {
+    words: &'a [u32],
+    text: &'a str,
+}
+
+impl<'a> Iterator for FieldIter<'a> {
+    type Item = (StrId, &'a str);
+    fn next(&mut self) -> Option<Self::Item> {
+        let (&[key, off, len], rest) = self.words.split_first_chunk::<3>()?;
+        self.words = rest;
+        Some((StrId(key), &self.text[off as usize..(off + len) as usize]))
+    }
+}
+
+/// Word and text arenas holding all payloads of a store.
+#[derive(Clone, Debug, Default)]
+pub struct PayloadArena {
+    pub(crate) words: Vec<u32>,
+    pub(crate) text: String,
+}
+
+mod tag {
+    pub const EMPTY: u32 = 0;
+    pub const SCHED_SWITCH: u32 = 1;
+    pub const SCHED_WAKEUP: u32 = 2;
+    pub const SCHED_MIGRATE: u32 = 3;
+    pub const IRQ_HANDLER_ENTRY: u32 = 4;
+    pub const IRQ_HANDLER_EXIT: u32 = 5;
+    pub const SOFTIRQ_ENTRY: u32 = 6;
+    pub const SOFTIRQ_EXIT: u32 = 7;
+    pub const SOFTIRQ_RAISE: u32 = 8;
+    pub const IRQ_VECTOR_ENTRY: u32 = 9;
+    pub const IRQ_VECTOR_EXIT: u32 = 10;
+    pub const IRQ_DISABLE: u32 = 11;
+    pub const IRQ_ENABLE: u32 = 12;
+    pub const PREEMPT_DISABLE: u32 = 13;
+    pub const PREEMPT_ENABLE: u32 = 14;
+    pub const LOCK_ACQUIRE: u32 = 15;
+    pub const LOCK_RELEASE: u32 = 16;
+    pub const LOCK_CONTENDED: u32 = 17;
+    pub const LOCK_ACQUIRED: u32 = 18;
+    pub const CONTENTION_BEGIN: u32 = 19;
+    pub const CONTENTION_END: u32 = 20;
+    pub const LOCK_PROBE: u32 = 21;
+    pub const FUNCTION: u32 = 22;
+    pub const FUNCGRAPH_ENTRY: u32 = 23;
+    pub const FUNCGRAPH_EXIT: u32 = 24;
+    pub const WQ_START: u32 = 25;
+    pub const WQ_END: u32 = 26;
+    pub const TIMER_ENTRY: u32 = 27;
+    pub const TIMER_EXIT: u32 = 28;
+    pub const HRTIMER_ENTRY: u32 = 29;
+    pub const HRTIMER_EXIT: u32 = 30;
+    pub const PRINT: u32 = 31;
+    pub const FIELDS: u32 = 32;
+    pub const RAW: u32 = 33;
+}
+
+fn lo(v: u64) -> u32 {
+    v as u32
+}
+fn hi(v: u64) -> u32 {
+    (v >> 32) as u32
+}
+
+impl PayloadArena {
+    /// Resident bytes of both arenas.
+    pub fn heap_bytes(&self) -> usize {
+        self.words.capacity() * 4 + self.text.capacity()
+    }
+
+    fn push_text(&mut self, s: &str) -> [u32; 2] {
+        let off = u32::try_from(self.text.len()).expect("payload text arena over 4 GiB");
+        self.text.push_str(s);
+        [off, s.len() as u32]
+    }
+
+    /// Appends a payload and returns its index.
+    pub fn push(&mut self, p: &PayloadIn<'_>) -> u32 {
+        let at = u32::try_from(self.words.len()).expect("payload arena over 16 GiB");
+        let w = |v: i32| v as u32;
+        match *p {
+            Payload::Empty => self.words.push(tag::EMPTY),
+            Payload::SchedSwitch {
+                prev_comm,
+                prev_pid,
+                prev_prio,
+                prev_state,
+                next_comm,
+                next_pid,
+                next_prio,
+            } => self.words.extend([
+                tag::SCHED_SWITCH,
+                prev_comm.0,
+                w(prev_pid),
+                w(prev_prio),
+                u32::from(prev_state.0),
+                next_comm.0,
+                w(next_pid),
+                w(next_prio),
+            ]),
+            Payload::SchedWakeup {
+                comm,
+                pid,
+                prio,
+                target_cpu,
+            } => self.words.extend([tag::SCHED_WAKEUP, comm.0, w(pid), w(prio), w(target_cpu)]),
+            Payload::SchedMigrate {
+                comm,
+                pid,
+                prio,
+                orig_cpu,
+                dest_cpu,
+            } => self.words.extend([
+                tag::SCHED_MIGRATE,
+                comm.0,
+                w(pid),
+                w(prio),
+                w(orig_cpu),
+                w(dest_cpu),
+            ]),
+            Payload::IrqHandlerEntry { irq, name } => {
+                self.words.extend([tag::IRQ_HANDLER_ENTRY, w(irq), name.0])
+            }
+            Payload::IrqHandlerExit { irq, handled } => {
+                self.words.extend([tag::IRQ_HANDLER_EXIT, w(irq), u32::from(handled)])
+            }
+            Payload::SoftirqEntry { vec } => self.words.extend([tag::SOFTIRQ_ENTRY, vec]),
+            Payload::SoftirqExit { vec } => self.words.extend([tag::SOFTIRQ_EXIT, vec]),
+            Payload::SoftirqRaise { vec } => self.words.extend([tag::SOFTIRQ_RAISE, vec]),
+            Payload::IrqVectorEntry { vector } => {
+                self.words.extend([tag::IRQ_VECTOR_ENTRY, w(vector)])
+            }
+            Payload::IrqVectorExit { vector } => self.words.extend([tag::IRQ_VECTOR_EXIT, w(vector)]),
+            Payload::IrqDisable { caller, parent } => {
+                self.words.extend([tag::IRQ_DISABLE, caller.0, parent.0])
+            }
+            Payload::IrqEnable { caller, parent } => {
+                self.words.extend([tag::IRQ_ENABLE, caller.0, parent.0])
+            }
+            Payload::PreemptDisable { caller, parent } => {
+                self.words.extend([tag::PREEMPT_DISABLE, caller.0, parent.0])
+            }
+            Payload::PreemptEnable { caller, parent } => {
+                self.words.extend([tag::PREEMPT_ENABLE, caller.0, parent.0])
+            }
+            Payload::LockAcquire {
+                addr,
+                name,
+                trylock,
+                read,
+            } => self.words.extend([
+                tag::LOCK_ACQUIRE,
+                lo(addr),
+                hi(addr),
+                name.0,
+                u32::from(trylock) | u32::from(read) << 8,
+            ]),
+            Payload::LockRelease { addr, name } => {
+                self.words.extend([tag::LOCK_RELEASE, lo(addr), hi(addr), name.0])
+            }
+            Payload::LockContended { addr, name } => {
+                self.words.extend([tag::LOCK_CONTENDED, lo(addr), hi(addr), name.0])
+            }
+            Payload::LockAcquired { addr, name } => {
+                self.words.extend([tag::LOCK_ACQUIRED, lo(addr), hi(addr), name.0])
+            }
+            Payload::ContentionBegin { addr, flags } => {
+                self.words.extend([tag::CONTENTION_BEGIN, lo(addr), hi(addr), flags])
+            }
+            Payload::ContentionEnd { addr, ret } => {
+                self.words.extend([tag::CONTENTION_END, lo(addr), hi(addr), w(ret)])
+            }
+            Payload::LockProbe { addr, probed } => {
+                self.words.extend([tag::LOCK_PROBE, lo(addr), hi(addr), probed.0])
+            }
+            Payload::Function { func, parent } => {
+                self.words.extend([tag::FUNCTION, func.0, parent.0])
+            }
+            Payload::FuncGraphEntry {
+                func,
+                depth,
+                leaf_duration_ns,
+            } => {
+                let d = leaf_duration_ns.unwrap_or(u64::MAX);
+                self.words.extend([
+                    tag::FUNCGRAPH_ENTRY,
+                    func.0,
+                    u32::from(depth),
+                    lo(d),
+                    hi(d),
+                ])
+            }
+            Payload::FuncGraphExit {
+                func,
+                depth,
+                duration_ns,
+            } => self.words.extend([
+                tag::FUNCGRAPH_EXIT,
+                func.0,
+                u32::from(depth),
+                lo(duration_ns),
+                hi(duration_ns),
+            ]),
+            Payload::WorkqueueExecuteStart { work, function } => {
+                self.words.extend([tag::WQ_START, lo(work), hi(work), function.0])
+            }
+            Payload::WorkqueueExecuteEnd { work, function } => {
+                self.words.extend([tag::WQ_END, lo(work), hi(work), function.0])
+            }
+            Payload::TimerExpireEntry { timer, function } => {
+                self.words.extend([tag::TIMER_ENTRY, lo(timer), hi(timer), function.0])
+            }
+            Payload::TimerExpireExit { timer } => {
+                self.words.extend([tag::TIMER_EXIT, lo(timer), hi(timer)])
+            }
+            Payload::HrtimerExpireEntry { hrtimer, function } => {
+                self.words.extend([tag::HRTIMER_ENTRY, lo(hrtimer), hi(hrtimer), function.0])
+            }
+            Payload::HrtimerExpireExit { hrtimer } => {
+                self.words.extend([tag::HRTIMER_EXIT, lo(hrtimer), hi(hrtimer)])
+            }
+            Payload::Print { text } => {
+                let t = self.push_text(text);
+                self.words.extend([tag::PRINT, t[0], t[1]]);
+            }
+            Payload::Raw(text) => {
+                let t = self.push_text(text);
+                self.words.extend([tag::RAW, t[0], t[1]]);
+            }
+            Payload::Fields(fields) => {
+                self.words.push(tag::FIELDS);
+                self.words.push(fields.len() as u32);
+                for (key, value) in fields {
+                    let t = self.push_text(value);
+                    self.words.extend([key.0, t[0], t[1]]);
+                }
+            }
+        }
+        at
+    }
+
+    /// Reads back the payload at `at` (an index [`PayloadArena::push`] returned).
+    pub fn get(&self, at: u32) -> PayloadView<'_> {
+        let w = &self.words[at as usize..];
+        let s = |i: usize| StrId(w[i]);
+        let i = |i: usize| w[i] as i32;
+        let u64_at = |i: usize| u64::from(w[i]) | u64::from(w[i + 1]) << 32;
+        let text = |i: usize| &self.text[w[i] as usize..(w[i] + w[i + 1]) as usize];
+        match w[0] {
+            tag::SCHED_SWITCH => Payload::SchedSwitch {
+                prev_comm: s(1),
+                prev_pid: i(2),
+                prev_prio: i(3),
+                prev_state: TaskState(w[4] as u16),
+                next_comm: s(5),
+                next_pid: i(6),
+                next_prio: i(7),
+            },
+            tag::SCHED_WAKEUP => Payload::SchedWakeup {
+                comm: s(1),
+                pid: i(2),
+                prio: i(3),
+                target_cpu: i(4),
+            },
+            tag::SCHED_MIGRATE => Payload::SchedMigrate {
+                comm: s(1),
+                pid: i(2),
+                prio: i(3),
+                orig_cpu: i(4),
+                dest_cpu: i(5),
+            },
+            tag::IRQ_HANDLER_ENTRY => Payload::IrqHandlerEntry {
+                irq: i(1),
+                name: s(2),
+            },
+            tag::IRQ_HANDLER_EXIT => Payload::IrqHandlerExit {
+                irq: i(1),
+                handled: w[2] != 0,
+            },
+            tag::SOFTIRQ_ENTRY => Payload::SoftirqEntry { vec: w[1] },
+            tag::SOFTIRQ_EXIT => Payload::SoftirqExit { vec: w[1] },
+            tag::SOFTIRQ_RAISE => Payload::SoftirqRaise { vec: w[1] },
+            tag::IRQ_VECTOR_ENTRY => Payload::IrqVectorEntry { vector: i(1) },
+            tag::IRQ_VECTOR_EXIT => Payload::IrqVectorExit { vector: i(1) },
+            tag::IRQ_DISABLE => Payload::IrqDisable {
+                caller: s(1),
+                parent: s(2),
+            },
+            tag::IRQ_ENABLE => Payload::IrqEnable {
+                caller: s(1),
+                parent: s(2),
+            },
+            tag::PREEMPT_DISABLE => Payload::PreemptDisable {
+                caller: s(1),
+                parent: s(2),
+            },
+            tag::PREEMPT_ENABLE => Payload::PreemptEnable {
+                caller: s(1),
+                parent: s(2),
+            },
+            tag::LOCK_ACQUIRE => Payload::LockAcquire {
+                addr: u64_at(1),
+                name: s(3),
+                trylock: w[4] & 1 != 0,
+                read: (w[4] >> 8) as u8,
+            },
+            tag::LOCK_RELEASE => Payload::LockRelease {
+                addr: u64_at(1),
+                name: s(3),
+            },
+            tag::LOCK_CONTENDED => Payload::LockContended {
+                addr: u64_at(1),
+                name: s(3),
+            },
+            tag::LOCK_ACQUIRED => Payload::LockAcquired {
+                addr: u64_at(1),
+                name: s(3),
+            },
+            tag::CONTENTION_BEGIN => Payload::ContentionBegin {
+                addr: u64_at(1),
+                flags: w[3],
+            },
+            tag::CONTENTION_END => Payload::ContentionEnd {
+                addr: u64_at(1),
+                ret: i(3),
+            },
+            tag::LOCK_PROBE => Payload::LockProbe {
+                addr: u64_at(1),
+                probed: s(3),
+            },
+            tag::FUNCTION => Payload::Function {
+                func: s(1),
+                parent: s(2),
+            },
+            tag::FUNCGRAPH_ENTRY => Payload::FuncGraphEntry {
+                func: s(1),
+                depth: w[2] as u16,
+                leaf_duration_ns: Some(u64_at(3)).filter(|&d| d != u64::MAX),
+            },
+            tag::FUNCGRAPH_EXIT => Payload::FuncGraphExit {
+                func: s(1),
+                depth: w[2] as u16,
+                duration_ns: u64_at(3),
+            },
+            tag::WQ_START => Payload::WorkqueueExecuteStart {
+                work: u64_at(1),
+                function: s(3),
+            },
+            tag::WQ_END => Payload::WorkqueueExecuteEnd {
+                work: u64_at(1),
+                function: s(3),
+            },
+            tag::TIMER_ENTRY => Payload::TimerExpireEntry {
+                timer: u64_at(1),
+                function: s(3),
+            },
+            tag::TIMER_EXIT => Payload::TimerExpireExit { timer: u64_at(1) },
+            tag::HRTIMER_ENTRY => Payload::HrtimerExpireEntry {
+                hrtimer: u64_at(1),
+                function: s(3),
+            },
+            tag::HRTIMER_EXIT => Payload::HrtimerExpireExit { hrtimer: u64_at(1) },
+            tag::PRINT => Payload::Print { text: text(1) },
+            tag::RAW => Payload::Raw(text(1)),
+            tag::FIELDS => {
+                let n = w[1] as usize;
+                Payload::Fields(FieldIter {
+                    words: &w[2..2 + 3 * n],
+                    text: &self.text,
+                })
+            }
+            _ => Payload::Empty,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_shape_round_trips() {
+        let mut arena = PayloadArena::default();
+        let fields = [(StrId(3), "a=b"), (StrId(4), "")];
+        let cases: Vec<PayloadIn<'_>> = vec![
+            Payload::Empty,
+            Payload::SchedSwitch {
+                prev_comm: StrId(1),
+                prev_pid: -1,
+                prev_prio: 120,
+                prev_state: TaskState::parse("D|K"),
+                next_comm: StrId(2),
+                next_pid: 7,
+                next_prio: 98,
+            },
+            Payload::LockAcquire {
+                addr: 0xffff_ffff_a000_3600,
+                name: StrId(9),
+                trylock: true,
+                read: 2,
+            },
+            Payload::FuncGraphEntry {
+                func: StrId(5),
+                depth: 3,
+                leaf_duration_ns: None,
+            },
+            Payload::Print { text: "hello" },
+            Payload::Raw("dev 8,13 ino 12"),
+            Payload::Fields(&fields),
+        ];
+        let at: Vec<u32> = cases.iter().map(|p| arena.push(p)).collect();
+        for (p, &i) in cases.iter().zip(&at) {
+            let back = arena.get(i);
+            match (p, back) {
+                (Payload::Fields(want), Payload::Fields(got)) => {
+                    assert_eq!(want.to_vec(), got.collect::<Vec<_>>())
+                }
+                (Payload::Print { text: a }, Payload::Print { text: b }) => assert_eq!(*a, b),
+                (Payload::Raw(a), Payload::Raw(b)) => assert_eq!(*a, b),
+                (want, got) => assert_eq!(format!("{want:?}"), format!("{got:?}")),
+            }
+        }
+    }
+
+    #[test]
+    fn task_state_letters() {
+        assert!(TaskState::parse("R+").is_runnable());
+        assert!(TaskState::parse("S").is_sleep());
+        assert_eq!(TaskState::parse("D|W").letters(), "D|W");
+        assert_eq!(TaskState::parse("R+").letters(), "R+");
+    }
+}

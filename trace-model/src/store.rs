@@ -1,0 +1,343 @@
+//! The columnar event store: one vector per field, events in global time order, with a
+//! per-CPU index. See the crate docs for the layout and its size per event.
+
+use crate::flags::ContextFlags;
+use crate::meta::{LostEvents, TraceMeta};
+use crate::payload::{PayloadArena, PayloadIn, PayloadView};
+use crate::report::ImportReport;
+use crate::strings::{Interner, StrId};
+use std::ops::Range;
+
+/// Index of an event in an [`EventStore`] (global time order).
+pub type EventIdx = u32;
+
+/// Id of an event type (an interned event name such as `sched_switch`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct EventTypeId(pub u16);
+
+/// The fixed part of an event as an importer pushes it.
+#[derive(Clone, Copy, Debug)]
+pub struct EventHeader {
+    pub ts: u64,
+    pub cpu: u32,
+    pub pid: i32,
+    pub comm: StrId,
+    pub event_type: EventTypeId,
+    pub flags: ContextFlags,
+}
+
+/// One event read back from the store.
+#[derive(Clone, Debug)]
+pub struct EventRef<'a> {
+    pub idx: EventIdx,
+    pub ts: u64,
+    pub cpu: u32,
+    pub pid: i32,
+    pub comm: &'a str,
+    pub name: &'a str,
+    pub event_type: EventTypeId,
+    pub flags: ContextFlags,
+    pub payload: PayloadView<'a>,
+}
+
+/// All events of one trace, column by column.
+#[derive(Clone, Debug, Default)]
+pub struct EventStore {
+    ts: Vec<u64>,
+    cpu: Vec<u16>,
+    event_type: Vec<EventTypeId>,
+    pid: Vec<i32>,
+    comm: Vec<StrId>,
+    flags: Vec<ContextFlags>,
+    payload: Vec<u32>,
+    by_cpu: Vec<Vec<EventIdx>>,
+    event_names: Vec<StrId>,
+    /// Interned strings: comms, event names, symbols, lock names, field keys.
+    pub strings: Interner,
+    arena: PayloadArena,
+    /// Trace-wide facts.
+    pub meta: TraceMeta,
+    /// What the importer could not read.
+    pub report: ImportReport,
+}
+
+impl EventStore {
+    /// Number of events.
+    pub fn len(&self) -> usize {
+        self.ts.len()
+    }
+
+    /// True when the store holds no event.
+    pub fn is_empty(&self) -> bool {
+        self.ts.is_empty()
+    }
+
+    /// Timestamps (ns), ascending.
+    pub fn ts(&self) -> &[u64] {
+        &self.ts
+    }
+    /// CPU of each event.
+    pub fn cpus(&self) -> &[u16] {
+        &self.cpu
+    }
+    /// pid (`common_pid`) of each event.
+    pub fn pids(&self) -> &[i32] {
+        &self.pid
+    }
+    /// comm of each event's task, as the trace printed it.
+    pub fn comms(&self) -> &[StrId] {
+        &self.comm
+    }
+    /// Event type of each event.
+    pub fn event_types(&self) -> &[EventTypeId] {
+        &self.event_type
+    }
+    /// Context flags of each event.
+    pub fn flags(&self) -> &[ContextFlags] {
+        &self.flags
+    }
+
+    /// Payload of event `i`.
+    pub fn payload(&self, i: EventIdx) -> PayloadView<'_> {
+        self.arena.get(self.payload[i as usize])
+    }
+
+    /// Event `i` with its strings resolved.
+    pub fn event(&self, i: EventIdx) -> EventRef<'_> {
+        let u = i as usize;
+        EventRef {
+            idx: i,
+            ts: self.ts[u],
+            cpu: u32::from(self.cpu[u]),
+            pid: self.pid[u],
+            comm: self.strings.resolve(self.comm[u]),
+            name: self.type_name(self.event_type[u]),
+            event_type: self.event_type[u],
+            flags: self.flags[u],
+            payload: self.payload(i),
+        }
+    }
+
+    /// Name of an event type.
+    pub fn type_name(&self, t: EventTypeId) -> &str {
+        self.strings.resolve(self.event_names[t.0 as usize])
+    }
+
+    /// All event types, by id.
+    pub fn event_type_names(&self) -> impl Iterator<Item = (EventTypeId, &str)> {
+        self.event_names
+            .iter()
+            .enumerate()
+            .map(|(i, &s)| (EventTypeId(i as u16), self.strings.resolve(s)))
+    }
+
+    /// The id of the event type called `name`, if the trace has it.
+    pub fn event_type_id(&self, name: &str) -> Option<EventTypeId> {
+        let s = self.strings.lookup(name)?;
+        self.event_names
+            .iter()
+            .position(|&n| n == s)
+            .map(|i| EventTypeId(i as u16))
+    }
+
+    /// Resolves an interned string.
+    pub fn str(&self, id: StrId) -> &str {
+        self.strings.resolve(id)
+    }
+
+    /// Number of CPU lanes (highest CPU + 1, or the stated CPU count if larger).
+    pub fn cpu_count(&self) -> usize {
+        self.by_cpu.len()
+    }
+
+    /// Indices of the events of one CPU, in time order.
+    pub fn cpu_events(&self, cpu: usize) -> &[EventIdx] {
+        self.by_cpu.get(cpu).map_or(&[], |v| v.as_slice())
+    }
+
+    /// Events with `start <= ts < end`, as an index range (binary search).
+    pub fn range(&self, start: u64, end: u64) -> Range<usize> {
+        self.ts.partition_point(|&t| t < start)..self.ts.partition_point(|&t| t < end)
+    }
+
+    /// Positions in `cpu_events(cpu)` of the CPU's events with `start <= ts < end`.
+    pub fn cpu_range(&self, cpu: usize, start: u64, end: u64) -> Range<usize> {
+        let idx = self.cpu_events(cpu);
+        let ts = &self.ts;
+        idx.partition_point(|&i| ts[i as usize] < start)
+            ..idx.partition_point(|&i| ts[i as usize] < end)
+    }
+
+    /// First and last timestamps.
+    pub fn time_span(&self) -> Option<(u64, u64)> {
+        Some((*self.ts.first()?, *self.ts.last()?))
+    }
+
+    /// Resident bytes of the columns, the per-CPU index, the payload arena and the strings.
+    pub fn heap_bytes(&self) -> usize {
+        let per_event = 8 + 2 + 2 + 4 + 4 + 4 + 4 + 4;
+        self.len() * per_event + self.arena.heap_bytes() + self.strings.heap_bytes()
+    }
+}
+
+/// Builds an [`EventStore`]. Importers push events in any order; [`EventStoreBuilder::finish`]
+/// sorts them by time (stable, so same-time events keep their input order).
+#[derive(Debug, Default)]
+pub struct EventStoreBuilder {
+    store: EventStore,
+    type_ids: rustc_hash::FxHashMap<StrId, EventTypeId>,
+    sorted: bool,
+}
+
+/// Too many distinct event names for a 16-bit type id.
+#[derive(Debug, thiserror::Error)]
+#[error("more than 65535 distinct event names")]
+pub struct TooManyEventTypes;
+
+impl EventStoreBuilder {
+    /// A builder with room for `events` events.
+    pub fn with_capacity(events: usize) -> Self {
+        let mut b = Self::default();
+        let s = &mut b.store;
+        s.ts.reserve(events);
+        s.cpu.reserve(events);
+        s.event_type.reserve(events);
+        s.pid.reserve(events);
+        s.comm.reserve(events);
+        s.flags.reserve(events);
+        s.payload.reserve(events);
+        b.sorted = true;
+        b
+    }
+
+    /// Interns a string.
+    pub fn intern(&mut self, s: &str) -> StrId {
+        self.store.strings.intern(s)
+    }
+
+    /// The strings interned so far.
+    pub fn strings(&self) -> &Interner {
+        &self.store.strings
+    }
+
+    /// The type id of the event called `name`, registering it if new.
+    pub fn event_type(&mut self, name: &str) -> Result<EventTypeId, TooManyEventTypes> {
+        let s = self.store.strings.intern(name);
+        if let Some(&t) = self.type_ids.get(&s) {
+            return Ok(t);
+        }
+        let t = EventTypeId(
+            u16::try_from(self.store.event_names.len()).map_err(|_| TooManyEventTypes)?,
+        );
+        self.store.event_names.push(s);
+        self.type_ids.insert(s, t);
+        Ok(t)
+    }
+
+    /// Appends one event.
+    pub fn push(&mut self, h: EventHeader, payload: &PayloadIn<'_>) {
+        let s = &mut self.store;
+        if s.ts.last().is_some_and(|&last| last > h.ts) {
+            self.sorted = false;
+        }
+        s.ts.push(h.ts);
+        s.cpu.push(u16::try_from(h.cpu).unwrap_or(u16::MAX));
+        s.event_type.push(h.event_type);
+        s.pid.push(h.pid);
+        s.comm.push(h.comm);
+        s.flags.push(h.flags);
+        s.payload.push(s.arena.push(payload));
+    }
+
+    /// Records lost events on `cpu` before time `ts`.
+    pub fn lost(&mut self, cpu: u32, ts: u64, count: Option<u64>) {
+        self.store.meta.lost.push(LostEvents { cpu, ts, count });
+    }
+
+    /// Trace metadata, to fill in while importing.
+    pub fn meta_mut(&mut self) -> &mut TraceMeta {
+        &mut self.store.meta
+    }
+
+    /// The import report, to count what could not be read.
+    pub fn report_mut(&mut self) -> &mut ImportReport {
+        &mut self.store.report
+    }
+
+    /// Events pushed so far.
+    pub fn len(&self) -> usize {
+        self.store.ts.len()
+    }
+
+    /// True when nothing was pushed.
+    pub fn is_empty(&self) -> bool {
+        self.store.ts.is_empty()
+    }
+
+    /// Sorts by time, builds the per-CPU index and returns the store.
+    pub fn finish(mut self) -> EventStore {
+        let s = &mut self.store;
+        if !self.sorted && !s.ts.is_sorted() {
+            let mut order: Vec<u32> = (0..s.ts.len() as u32).collect();
+            order.sort_by_key(|&i| s.ts[i as usize]);
+            fn permute<T: Copy>(v: &mut Vec<T>, order: &[u32]) {
+                *v = order.iter().map(|&i| v[i as usize]).collect();
+            }
+            permute(&mut s.ts, &order);
+            permute(&mut s.cpu, &order);
+            permute(&mut s.event_type, &order);
+            permute(&mut s.pid, &order);
+            permute(&mut s.comm, &order);
+            permute(&mut s.flags, &order);
+            permute(&mut s.payload, &order);
+        }
+        let max_cpu = s.cpu.iter().copied().max().map_or(0, |c| usize::from(c) + 1);
+        let lanes = max_cpu.max(s.meta.cpus as usize);
+        let mut counts = vec![0usize; lanes];
+        for &c in &s.cpu {
+            counts[usize::from(c)] += 1;
+        }
+        s.by_cpu = counts.iter().map(|&n| Vec::with_capacity(n)).collect();
+        for (i, &c) in s.cpu.iter().enumerate() {
+            s.by_cpu[usize::from(c)].push(i as EventIdx);
+        }
+        s.meta.cpus = lanes as u32;
+        s.meta.lost.sort_by_key(|l| (l.cpu, l.ts));
+        self.store
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::payload::Payload;
+
+    fn header(b: &mut EventStoreBuilder, ts: u64, cpu: u32, name: &str) -> EventHeader {
+        EventHeader {
+            ts,
+            cpu,
+            pid: 1,
+            comm: b.intern("init"),
+            event_type: b.event_type(name).unwrap(),
+            flags: ContextFlags::NOT_RECORDED,
+        }
+    }
+
+    #[test]
+    fn finish_sorts_stably_and_indexes_cpus() {
+        let mut b = EventStoreBuilder::default();
+        for (ts, cpu, name) in [(30, 1, "c"), (10, 0, "a"), (10, 1, "b"), (20, 3, "d")] {
+            let h = header(&mut b, ts, cpu, name);
+            b.push(h, &Payload::Empty);
+        }
+        let s = b.finish();
+        assert_eq!(s.ts(), &[10, 10, 20, 30]);
+        let names: Vec<_> = (0..4).map(|i| s.event(i).name.to_owned()).collect();
+        assert_eq!(names, ["a", "b", "d", "c"]);
+        assert_eq!(s.cpu_count(), 4);
+        assert_eq!(s.cpu_events(1), &[1, 3]);
+        assert_eq!(s.cpu_events(2), &[] as &[u32]);
+        assert_eq!(s.range(10, 21), 0..3);
+        assert_eq!(s.cpu_range(1, 11, 100), 1..2);
+    }
+}
