@@ -155,7 +155,11 @@ impl ContextFlags {
         if !self.recorded() {
             return None;
         }
-        let (h, s, n) = (self.0 & HARDIRQ != 0, self.0 & SOFTIRQ != 0, self.0 & NMI != 0);
+        let (h, s, n) = (
+            self.0 & HARDIRQ != 0,
+            self.0 & SOFTIRQ != 0,
+            self.0 & NMI != 0,
+        );
         Some(match (n, h, s) {
             (true, true, _) => IrqContext::NmiInHardirq,
             (true, false, _) => IrqContext::Nmi,
@@ -191,7 +195,11 @@ impl ContextFlags {
             _ => '.',
         };
         let lazy = self.0 & NEED_RESCHED_LAZY != 0;
-        let resched = match (self.0 & NEED_RESCHED != 0, self.0 & PREEMPT_RESCHED != 0, lazy) {
+        let resched = match (
+            self.0 & NEED_RESCHED != 0,
+            self.0 & PREEMPT_RESCHED != 0,
+            lazy,
+        ) {
             (true, true, true) => 'B',
             (true, true, false) => 'N',
             (true, false, true) => 'b',

@@ -23,6 +23,8 @@
 //! arena (names are interned, so a `sched_switch` costs 32 bytes), generic ones keep their
 //! field text in a text arena. No event owns a heap object.
 
+pub mod context;
+pub mod finding;
 pub mod flags;
 pub mod meta;
 pub mod payload;
@@ -30,6 +32,7 @@ pub mod report;
 pub mod store;
 pub mod strings;
 
+pub use finding::{Confidence, Evidence, Finding, FindingKind};
 pub use flags::{ContextFlags, FlagBits, IrqContext};
 pub use meta::{LostEvents, SourceFormat, TraceMeta};
 pub use payload::{Payload, PayloadIn, PayloadView, TaskState};

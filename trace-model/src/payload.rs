@@ -371,7 +371,9 @@ impl PayloadArena {
                 pid,
                 prio,
                 target_cpu,
-            } => self.words.extend([tag::SCHED_WAKEUP, comm.0, w(pid), w(prio), w(target_cpu)]),
+            } => self
+                .words
+                .extend([tag::SCHED_WAKEUP, comm.0, w(pid), w(prio), w(target_cpu)]),
             Payload::SchedMigrate {
                 comm,
                 pid,
@@ -390,7 +392,8 @@ impl PayloadArena {
                 self.words.extend([tag::IRQ_HANDLER_ENTRY, w(irq), name.0])
             }
             Payload::IrqHandlerExit { irq, handled } => {
-                self.words.extend([tag::IRQ_HANDLER_EXIT, w(irq), u32::from(handled)])
+                self.words
+                    .extend([tag::IRQ_HANDLER_EXIT, w(irq), u32::from(handled)])
             }
             Payload::SoftirqEntry { vec } => self.words.extend([tag::SOFTIRQ_ENTRY, vec]),
             Payload::SoftirqExit { vec } => self.words.extend([tag::SOFTIRQ_EXIT, vec]),
@@ -398,7 +401,9 @@ impl PayloadArena {
             Payload::IrqVectorEntry { vector } => {
                 self.words.extend([tag::IRQ_VECTOR_ENTRY, w(vector)])
             }
-            Payload::IrqVectorExit { vector } => self.words.extend([tag::IRQ_VECTOR_EXIT, w(vector)]),
+            Payload::IrqVectorExit { vector } => {
+                self.words.extend([tag::IRQ_VECTOR_EXIT, w(vector)])
+            }
             Payload::IrqDisable { caller, parent } => {
                 self.words.extend([tag::IRQ_DISABLE, caller.0, parent.0])
             }
@@ -406,7 +411,8 @@ impl PayloadArena {
                 self.words.extend([tag::IRQ_ENABLE, caller.0, parent.0])
             }
             Payload::PreemptDisable { caller, parent } => {
-                self.words.extend([tag::PREEMPT_DISABLE, caller.0, parent.0])
+                self.words
+                    .extend([tag::PREEMPT_DISABLE, caller.0, parent.0])
             }
             Payload::PreemptEnable { caller, parent } => {
                 self.words.extend([tag::PREEMPT_ENABLE, caller.0, parent.0])
@@ -424,22 +430,28 @@ impl PayloadArena {
                 u32::from(trylock) | u32::from(read) << 8,
             ]),
             Payload::LockRelease { addr, name } => {
-                self.words.extend([tag::LOCK_RELEASE, lo(addr), hi(addr), name.0])
+                self.words
+                    .extend([tag::LOCK_RELEASE, lo(addr), hi(addr), name.0])
             }
             Payload::LockContended { addr, name } => {
-                self.words.extend([tag::LOCK_CONTENDED, lo(addr), hi(addr), name.0])
+                self.words
+                    .extend([tag::LOCK_CONTENDED, lo(addr), hi(addr), name.0])
             }
             Payload::LockAcquired { addr, name } => {
-                self.words.extend([tag::LOCK_ACQUIRED, lo(addr), hi(addr), name.0])
+                self.words
+                    .extend([tag::LOCK_ACQUIRED, lo(addr), hi(addr), name.0])
             }
             Payload::ContentionBegin { addr, flags } => {
-                self.words.extend([tag::CONTENTION_BEGIN, lo(addr), hi(addr), flags])
+                self.words
+                    .extend([tag::CONTENTION_BEGIN, lo(addr), hi(addr), flags])
             }
             Payload::ContentionEnd { addr, ret } => {
-                self.words.extend([tag::CONTENTION_END, lo(addr), hi(addr), w(ret)])
+                self.words
+                    .extend([tag::CONTENTION_END, lo(addr), hi(addr), w(ret)])
             }
             Payload::LockProbe { addr, probed } => {
-                self.words.extend([tag::LOCK_PROBE, lo(addr), hi(addr), probed.0])
+                self.words
+                    .extend([tag::LOCK_PROBE, lo(addr), hi(addr), probed.0])
             }
             Payload::Function { func, parent } => {
                 self.words.extend([tag::FUNCTION, func.0, parent.0])
@@ -450,13 +462,8 @@ impl PayloadArena {
                 leaf_duration_ns,
             } => {
                 let d = leaf_duration_ns.unwrap_or(u64::MAX);
-                self.words.extend([
-                    tag::FUNCGRAPH_ENTRY,
-                    func.0,
-                    u32::from(depth),
-                    lo(d),
-                    hi(d),
-                ])
+                self.words
+                    .extend([tag::FUNCGRAPH_ENTRY, func.0, u32::from(depth), lo(d), hi(d)])
             }
             Payload::FuncGraphExit {
                 func,
@@ -470,22 +477,27 @@ impl PayloadArena {
                 hi(duration_ns),
             ]),
             Payload::WorkqueueExecuteStart { work, function } => {
-                self.words.extend([tag::WQ_START, lo(work), hi(work), function.0])
+                self.words
+                    .extend([tag::WQ_START, lo(work), hi(work), function.0])
             }
             Payload::WorkqueueExecuteEnd { work, function } => {
-                self.words.extend([tag::WQ_END, lo(work), hi(work), function.0])
+                self.words
+                    .extend([tag::WQ_END, lo(work), hi(work), function.0])
             }
             Payload::TimerExpireEntry { timer, function } => {
-                self.words.extend([tag::TIMER_ENTRY, lo(timer), hi(timer), function.0])
+                self.words
+                    .extend([tag::TIMER_ENTRY, lo(timer), hi(timer), function.0])
             }
             Payload::TimerExpireExit { timer } => {
                 self.words.extend([tag::TIMER_EXIT, lo(timer), hi(timer)])
             }
             Payload::HrtimerExpireEntry { hrtimer, function } => {
-                self.words.extend([tag::HRTIMER_ENTRY, lo(hrtimer), hi(hrtimer), function.0])
+                self.words
+                    .extend([tag::HRTIMER_ENTRY, lo(hrtimer), hi(hrtimer), function.0])
             }
             Payload::HrtimerExpireExit { hrtimer } => {
-                self.words.extend([tag::HRTIMER_EXIT, lo(hrtimer), hi(hrtimer)])
+                self.words
+                    .extend([tag::HRTIMER_EXIT, lo(hrtimer), hi(hrtimer)])
             }
             Payload::Print { text } => {
                 let t = self.push_text(text);

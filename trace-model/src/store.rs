@@ -291,7 +291,12 @@ impl EventStoreBuilder {
             permute(&mut s.flags, &order);
             permute(&mut s.payload, &order);
         }
-        let max_cpu = s.cpu.iter().copied().max().map_or(0, |c| usize::from(c) + 1);
+        let max_cpu = s
+            .cpu
+            .iter()
+            .copied()
+            .max()
+            .map_or(0, |c| usize::from(c) + 1);
         let lanes = max_cpu.max(s.meta.cpus as usize);
         let mut counts = vec![0usize; lanes];
         for &c in &s.cpu {

@@ -119,7 +119,12 @@ impl Stats {
         let _ = writeln!(w, "  unparsed lines: {}", self.unparsed_lines.total);
         for (reason, p) in &self.unparsed_lines.by_reason {
             let first: Vec<String> = p.first.iter().map(|l| l.to_string()).collect();
-            let _ = writeln!(w, "    {:>8}  {reason} (first at {})", p.count, first.join(", "));
+            let _ = writeln!(
+                w,
+                "    {:>8}  {reason} (first at {})",
+                p.count,
+                first.join(", ")
+            );
         }
         let _ = writeln!(w, "  by cpu:");
         for (cpu, n) in &self.by_cpu {

@@ -1,0 +1,60 @@
+//! Findings: what the detectors report, each with its evidence. The JSON of `kctx check`
+//! serialises these directly.
+
+use serde::{Deserialize, Serialize};
+
+/// The kind of violation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FindingKind {
+    SleepInAtomic,
+    LockOrderCycle,
+    IrqInversion,
+}
+
+/// How sure the finding is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Confidence {
+    /// The trace proves it.
+    Definite,
+    /// Very likely, from sampled state.
+    Probable,
+    /// The trace cannot decide; the summary says what to record to decide.
+    Unverifiable,
+}
+
+/// One event cited as evidence.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Evidence {
+    /// Trace seconds.
+    pub ts: f64,
+    pub cpu: u32,
+    /// `comm-pid` of the task, or the interrupt context.
+    pub task: String,
+    pub event: String,
+    pub detail: String,
+}
+
+/// One violation, deduplicated by kind and call site / lock classes.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Finding {
+    /// Stable id: kind + call site / classes, so allowlists survive re-recording.
+    pub id: String,
+    pub kind: FindingKind,
+    pub confidence: Confidence,
+    pub cpu: Option<u32>,
+    pub task: Option<String>,
+    pub pid: Option<i32>,
+    /// First and last time (trace seconds) of the instances.
+    pub ts: [f64; 2],
+    /// Functions on the path: the caller that took the lock or slept.
+    pub functions: Vec<String>,
+    /// Lock classes involved.
+    pub locks: Vec<String>,
+    /// One-paragraph explanation naming the cause and the call.
+    pub summary: String,
+    pub evidence: Vec<Evidence>,
+    /// Instances merged into this finding.
+    pub count: u64,
+}
