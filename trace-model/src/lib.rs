@@ -24,6 +24,7 @@
 //! field text in a text arena. No event owns a heap object.
 
 pub mod context;
+pub mod detect;
 pub mod finding;
 pub mod flags;
 pub mod meta;
@@ -31,6 +32,7 @@ pub mod payload;
 pub mod report;
 pub mod store;
 pub mod strings;
+pub mod symbols;
 
 pub use finding::{Confidence, Evidence, Finding, FindingKind};
 pub use flags::{ContextFlags, FlagBits, IrqContext};

@@ -6,6 +6,7 @@ use crate::meta::{LostEvents, TraceMeta};
 use crate::payload::{PayloadArena, PayloadIn, PayloadView};
 use crate::report::ImportReport;
 use crate::strings::{Interner, StrId};
+use crate::symbols::SymbolTable;
 use std::ops::Range;
 
 /// Index of an event in an [`EventStore`] (global time order).
@@ -55,6 +56,8 @@ pub struct EventStore {
     /// Interned strings: comms, event names, symbols, lock names, field keys.
     pub strings: Interner,
     arena: PayloadArena,
+    /// Kernel symbols the trace carries (trace.dat kallsyms) or a sidecar added.
+    pub symbols: SymbolTable,
     /// Trace-wide facts.
     pub meta: TraceMeta,
     /// What the importer could not read.
@@ -252,6 +255,16 @@ impl EventStoreBuilder {
     /// Records lost events on `cpu` before time `ts`.
     pub fn lost(&mut self, cpu: u32, ts: u64, count: Option<u64>) {
         self.store.meta.lost.push(LostEvents { cpu, ts, count });
+    }
+
+    /// The symbol table, to fill from the trace's kallsyms.
+    pub fn symbols_mut(&mut self) -> &mut SymbolTable {
+        &mut self.store.symbols
+    }
+
+    /// Strings and symbols together (parsing kallsyms interns names).
+    pub fn strings_and_symbols_mut(&mut self) -> (&mut Interner, &mut SymbolTable) {
+        (&mut self.store.strings, &mut self.store.symbols)
     }
 
     /// Trace metadata, to fill in while importing.

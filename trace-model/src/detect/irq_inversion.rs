@@ -1,0 +1,1 @@
+//! Detector: irq_inversion (being written; see issue 6).

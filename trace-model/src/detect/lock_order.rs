@@ -1,0 +1,1 @@
+//! Detector: lock_order (being written; see issue 6).

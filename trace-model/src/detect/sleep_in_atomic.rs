@@ -1,0 +1,1 @@
+//! Detector: sleep_in_atomic (being written; see issue 6).
