@@ -9,6 +9,7 @@
 //! Byte-level parsing, no allocation: this runs once per line.
 
 use super::flags::{FlagLayout, decode};
+use super::scan::{first_word, skip_spaces};
 use memchr::{memchr, memchr_iter, memrchr};
 use trace_model::ContextFlags;
 
@@ -34,16 +35,16 @@ pub(super) fn parse_default(line: &str, layout: FlagLayout) -> Option<Prefix<'_>
     let cpu = parse_u32(&b[open + 1..close])?;
     let (comm, pid, tgid) = task(&line[..open])?;
 
-    let mut rest = line[close + 1..].trim_start_matches(' ');
-    let mut token = first_token(rest);
+    let mut rest = skip_spaces(&line[close + 1..]);
+    let mut token = first_word(rest);
     let mut flags = ContextFlags::NOT_RECORDED;
     if !token.ends_with(':') {
         flags = decode(token.as_bytes(), layout)?;
-        rest = rest[token.len()..].trim_start_matches(' ');
-        token = first_token(rest);
+        rest = skip_spaces(&rest[token.len()..]);
+        token = first_word(rest);
     }
     let ts_ns = parse_seconds(token.strip_suffix(':')?)?;
-    let body = rest[token.len()..].trim_start_matches(' ');
+    let body = skip_spaces(&rest[token.len()..]);
     Some(Prefix {
         comm,
         pid,
@@ -79,7 +80,7 @@ pub(super) fn parse_latency(line: &str, layout: FlagLayout) -> Option<Prefix<'_>
     let cpu = parse_u32(&cpu_flags[..cpu_len])?;
     let flags = decode(&cpu_flags[cpu_len..], layout)?;
     let (comm, pid, tgid) = task(&head[..token_start])?;
-    let body = line[colon + 1..].trim_start_matches(' ');
+    let body = skip_spaces(&line[colon + 1..]);
     Some(Prefix {
         comm,
         pid,
@@ -108,27 +109,20 @@ fn cpu_bracket(b: &[u8]) -> Option<usize> {
 
 /// `   comm-pid  (tgid) ` → comm, pid, tgid. The pid follows the LAST `-` (comms hold dashes).
 fn task(head: &str) -> Option<(&str, i32, Option<i32>)> {
-    let mut head = head.trim_end();
+    let mut head = head.trim_ascii_end();
     let mut tgid = None;
     if let Some(inner_end) = head.strip_suffix(')') {
         let open = memrchr(b'(', inner_end.as_bytes())?;
-        let inner = inner_end[open + 1..].trim();
+        let inner = inner_end[open + 1..].trim_ascii();
         if !inner.bytes().all(|c| c == b'-') {
             tgid = Some(parse_u32(inner.as_bytes())? as i32);
         }
-        head = inner_end[..open].trim_end();
+        head = inner_end[..open].trim_ascii_end();
     }
     let dash = memrchr(b'-', head.as_bytes())?;
     let pid = parse_u32(&head.as_bytes()[dash + 1..])? as i32;
-    let comm = head[..dash].trim_start();
+    let comm = head[..dash].trim_ascii_start();
     Some((comm, pid, tgid))
-}
-
-fn first_token(s: &str) -> &str {
-    match memchr(b' ', s.as_bytes()) {
-        Some(i) => &s[..i],
-        None => s,
-    }
 }
 
 /// `123.456789` (seconds with µs or ns) or a raw counter without a dot.
