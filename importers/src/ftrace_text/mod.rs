@@ -248,10 +248,12 @@ impl<'a> Importer<'a> {
             self.dialect.latency = true;
             return Some(p);
         }
-        if latency_first {
-            return prefix::parse_default(text, layout);
+        if latency_first && let Some(p) = prefix::parse_default(text, layout) {
+            return Some(p);
         }
-        None
+        let p = prefix::parse_report_latency(text, layout)?;
+        self.dialect.report = true;
+        Some(p)
     }
 
     fn marker(&mut self, m: Marker) {

@@ -9,7 +9,7 @@
 //! Byte-level parsing, no allocation: this runs once per line.
 
 use super::flags::{FlagLayout, decode};
-use super::scan::{first_word, skip_spaces};
+use super::scan::{find_str, first_word, skip_spaces};
 use memchr::{memchr, memchr_iter, memrchr};
 use trace_model::ContextFlags;
 
@@ -72,8 +72,27 @@ pub(super) fn parse_latency(line: &str, layout: FlagLayout) -> Option<Prefix<'_>
         return None;
     }
     let ts_ns = parse_u64(&b[digits_start..us_end])?.checked_mul(1000)?;
+    glued_cpu_prefix(line, digits_start, ts_ns, colon, layout)
+}
 
-    let head = line[..digits_start].trim_end_matches(' ');
+/// `trace-cmd report -l`: the latency layout (CPU glued to the flags, no brackets) with an
+/// absolute timestamp: `trace-cm-20913   2d..2. 852655.067718: sched_switch: ...`.
+pub(super) fn parse_report_latency(line: &str, layout: FlagLayout) -> Option<Prefix<'_>> {
+    let colon = find_str(line, ": ")?;
+    let ts_start = memrchr(b' ', &line.as_bytes()[..colon])? + 1;
+    let ts_ns = parse_seconds(&line[ts_start..colon])?;
+    glued_cpu_prefix(line, ts_start, ts_ns, colon, layout)
+}
+
+/// The part before the timestamp of the latency layouts: `comm-pid <cpu><flags> `.
+fn glued_cpu_prefix(
+    line: &str,
+    ts_start: usize,
+    ts_ns: u64,
+    colon: usize,
+    layout: FlagLayout,
+) -> Option<Prefix<'_>> {
+    let head = line[..ts_start].trim_end_matches(' ');
     let token_start = memrchr(b' ', head.as_bytes())? + 1;
     let cpu_flags = &head.as_bytes()[token_start..];
     let cpu_len = cpu_flags.iter().take_while(|c| c.is_ascii_digit()).count();
@@ -250,6 +269,24 @@ mod tests {
         ] {
             assert_eq!(parse_default(line, FlagLayout::Unknown), None, "{line}");
         }
+    }
+
+    #[test]
+    fn report_with_latency_column() {
+        // trace-cmd report -l (formats.md 1.9)
+        let p = parse_report_latency(
+            "trace-cm-20913   2d..2. 852655.067718: sched_switch: trace-cmd:20913 [120] S ==> x:0 [120]",
+            FlagLayout::Unknown,
+        )
+        .unwrap();
+        assert_eq!((p.comm, p.pid, p.cpu), ("trace-cm", 20913, 2));
+        assert_eq!(p.ts_ns, 852_655_067_718_000);
+        assert_eq!(p.flags.irqs_off(), Some(true));
+        assert!(p.body.starts_with("sched_switch: "));
+        assert_eq!(
+            parse_report_latency("a-1 notflags 1.5: x", FlagLayout::Unknown),
+            None
+        );
     }
 
     #[test]
