@@ -448,3 +448,6 @@ fn is_function_line(body: &str) -> bool {
     scan::find_str(body, " <-").is_some()
         || (!body.is_empty() && !body.contains(' ') && !body.starts_with('<'))
 }
+
+#[cfg(test)]
+mod tests;
