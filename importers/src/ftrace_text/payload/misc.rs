@@ -2,6 +2,7 @@
 
 use super::Kind;
 use super::text::{hex, symbol, value};
+use crate::ftrace_text::funcgraph::{self, GraphLine};
 use crate::ftrace_text::scan::split_str;
 use trace_model::{EventStoreBuilder, Payload, PayloadIn, StrId};
 
@@ -67,6 +68,30 @@ pub(super) fn timer<'a>(
         _ => Payload::HrtimerExpireExit {
             hrtimer: hex(value(p, "hrtimer")?)?,
         },
+    })
+}
+
+/// trace-cmd report's function_graph events: `funcgraph_entry:   0.384 us |    func();`,
+/// `funcgraph_exit:   4.675 us |    }` (the event carries the time; the depth is the indent).
+pub(super) fn funcgraph<'a>(p: &'a str, b: &mut EventStoreBuilder) -> Option<PayloadIn<'a>> {
+    let depth = funcgraph::indent_depth(p);
+    Some(match funcgraph::parse(p)? {
+        GraphLine::Entry { func, .. } => Payload::FuncGraphEntry {
+            func: b.intern(func),
+            depth,
+            leaf_duration_ns: None,
+        },
+        GraphLine::Leaf { func, dur_ns, .. } => Payload::FuncGraphEntry {
+            func: b.intern(func),
+            depth,
+            leaf_duration_ns: Some(dur_ns),
+        },
+        GraphLine::Exit { func, dur_ns, .. } => Payload::FuncGraphExit {
+            func: func.map_or(StrId::EMPTY, |f| b.intern(f)),
+            depth,
+            duration_ns: dur_ns,
+        },
+        GraphLine::Switch { .. } | GraphLine::IrqMarker => return None,
     })
 }
 

@@ -202,3 +202,19 @@ fn print_and_function_forms() {
     let (g, _) = parse("function", "mutex_unlock");
     assert!(g.unwrap().contains("parent: StrId(0)"));
 }
+
+#[test]
+fn report_funcgraph_events() {
+    let (e, b) = parse("funcgraph_entry", "       |  serial8250_console_write() {");
+    let want = PayloadIn::FuncGraphEntry {
+        func: str_id(&b, "serial8250_console_write"),
+        depth: 0,
+        leaf_duration_ns: None,
+    };
+    assert_eq!(e, Some(format!("{want:?}")));
+    let (x, _) = parse("funcgraph_exit", "  4.675 us   |    }");
+    assert_eq!(
+        x.as_deref(),
+        Some("FuncGraphExit { func: StrId(0), depth: 1, duration_ns: 4675 }")
+    );
+}
