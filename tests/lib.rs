@@ -2,12 +2,19 @@
 
 use std::path::PathBuf;
 
-/// The shared corpus (`../shared/corpus` from the project root), or `KCTX_CORPUS`.
+/// The shared corpus: `KCTX_CORPUS`, else the first `shared/corpus` beside the project root or
+/// one of its ancestors (`../shared/corpus` for a checkout, further up for a git worktree).
 pub fn corpus_dir() -> PathBuf {
     if let Some(dir) = std::env::var_os("KCTX_CORPUS") {
         return dir.into();
     }
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/corpus")
+    let project_root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
+    project_root
+        .ancestors()
+        .skip(1)
+        .map(|dir| dir.join("shared/corpus"))
+        .find(|candidate| candidate.is_dir())
+        .unwrap_or_else(|| project_root.join("../shared/corpus"))
 }
 
 /// A file of the corpus.
