@@ -1,6 +1,6 @@
 //! Helpers shared by the corpus integration tests.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// The shared corpus: `KCTX_CORPUS`, else the first `shared/corpus` beside the project root or
 /// one of its ancestors (`../shared/corpus` for a checkout, further up for a git worktree).
@@ -8,7 +8,8 @@ pub fn corpus_dir() -> PathBuf {
     if let Some(dir) = std::env::var_os("KCTX_CORPUS") {
         return dir.into();
     }
-    let project_root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
+    let tests_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let project_root = tests_dir.parent().unwrap_or(tests_dir);
     project_root
         .ancestors()
         .skip(1)
