@@ -1,5 +1,6 @@
 //! Command-line subcommands.
 
+pub mod splats;
 pub mod stats;
 
 use clap::{Parser, Subcommand, ValueEnum};
@@ -30,12 +31,20 @@ pub enum Command {
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },
+    /// The kernel's own reports (lockdep, might_sleep, RCU stalls...) in a console / serial
+    /// log, or the interrupt counts by vector of a QEMU `-d int` log.
+    Splats {
+        #[arg(long, value_enum, default_value_t)]
+        format: TextOrJson,
+        file: PathBuf,
+    },
 }
 
 /// Runs the parsed command line; returns the process exit code.
 pub fn run(cli: Cli) -> anyhow::Result<u8> {
     match cli.command {
         Some(Command::Stats { format, files }) => stats::run(&files, format),
+        Some(Command::Splats { format, file }) => splats::run(&file, format),
         None => {
             anyhow::bail!("no subcommand given; try `kctx --help`")
         }
