@@ -8,7 +8,7 @@ use serde_json::{Map, Value};
 use std::collections::BTreeMap;
 use std::path::Path;
 use trace_model::correlate::{CorrelateOptions, correlate};
-use trace_model::splat::{Splat, SplatKind};
+use trace_model::splat::{FrameContext, Splat, SplatKind};
 use trace_model::{Confidence, Finding, FindingKind};
 
 /// Free-text keys of expected.json: explanations for humans, not facts a parser extracts.
@@ -474,4 +474,107 @@ fn qemu_int_log_counts_by_vector_in_order() {
         text.contains("LOCAL_TIMER") && text.contains("123"),
         "{text}"
     );
+}
+
+fn public_splats(name: &str) -> Vec<Splat> {
+    console_splats(&corpus(&format!("public/console/{name}")))
+}
+
+/// Stack traces keep offsets, modules, `?` flags, symbolizer locations and irq context.
+#[test]
+fn stacks_keep_offsets_modules_and_contexts() {
+    let lab = console_splats(&corpus("lab/lockdep-s1_spin_sleep/console.log"));
+    let stack = &lab[0].stack;
+    let planted = stack
+        .iter()
+        .find(|f| f.function == "lab_s1a_msleep_under_spinlock")
+        .expect("planted frame");
+    assert_eq!(
+        (planted.offset, planted.size, planted.module.as_deref()),
+        (Some(0x2a), Some(0x44), Some("ctxlab"))
+    );
+    assert!(!planted.unreliable);
+    assert!(
+        stack
+            .iter()
+            .any(|f| f.function == "lab_clean_hrtimer_fn" && f.unreliable)
+    );
+
+    // Mail-wrapped syzbot report: the recursion happened in hard-irq context.
+    let wrapped = public_splats("ml_serial_syzbot_recursive_5.5_uart_write_wrapped.txt");
+    let first = &wrapped[0].stack[0];
+    assert_eq!(
+        (first.function.as_str(), first.inline),
+        ("__dump_stack", true)
+    );
+    assert_eq!(first.source.as_deref(), Some("lib/dump_stack.c:77"));
+    assert_eq!(first.context, FrameContext::Irq);
+    let uart = wrapped[0]
+        .stack
+        .iter()
+        .find(|f| f.function == "uart_write")
+        .expect("uart_write frame");
+    assert_eq!(uart.context, FrameContext::Irq);
+    assert_eq!(
+        wrapped[0].stack.last().map(|f| f.context),
+        Some(FrameContext::Task)
+    );
+
+    // decode_stacktrace.sh output: `func (file:line (discriminator 1))`.
+    let decoded = public_splats("ml_ext4_sleep_in_atomic_5.18_lkp_fstests.txt");
+    let stack = &decoded[0].stack;
+    assert_eq!(stack[0].source.as_deref(), Some("lib/dump_stack.c:107"));
+    assert_eq!(stack[2].function, "__getblk_gfp");
+    assert!(stack.len() >= 30 && stack.iter().filter(|f| f.unreliable).count() >= 10);
+
+    // ARM unwinder `callee from caller+off/size [module]`.
+    let arm = public_splats("ml_serial_sleep_in_atomic_6.13_arm_sama5.txt");
+    let hci = arm[0]
+        .stack
+        .iter()
+        .find(|f| f.function == "hci_dev_open_sync")
+        .expect("hci frame");
+    assert_eq!(
+        (hci.offset, hci.module.as_deref()),
+        (Some(0x330), Some("bluetooth"))
+    );
+
+    // 4.x `[<addr>] ? func+off/size` frames after a kdb `<#DB>` marker.
+    let kdb = public_splats("ml_serial_spinlock_lockup_4.4_kdb_indented.txt");
+    assert_eq!(kdb[0].stack[0].function, "dump_stack");
+    assert!(
+        kdb[0]
+            .stack
+            .iter()
+            .all(|f| f.context == FrameContext::Exception)
+    );
+}
+
+/// Lines of other printk callers interleaved into a report are not part of it.
+#[test]
+fn interleaved_callers_are_kept_apart() {
+    let mut log = String::new();
+    log.push_str(
+        "[   10.000000][  T100] BUG: sleeping function called from invalid context at mm/a.c:1\n",
+    );
+    log.push_str("[   10.000001][  T200] BUG: scheduling while atomic: other/200/0x00000002\n");
+    log.push_str("[   10.000002][  T100] in_atomic(): 1, irqs_disabled(): 0, non_block: 0, pid: 100, name: first\n");
+    log.push_str("[   10.000003][  T200] CPU: 3 PID: 200 Comm: other Not tainted 6.1.0 #1\n");
+    log.push_str("[   10.000004][  T100] CPU: 1 PID: 100 Comm: first Not tainted 6.1.0 #1\n");
+    log.push_str("[   10.000005][  T100] Call Trace:\n[   10.000006][  T200] Call Trace:\n");
+    log.push_str(
+        "[   10.000007][  T100]  first_fn+0x1/0x2\n[   10.000008][  T200]  other_fn+0x1/0x2\n",
+    );
+    let splats = importers::console::parse_splats(log.as_bytes());
+    assert_eq!(splats.len(), 2);
+    assert_eq!(
+        (splats[0].task.as_deref(), splats[0].cpu),
+        (Some("first"), Some(1))
+    );
+    assert_eq!(splats[0].stack[0].function, "first_fn");
+    assert_eq!(
+        (splats[1].task.as_deref(), splats[1].cpu),
+        (Some("other"), Some(3))
+    );
+    assert_eq!(splats[1].stack[0].function, "other_fn");
 }

@@ -46,27 +46,60 @@ pub fn parse_frame(text: &str) -> Option<Frame> {
     if let Some((_, caller)) = rest.split_once(" from ") {
         rest = caller.trim_start();
     }
-    let mut tokens = rest.split_whitespace();
-    let symbol = tokens.next()?;
+    let (symbol, mut rest) = rest.split_once(char::is_whitespace).unwrap_or((rest, ""));
     let has_offset = parse_symbol(symbol, &mut frame);
     let bare_address = had_address && frame.function.starts_with("0x");
     if !(is_identifier(&frame.function) || bare_address) {
         return None;
     }
-    let mut has_source = false;
-    for token in tokens {
+    loop {
+        rest = rest.trim_start();
+        if rest.is_empty() {
+            break;
+        }
+        // decode_stacktrace.sh: `(file:line file:line (discriminator 1))`.
+        if rest.starts_with('(') {
+            let (group, after) = parenthesized(rest)?;
+            if frame.source.is_none() {
+                frame.source = group
+                    .split_whitespace()
+                    .find_map(source_location)
+                    .map(str::to_owned);
+            }
+            rest = after;
+            continue;
+        }
+        let (token, after) = rest.split_once(char::is_whitespace).unwrap_or((rest, ""));
+        rest = after;
         if token == "[inline]" {
             frame.inline = true;
         } else if let Some(module) = token.strip_prefix('[').and_then(|t| t.strip_suffix(']')) {
             frame.module = Some(module.to_owned());
         } else if let Some(source) = source_location(token) {
             frame.source = Some(source.to_owned());
-            has_source = true;
         } else {
             return None;
         }
     }
-    (has_offset || has_source || had_address).then_some(frame)
+    (has_offset || frame.source.is_some() || had_address).then_some(frame)
+}
+
+/// Splits `(a (b)) rest` into the group's inside `a (b)` and ` rest`.
+fn parenthesized(text: &str) -> Option<(&str, &str)> {
+    let mut depth = 0usize;
+    for (at, c) in text.char_indices() {
+        match c {
+            '(' => depth += 1,
+            ')' => {
+                depth -= 1;
+                if depth == 0 {
+                    return Some((&text[1..at], &text[at + 1..]));
+                }
+            }
+            _ => {}
+        }
+    }
+    None
 }
 
 /// `func+0x1a/0x50` or bare `func`; fills function / offset / size. True if an offset was there.
@@ -88,12 +121,8 @@ fn parse_hex(s: &str) -> Option<u64> {
     u64::from_str_radix(s.strip_prefix("0x")?, 16).ok()
 }
 
-/// `file.c:123` or `(file.c:123)`.
+/// `file.c:123`.
 fn source_location(token: &str) -> Option<&str> {
-    let token = token
-        .strip_prefix('(')
-        .and_then(|t| t.strip_suffix(')'))
-        .unwrap_or(token);
     let (file, line) = token.rsplit_once(':')?;
     let is_source =
         file.contains('.') && !line.is_empty() && line.bytes().all(|b| b.is_ascii_digit());
@@ -132,6 +161,12 @@ mod tests {
         assert_eq!(f.module.as_deref(), Some("bluetooth"));
         let f = parse_frame("synchronize_srcu_expedited (kernel/rcu/srcutree.c:1386)").unwrap();
         assert_eq!(f.source.as_deref(), Some("kernel/rcu/srcutree.c:1386"));
+        let f = parse_frame("ext4_getblk (include/linux/buffer_head.h:327 fs/ext4/inode.c:855) ")
+            .unwrap();
+        assert_eq!(f.source.as_deref(), Some("include/linux/buffer_head.h:327"));
+        let f = parse_frame("dump_stack_lvl (lib/dump_stack.c:107 (discriminator 1))").unwrap();
+        assert_eq!(f.source.as_deref(), Some("lib/dump_stack.c:107"));
+        assert!(parse_frame("func (unbalanced").is_none());
         assert!(parse_frame("Hi folks, hit this with lockdep").is_none());
         assert!(parse_frame("Call Trace:").is_none());
         assert!(parse_frame("RIP: 0010:rcu_is_watching+0xc4/0x140").is_none());

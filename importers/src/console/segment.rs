@@ -12,11 +12,25 @@ pub fn splats(lines: &[LogLine]) -> Vec<Splat> {
     let starts = splat_starts(lines);
     let mut out = Vec::with_capacity(starts.len());
     for (i, &(start, kind)) in starts.iter().enumerate() {
-        let next = starts.get(i + 1).map_or(lines.len(), |&(s, _)| s);
-        let end = (start + 1..next)
-            .find(|&j| ends_splat(&lines[j].text))
-            .map_or(next, |j| j + 1);
-        out.push(parse(kind, &lines[start..end]));
+        let caller = lines[start].caller;
+        // With printk caller ids, lines of other tasks / CPUs interleaved into the report are
+        // not part of it, and their splats do not end it.
+        let same_source =
+            |l: &LogLine| caller.is_none() || l.caller.is_none() || l.caller == caller;
+        let next = starts[i + 1..]
+            .iter()
+            .map(|&(s, _)| s)
+            .find(|&s| same_source(&lines[s]))
+            .unwrap_or(lines.len());
+        let mut own: Vec<LogLine> = lines[start..next]
+            .iter()
+            .filter(|l| same_source(l))
+            .cloned()
+            .collect();
+        if let Some(end) = own.iter().skip(1).position(|l| ends_splat(&l.text)) {
+            own.truncate(end + 2);
+        }
+        out.push(parse(kind, &own));
     }
     out
 }
