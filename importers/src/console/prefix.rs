@@ -50,15 +50,17 @@ pub fn strip(line: &str) -> Stripped<'_> {
     out
 }
 
-/// Mail quoting: any number of `>` (or `/ `, `| `) levels, each with optional spaces.
+/// Mail quoting: any number of `>` (or `|`, `/ `) levels, each with optional spaces.
 fn strip_quoting(line: &str) -> &str {
     let mut rest = line;
     loop {
         let trimmed = rest.trim_start();
         let quoted = trimmed
             .strip_prefix('>')
+            .or_else(|| trimmed.strip_prefix('|'))
             .or_else(|| trimmed.strip_prefix("/ "))
-            .or_else(|| trimmed.strip_prefix("| "));
+            // `[...]`: a stamp elided by whoever pasted the log.
+            .or_else(|| trimmed.strip_prefix("[...]"));
         match quoted {
             Some(after) => rest = after,
             None => return rest,
@@ -213,6 +215,8 @@ mod tests {
     #[test]
     fn harness_prefixes() {
         assert_eq!(strip("> > [    1.000000] hello").text, "hello");
+        assert_eq!(strip(">> |[ INFO: x ]").text, "[ INFO: x ]");
+        assert_eq!(strip("[...] syz/1 just changed").text, "syz/1 just changed");
         assert_eq!(strip("<4>[    1.500000] hi").time, Some(1.5));
         let kmsg = strip("4,1234,63864935,-,caller=T175;BUG: scheduling while atomic");
         assert_eq!(kmsg.time, Some(63.864935));
