@@ -405,6 +405,17 @@ fn lab_splats_link_to_their_planted_bugs() {
                     .iter()
                     .position(|s| s.console_line == line)
                     .expect("splat at line");
+                // The text output names the planted function as the culprit.
+                let culprit = splats[splat_index]
+                    .culprit_frame()
+                    .map(|f| f.function.as_str());
+                assert!(
+                    findings[finding_index]
+                        .functions
+                        .iter()
+                        .any(|f| Some(f.as_str()) == culprit),
+                    "{name}:{line} culprit {culprit:?}"
+                );
                 let link = result.links.iter().find(|l| l.splat == splat_index);
                 assert_eq!(
                     link.map(|l| l.finding),

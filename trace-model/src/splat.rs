@@ -360,6 +360,14 @@ impl Splat {
         }
     }
 
+    /// The frame the report is about: the first reliable frame that is neither the reporting
+    /// machinery (dump_stack, lockdep, might_sleep, the scheduler) nor a lock / sleep primitive.
+    pub fn culprit_frame(&self) -> Option<&Frame> {
+        self.stack
+            .iter()
+            .find(|f| !f.unreliable && !is_report_or_primitive(&f.function))
+    }
+
     /// Lock class names the report names: its own lock facts, then the held locks.
     pub fn lock_names(&self) -> Vec<&str> {
         let mut names: Vec<&str> = Vec::new();
@@ -381,4 +389,58 @@ impl Splat {
         names.dedup();
         names
     }
+}
+
+/// Function-name prefixes of the code that prints reports and of the lock / sleep primitives a
+/// culprit calls.
+const REPORT_OR_PRIMITIVE: &[&str] = &[
+    "dump_stack",
+    "__dump_stack",
+    "show_stack",
+    "unwind_backtrace",
+    "dump_backtrace",
+    "print_",
+    "__might_resched",
+    "___might_sleep",
+    "__might_sleep",
+    "__schedule_bug",
+    "__schedule",
+    "schedule",
+    "lockdep_",
+    "__lock_acquire",
+    "lock_acquire",
+    "lock_release",
+    "mark_lock",
+    "mark_usage",
+    "check_",
+    "validate_chain",
+    "valid_state",
+    "__warn",
+    "report_bug",
+    "handle_bug",
+    "exc_invalid_op",
+    "asm_exc_invalid_op",
+    "panic",
+    "spin_dump",
+    "spin_bug",
+    "do_raw_spin_",
+    "_raw_",
+    "__mutex_lock",
+    "mutex_lock",
+    "down",
+    "msleep",
+    "usleep",
+    "__kmalloc",
+    "kmalloc",
+    "nmi_",
+    "debug_check_no_locks_freed",
+    "slab_",
+    "kmem_cache_",
+    "__kmem_cache_",
+    "fs_reclaim_",
+    "might_alloc",
+];
+
+fn is_report_or_primitive(function: &str) -> bool {
+    REPORT_OR_PRIMITIVE.iter().any(|p| function.starts_with(p))
 }

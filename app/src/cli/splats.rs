@@ -113,8 +113,12 @@ fn splat_line(splat: &Splat) -> String {
     {
         let _ = write!(line, " at {file}:{l}");
     }
-    if let Some(frame) = splat.stack.iter().find(|f| !f.unreliable) {
-        let _ = write!(line, " in {}", frame.function);
+    let warned_in = match &splat.facts {
+        SplatFacts::Warning(facts) => facts.function.as_deref(),
+        _ => None,
+    };
+    if let Some(function) = warned_in.or(splat.culprit_frame().map(|f| f.function.as_str())) {
+        let _ = write!(line, " in {function}");
     }
     line
 }
