@@ -589,3 +589,37 @@ fn interleaved_callers_are_kept_apart() {
     );
     assert_eq!(splats[1].stack[0].function, "other_fn");
 }
+
+/// The `kctx check --console` part on the debian s1 recording: the kernel reported only s1a.
+#[test]
+fn console_check_reports_disagreements_both_ways() {
+    let scenario = lab_scenarios()
+        .into_iter()
+        .find(|(n, _)| n == "s1_spin_sleep")
+        .expect("s1_spin_sleep")
+        .1;
+    let mut findings = findings_from_truth(&scenario);
+    let path = corpus("lab/s1_spin_sleep/console.log");
+    let check =
+        kctx::cli::console_check::check_console(&path, &findings, Some("global")).expect("check");
+    assert_eq!(check.links.len(), 1);
+    assert_eq!(check.links[0].finding, "s1a");
+    assert_eq!(
+        check.links[0].splat.culprit.as_deref(),
+        Some("lab_s1a_msleep_under_spinlock")
+    );
+    assert_eq!(check.kctx_only, ["s1b", "s1c", "s1d"]);
+    let text = kctx::cli::console_check::render_text(&check);
+    assert!(
+        text.contains("kctx found what the kernel never reported: s1b"),
+        "{text}"
+    );
+
+    // Without s1a's finding the kernel's report is unexplained.
+    findings.remove(0);
+    let check =
+        kctx::cli::console_check::check_console(&path, &findings, Some("x86-tsc")).expect("check");
+    assert!(!check.time_compared);
+    assert_eq!(check.kernel_only.len(), 1);
+    assert_eq!(check.kernel_only[0].kind, "scheduling_while_atomic");
+}

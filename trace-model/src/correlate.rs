@@ -135,7 +135,8 @@ impl Candidate {
     }
 }
 
-/// The splat and finding agree on time (when both have one) and on at least one identity.
+/// The splat and finding agree on time (when both have one) and on a function, a lock, or
+/// (with times compared) the task.
 fn candidate(splat: &Splat, finding: &Finding, options: &CorrelateOptions) -> Option<Candidate> {
     let time_delta_s = match (options.use_time, splat.console_ts) {
         (true, Some(ts)) => {
@@ -167,7 +168,10 @@ fn candidate(splat: &Splat, finding: &Finding, options: &CorrelateOptions) -> Op
     if same_task(splat, finding) {
         matched_on.push(MatchedOn::Task);
     }
-    (!matched_on.is_empty()).then_some(Candidate {
+    // The same task alone links only when the times agree too: one task hits many bugs.
+    let named = matched_on.iter().any(|m| *m != MatchedOn::Task);
+    let enough = named || (!matched_on.is_empty() && time_delta_s.is_some());
+    enough.then_some(Candidate {
         matched_on,
         time_delta_s,
     })

@@ -1,5 +1,6 @@
 //! Command-line subcommands.
 
+pub mod console_check;
 pub mod splats;
 pub mod stats;
 
