@@ -5,8 +5,9 @@ use crate::context::locks::{
     ClassId, HoldIdx, HolderContext, LockClass, LockHold, LockId, LockInstance, LockMode,
     LockTable, NameSource,
 };
+use crate::detect::evidence::LockView;
 use crate::flags::FlagBits;
-use crate::{ContextFlags, EventHeader, EventStore, EventStoreBuilder, Payload};
+use crate::{ContextFlags, EventHeader, EventStore, EventStoreBuilder, Finding, Payload};
 
 #[derive(Default)]
 pub struct Fixture {
@@ -109,6 +110,22 @@ impl Fixture {
 
     pub fn finish(self) -> (EventStore, LockTable) {
         (self.builder.finish(), self.table)
+    }
+
+    /// The view the detectors read (the fixture's flags never show BH-disabled).
+    pub fn view<'a>(store: &'a EventStore, table: &'a LockTable) -> LockView<'a> {
+        LockView {
+            store,
+            table,
+            strings: &store.strings,
+            bh_off_visible: false,
+        }
+    }
+
+    /// Runs a detector on the finished fixture.
+    pub fn detect(self, run: impl FnOnce(&LockView) -> Vec<Finding>) -> Vec<Finding> {
+        let (store, table) = self.finish();
+        run(&Fixture::view(&store, &table))
     }
 }
 

@@ -8,12 +8,12 @@
 //! the lock is taken, whatever the event that recorded the acquire saw at function entry.
 
 use super::evidence::{
-    acquire_evidence, caller_name, class_name, describe_acquire, finding_id, holder_label,
-    push_unique, seconds,
+    LockView, acquire_evidence, caller_name, class_name, describe_acquire, finding_id,
+    holder_label, push_unique, seconds,
 };
 use super::lock_order::DependencyGraph;
 use crate::context::locks::{ClassId, HoldIdx, HolderContext, LockHold, LockMode, LockTable};
-use crate::{Confidence, EventStore, Evidence, Finding, FindingKind};
+use crate::{Confidence, Evidence, Finding, FindingKind};
 use std::collections::VecDeque;
 
 /// An interrupt state lockdep tracks usage for.
@@ -162,13 +162,9 @@ fn usage_table(table: &LockTable) -> Vec<[Usage; 2]> {
 }
 
 /// Every irq-inversion finding of the trace.
-pub fn detect(store: &EventStore, table: &LockTable, graph: &DependencyGraph) -> Vec<Finding> {
-    let usage = usage_table(table);
-    let judge = Judge {
-        store,
-        table,
-        records_bh_off: store.flags().iter().any(|f| f.bh_off() == Some(true)),
-    };
+pub fn detect(v: &LockView, graph: &DependencyGraph) -> Vec<Finding> {
+    let usage = usage_table(v.table);
+    let judge = Judge { v };
     let mut findings = Vec::new();
     for (class, per_state) in usage.iter().enumerate() {
         for (s, state) in IrqState::ALL.into_iter().enumerate() {
@@ -189,29 +185,25 @@ pub fn detect(store: &EventStore, table: &LockTable, graph: &DependencyGraph) ->
 }
 
 struct Judge<'a> {
-    store: &'a EventStore,
-    table: &'a LockTable,
-    /// The kernel prints BH-disabled in the flags column (>= 5.18): softirq state read from
-    /// flags is then a record, not an inference.
-    records_bh_off: bool,
+    v: &'a LockView<'a>,
 }
 
 impl Judge<'_> {
     fn hold(&self, i: HoldIdx) -> &LockHold {
-        &self.table.holds[i as usize]
+        self.v.hold(i)
     }
 
     fn name(&self, class: ClassId) -> String {
-        class_name(self.store, self.table, class).into_owned()
+        class_name(self.v, class).into_owned()
     }
 
     /// Definite when the enabled state is recorded on the acquire event itself (its flags)
     /// or implied by the lock primitive; probable when the builder inferred it.
     fn confidence(&self, enabled_witness: &LockHold, state: IrqState) -> Confidence {
-        let flags = self.store.flags()[enabled_witness.acquire_event as usize];
+        let flags = self.v.store.flags()[enabled_witness.acquire_event as usize];
         let recorded = match state {
             IrqState::Hardirq => flags.irqs_off().is_some(),
-            IrqState::Softirq => flags.recorded() && self.records_bh_off,
+            IrqState::Softirq => flags.recorded() && self.v.bh_off_visible,
         };
         if recorded {
             Confidence::Definite
@@ -222,11 +214,11 @@ impl Judge<'_> {
 
     fn used_evidence(&self, h: &LockHold, state: IrqState) -> Evidence {
         acquire_evidence(
-            self.store,
+            self.v,
             h,
             format!(
                 "{} in {} context: {{IN-{}-{}}}",
-                describe_acquire(self.store, self.table, h),
+                describe_acquire(self.v, h),
                 state.name(),
                 state.upper(),
                 if h.read == 0 { "W" } else { "R" },
@@ -236,11 +228,11 @@ impl Judge<'_> {
 
     fn enabled_evidence(&self, h: &LockHold, state: IrqState) -> Evidence {
         acquire_evidence(
-            self.store,
+            self.v,
             h,
             format!(
                 "{} with {}s enabled: {{{}-ON-{}}}",
-                describe_acquire(self.store, self.table, h),
+                describe_acquire(self.v, h),
                 state.name(),
                 state.upper(),
                 if h.read == 0 { "W" } else { "R" },
@@ -251,7 +243,7 @@ impl Judge<'_> {
     fn functions<'h>(&self, holds: impl IntoIterator<Item = &'h LockHold>) -> Vec<String> {
         let mut functions = Vec::new();
         for h in holds {
-            if let Some(f) = caller_name(self.store, h) {
+            if let Some(f) = caller_name(self.v, h) {
                 push_unique(&mut functions, f);
             }
         }
@@ -264,11 +256,7 @@ impl Judge<'_> {
             kind: FindingKind::IrqInversion,
             confidence,
             cpu: Some(at.cpu),
-            task: Some(
-                self.store
-                    .str(self.store.comms()[at.acquire_event as usize])
-                    .to_owned(),
-            ),
+            task: Some(self.v.comm(at).to_owned()),
             pid: Some(at.pid),
             ts: [0.0, 0.0],
             functions: Vec::new(),
@@ -309,10 +297,10 @@ impl Judge<'_> {
              context ({} at {:.6}, CPU {}) and also with {st}s enabled ({} at {:.6}, CPU {}). \
              If a {st} that takes {name} interrupts the second holder on its CPU, it spins \
              forever. Take it with {} on that side.",
-            holder_label(self.store, used),
+            holder_label(self.v, used),
             seconds(used.acquire_ts),
             used.cpu,
-            holder_label(self.store, enabled),
+            holder_label(self.v, enabled),
             seconds(enabled.acquire_ts),
             enabled.cpu,
             match state {
@@ -350,9 +338,9 @@ impl Judge<'_> {
             "Cannot decide: {name} is taken in {st} context ({} at {:.6}) and in task \
              context ({} at {:.6}), but the trace does not show whether {st}s were enabled \
              there ({} times). To decide, {}.",
-            holder_label(self.store, used),
+            holder_label(self.v, used),
             seconds(used.acquire_ts),
-            holder_label(self.store, unknown),
+            holder_label(self.v, unknown),
             seconds(unknown.acquire_ts),
             u.undecided.count,
             state.how_to_record(),
@@ -361,11 +349,11 @@ impl Judge<'_> {
         f.evidence = vec![
             self.used_evidence(used, state),
             acquire_evidence(
-                self.store,
+                self.v,
                 unknown,
                 format!(
                     "{} with the {} state unknown",
-                    describe_acquire(self.store, self.table, unknown),
+                    describe_acquire(self.v, unknown),
                     state.name()
                 ),
             ),
@@ -432,11 +420,11 @@ impl Judge<'_> {
             let (prev, next) = (self.hold(edge.witness.0), self.hold(edge.witness.1));
             let to = self.name(edge.to);
             evidence.push(acquire_evidence(
-                self.store,
+                self.v,
                 next,
                 format!(
                     "{} while holding {}",
-                    describe_acquire(self.store, self.table, next),
+                    describe_acquire(self.v, next),
                     self.name(edge.from)
                 ),
             ));
@@ -464,10 +452,10 @@ impl Judge<'_> {
              {:.6}) and is held while taking {} ; {unsafe_name} is taken with {st}s enabled \
              ({} at {:.6}). A {st} taking {safe_name} can interrupt the holder of \
              {unsafe_name} while another CPU holds {safe_name} and waits for {unsafe_name}.",
-            holder_label(self.store, used),
+            holder_label(self.v, used),
             seconds(used.acquire_ts),
             locks[1..].join(" -> "),
-            holder_label(self.store, enabled),
+            holder_label(self.v, enabled),
             seconds(enabled.acquire_ts),
             up = state.upper(),
             st = state.name(),
@@ -486,9 +474,7 @@ mod tests {
     use crate::detect::fixture::{Fixture, HARDIRQ1, SOFTIRQ2, TASK1};
 
     fn inversions(fx: Fixture) -> Vec<Finding> {
-        let (store, table) = fx.finish();
-        let graph = DependencyGraph::build(&table);
-        detect(&store, &table, &graph)
+        fx.detect(|v| detect(v, &DependencyGraph::build(v.table)))
     }
 
     #[test]

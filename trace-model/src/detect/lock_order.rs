@@ -10,11 +10,11 @@
 //! recursion only when the instance is the same; a different instance is annotated nesting.
 
 use super::evidence::{
-    acquire_evidence, caller_name, class_name, describe_acquire, finding_id, holder_label,
-    push_unique, seconds,
+    LockView, acquire_evidence, caller_name, class_name, describe_acquire, finding_id,
+    holder_label, push_unique, seconds,
 };
 use crate::context::locks::{ClassId, HoldIdx, HolderContext, LockHold, LockTable};
-use crate::{Confidence, EventStore, Evidence, Finding, FindingKind};
+use crate::{Confidence, Evidence, Finding, FindingKind};
 use rustc_hash::FxHashMap;
 
 /// At most this many elementary cycles are reported (a kernel-wide trace can have a dense
@@ -330,22 +330,22 @@ impl DependencyGraph {
 }
 
 /// Every lock-order cycle and same-instance recursion of the trace.
-pub fn detect(store: &EventStore, table: &LockTable) -> Vec<Finding> {
-    detect_in(store, table, &DependencyGraph::build(table))
+pub fn detect(v: &LockView) -> Vec<Finding> {
+    detect_in(v, &DependencyGraph::build(v.table))
 }
 
 /// [`detect`] on an already built graph (the irq-inversion detector shares it).
-pub fn detect_in(store: &EventStore, table: &LockTable, graph: &DependencyGraph) -> Vec<Finding> {
+pub fn detect_in(v: &LockView, graph: &DependencyGraph) -> Vec<Finding> {
     let mut findings: Vec<Finding> = graph
         .cycles()
         .iter()
-        .map(|cycle| cycle_finding(store, table, graph, cycle))
+        .map(|cycle| cycle_finding(v, graph, cycle))
         .collect();
     findings.extend(
         graph
             .recursions
             .iter()
-            .map(|(class, r)| recursion_finding(store, table, *class, r)),
+            .map(|(class, r)| recursion_finding(v, *class, r)),
     );
     findings
 }
@@ -363,17 +363,12 @@ fn confidence_of<'a>(holds: impl IntoIterator<Item = &'a LockHold>) -> Confidenc
     }
 }
 
-fn cycle_finding(
-    store: &EventStore,
-    table: &LockTable,
-    graph: &DependencyGraph,
-    cycle: &[u32],
-) -> Finding {
+fn cycle_finding(v: &LockView, graph: &DependencyGraph, cycle: &[u32]) -> Finding {
     // Rotate so the cycle starts at its alphabetically first class: the id is then the same
     // whatever class the enumeration started from, and across recordings.
     let names: Vec<String> = cycle
         .iter()
-        .map(|&e| class_name(store, table, graph.edges[e as usize].from).into_owned())
+        .map(|&e| class_name(v, graph.edges[e as usize].from).into_owned())
         .collect();
     let first = (0..names.len()).min_by_key(|&i| &names[i]).unwrap_or(0);
     let order: Vec<u32> = (0..cycle.len())
@@ -383,7 +378,7 @@ fn cycle_finding(
         .map(|k| names[(first + k) % names.len()].clone())
         .collect();
 
-    let hold = |i: HoldIdx| &table.holds[i as usize];
+    let hold = |i: HoldIdx| v.hold(i);
     let edges: Vec<&Edge> = order.iter().map(|&e| &graph.edges[e as usize]).collect();
     let mut functions = Vec::new();
     let mut evidence = Vec::new();
@@ -392,31 +387,31 @@ fn cycle_finding(
         let (prev, next) = (hold(e.witness.0), hold(e.witness.1));
         let (from, to) = (&locks[k], &locks[(k + 1) % locks.len()]);
         for h in [prev, next] {
-            if let Some(f) = caller_name(store, h) {
+            if let Some(f) = caller_name(v, h) {
                 push_unique(&mut functions, f);
             }
         }
         evidence.push(acquire_evidence(
-            store,
+            v,
             prev,
-            format!("holds {}", describe_acquire(store, table, prev)),
+            format!("holds {}", describe_acquire(v, prev)),
         ));
         evidence.push(acquire_evidence(
-            store,
+            v,
             next,
             format!(
                 "{} while holding {from}: order {from} -> {to} (seen {} times, last at {:.6})",
-                describe_acquire(store, table, next),
+                describe_acquire(v, next),
                 e.count,
                 seconds(e.last_ts)
             ),
         ));
         orders.push(format!(
             "{} took {to} while holding {from} at {:.6} on CPU {}{}",
-            holder_label(store, next),
+            holder_label(v, next),
             seconds(next.acquire_ts),
             next.cpu,
-            caller_name(store, next).map_or(String::new(), |f| format!(" in {f}()")),
+            caller_name(v, next).map_or(String::new(), |f| format!(" in {f}()")),
         ));
     }
     // The closing acquisition: the latest first witness completes the cycle.
@@ -452,11 +447,7 @@ fn cycle_finding(
                 .flat_map(|e| [hold(e.witness.0), hold(e.witness.1)]),
         ),
         cpu: Some(closing.cpu),
-        task: Some(
-            store
-                .str(store.comms()[closing.acquire_event as usize])
-                .to_owned(),
-        ),
+        task: Some(v.comm(closing).to_owned()),
         pid: Some(closing.pid),
         ts: [
             seconds(edges.iter().map(|e| e.first_ts).min().unwrap_or(0)),
@@ -475,33 +466,23 @@ fn holds_overlap(a: &LockHold, b: &LockHold) -> bool {
     a.acquire_ts < end(b) && b.acquire_ts < end(a)
 }
 
-fn recursion_finding(
-    store: &EventStore,
-    table: &LockTable,
-    class: ClassId,
-    r: &Recursion,
-) -> Finding {
-    let outer = &table.holds[r.outer as usize];
-    let inner = &table.holds[r.inner as usize];
-    let name = class_name(store, table, class).into_owned();
+fn recursion_finding(v: &LockView, class: ClassId, r: &Recursion) -> Finding {
+    let (outer, inner) = (v.hold(r.outer), v.hold(r.inner));
+    let name = class_name(v, class).into_owned();
     let mut functions = Vec::new();
     for h in [outer, inner] {
-        if let Some(f) = caller_name(store, h) {
+        if let Some(f) = caller_name(v, h) {
             push_unique(&mut functions, f);
         }
     }
     let evidence: Vec<Evidence> = vec![
+        acquire_evidence(v, outer, format!("holds {}", describe_acquire(v, outer))),
         acquire_evidence(
-            store,
-            outer,
-            format!("holds {}", describe_acquire(store, table, outer)),
-        ),
-        acquire_evidence(
-            store,
+            v,
             inner,
             format!(
                 "{} again while still holding it",
-                describe_acquire(store, table, inner)
+                describe_acquire(v, inner)
             ),
         ),
     ];
@@ -510,11 +491,7 @@ fn recursion_finding(
         kind: FindingKind::LockOrderCycle,
         confidence: confidence_of([outer, inner]),
         cpu: Some(inner.cpu),
-        task: Some(
-            store
-                .str(store.comms()[inner.acquire_event as usize])
-                .to_owned(),
-        ),
+        task: Some(v.comm(inner).to_owned()),
         pid: Some(inner.pid),
         ts: [seconds(inner.acquire_ts), seconds(r.last_ts)],
         functions,
@@ -522,7 +499,7 @@ fn recursion_finding(
         summary: format!(
             "Recursive locking: {} acquired {name} at {:.6} on CPU {} while already holding \
              the same lock instance (taken at {:.6}); it deadlocks on itself.",
-            holder_label(store, inner),
+            holder_label(v, inner),
             seconds(inner.acquire_ts),
             inner.cpu,
             seconds(outer.acquire_ts),
@@ -539,8 +516,7 @@ mod tests {
     use crate::detect::fixture::{Fixture, HARDIRQ1, TASK1, TASK2};
 
     fn cycles_of(fx: Fixture) -> Vec<Finding> {
-        let (store, table) = fx.finish();
-        detect(&store, &table)
+        fx.detect(detect)
     }
 
     #[test]
@@ -595,7 +571,7 @@ mod tests {
         let held_b = fx.last();
         fx.acquire(11, TASK2, a, Spin, &[held_b]).trylock = true;
         let (store, table) = fx.finish();
-        assert!(detect(&store, &table).is_empty());
+        assert!(detect(&Fixture::view(&store, &table)).is_empty());
         let g = DependencyGraph::build(&table);
         assert_eq!(g.edges.len(), 1);
 

@@ -15,9 +15,15 @@ use rustc_hash::FxHashMap;
 
 /// Runs every detector; findings come out most certain first, then by time.
 pub fn run_all(store: &EventStore, model: &ContextModel) -> Vec<Finding> {
-    let graph = lock_order::DependencyGraph::build(&model.locks);
-    let mut findings = lock_order::detect_in(store, &model.locks, &graph);
-    findings.extend(irq_inversion::detect(store, &model.locks, &graph));
+    let view = evidence::LockView {
+        store,
+        table: &model.locks,
+        strings: &model.strings,
+        bh_off_visible: model.coverage.bh_off_visible,
+    };
+    let graph = lock_order::DependencyGraph::build(view.table);
+    let mut findings = lock_order::detect_in(&view, &graph);
+    findings.extend(irq_inversion::detect(&view, &graph));
     let mut findings = merge_same_id(findings);
     findings.sort_by(|a, b| {
         a.confidence
