@@ -583,7 +583,9 @@ impl<'a> Builder<'a> {
             if sample.irqs_off == Some(false) {
                 hold.hardirqs_enabled_while_held = Some(true);
             }
-            if sample.bh_off == Some(false) && sample.irqs_off == Some(false) {
+            // Serving a softirq keeps softirqs off whatever the BH count says.
+            let in_task = matches!(owner, Owner::Task(_));
+            if in_task && sample.bh_off == Some(false) && sample.irqs_off == Some(false) {
                 hold.softirqs_enabled_while_held = Some(true);
             }
         }
