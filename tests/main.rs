@@ -2,3 +2,4 @@
 //! area.
 
 mod lab_stats;
+mod tracedat;
