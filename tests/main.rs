@@ -4,3 +4,4 @@
 mod check;
 mod ftrace_text;
 mod lab_stats;
+mod tracedat;
