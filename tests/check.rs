@@ -8,7 +8,7 @@ use corpus_tests::{corpus, lab_scenarios};
 use kctx::cli::check::{self, Report, ReportFormat};
 use kctx::cli::{Cli, Command};
 use serde_json::Value;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use trace_model::{Confidence, FindingKind};
 
 /// Slack around truth.json's windows: the trace shows a call a little before the function
@@ -16,9 +16,9 @@ use trace_model::{Confidence, FindingKind};
 const SLACK_S: f64 = 0.005;
 
 /// The lab renderings checked against truth.json's windows: tracefs text with the flags
-/// column. (The latency format's times are relative; `trace-cmd report` text has no flags
-/// column and no function parents.)
-const RENDERINGS: [&str; 1] = ["trace.txt"];
+/// column and the trace-cmd file. (The latency format's times are relative; `trace-cmd
+/// report` text has no flags column and no function parents.)
+const RENDERINGS: [&str; 2] = ["trace.txt", "trace.dat"];
 
 /// A rendering of a lab folder, plain or gzip'd.
 fn rendering(folder: &str, name: &str) -> PathBuf {
@@ -42,7 +42,7 @@ fn args(extra: &[&str]) -> check::CheckArgs {
 }
 
 /// `kctx check --kallsyms <folder>/ctxlab.kallsyms <input>` as a report.
-fn check_lab(folder: &str, input: &PathBuf, extra: &[&str]) -> Report {
+fn check_lab(folder: &str, input: &Path, extra: &[&str]) -> Report {
     let kallsyms = corpus(&format!("lab/{folder}/ctxlab.kallsyms"));
     let mut argv = vec![
         "--kallsyms",
