@@ -1,5 +1,6 @@
 //! Command-line subcommands.
 
+pub mod check;
 pub mod console_check;
 pub mod splats;
 pub mod stats;
@@ -25,6 +26,8 @@ pub enum TextOrJson {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Detect sleep-in-atomic, lock-order cycles and irq inversions: the headless CI gate.
+    Check(check::CheckArgs),
     /// Counts: events in all, by name and CPU, time span, lost events, unparsed lines.
     Stats {
         #[arg(long, value_enum, default_value_t)]
@@ -44,6 +47,7 @@ pub enum Command {
 /// Runs the parsed command line; returns the process exit code.
 pub fn run(cli: Cli) -> anyhow::Result<u8> {
     match cli.command {
+        Some(Command::Check(args)) => check::run(&args),
         Some(Command::Stats { format, files }) => stats::run(&files, format),
         Some(Command::Splats { format, file }) => splats::run(&file, format),
         None => {
