@@ -280,6 +280,23 @@ fn no_corpus_input_breaks_the_parser() {
         importers::qemu::parse(stub.as_bytes());
     }
     assert!(parsed > inputs.len() * 10);
+    // The rest of the public corpus (ftrace text, trace.dat and their reports) once each.
+    for sub in ["public/ftrace-text", "public/tracedat"] {
+        for entry in std::fs::read_dir(corpus(sub)).expect("read dir") {
+            let path = entry.expect("entry").path();
+            let bytes = std::fs::read(&path).expect("read");
+            importers::console::parse_splats(&bytes);
+            importers::qemu::parse(&bytes);
+        }
+    }
+    let soft = console_splats(&corpus(
+        "public/ftrace-text/syzk350_soft_lockup_with_ftrace_dump_on_oops_4.20.txt",
+    ));
+    assert_eq!(soft[0].kind, SplatKind::SoftLockup);
+    assert_eq!(
+        (soft[0].task.as_deref(), soft[0].pid, soft[0].cpu),
+        (Some("syz-executor4"), Some(4888), Some(2))
+    );
     let crash = console_splats(&corpus(
         "lab/unplanned-debian-s3_abba_mutex-tcg-crash/console.log.gz",
     ));
