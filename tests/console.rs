@@ -696,6 +696,8 @@ fn check_console_links_every_kernel_reported_splat_to_its_bug() {
             serde_json::from_str(&check::render(&report, check::ReportFormat::Json).expect("json"))
                 .expect("parse");
         let console = report.console.as_ref().expect("console section");
+        let markdown = check::render(&report, check::ReportFormat::Markdown).expect("markdown");
+        assert!(markdown.contains("## Kernel console"), "{folder}");
         assert_eq!(
             json["console"]["links"].as_array().map(Vec::len),
             Some(console.links.len())

@@ -46,6 +46,7 @@ pub fn render(report: &Report) -> String {
     }
     if report.findings.is_empty() {
         let _ = writeln!(w, "\nNo findings.");
+        write_console(w, report);
         return out;
     }
     let _ = writeln!(
@@ -105,5 +106,15 @@ pub fn render(report: &Report) -> String {
             );
         }
     }
+    write_console(w, report);
     out
+}
+
+/// The `--console` links and disagreements: plain text (names, times, paths), verbatim in a
+/// code block.
+fn write_console(w: &mut String, report: &Report) {
+    if let Some(console) = &report.console {
+        let text = crate::cli::console_check::render_text(console);
+        let _ = write!(w, "\n## Kernel console\n\n```text\n{text}```\n");
+    }
 }
