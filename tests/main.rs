@@ -1,5 +1,8 @@
 //! One integration-test binary over the real corpus (ripgrep style): each module covers one
 //! area.
 
+mod check;
+mod console;
 mod ftrace_text;
 mod lab_stats;
+mod tracedat;

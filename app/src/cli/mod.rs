@@ -1,5 +1,8 @@
 //! Command-line subcommands.
 
+pub mod check;
+pub mod console_check;
+pub mod splats;
 pub mod stats;
 
 use clap::{Parser, Subcommand, ValueEnum};
@@ -23,6 +26,8 @@ pub enum TextOrJson {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Detect sleep-in-atomic, lock-order cycles and irq inversions: the headless CI gate.
+    Check(check::CheckArgs),
     /// Counts: events in all, by name and CPU, time span, lost events, unparsed lines.
     Stats {
         #[arg(long, value_enum, default_value_t)]
@@ -30,12 +35,21 @@ pub enum Command {
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },
+    /// The kernel's own reports (lockdep, might_sleep, RCU stalls...) in a console / serial
+    /// log, or the interrupt counts by vector of a QEMU `-d int` log.
+    Splats {
+        #[arg(long, value_enum, default_value_t)]
+        format: TextOrJson,
+        file: PathBuf,
+    },
 }
 
 /// Runs the parsed command line; returns the process exit code.
 pub fn run(cli: Cli) -> anyhow::Result<u8> {
     match cli.command {
+        Some(Command::Check(args)) => check::run(&args),
         Some(Command::Stats { format, files }) => stats::run(&files, format),
+        Some(Command::Splats { format, file }) => splats::run(&file, format),
         None => {
             anyhow::bail!("no subcommand given; try `kctx --help`")
         }
