@@ -2,7 +2,7 @@
 //! renderings of the same buffer (tracefs `trace`, the latency format, `trace-cmd report`),
 //! with every line accounted for.
 
-use corpus_tests::{corpus, lab_scenarios};
+use corpus_tests::{corpus, kctx_bin, lab_scenarios};
 use kctx::cli::stats::Stats;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -83,16 +83,7 @@ fn lab_latency_files_state_the_kernel_and_relative_time() {
 
 #[test]
 fn the_kctx_binary_prints_the_same_counts_as_json() {
-    let Some(bin) = option_env!("CARGO_BIN_EXE_kctx")
-        .map(PathBuf::from)
-        .or_else(|| {
-            let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/debug/kctx");
-            p.exists().then_some(p)
-        })
-    else {
-        eprintln!("kctx binary not built; `cargo build -p kctx` to include this check");
-        return;
-    };
+    let bin = kctx_bin();
     let (_, truth) = lab_scenarios()
         .into_iter()
         .find(|(k, _)| k == "s5_clean")

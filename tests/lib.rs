@@ -35,3 +35,20 @@ pub fn lab_scenarios() -> Vec<(String, serde_json::Value)> {
     let map = truth["scenarios"].as_object().expect("scenarios");
     map.iter().map(|(k, v)| (k.clone(), v.clone())).collect()
 }
+
+/// The `kctx` binary of the same build as this test (`cargo test --workspace` builds it into
+/// the profile directory beside `deps/`, where the test executable runs from).
+pub fn kctx_bin() -> PathBuf {
+    let test_exe = std::env::current_exe().expect("test executable path");
+    let profile_dir = test_exe
+        .parent()
+        .and_then(Path::parent)
+        .expect("target/<profile>/deps/<test>");
+    let bin = profile_dir.join(format!("kctx{}", std::env::consts::EXE_SUFFIX));
+    assert!(
+        bin.exists(),
+        "{} not built: run the tests with `cargo test --workspace`",
+        bin.display()
+    );
+    bin
+}

@@ -7,11 +7,12 @@ use trace_model::Location;
 /// Why an input could not be imported.
 #[derive(Debug, thiserror::Error)]
 pub enum ImportError {
-    #[error("{path}: {source}")]
+    /// The message names the file and carries the inner error's text; it is not a `source`
+    /// so that error chains do not print the inner text twice.
+    #[error("{}: {error}", path.display())]
     WithPath {
         path: PathBuf,
-        #[source]
-        source: Box<ImportError>,
+        error: Box<ImportError>,
     },
     #[error("cannot read: {0}")]
     Io(#[from] std::io::Error),
@@ -32,7 +33,7 @@ impl ImportError {
             e @ ImportError::WithPath { .. } => e,
             e => ImportError::WithPath {
                 path: path.to_owned(),
-                source: Box::new(e),
+                error: Box::new(e),
             },
         }
     }
