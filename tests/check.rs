@@ -385,3 +385,33 @@ fn human_reports_have_a_summary_table_and_each_findings_evidence() {
     assert!(!html.contains("<script"));
     assert_eq!(html.matches("<section").count(), report.findings.len());
 }
+
+#[test]
+fn held_before_stays_inside_one_context_on_every_lab_recording() {
+    // The lock-order graph relies on it: an interrupt handler's acquisitions must not see
+    // the interrupted task's holds as predecessors.
+    let mut interrupt_holds_with_predecessors = 0;
+    for (folder, _) in lab_scenarios() {
+        let input = rendering(&folder, "trace.txt");
+        let (_, model) = check::load(&input, &Default::default()).expect("loads");
+        let table = &model.locks;
+        for hold in &table.holds {
+            for &prev in table.held_before(hold) {
+                let prev = &table.holds[prev as usize];
+                assert_eq!(
+                    prev.context, hold.context,
+                    "{folder}: {prev:?} before {hold:?}"
+                );
+                assert!(prev.acquire_ts <= hold.acquire_ts);
+                if hold.context == trace_model::context::locks::HolderContext::Task {
+                    assert_eq!(prev.pid, hold.pid, "{folder}: another task's hold");
+                } else {
+                    assert_eq!(prev.cpu, hold.cpu, "{folder}: another CPU's interrupt");
+                    interrupt_holds_with_predecessors += 1;
+                }
+            }
+        }
+    }
+    // The lab's interrupt handlers take one lock at a time.
+    assert_eq!(interrupt_holds_with_predecessors, 0);
+}
