@@ -415,3 +415,23 @@ fn held_before_stays_inside_one_context_on_every_lab_recording() {
     // The lab's interrupt handlers take one lock at a time.
     assert_eq!(interrupt_holds_with_predecessors, 0);
 }
+
+#[test]
+fn finding_ids_are_the_same_in_every_rendering_of_a_recording() {
+    // Allowlists key on ids: the tracefs text, the latency format (relative times, comms cut
+    // to 8 characters) and trace.dat of one buffer must give the same ones.
+    for (folder, scenario) in lab_scenarios() {
+        let ids = |name: &str| {
+            let report = check_lab(&folder, &rendering(&folder, name), &[]);
+            let mut ids: Vec<String> = report.findings.into_iter().map(|r| r.finding.id).collect();
+            ids.sort();
+            ids
+        };
+        let reference = ids("trace.txt");
+        let planted = scenario["bugs"].as_array().unwrap().len();
+        assert!(reference.len() >= planted, "{folder}: {reference:?}");
+        for name in ["trace-latency.txt", "trace.dat"] {
+            assert_eq!(ids(name), reference, "{folder} {name}");
+        }
+    }
+}
