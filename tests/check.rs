@@ -435,3 +435,27 @@ fn finding_ids_are_the_same_in_every_rendering_of_a_recording() {
         }
     }
 }
+
+#[test]
+fn a_required_check_the_trace_cannot_support_exits_2_and_says_which() {
+    // An Android atrace capture: flags column and sched_switch, but no lock events.
+    let input = corpus("public/ftrace-text/catapult_atrace_data_irqflags.txt");
+    let path = input.to_str().unwrap();
+    let report = check::check(&args(&[path])).unwrap();
+    assert_eq!(report.exit_code, 2);
+    let impossible: Vec<&str> = report
+        .impossible
+        .iter()
+        .map(|w| w.strip_prefix(&format!("{path}: ")).unwrap())
+        .collect();
+    assert_eq!(impossible.len(), 2, "{impossible:?}");
+    assert!(impossible[0].starts_with("lock-order impossible: no lock events"));
+    assert!(impossible[1].starts_with("irq-inversion impossible: no lock events"));
+    let text = check::render(&report, ReportFormat::Text).unwrap();
+    assert!(text.contains("required check impossible"), "{text}");
+
+    // Requiring only what the trace supports passes the gate.
+    let report = check::check(&args(&["--require", "sleep-in-atomic", path])).unwrap();
+    assert!(report.impossible.is_empty());
+    assert_eq!(report.exit_code, 0);
+}
