@@ -1,5 +1,6 @@
 //! One integration-test binary over the real corpus (ripgrep style): each module covers one
 //! area.
 
+mod context;
 mod ftrace_text;
 mod lab_stats;
