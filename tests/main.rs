@@ -4,3 +4,4 @@
 mod context;
 mod ftrace_text;
 mod lab_stats;
+mod tracedat;
