@@ -1,7 +1,7 @@
 //! Issue 5 (context model) and the sleep-in-atomic detector of issue 6, on the lab recordings
 //! of both kernels: the context at each planted bug's call (truth.json `observed` and
 //! `atomic_because`), the clean scenario's sleeps, the same answers from every rendering of one
-//! recording, and the detector's findings.
+//! recording (trace.txt, trace-latency.txt, trace.dat), and the detector's findings.
 //!
 //! truth.json is read here, in the tests only: the model and the detector never see it.
 
@@ -319,23 +319,23 @@ fn renderings_of_one_recording_give_the_same_answers() {
             .filter(|c| !c.spinning.is_empty() || c.irqs_off == Some(true))
             .count();
         assert_eq!(atomic, 4, "{folder}: the four planted calls: {txt:?}");
-        let latency = s1_call_contexts(&open(
-            folder,
-            &["trace-latency.txt.gz", "trace-latency.txt"],
-        ));
-        assert_eq!(
-            txt.len(),
-            latency.len(),
-            "{folder}: trace.txt vs trace-latency.txt"
-        );
-        for (a, mut b) in txt.into_iter().zip(latency) {
-            // The two files round ns to µs differently (1 µs apart at most).
-            assert!(
-                (a.after_marker_us - b.after_marker_us).abs() <= 1,
-                "{folder}: {a:?} vs {b:?}"
+        for other in [
+            &["trace-latency.txt.gz", "trace-latency.txt"][..],
+            &["trace.dat"],
+        ] {
+            let contexts = s1_call_contexts(&open(folder, other));
+            assert_eq!(
+                txt.len(),
+                contexts.len(),
+                "{folder}: trace.txt vs {other:?}"
             );
-            b.after_marker_us = a.after_marker_us;
-            assert_eq!(a, b, "{folder}: trace.txt vs trace-latency.txt");
+            for (a, mut b) in txt.iter().zip(contexts) {
+                // Renderings round ns to µs differently (1 µs apart at most).
+                let drift = (a.after_marker_us - b.after_marker_us).abs();
+                assert!(drift <= 1, "{folder}: {a:?} vs {b:?}");
+                b.after_marker_us = a.after_marker_us;
+                assert_eq!(*a, b, "{folder}: trace.txt vs {other:?}");
+            }
         }
     }
 }
@@ -343,59 +343,61 @@ fn renderings_of_one_recording_give_the_same_answers() {
 #[test]
 fn detector_reports_every_planted_sleep_in_atomic_bug() {
     for (folder, bug) in bugs("sleep-in-atomic") {
-        let lab = open_txt(&folder);
-        let findings = sleep_in_atomic::detect(&lab.store, &lab.model);
-        let window = bug["time_window"].as_array().unwrap();
-        let (from, to) = (
-            window[0].as_f64().unwrap() - 0.005,
-            window[1].as_f64().unwrap() + 0.005,
-        );
-        let names: Vec<&str> = ["functions", "locks"]
-            .iter()
-            .flat_map(|k| {
-                bug[k]
-                    .as_array()
-                    .unwrap()
-                    .iter()
-                    .map(|v| v.as_str().unwrap())
-            })
-            .collect();
-        let hit = findings.iter().find(|f| {
-            f.kind == FindingKind::SleepInAtomic
-                && f.ts[0] <= to
-                && f.ts[1] >= from
-                && f.functions
-                    .iter()
-                    .chain(&f.locks)
-                    .any(|n| names.contains(&n.as_str()))
-        });
-        let f = hit.unwrap_or_else(|| {
-            panic!(
-                "{folder} {}: not reported; findings: {findings:#?}",
-                bug["id"]
-            )
-        });
-        assert!(
-            f.summary.contains(bug["functions"][0].as_str().unwrap()),
-            "{}",
-            f.summary
-        );
-        if bug["sleep_call"].as_str().unwrap().starts_with("kmalloc") && !folder.contains("lockdep")
-        {
-            // The Debian trace has neither kmem events nor __might_sleep: GFP undecidable.
-            assert_eq!(f.confidence, Confidence::Unverifiable, "{}", f.summary);
-            assert!(f.summary.contains("kmem:kmalloc"), "{}", f.summary);
-        } else {
-            assert_eq!(
-                f.confidence,
-                Confidence::Definite,
-                "{folder} {}: {}",
-                bug["id"],
+        for lab in [open_txt(&folder), open(&folder, &["trace.dat"])] {
+            let findings = sleep_in_atomic::detect(&lab.store, &lab.model);
+            let window = bug["time_window"].as_array().unwrap();
+            let (from, to) = (
+                window[0].as_f64().unwrap() - 0.005,
+                window[1].as_f64().unwrap() + 0.005,
+            );
+            let names: Vec<&str> = ["functions", "locks"]
+                .iter()
+                .flat_map(|k| {
+                    bug[k]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .map(|v| v.as_str().unwrap())
+                })
+                .collect();
+            let hit = findings.iter().find(|f| {
+                f.kind == FindingKind::SleepInAtomic
+                    && f.ts[0] <= to
+                    && f.ts[1] >= from
+                    && f.functions
+                        .iter()
+                        .chain(&f.locks)
+                        .any(|n| names.contains(&n.as_str()))
+            });
+            let f = hit.unwrap_or_else(|| {
+                panic!(
+                    "{folder} {}: not reported; findings: {findings:#?}",
+                    bug["id"]
+                )
+            });
+            assert!(
+                f.summary.contains(bug["functions"][0].as_str().unwrap()),
+                "{}",
                 f.summary
             );
-        }
-        if bug["really_sleeps"] == true {
-            assert!(f.summary.contains("really slept"), "{}", f.summary);
+            if bug["sleep_call"].as_str().unwrap().starts_with("kmalloc")
+                && !folder.contains("lockdep")
+            {
+                // The Debian trace has neither kmem events nor __might_sleep: GFP undecidable.
+                assert_eq!(f.confidence, Confidence::Unverifiable, "{}", f.summary);
+                assert!(f.summary.contains("kmem:kmalloc"), "{}", f.summary);
+            } else {
+                assert_eq!(
+                    f.confidence,
+                    Confidence::Definite,
+                    "{folder} {}: {}",
+                    bug["id"],
+                    f.summary
+                );
+            }
+            if bug["really_sleeps"] == true {
+                assert!(f.summary.contains("really slept"), "{}", f.summary);
+            }
         }
     }
 }
@@ -410,12 +412,13 @@ fn detector_reports_nothing_definite_or_probable_without_planted_sleep_bugs() {
         "lab/s4_softirq_inversion",
         "lab/lockdep-s4_softirq_inversion",
     ] {
-        let lab = open_txt(folder);
-        let findings = sleep_in_atomic::detect(&lab.store, &lab.model);
-        let wrong: Vec<_> = findings
-            .iter()
-            .filter(|f| f.confidence != Confidence::Unverifiable)
-            .collect();
-        assert!(wrong.is_empty(), "{folder}: {wrong:#?}");
+        for lab in [open_txt(folder), open(folder, &["trace.dat"])] {
+            let findings = sleep_in_atomic::detect(&lab.store, &lab.model);
+            let wrong: Vec<_> = findings
+                .iter()
+                .filter(|f| f.confidence != Confidence::Unverifiable)
+                .collect();
+            assert!(wrong.is_empty(), "{folder}: {wrong:#?}");
+        }
     }
 }
