@@ -2,6 +2,7 @@
 //! area.
 
 mod check;
+mod context;
 mod ftrace_text;
 mod lab_stats;
 mod tracedat;

@@ -1,6 +1,8 @@
 //! Command-line subcommands.
 
 pub mod check;
+pub mod context;
+pub mod coverage;
 pub mod stats;
 
 use clap::{Parser, Subcommand, ValueEnum};
@@ -33,6 +35,29 @@ pub enum Command {
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },
+    /// Context stack, preempt depth, irq / BH state and locks held on each CPU at one time.
+    Context {
+        file: PathBuf,
+        /// Trace time in seconds, as the trace prints it.
+        #[arg(long)]
+        at: f64,
+        /// Only this CPU.
+        #[arg(long)]
+        cpu: Option<u32>,
+        /// kallsyms text (`address type name [module]`) naming lock addresses.
+        #[arg(long)]
+        kallsyms: Option<PathBuf>,
+        #[arg(long, value_enum, default_value_t)]
+        format: TextOrJson,
+    },
+    /// What the trace can and cannot tell, and which checks it supports.
+    Coverage {
+        file: PathBuf,
+        #[arg(long)]
+        kallsyms: Option<PathBuf>,
+        #[arg(long, value_enum, default_value_t)]
+        format: TextOrJson,
+    },
 }
 
 /// Runs the parsed command line; returns the process exit code.
@@ -40,6 +65,18 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
     match cli.command {
         Some(Command::Check(args)) => check::run(&args),
         Some(Command::Stats { format, files }) => stats::run(&files, format),
+        Some(Command::Context {
+            file,
+            at,
+            cpu,
+            kallsyms,
+            format,
+        }) => context::run(&file, at, cpu, kallsyms.as_deref(), format),
+        Some(Command::Coverage {
+            file,
+            kallsyms,
+            format,
+        }) => coverage::run(&file, kallsyms.as_deref(), format),
         None => {
             anyhow::bail!("no subcommand given; try `kctx --help`")
         }
