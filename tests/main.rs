@@ -2,6 +2,7 @@
 //! area.
 
 mod check;
+mod console;
 mod context;
 mod ftrace_text;
 mod lab_stats;

@@ -1,8 +1,10 @@
 //! Command-line subcommands.
 
 pub mod check;
+pub mod console_check;
 pub mod context;
 pub mod coverage;
+pub mod splats;
 pub mod stats;
 
 use clap::{Parser, Subcommand, ValueEnum};
@@ -26,9 +28,9 @@ pub enum TextOrJson {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Counts: events in all, by name and CPU, time span, lost events, unparsed lines.
     /// Detect sleep-in-atomic, lock-order cycles and irq inversions: the headless CI gate.
     Check(check::CheckArgs),
+    /// Counts: events in all, by name and CPU, time span, lost events, unparsed lines.
     Stats {
         #[arg(long, value_enum, default_value_t)]
         format: TextOrJson,
@@ -58,6 +60,13 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t)]
         format: TextOrJson,
     },
+    /// The kernel's own reports (lockdep, might_sleep, RCU stalls...) in a console / serial
+    /// log, or the interrupt counts by vector of a QEMU `-d int` log.
+    Splats {
+        #[arg(long, value_enum, default_value_t)]
+        format: TextOrJson,
+        file: PathBuf,
+    },
 }
 
 /// Runs the parsed command line; returns the process exit code.
@@ -77,6 +86,7 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
             kallsyms,
             format,
         }) => coverage::run(&file, kallsyms.as_deref(), format),
+        Some(Command::Splats { format, file }) => splats::run(&file, format),
         None => {
             anyhow::bail!("no subcommand given; try `kctx --help`")
         }
