@@ -7,26 +7,15 @@ use std::fmt::Write as _;
 use std::path::Path;
 use trace_model::EventStore;
 use trace_model::context::state::Level;
-use trace_model::context::{BuildOptions, ContextModel, CpuState, Sidecar};
+use trace_model::context::{BuildOptions, ContextModel, CpuState};
 
 /// Imports `file` and builds its context model, naming lock addresses with the trace's own
 /// symbols and, if given, a kallsyms sidecar.
 pub fn load(file: &Path, kallsyms: Option<&Path>) -> anyhow::Result<(EventStore, ContextModel)> {
-    let store = importers::open(file)?;
-    let mut opts = BuildOptions::default();
-    if let Some(path) = kallsyms {
-        let text = std::fs::read_to_string(path)
-            .with_context(|| format!("reading kallsyms {}", path.display()))?;
-        let mut side = Sidecar::default();
-        let mut report = trace_model::ImportReport::default();
-        side.symbols = importers::kallsyms::parse(&text, &mut side.strings, &mut report);
-        if side.symbols.is_empty() {
-            anyhow::bail!("{}: no `address type name` line", path.display());
-        }
-        opts.kallsyms = Some(side);
-    }
-    let model = ContextModel::build(&store, &opts);
-    Ok((store, model))
+    let opts = BuildOptions {
+        kallsyms: kallsyms.map(super::check::read_sidecar).transpose()?,
+    };
+    super::check::load(file, &opts)
 }
 
 /// Trace seconds (as printed) to ns.
