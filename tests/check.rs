@@ -385,3 +385,77 @@ fn human_reports_have_a_summary_table_and_each_findings_evidence() {
     assert!(!html.contains("<script"));
     assert_eq!(html.matches("<section").count(), report.findings.len());
 }
+
+#[test]
+fn held_before_stays_inside_one_context_on_every_lab_recording() {
+    // The lock-order graph relies on it: an interrupt handler's acquisitions must not see
+    // the interrupted task's holds as predecessors.
+    let mut interrupt_holds_with_predecessors = 0;
+    for (folder, _) in lab_scenarios() {
+        let input = rendering(&folder, "trace.txt");
+        let (_, model) = check::load(&input, &Default::default()).expect("loads");
+        let table = &model.locks;
+        for hold in &table.holds {
+            for &prev in table.held_before(hold) {
+                let prev = &table.holds[prev as usize];
+                assert_eq!(
+                    prev.context, hold.context,
+                    "{folder}: {prev:?} before {hold:?}"
+                );
+                assert!(prev.acquire_ts <= hold.acquire_ts);
+                if hold.context == trace_model::context::locks::HolderContext::Task {
+                    assert_eq!(prev.pid, hold.pid, "{folder}: another task's hold");
+                } else {
+                    assert_eq!(prev.cpu, hold.cpu, "{folder}: another CPU's interrupt");
+                    interrupt_holds_with_predecessors += 1;
+                }
+            }
+        }
+    }
+    // The lab's interrupt handlers take one lock at a time.
+    assert_eq!(interrupt_holds_with_predecessors, 0);
+}
+
+#[test]
+fn finding_ids_are_the_same_in_every_rendering_of_a_recording() {
+    // Allowlists key on ids: the tracefs text, the latency format (relative times, comms cut
+    // to 8 characters) and trace.dat of one buffer must give the same ones.
+    for (folder, scenario) in lab_scenarios() {
+        let ids = |name: &str| {
+            let report = check_lab(&folder, &rendering(&folder, name), &[]);
+            let mut ids: Vec<String> = report.findings.into_iter().map(|r| r.finding.id).collect();
+            ids.sort();
+            ids
+        };
+        let reference = ids("trace.txt");
+        let planted = scenario["bugs"].as_array().unwrap().len();
+        assert!(reference.len() >= planted, "{folder}: {reference:?}");
+        for name in ["trace-latency.txt", "trace.dat"] {
+            assert_eq!(ids(name), reference, "{folder} {name}");
+        }
+    }
+}
+
+#[test]
+fn a_required_check_the_trace_cannot_support_exits_2_and_says_which() {
+    // An Android atrace capture: flags column and sched_switch, but no lock events.
+    let input = corpus("public/ftrace-text/catapult_atrace_data_irqflags.txt");
+    let path = input.to_str().unwrap();
+    let report = check::check(&args(&[path])).unwrap();
+    assert_eq!(report.exit_code, 2);
+    let impossible: Vec<&str> = report
+        .impossible
+        .iter()
+        .map(|w| w.strip_prefix(&format!("{path}: ")).unwrap())
+        .collect();
+    assert_eq!(impossible.len(), 2, "{impossible:?}");
+    assert!(impossible[0].starts_with("lock-order impossible: no lock events"));
+    assert!(impossible[1].starts_with("irq-inversion impossible: no lock events"));
+    let text = check::render(&report, ReportFormat::Text).unwrap();
+    assert!(text.contains("required check impossible"), "{text}");
+
+    // Requiring only what the trace supports passes the gate.
+    let report = check::check(&args(&["--require", "sleep-in-atomic", path])).unwrap();
+    assert!(report.impossible.is_empty());
+    assert_eq!(report.exit_code, 0);
+}

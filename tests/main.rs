@@ -3,6 +3,7 @@
 
 mod check;
 mod console;
+mod context;
 mod ftrace_text;
 mod lab_stats;
 mod tracedat;

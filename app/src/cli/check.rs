@@ -153,6 +153,9 @@ pub fn read_sidecar(path: &Path) -> anyhow::Result<Sidecar> {
         .with_context(|| format!("{}: cannot read kallsyms", path.display()))?;
     let mut strings = trace_model::Interner::default();
     let symbols = importers::kallsyms::parse(&text, &mut strings, &mut ImportReport::default());
+    if symbols.is_empty() {
+        anyhow::bail!("{}: no `address type name` line", path.display());
+    }
     Ok(Sidecar { symbols, strings })
 }
 

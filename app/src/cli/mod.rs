@@ -2,6 +2,8 @@
 
 pub mod check;
 pub mod console_check;
+pub mod context;
+pub mod coverage;
 pub mod splats;
 pub mod stats;
 
@@ -35,6 +37,29 @@ pub enum Command {
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },
+    /// Context stack, preempt depth, irq / BH state and locks held on each CPU at one time.
+    Context {
+        file: PathBuf,
+        /// Trace time in seconds, as the trace prints it.
+        #[arg(long)]
+        at: f64,
+        /// Only this CPU.
+        #[arg(long)]
+        cpu: Option<u32>,
+        /// kallsyms text (`address type name [module]`) naming lock addresses.
+        #[arg(long)]
+        kallsyms: Option<PathBuf>,
+        #[arg(long, value_enum, default_value_t)]
+        format: TextOrJson,
+    },
+    /// What the trace can and cannot tell, and which checks it supports.
+    Coverage {
+        file: PathBuf,
+        #[arg(long)]
+        kallsyms: Option<PathBuf>,
+        #[arg(long, value_enum, default_value_t)]
+        format: TextOrJson,
+    },
     /// The kernel's own reports (lockdep, might_sleep, RCU stalls...) in a console / serial
     /// log, or the interrupt counts by vector of a QEMU `-d int` log.
     Splats {
@@ -49,6 +74,18 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
     match cli.command {
         Some(Command::Check(args)) => check::run(&args),
         Some(Command::Stats { format, files }) => stats::run(&files, format),
+        Some(Command::Context {
+            file,
+            at,
+            cpu,
+            kallsyms,
+            format,
+        }) => context::run(&file, at, cpu, kallsyms.as_deref(), format),
+        Some(Command::Coverage {
+            file,
+            kallsyms,
+            format,
+        }) => coverage::run(&file, kallsyms.as_deref(), format),
         Some(Command::Splats { format, file }) => splats::run(&file, format),
         None => {
             anyhow::bail!("no subcommand given; try `kctx --help`")
