@@ -47,7 +47,30 @@ pub fn import(bytes: &[u8]) -> Result<EventStore, ImportError> {
         // A latency-format recording: the data is the ASCII `trace` file.
         return crate::ftrace_text::import(text);
     }
-    let mut b = EventStoreBuilder::default();
+    let page_header = m
+        .page_header
+        .unwrap_or_else(|| format::PageHeader::parse("", usize::from(h.long_size)));
+    let layouts: Vec<PageLayout> = m
+        .buffers
+        .iter()
+        .map(|buf| PageLayout {
+            endian: h.endian,
+            header: page_header,
+            page_size: buf.page_size.unwrap_or(h.page_size) as usize,
+        })
+        .collect();
+    let streams: Vec<(usize, CpuData)> = m
+        .buffers
+        .iter()
+        .enumerate()
+        .flat_map(|(i, buf)| buf.cpus.iter().map(move |c| (i, *c)))
+        .collect();
+    let loaded: Vec<CpuStream<'_>> = streams
+        .par_iter()
+        .map(|&(i, cpu)| load_cpu(bytes, &h, &m, i, cpu, layouts[i]))
+        .collect();
+    let events = loaded.iter().map(|s| s.events).sum();
+    let mut b = EventStoreBuilder::with_capacity(events);
     fill_meta(&mut b, &h, &m);
     let mut report = ImportReport::default();
     let kallsyms = lossy(&m.kallsyms);
@@ -62,9 +85,6 @@ pub fn import(bytes: &[u8]) -> Result<EventStore, ImportError> {
     let unknown = b.intern("<...>");
     let comms = cmdlines::Comms::parse(&lossy(&m.cmdlines), idle, unknown, |s| b.intern(s));
     let abi = decode::KernelAbi::from_release(m.options.kernel_release());
-    let page_header = m
-        .page_header
-        .unwrap_or_else(|| format::PageHeader::parse("", usize::from(h.long_size)));
     let mut decoder = decode::Decoder::new(
         &mut b,
         &m.formats,
@@ -76,32 +96,13 @@ pub fn import(bytes: &[u8]) -> Result<EventStore, ImportError> {
         comms,
     )?;
 
-    let streams: Vec<(usize, CpuData)> = m
-        .buffers
-        .iter()
-        .enumerate()
-        .flat_map(|(i, buf)| buf.cpus.iter().map(move |c| (i, *c)))
-        .collect();
-    let loaded: Vec<CpuStream<'_>> = streams
-        .par_iter()
-        .map(|&(i, cpu)| load_cpu(bytes, &h, &m, i, cpu))
-        .collect();
+    let clock = Clock::new(&m.options);
     for s in &loaded {
         if let Some((at, what)) = &s.damage {
             b.report_mut().warn(what, Location::Byte(*at));
-            b.lost(s.cpu.cpu, s.end_ts_hint, None);
+            b.lost(s.cpu.cpu, clock.convert(s.end_ts_hint), None);
         }
     }
-    let clock = Clock::new(&m.options);
-    let layouts: Vec<PageLayout> = m
-        .buffers
-        .iter()
-        .map(|buf| PageLayout {
-            endian: h.endian,
-            header: page_header,
-            page_size: buf.page_size.unwrap_or(h.page_size) as usize,
-        })
-        .collect();
     merge(&mut b, &mut decoder, &loaded, &layouts, &clock);
     Ok(b.finish())
 }
@@ -186,6 +187,9 @@ struct CpuStream<'a> {
     data: Cow<'a, [u8]>,
     /// Damage found while loading: file offset and description.
     damage: Option<(u64, String)>,
+    /// Events in the data (counted in the parallel phase, to size the store once).
+    events: usize,
+    /// Raw time of the last event read (where damage at the end begins).
     end_ts_hint: u64,
 }
 
@@ -195,6 +199,7 @@ fn load_cpu<'a>(
     m: &section::Metadata<'a>,
     buffer: usize,
     cpu: CpuData,
+    layout: PageLayout,
 ) -> CpuStream<'a> {
     let what = "cpu data";
     let start = usize::try_from(cpu.offset)
@@ -205,6 +210,7 @@ fn load_cpu<'a>(
         cpu,
         data: Cow::Borrowed(&[]),
         damage: None,
+        events: 0,
         end_ts_hint: 0,
     };
     if m.compressed[buffer] {
@@ -237,6 +243,17 @@ fn load_cpu<'a>(
                     end - bytes.len() as u64
                 ),
             ));
+        }
+    }
+    let mut cursor = PageCursor::new(&stream.data, layout);
+    loop {
+        match cursor.step() {
+            Step::Event(e) => {
+                stream.events += 1;
+                stream.end_ts_hint = e.ts;
+            }
+            Step::End => break,
+            Step::Missed { .. } | Step::Damaged { .. } => {}
         }
     }
     stream
