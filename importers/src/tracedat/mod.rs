@@ -97,6 +97,16 @@ pub fn import(bytes: &[u8]) -> Result<EventStore, ImportError> {
     )?;
 
     let clock = Clock::new(&m.options);
+    for (cpu, overrun) in m.options.cpustat.iter().filter_map(|t| options::overrun(t)) {
+        // The ring buffer overwrote these before the data was read: lost before the
+        // CPU's first recorded event.
+        let first = loaded
+            .iter()
+            .filter(|s| s.cpu.cpu == cpu)
+            .map(|s| s.first_ts)
+            .min();
+        b.lost(cpu, clock.convert(first.unwrap_or(0)), Some(overrun));
+    }
     for s in &loaded {
         if let Some((at, what)) = &s.damage {
             b.report_mut().warn(what, Location::Byte(*at));
@@ -189,7 +199,8 @@ struct CpuStream<'a> {
     damage: Option<(u64, String)>,
     /// Events in the data (counted in the parallel phase, to size the store once).
     events: usize,
-    /// Raw time of the last event read (where damage at the end begins).
+    /// Raw time of the first and of the last event read (damage at the end begins there).
+    first_ts: u64,
     end_ts_hint: u64,
 }
 
@@ -211,6 +222,7 @@ fn load_cpu<'a>(
         data: Cow::Borrowed(&[]),
         damage: None,
         events: 0,
+        first_ts: 0,
         end_ts_hint: 0,
     };
     if m.compressed[buffer] {
@@ -249,6 +261,9 @@ fn load_cpu<'a>(
     loop {
         match cursor.step() {
             Step::Event(e) => {
+                if stream.events == 0 {
+                    stream.first_ts = e.ts;
+                }
                 stream.events += 1;
                 stream.end_ts_hint = e.ts;
             }
@@ -309,7 +324,6 @@ fn merge(
     for h in &mut heads {
         advance(b, h, &streams[h.stream], clock);
     }
-    let mut unknown = 0u64;
     let mut events = 0u64;
     loop {
         let mut best: Option<usize> = None;
@@ -326,14 +340,14 @@ fn merge(
         let e = head.next.expect("chosen head has an event");
         let rec = &s.data[e.start..e.start + e.len];
         if !decoder.push(b, rec, clock.convert(e.ts), s.cpu.cpu) {
-            unknown += 1;
+            b.report_mut().unparsed(
+                "trace.dat: record whose event id has no format (kept as unknown_event)",
+                Location::Byte(s.cpu.offset),
+            );
         }
         events += 1;
         advance(b, head, s, clock);
     }
     let report = b.report_mut();
     report.units_read += events;
-    if unknown > 0 {
-        report.unparsed("trace.dat: event id without a format", Location::Byte(0));
-    }
 }

@@ -235,6 +235,19 @@ fn parse_c_int(s: &str) -> Result<i64, String> {
     Ok(if neg { -v } else { v })
 }
 
+/// (cpu, events overwritten) from a CPUSTAT text (`CPU: 1` ... `overrun: 12`), when
+/// the ring buffer overran.
+pub fn overrun(cpustat: &str) -> Option<(u32, u64)> {
+    let value = |key: &str| {
+        cpustat
+            .lines()
+            .find_map(|l| l.strip_prefix(key))
+            .and_then(|v| v.trim().parse().ok())
+    };
+    let overrun: u64 = value("overrun:")?;
+    (overrun > 0).then_some((value("CPU:")? as u32, overrun))
+}
+
 /// The clock in use from `trace_clock` text (`local [global] counter`).
 pub fn selected_clock(text: &str) -> Option<String> {
     let start = text.find('[')? + 1;
@@ -245,6 +258,13 @@ pub fn selected_clock(text: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cpustat_overruns() {
+        let stat = "CPU: 2\nentries: 10\noverrun: 7\ncommit overrun: 0\n";
+        assert_eq!(overrun(stat), Some((2, 7)));
+        assert_eq!(overrun("CPU: 0\noverrun: 0\n"), None);
+    }
 
     #[test]
     fn c_integers_and_clock() {
