@@ -117,6 +117,19 @@ pub fn import(bytes: &[u8]) -> Result<EventStore, ImportError> {
     Ok(b.finish())
 }
 
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stext_from_kallsyms() {
+        let text =
+            "ffffffff81000000 T _stext_not\nffffffff81000100 T _stext\nffffffff81000200 t x\n";
+        assert_eq!(find_symbol(text, "_stext"), Some(0xffffffff81000100));
+        assert_eq!(find_symbol(text, "nope"), None);
+    }
+}
+
 fn fill_meta(b: &mut EventStoreBuilder, h: &header::Header, m: &section::Metadata<'_>) {
     let meta = b.meta_mut();
     meta.source = SourceFormat::TraceDat {
@@ -152,14 +165,13 @@ fn fill_meta(b: &mut EventStoreBuilder, h: &header::Header, m: &section::Metadat
     }
 }
 
-/// The address of the kallsyms symbol `name` (`ffffffff81000000 T _stext`).
+/// The address of the core-kernel symbol `name` (`ffffffff81000000 T _stext` line).
 fn find_symbol(kallsyms: &str, name: &str) -> Option<u64> {
-    kallsyms.lines().find_map(|l| {
-        let mut parts = l.split_whitespace();
-        let addr = parts.next()?;
-        parts.next()?;
-        (parts.next()? == name).then(|| u64::from_str_radix(addr, 16).ok())?
-    })
+    let needle = format!(" {name}\n");
+    let at = memchr::memmem::find(kallsyms.as_bytes(), needle.as_bytes())?;
+    let line_start = kallsyms[..at].rfind('\n').map_or(0, |i| i + 1);
+    let addr = kallsyms[line_start..at].split_whitespace().next()?;
+    u64::from_str_radix(addr, 16).ok()
 }
 
 /// Raw timestamps -> trace time, as trace-cmd converts them (TSC2NSEC, then the DATE and
@@ -326,27 +338,38 @@ fn merge(
     }
     let mut events = 0u64;
     loop {
-        let mut best: Option<usize> = None;
+        // The earliest head and the earliest of the others (ties go to the lower stream).
+        let mut first: Option<(u64, usize)> = None;
+        let mut second: Option<(u64, usize)> = None;
         for (i, h) in heads.iter().enumerate() {
-            if let Some(e) = h.next
-                && best.is_none_or(|j| e.ts < heads[j].next.expect("best has an event").ts)
-            {
-                best = Some(i);
+            let Some(e) = h.next else { continue };
+            if first.is_none_or(|(ts, _)| e.ts < ts) {
+                second = first;
+                first = Some((e.ts, i));
+            } else if second.is_none_or(|(ts, _)| e.ts < ts) {
+                second = Some((e.ts, i));
             }
         }
-        let Some(i) = best else { break };
+        let Some((_, i)) = first else { break };
+        // Take a run from this stream while it stays first.
         let head = &mut heads[i];
         let s = &streams[head.stream];
-        let e = head.next.expect("chosen head has an event");
-        let rec = &s.data[e.start..e.start + e.len];
-        if !decoder.push(b, rec, clock.convert(e.ts), s.cpu.cpu) {
-            b.report_mut().unparsed(
-                "trace.dat: record whose event id has no format (kept as unknown_event)",
-                Location::Byte(s.cpu.offset),
-            );
+        while let Some(e) = head.next {
+            if let Some((ts, j)) = second
+                && (e.ts > ts || (e.ts == ts && j < i))
+            {
+                break;
+            }
+            let rec = &s.data[e.start..e.start + e.len];
+            if !decoder.push(b, rec, clock.convert(e.ts), s.cpu.cpu) {
+                b.report_mut().unparsed(
+                    "trace.dat: record whose event id has no format (kept as unknown_event)",
+                    Location::Byte(s.cpu.offset),
+                );
+            }
+            events += 1;
+            advance(b, head, s, clock);
         }
-        events += 1;
-        advance(b, head, s, clock);
     }
     let report = b.report_mut();
     report.units_read += events;
