@@ -52,13 +52,7 @@ struct Line<'a> {
 
 /// `          <idle>-0     [001]    64.418679: sched_wakeup:         init:1 [120] CPU:001`
 fn split_line(line: &str) -> Option<Line<'_>> {
-    let (open, close) = line.match_indices(" [").find_map(|(i, _)| {
-        let close = i + 2 + line[i + 2..].find(']')?;
-        line[i + 2..close]
-            .bytes()
-            .all(|c| c.is_ascii_digit())
-            .then_some((i, close))
-    })?;
+    let (open, close) = cpu_brackets(line)?;
     let rest = line[close + 1..].trim_start();
     let (ts, rest) = rest.split_once(": ")?;
     let (name, payload) = rest.split_once(':')?;
@@ -68,6 +62,17 @@ fn split_line(line: &str) -> Option<Line<'_>> {
         ts,
         name,
         payload: payload.trim(),
+    })
+}
+
+/// Positions of the ` [` and `]` around the CPU number.
+fn cpu_brackets(line: &str) -> Option<(usize, usize)> {
+    line.match_indices(" [").find_map(|(i, _)| {
+        let close = i + 2 + line[i + 2..].find(']')?;
+        line[i + 2..close]
+            .bytes()
+            .all(|c| c.is_ascii_digit())
+            .then_some((i, close))
     })
 }
 
@@ -494,5 +499,63 @@ fn a_damaged_page_is_skipped_marked_lost_and_warned_about() {
             .get("trace.dat cpu data: page commit size exceeds the page")
             .expect("warning");
         assert_eq!(w.first, [Location::Byte(commit as u64)]);
+    }
+}
+
+/// (time, CPU) -> the flags column of the kernel's own `trace` text, for times that occur
+/// once on their CPU.
+fn kernel_flag_columns(trace_txt: &str) -> std::collections::HashMap<(String, u32), String> {
+    let mut seen = std::collections::HashMap::new();
+    for line in trace_txt.lines().filter(|l| !l.starts_with('#')) {
+        let Some((open, close)) = cpu_brackets(line) else {
+            continue;
+        };
+        let cpu: u32 = line[open + 2..close].parse().expect("cpu");
+        // After `[cpu]` come the flags and the time: `d.h1.    64.415497:`.
+        let mut cols = line[close + 1..].split_whitespace();
+        let (Some(flags), Some(ts)) = (cols.next(), cols.next()) else {
+            continue;
+        };
+        let key = (ts.trim_end_matches(':').to_owned(), cpu);
+        seen.entry(key)
+            .and_modify(|f: &mut Option<String>| *f = None)
+            .or_insert_with(|| Some(flags.to_owned()));
+    }
+    seen.into_iter()
+        .filter_map(|(k, v)| Some((k, v?)))
+        .collect()
+}
+
+#[test]
+fn lab_context_flags_equal_the_kernels_flag_column() {
+    for (folder, _) in lab_scenarios() {
+        let dir = corpus(&format!("lab/{folder}"));
+        let txt = ["trace.txt", "trace.txt.gz"]
+            .iter()
+            .map(|f| dir.join(f))
+            .find(|p| p.exists());
+        let Some(txt) = txt else { continue };
+        let kernel = kernel_flag_columns(&read_text(&txt));
+        let store = import(&dir.join("trace.dat"));
+        let mut compared = 0;
+        for i in 0..store.len() as u32 {
+            let e = store.event(i);
+            if let Some(want) = kernel.get(&(report_ts(e.ts), e.cpu)) {
+                assert_eq!(
+                    e.flags.to_column().as_deref(),
+                    Some(want.as_str()),
+                    "{folder} event {i} {} at {} on cpu {}",
+                    e.name,
+                    report_ts(e.ts),
+                    e.cpu
+                );
+                compared += 1;
+            }
+        }
+        assert!(
+            compared > store.len() / 2,
+            "{folder}: {compared} of {} compared",
+            store.len()
+        );
     }
 }
