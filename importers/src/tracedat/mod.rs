@@ -122,6 +122,23 @@ mod tests {
     use super::*;
 
     #[test]
+    fn clock_applies_tsc2nsec_then_the_offsets() {
+        let options = Options {
+            tsc2nsec: Some(options::Tsc2Nsec {
+                mult: 3,
+                shift: 1,
+                offset: 100,
+            }),
+            ts_offset_ns: -10,
+            ..Options::default()
+        };
+        // ((1100 - 100) * 3) >> 1 = 1500, then -10.
+        assert_eq!(Clock::new(&options).convert(1100), 1490);
+        let plain = Clock::new(&Options::default());
+        assert_eq!(plain.convert(1100), 1100);
+    }
+
+    #[test]
     fn stext_from_kallsyms() {
         let text =
             "ffffffff81000000 T _stext_not\nffffffff81000100 T _stext\nffffffff81000200 t x\n";
