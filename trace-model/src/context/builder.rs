@@ -8,7 +8,9 @@ use super::locks::{
     ClassId, HoldIdx, HolderContext, LockClass, LockHold, LockId, LockInstance, LockMode,
     NameSource,
 };
-use super::primitives::{LockOp, SleepEntry, base_name, gfp_blocks, is_pseudo_lock, lock_op};
+use super::primitives::{
+    Classifier, LockOp, SleepEntry, base_name, gfp_blocks, is_pseudo_lock, lock_op,
+};
 use super::{
     BuildOptions, ContextModel, CpuLanes, Gfp, HardirqSpan, HoldSpan, PreemptSpan, Sidecar,
     SleepCall, SleepKind, SoftirqSpan, TaskSpan, UnknownReason,
@@ -131,6 +133,7 @@ pub(super) struct Builder<'a> {
     switch_type: Option<EventTypeId>,
     bh_visible: bool,
     markers_seen: bool,
+    classes: Classifier,
 }
 
 /// A task's key: pid, except that every CPU has its own idle task with pid 0.
@@ -221,6 +224,7 @@ impl<'a> Builder<'a> {
             switch_type: store.event_type_id("sched_switch"),
             bh_visible,
             markers_seen: false,
+            classes: Classifier::default(),
         }
     }
 
@@ -660,12 +664,10 @@ impl<'a> Builder<'a> {
     }
 
     fn function_entry(&mut self, at: &At, func: StrId, parent: StrId) {
-        let name = base_name(self.store.str(func));
-        let parent_name = base_name(self.store.str(parent));
-        let parent_is_primitive =
-            lock_op(parent_name).is_some() || super::primitives::sleep_entry(parent_name).is_some();
-        let entry = super::primitives::sleep_entry(name);
-        let op = lock_op(name);
+        let strings = &self.store.strings;
+        let class = self.classes.get(strings, func);
+        let parent_is_primitive = self.classes.get(strings, parent).is_primitive();
+        let (entry, op) = (class.sleep, class.lock);
         if entry == Some(SleepEntry::Marker) {
             self.markers_seen = true;
         }
@@ -683,7 +685,7 @@ impl<'a> Builder<'a> {
                 }
                 None => self.holder(at.owner).sleep_root = Some(call),
             }
-        } else if name == "__schedule_bug" {
+        } else if class.schedule_bug {
             // The kernel's own "scheduling while atomic" (kernel/sched/core.c).
             if let Some(r) = self.holder(at.owner).sleep_root {
                 self.model.sleep_calls[r as usize].schedule_bug = Some(at.i);
@@ -811,7 +813,11 @@ impl<'a> Builder<'a> {
         let event_name = self
             .store
             .type_name(self.store.event_types()[at.i as usize]);
-        let op = lock_op(self.store.str(probed)).or_else(|| lock_op(event_name));
+        let op = self
+            .classes
+            .get(&self.store.strings, probed)
+            .lock
+            .or_else(|| lock_op(event_name));
         let Some(op) = op else { return };
         let pending = self.holder(at.owner).pending.take();
         let traced_too = pending.is_some_and(|p| p.op == op);

@@ -96,6 +96,7 @@ impl Coverage {
         };
         let mut with_flags = 0u64;
         let (mut lockdep, mut probes, mut lock_fns) = (false, false, false);
+        let mut classes = super::primitives::Classifier::default();
         for i in 0..store.len() as EventIdx {
             let u = i as usize;
             let flags = store.flags()[u];
@@ -119,7 +120,7 @@ impl Coverage {
                 Payload::LockProbe { .. } => probes = true,
                 Payload::Function { func, .. } | Payload::FuncGraphEntry { func, .. } => {
                     c.function_tracer = true;
-                    lock_fns |= super::primitives::lock_op(store.str(func)).is_some();
+                    lock_fns |= classes.get(&store.strings, func).lock.is_some();
                 }
                 Payload::Fields(fields) => {
                     c.gfp_visible |= fields.into_iter().any(|(k, _)| store.str(k) == "gfp_flags");
