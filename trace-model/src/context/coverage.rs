@@ -195,12 +195,7 @@ impl Coverage {
                 .push("BH-disabled sections not visible (kernel < 5.18 or none recorded)".into());
         }
         reasons.extend(self.lost_reason());
-        let level = if reasons.is_empty() {
-            CheckLevel::Complete
-        } else {
-            CheckLevel::Partial
-        };
-        check("sleep-in-atomic", level, reasons)
+        verdict("sleep-in-atomic", reasons)
     }
 
     fn lock_order(&self) -> CheckCoverage {
@@ -217,12 +212,7 @@ impl Coverage {
             LockSource::Lockdep => {}
         }
         reasons.extend(self.lost_reason());
-        let level = if reasons.is_empty() {
-            CheckLevel::Complete
-        } else {
-            CheckLevel::Partial
-        };
-        check("lock-order", level, reasons)
+        verdict("lock-order", reasons)
     }
 
     fn irq_inversion(&self) -> CheckCoverage {
@@ -250,13 +240,18 @@ impl Coverage {
             );
         }
         reasons.extend(self.lost_reason());
-        let level = if reasons.is_empty() {
-            CheckLevel::Complete
-        } else {
-            CheckLevel::Partial
-        };
-        check("irq-inversion", level, reasons)
+        verdict("irq-inversion", reasons)
     }
+}
+
+/// Complete unless something limits the check.
+fn verdict(check_name: &'static str, reasons: Vec<String>) -> CheckCoverage {
+    let level = if reasons.is_empty() {
+        CheckLevel::Complete
+    } else {
+        CheckLevel::Partial
+    };
+    check(check_name, level, reasons)
 }
 
 fn check(check: &'static str, level: CheckLevel, reasons: Vec<String>) -> CheckCoverage {

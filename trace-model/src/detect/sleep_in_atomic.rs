@@ -169,26 +169,23 @@ fn atomic_causes(
             evidence: Some(hold.acquire_event),
         });
     }
-    if call.irqs_off == Some(true) && call.context == HolderContext::Task {
-        let first = lanes.irqs_off.at(call.ts).map(|i| *i.value);
-        causes.push(Cause {
-            text: format!("irqs disabled{}", since(store, model, first)),
-            lock: None,
-            definite: true,
-            evidence: first,
-        });
-    }
-    if call.bh_off == Some(true) && call.context == HolderContext::Task {
-        let first = lanes.bh_off.at(call.ts).map(|i| *i.value);
-        causes.push(Cause {
-            text: format!("softirqs (BH) disabled{}", since(store, model, first)),
-            lock: None,
-            definite: true,
-            evidence: first,
-        });
+    let in_task = call.context == HolderContext::Task;
+    for (off, lane, what) in [
+        (call.irqs_off, &lanes.irqs_off, "irqs disabled"),
+        (call.bh_off, &lanes.bh_off, "softirqs (BH) disabled"),
+    ] {
+        if off == Some(true) && in_task {
+            let first = lane.at(call.ts).map(|i| *i.value);
+            causes.push(Cause {
+                text: format!("{what}{}", since(store, model, first)),
+                lock: None,
+                definite: true,
+                evidence: first,
+            });
+        }
     }
     let excess = call.excess_depth.unwrap_or(0);
-    if excess as usize > spinning.len() && call.context == HolderContext::Task {
+    if excess as usize > spinning.len() && in_task {
         let first = lanes.preempt_off.at(call.ts).map(|p| p.value.first);
         causes.push(Cause {
             text: format!(
