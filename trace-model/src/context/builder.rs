@@ -64,6 +64,10 @@ struct Holder {
     current_fn: StrId,
     /// State at the last event the context's own code emitted (not scheduler internals).
     last_sample: Option<Sample>,
+    /// State at the last function-tracer entry: what a real sleep without a traced
+    /// might-sleep call is judged by. (A lock event just before `schedule()` is often the
+    /// release inside `spin_unlock_irq`, still with irqs off and the lock's preempt level.)
+    last_call_sample: Option<Sample>,
     /// The outermost might-sleep call in progress.
     sleep_root: Option<u32>,
     /// The hold the context's last lock event created, for contention events without the
@@ -293,7 +297,14 @@ impl<'a> Builder<'a> {
         };
         self.payload(&at, &payload);
         if flags.recorded() && is_caller_sample(&payload) {
-            self.holder(owner).last_sample = Some(sample);
+            let h = self.holder(owner);
+            h.last_sample = Some(sample);
+            if matches!(
+                payload,
+                Payload::Function { .. } | Payload::FuncGraphEntry { .. }
+            ) {
+                h.last_call_sample = Some(sample);
+            }
         }
     }
 
@@ -749,7 +760,7 @@ impl<'a> Builder<'a> {
         let h = self.holder(owner);
         let root = h.sleep_root.take();
         h.pending = None;
-        let last = h.last_sample.unwrap_or_default();
+        let last = h.last_call_sample.unwrap_or_default();
         match root {
             Some(r) => self.model.sleep_calls[r as usize].slept = Some(at.i),
             None => {
