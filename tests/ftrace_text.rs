@@ -346,3 +346,44 @@ fn prose_is_not_mistaken_for_a_trace() {
     .unwrap();
     assert!(importers::ftrace_text::looks_like_ftrace(&dump));
 }
+
+#[test]
+fn trace_cmd_reports_of_the_tracedat_samples() {
+    // MANIFEST per-event counts of the .dat files (its totals also count the `cpus=` line):
+    // elainecole: 4428 lines, all sched_switch; trappy_trace: bprint 501, cdev_update 18,
+    // thermal_temperature 6; trappy_trace_idle: sched_switch 23, cpu_idle 17,
+    // sched_migrate_task 3.
+    let cases: &[(&str, &[(&str, usize)])] = &[
+        (
+            "elainecole_rpi_4.14_sched_switch",
+            &[("sched_switch", 4427)],
+        ),
+        (
+            "trappy_trace",
+            &[
+                ("bprint", 501),
+                ("cdev_update", 18),
+                ("thermal_temperature", 6),
+            ],
+        ),
+        (
+            "trappy_trace_idle",
+            &[
+                ("sched_switch", 23),
+                ("cpu_idle", 17),
+                ("sched_migrate_task", 3),
+            ],
+        ),
+    ];
+    for &(name, counts) in cases {
+        let path = corpus(&format!("public/tracedat/{name}.report.txt"));
+        let store = importers::open(&path).unwrap_or_else(|e| panic!("{e}"));
+        let total: usize = counts.iter().map(|c| c.1).sum();
+        assert_eq!(store.len(), total, "{name}");
+        for &(event, n) in counts {
+            assert_eq!(count(&store, event), n, "{name}: {event}");
+        }
+        assert_eq!(store.report.unparsed_total(), 0, "{name}");
+        assert_eq!(store.report.non_event_lines, 1, "{name}: the cpus= line");
+    }
+}

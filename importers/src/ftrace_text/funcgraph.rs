@@ -115,6 +115,13 @@ fn comment(body: &str) -> Option<&str> {
     Some(c.trim_end().strip_suffix("*/").unwrap_or(c).trim())
 }
 
+/// Call depth from the indentation of a graph line's body (`|  ` then 2 spaces per level).
+pub(super) fn indent_depth(line: &str) -> u16 {
+    let body = line.split_once('|').map_or(line, |(_, b)| b);
+    let spaces = body.bytes().take_while(|&c| c == b' ').count();
+    u16::try_from(spaces.saturating_sub(2) / 2).unwrap_or(u16::MAX)
+}
+
 /// Per-CPU reconstruction of times and nesting.
 #[derive(Debug, Default)]
 pub(super) struct GraphClock {
@@ -238,6 +245,15 @@ mod tests {
             })
         );
         assert_eq!(parse(" 1) + 12.5 us   |  }").map(|_| ()), Some(()));
+    }
+
+    #[test]
+    fn depth_from_indentation() {
+        assert_eq!(
+            indent_depth("            |  serial8250_console_write() {"),
+            0
+        );
+        assert_eq!(indent_depth(" 1.870 us   |          io_serial_in();"), 4);
     }
 
     #[test]

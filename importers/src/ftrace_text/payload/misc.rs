@@ -2,13 +2,15 @@
 
 use super::Kind;
 use super::text::{hex, symbol, value};
+use crate::ftrace_text::funcgraph::{self, GraphLine};
+use crate::ftrace_text::scan::split_str;
 use trace_model::{EventStoreBuilder, Payload, PayloadIn, StrId};
 
 /// `func <-parent` (tracefs), `func <-- parent` (trace-cmd's plugin) or just `func`.
 pub(super) fn function<'a>(p: &'a str, b: &mut EventStoreBuilder) -> Option<PayloadIn<'a>> {
-    let p = p.trim_end();
-    let (func, parent) = match p.split_once(" <-") {
-        Some((func, parent)) => (func, parent.trim_start_matches('-').trim_start()),
+    let p = p.trim_ascii_end();
+    let (func, parent) = match split_str(p, " <-") {
+        Some((func, parent)) => (func, parent.trim_start_matches('-').trim_ascii_start()),
         None => (p, ""),
     };
     if func.is_empty() || func.contains(' ') {
@@ -32,7 +34,7 @@ pub(super) fn workqueue<'a>(
     b: &mut EventStoreBuilder,
 ) -> Option<PayloadIn<'a>> {
     let rest = p.strip_prefix("work struct ")?;
-    let (work, function) = match rest.split_once(": function ") {
+    let (work, function) = match split_str(rest, ": function ") {
         Some((work, function)) => (work, b.intern(symbol(function.trim_end()))),
         None => (rest.trim_end(), StrId::EMPTY),
     };
@@ -66,6 +68,30 @@ pub(super) fn timer<'a>(
         _ => Payload::HrtimerExpireExit {
             hrtimer: hex(value(p, "hrtimer")?)?,
         },
+    })
+}
+
+/// trace-cmd report's function_graph events: `funcgraph_entry:   0.384 us |    func();`,
+/// `funcgraph_exit:   4.675 us |    }` (the event carries the time; the depth is the indent).
+pub(super) fn funcgraph<'a>(p: &'a str, b: &mut EventStoreBuilder) -> Option<PayloadIn<'a>> {
+    let depth = funcgraph::indent_depth(p);
+    Some(match funcgraph::parse(p)? {
+        GraphLine::Entry { func, .. } => Payload::FuncGraphEntry {
+            func: b.intern(func),
+            depth,
+            leaf_duration_ns: None,
+        },
+        GraphLine::Leaf { func, dur_ns, .. } => Payload::FuncGraphEntry {
+            func: b.intern(func),
+            depth,
+            leaf_duration_ns: Some(dur_ns),
+        },
+        GraphLine::Exit { func, dur_ns, .. } => Payload::FuncGraphExit {
+            func: func.map_or(StrId::EMPTY, |f| b.intern(f)),
+            depth,
+            duration_ns: dur_ns,
+        },
+        GraphLine::Switch { .. } | GraphLine::IrqMarker => return None,
     })
 }
 

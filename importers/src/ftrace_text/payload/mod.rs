@@ -46,6 +46,8 @@ pub(super) enum Kind {
     TimerExpireExit,
     HrtimerExpireEntry,
     HrtimerExpireExit,
+    /// trace-cmd report's `funcgraph_entry:` / `funcgraph_exit:` with a graph line as payload.
+    FuncGraph,
     /// `print` / `bprint` / `bputs`; `ip_prefix`: the text starts with `caller: `.
     Print {
         ip_prefix: bool,
@@ -79,6 +81,7 @@ pub(super) fn classify(printed_name: &str) -> (&str, Kind) {
         "contention_begin" => Kind::ContentionBegin,
         "contention_end" => Kind::ContentionEnd,
         "function" => Kind::Function,
+        "funcgraph_entry" | "funcgraph_exit" => Kind::FuncGraph,
         "workqueue_execute_start" => Kind::WorkqueueExecuteStart,
         "workqueue_execute_end" => Kind::WorkqueueExecuteEnd,
         "timer_expire_entry" => Kind::TimerExpireEntry,
@@ -142,6 +145,7 @@ impl<'a> PayloadParser<'a> {
             | Kind::TimerExpireExit
             | Kind::HrtimerExpireEntry
             | Kind::HrtimerExpireExit => misc::timer(kind, payload, b),
+            Kind::FuncGraph => misc::funcgraph(payload, b),
             Kind::Print { ip_prefix } => Some(misc::print(payload, ip_prefix)),
             Kind::Generic => None,
         }
@@ -174,3 +178,6 @@ pub(super) fn strip_failed_to_parse(payload: &str) -> Option<&str> {
         .strip_prefix("[FAILED TO PARSE]")
         .map(str::trim_start)
 }
+
+#[cfg(test)]
+mod tests;
