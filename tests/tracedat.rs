@@ -52,13 +52,7 @@ struct Line<'a> {
 
 /// `          <idle>-0     [001]    64.418679: sched_wakeup:         init:1 [120] CPU:001`
 fn split_line(line: &str) -> Option<Line<'_>> {
-    let (open, close) = line.match_indices(" [").find_map(|(i, _)| {
-        let close = i + 2 + line[i + 2..].find(']')?;
-        line[i + 2..close]
-            .bytes()
-            .all(|c| c.is_ascii_digit())
-            .then_some((i, close))
-    })?;
+    let (open, close) = cpu_brackets(line)?;
     let rest = line[close + 1..].trim_start();
     let (ts, rest) = rest.split_once(": ")?;
     let (name, payload) = rest.split_once(':')?;
@@ -68,6 +62,17 @@ fn split_line(line: &str) -> Option<Line<'_>> {
         ts,
         name,
         payload: payload.trim(),
+    })
+}
+
+/// Positions of the ` [` and `]` around the CPU number.
+fn cpu_brackets(line: &str) -> Option<(usize, usize)> {
+    line.match_indices(" [").find_map(|(i, _)| {
+        let close = i + 2 + line[i + 2..].find(']')?;
+        line[i + 2..close]
+            .bytes()
+            .all(|c| c.is_ascii_digit())
+            .then_some((i, close))
     })
 }
 
@@ -226,43 +231,148 @@ fn check_payload(s: &EventStore, states: &StateTable, i: u32, line: &Line<'_>, a
     true
 }
 
+/// Asserts that `store` holds the events of `report`, in order, with their typed payloads.
+fn assert_matches_report(store: &EventStore, label: &str, report: &Path, states: &StateTable) {
+    let text = read_text(report);
+    let lines: Vec<Line<'_>> = text.lines().skip(1).filter_map(split_line).collect();
+    assert_eq!(
+        lines.len(),
+        text.lines().count() - 1,
+        "{}: every report line splits",
+        report.display()
+    );
+    assert_eq!(store.len(), lines.len(), "{label}: event count");
+    let cpus: u32 = text.lines().next().unwrap()["cpus=".len()..]
+        .parse()
+        .unwrap();
+    assert_eq!(store.meta.cpus, cpus, "{label}");
+    let mut typed = 0;
+    for (i, line) in lines.iter().enumerate() {
+        let e = store.event(i as u32);
+        let at = format!("{label} event {i}: {line:?}");
+        assert_eq!(report_ts(e.ts), line.ts, "{at}");
+        assert_eq!(e.cpu, line.cpu, "{at}");
+        assert_eq!(format!("{}-{}", e.comm, e.pid), line.comm_pid, "{at}");
+        assert_eq!(e.name, line.name, "{at}");
+        typed += usize::from(check_payload(store, states, i as u32, line, &at));
+    }
+    assert!(
+        typed > lines.len() / 2,
+        "{label}: {typed} typed events checked"
+    );
+    assert_eq!(store.meta.lost.len(), 0, "{label}: no overruns");
+}
+
 #[test]
 fn every_tracedat_matches_its_trace_cmd_report() {
     let files = tracedat_files();
     assert!(files.len() >= 14, "corpus trace.dat files: {files:?}");
     for (dat, report) in files {
-        let store = import(&dat);
-        let text = read_text(&report);
-        let lines: Vec<Line<'_>> = text.lines().skip(1).filter_map(split_line).collect();
-        assert_eq!(
-            lines.len(),
-            text.lines().count() - 1,
-            "{}: every report line splits",
-            report.display()
-        );
-        assert_eq!(store.len(), lines.len(), "{}: event count", dat.display());
-        let cpus: u32 = text.lines().next().unwrap()["cpus=".len()..]
-            .parse()
-            .unwrap();
-        assert_eq!(store.meta.cpus, cpus, "{}", dat.display());
-        let states = state_table(&dat);
-        let mut typed = 0;
-        for (i, line) in lines.iter().enumerate() {
-            let e = store.event(i as u32);
-            let at = format!("{} event {i}: {line:?}", dat.display());
-            assert_eq!(report_ts(e.ts), line.ts, "{at}");
-            assert_eq!(e.cpu, line.cpu, "{at}");
-            assert_eq!(format!("{}-{}", e.comm, e.pid), line.comm_pid, "{at}");
-            assert_eq!(e.name, line.name, "{at}");
-            typed += usize::from(check_payload(&store, &states, i as u32, line, &at));
-        }
-        assert!(
-            typed > lines.len() / 2,
-            "{}: {typed} typed events checked",
-            dat.display()
-        );
-        assert_eq!(store.meta.lost.len(), 0, "{}: no overruns", dat.display());
+        let label = dat.display().to_string();
+        assert_matches_report(&import(&dat), &label, &report, &state_table(&dat));
     }
+}
+
+/// Rewrites an uncompressed v7 file as a zlib one in place: metadata sections become
+/// zlib blocks and each CPU's pages a chunk stream, each padded to its old size so that
+/// no offset moves. (trace-cmd 3.1.6 in Debian is built with zstd only.)
+fn zlib_copy(v7: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    let zlib = |data: &[u8]| {
+        let mut e = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::best());
+        e.write_all(data).unwrap();
+        e.finish().unwrap()
+    };
+    let u32_at = |b: &[u8], at: usize| u32::from_le_bytes(b[at..at + 4].try_into().unwrap());
+    let u64_at = |b: &[u8], at: usize| u64::from_le_bytes(b[at..at + 8].try_into().unwrap());
+    let mut out = v7.to_vec();
+    let header = b"\x17\x08\x44tracing7\0\0\x08\x00\x10\x00\x00none\0\0";
+    assert!(
+        v7.starts_with(header),
+        "a little-endian uncompressed v7 file"
+    );
+    out[18..22].copy_from_slice(b"zlib");
+    let mut cpu_data = Vec::new();
+    let mut at = 32;
+    while at + 16 <= v7.len() {
+        let id = u16::from_le_bytes([v7[at], v7[at + 1]]);
+        let size = u64_at(v7, at + 8) as usize;
+        let body = at + 16..at + 16 + size;
+        match id {
+            16..=21 => {
+                let z = zlib(&v7[body.clone()]);
+                let mut block = (z.len() as u32).to_le_bytes().to_vec();
+                block.extend_from_slice(&(size as u32).to_le_bytes());
+                block.extend_from_slice(&z);
+                assert!(block.len() <= size, "section {id} compresses");
+                block.resize(size, 0);
+                out[body.clone()].copy_from_slice(&block);
+                out[at + 2] |= 1;
+            }
+            3 => out[at + 2] |= 1,
+            0 => {
+                // Options until DONE; BUFFER: u64 offset, name, clock, u32 page size,
+                // u32 cpus, then per CPU {u32 cpu, u64 offset, u64 size}.
+                let mut o = at + 16;
+                loop {
+                    let (oid, osize) = (u16::from_le_bytes([v7[o], v7[o + 1]]), u32_at(v7, o + 2));
+                    if oid == 0 {
+                        break;
+                    }
+                    if oid == 3 {
+                        let mut p = o + 6 + 8;
+                        for _ in 0..2 {
+                            p += v7[p..].iter().position(|&b| b == 0).unwrap() + 1;
+                        }
+                        for c in 0..u32_at(v7, p + 4) as usize {
+                            let e = p + 8 + 20 * c;
+                            cpu_data
+                                .push((u64_at(v7, e + 4) as usize, u64_at(v7, e + 12) as usize));
+                        }
+                    }
+                    o += 6 + osize as usize;
+                }
+            }
+            _ => {}
+        }
+        at = body.end;
+    }
+    assert!(!cpu_data.is_empty(), "BUFFER option found");
+    for (offset, size) in cpu_data {
+        let chunks: Vec<&[u8]> = v7[offset..offset + size].chunks(10 * 4096).collect();
+        let mut stream = (chunks.len() as u32).to_le_bytes().to_vec();
+        for c in chunks {
+            let z = zlib(c);
+            stream.extend_from_slice(&(z.len() as u32).to_le_bytes());
+            stream.extend_from_slice(&(c.len() as u32).to_le_bytes());
+            stream.extend_from_slice(&z);
+        }
+        assert!(stream.len() <= size, "cpu data compresses");
+        stream.resize(size, 0);
+        out[offset..offset + size].copy_from_slice(&stream);
+    }
+    out
+}
+
+#[test]
+fn a_zlib_compressed_v7_file_reads_like_its_original() {
+    let public = corpus("public/tracedat");
+    let original = public.join("elainecole_rpi_4.14_sched_switch.v7-nocompress.converted.dat");
+    let copy = zlib_copy(&std::fs::read(&original).expect("read"));
+    let store = import_bytes(copy).expect("zlib copy imports");
+    assert_eq!(
+        store.meta.source,
+        trace_model::SourceFormat::TraceDat {
+            version: 7,
+            compression: "zlib".into()
+        }
+    );
+    assert_matches_report(
+        &store,
+        "zlib copy",
+        &public.join("elainecole_rpi_4.14_sched_switch.report.txt"),
+        &state_table(&original),
+    );
 }
 
 #[test]
@@ -389,5 +499,63 @@ fn a_damaged_page_is_skipped_marked_lost_and_warned_about() {
             .get("trace.dat cpu data: page commit size exceeds the page")
             .expect("warning");
         assert_eq!(w.first, [Location::Byte(commit as u64)]);
+    }
+}
+
+/// (time, CPU) -> the flags column of the kernel's own `trace` text, for times that occur
+/// once on their CPU.
+fn kernel_flag_columns(trace_txt: &str) -> std::collections::HashMap<(String, u32), String> {
+    let mut seen = std::collections::HashMap::new();
+    for line in trace_txt.lines().filter(|l| !l.starts_with('#')) {
+        let Some((open, close)) = cpu_brackets(line) else {
+            continue;
+        };
+        let cpu: u32 = line[open + 2..close].parse().expect("cpu");
+        // After `[cpu]` come the flags and the time: `d.h1.    64.415497:`.
+        let mut cols = line[close + 1..].split_whitespace();
+        let (Some(flags), Some(ts)) = (cols.next(), cols.next()) else {
+            continue;
+        };
+        let key = (ts.trim_end_matches(':').to_owned(), cpu);
+        seen.entry(key)
+            .and_modify(|f: &mut Option<String>| *f = None)
+            .or_insert_with(|| Some(flags.to_owned()));
+    }
+    seen.into_iter()
+        .filter_map(|(k, v)| Some((k, v?)))
+        .collect()
+}
+
+#[test]
+fn lab_context_flags_equal_the_kernels_flag_column() {
+    for (folder, _) in lab_scenarios() {
+        let dir = corpus(&format!("lab/{folder}"));
+        let txt = ["trace.txt", "trace.txt.gz"]
+            .iter()
+            .map(|f| dir.join(f))
+            .find(|p| p.exists());
+        let Some(txt) = txt else { continue };
+        let kernel = kernel_flag_columns(&read_text(&txt));
+        let store = import(&dir.join("trace.dat"));
+        let mut compared = 0;
+        for i in 0..store.len() as u32 {
+            let e = store.event(i);
+            if let Some(want) = kernel.get(&(report_ts(e.ts), e.cpu)) {
+                assert_eq!(
+                    e.flags.to_column().as_deref(),
+                    Some(want.as_str()),
+                    "{folder} event {i} {} at {} on cpu {}",
+                    e.name,
+                    report_ts(e.ts),
+                    e.cpu
+                );
+                compared += 1;
+            }
+        }
+        assert!(
+            compared > store.len() / 2,
+            "{folder}: {compared} of {} compared",
+            store.len()
+        );
     }
 }

@@ -126,10 +126,11 @@ impl<'a> Reader<'a> {
                 self.pos = p;
                 Ok(())
             }
-            _ => Err(self.error(&format!(
-                "offset {pos} is past the end ({} bytes)",
-                self.data.len()
-            ))),
+            // Named at the end of the data: where a truncated file stops.
+            _ => Err(self.origin.error(
+                self.data.len(),
+                &format!("data ends here, before offset {pos} that the file points to"),
+            )),
         }
     }
 

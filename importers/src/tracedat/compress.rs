@@ -3,7 +3,6 @@
 
 use super::bytes::Reader;
 use crate::ImportError;
-use std::io::Read;
 
 /// A compression algorithm a v7 file can name.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -12,9 +11,10 @@ pub enum Compression {
     Zlib,
 }
 
-/// Decompressed data is at most this many times its compressed size before a size field is
-/// believed for pre-allocation; beyond that the output grows as it is produced.
-const TRUSTED_RATIO: usize = 16;
+/// The largest block a size field may announce: allocations are bounded by these
+/// constants, not by the file. trace-cmd writes chunks of 10 pages.
+const MAX_CHUNK: u64 = 256 << 20;
+const MAX_SECTION: u64 = 1 << 30;
 
 impl Compression {
     pub fn from_name(name: &str) -> Option<Compression> {
@@ -25,39 +25,68 @@ impl Compression {
         }
     }
 
-    /// Decompresses one block that should expand to exactly `expected` bytes, appending to
-    /// `out`. The `expected` size only bounds the output; it is not trusted for allocation.
+    /// A decoder to reuse across the blocks of one stream.
+    pub fn decoder(self) -> Result<BlockDecoder, String> {
+        Ok(match self {
+            Compression::Zstd => BlockDecoder::Zstd(
+                zstd::bulk::Decompressor::new().map_err(|e| format!("zstd: {e}"))?,
+            ),
+            Compression::Zlib => BlockDecoder::Zlib(flate2::Decompress::new(true)),
+        })
+    }
+}
+
+/// A reusable decompression context (creating a zstd context per 40 KiB chunk would cost
+/// more than decompressing it).
+pub enum BlockDecoder {
+    Zstd(zstd::bulk::Decompressor<'static>),
+    Zlib(flate2::Decompress),
+}
+
+impl BlockDecoder {
+    /// Decompresses one block that must expand to exactly `expected` bytes (at most
+    /// `limit`), appending them to `out`.
     pub fn decompress_into(
-        self,
+        &mut self,
         block: &[u8],
         expected: u64,
+        limit: u64,
         out: &mut Vec<u8>,
     ) -> Result<(), String> {
-        let start = out.len();
-        let hint = usize::try_from(expected)
-            .unwrap_or(usize::MAX)
-            .min(block.len().saturating_mul(TRUSTED_RATIO));
-        out.reserve(hint);
-        // One byte more than expected, so that too much data is noticed.
-        let limit = expected.saturating_add(1);
-        let res = match self {
-            Compression::Zstd => zstd::stream::read::Decoder::with_buffer(block)
-                .map_err(|e| e.to_string())?
-                .take(limit)
-                .read_to_end(out),
-            Compression::Zlib => flate2::read::ZlibDecoder::new(block)
-                .take(limit)
-                .read_to_end(out),
-        };
-        let got = res.map_err(|e| format!("{self:?} data damaged: {e}"))?;
-        if got as u64 != expected {
-            out.truncate(start);
+        if expected > limit {
             return Err(format!(
-                "{self:?} block expands to {got}{} bytes, header says {expected}",
-                if got as u64 > expected { "+" } else { "" }
+                "block claims {expected} uncompressed bytes, more than the {limit} allowed"
             ));
         }
-        Ok(())
+        let start = out.len();
+        out.resize(start + expected as usize, 0);
+        let dst = &mut out[start..];
+        let got = match self {
+            BlockDecoder::Zstd(d) => d
+                .decompress_to_buffer(block, dst)
+                .map_err(|e| format!("zstd data damaged or longer than stated: {e}")),
+            BlockDecoder::Zlib(z) => {
+                z.reset(true);
+                match z.decompress(block, dst, flate2::FlushDecompress::Finish) {
+                    Ok(flate2::Status::StreamEnd) => Ok(z.total_out() as usize),
+                    Ok(_) => Err("zlib data truncated or longer than stated".to_owned()),
+                    Err(e) => Err(format!("zlib data damaged: {e}")),
+                }
+            }
+        };
+        match got {
+            Ok(n) if n as u64 == expected => Ok(()),
+            Ok(n) => {
+                out.truncate(start);
+                Err(format!(
+                    "block expands to {n} bytes, header says {expected}"
+                ))
+            }
+            Err(e) => {
+                out.truncate(start);
+                Err(e)
+            }
+        }
     }
 }
 
@@ -68,7 +97,8 @@ pub fn section_block(comp: Compression, r: &mut Reader<'_>) -> Result<Vec<u8>, I
     let at = r.pos();
     let block = r.bytes(u64::from(csize), "compressed data")?;
     let mut out = Vec::new();
-    comp.decompress_into(block, u64::from(expected), &mut out)
+    comp.decoder()
+        .and_then(|mut d| d.decompress_into(block, u64::from(expected), MAX_SECTION, &mut out))
         .map_err(|e| r.origin.error(at, &e))?;
     Ok(out)
 }
@@ -99,6 +129,9 @@ fn read_chunks(
         at: base + at as u64,
         error,
     };
+    let mut decoder = comp
+        .decoder()
+        .map_err(|e| damage(0, r.origin.error(0, &e)))?;
     let count = r.u32("chunk count").map_err(|e| damage(0, e))?;
     for i in 0..count {
         let at = r.pos();
@@ -109,7 +142,8 @@ fn read_chunks(
         let block = r
             .bytes(u64::from(csize), "chunk data")
             .map_err(|e| damage(at, e))?;
-        comp.decompress_into(block, u64::from(expected), out)
+        decoder
+            .decompress_into(block, u64::from(expected), MAX_CHUNK, out)
             .map_err(|e| {
                 damage(
                     at,
@@ -118,4 +152,69 @@ fn read_chunks(
             })?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tracedat::bytes::{Endian, Origin};
+    use std::io::Write;
+
+    fn zlib(data: &[u8]) -> Vec<u8> {
+        let mut e = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
+        e.write_all(data).unwrap();
+        e.finish().unwrap()
+    }
+
+    /// A chunk stream as trace-cmd writes it.
+    fn chunk_stream(chunks: &[Vec<u8>], compress: impl Fn(&[u8]) -> Vec<u8>) -> Vec<u8> {
+        let mut out = (chunks.len() as u32).to_le_bytes().to_vec();
+        for c in chunks {
+            let z = compress(c);
+            out.extend_from_slice(&(z.len() as u32).to_le_bytes());
+            out.extend_from_slice(&(c.len() as u32).to_le_bytes());
+            out.extend_from_slice(&z);
+        }
+        out
+    }
+
+    #[test]
+    fn zstd_and_zlib_chunk_streams_and_damage() {
+        let chunks = vec![vec![7u8; 4096], (0..4096u32).map(|i| i as u8).collect()];
+        let want: Vec<u8> = chunks.concat();
+        for (comp, stream) in [
+            (
+                Compression::Zstd,
+                chunk_stream(&chunks, |c| zstd::bulk::compress(c, 3).unwrap()),
+            ),
+            (Compression::Zlib, chunk_stream(&chunks, zlib)),
+        ] {
+            let origin = Origin::file(100, "cpu data");
+            let (data, damage) =
+                cpu_chunks(comp, &mut Reader::new(&stream, Endian::Little, origin));
+            assert!(damage.is_none(), "{comp:?}");
+            assert_eq!(data, want, "{comp:?}");
+            // Cut inside the second chunk: the first is kept, the damage is located.
+            let cut = &stream[..stream.len() - 10];
+            let (data, damage) = cpu_chunks(comp, &mut Reader::new(cut, Endian::Little, origin));
+            assert_eq!(data, chunks[0], "{comp:?}");
+            let second_chunk_at = 4 + 8 + u32::from_le_bytes(stream[4..8].try_into().unwrap());
+            assert_eq!(damage.unwrap().at, 100 + u64::from(second_chunk_at));
+        }
+    }
+
+    #[test]
+    fn a_block_larger_than_stated_is_an_error() {
+        let z = zlib(&[1u8; 100]);
+        let mut out = Vec::new();
+        let mut d = Compression::Zlib.decoder().unwrap();
+        assert!(d.decompress_into(&z, 50, MAX_CHUNK, &mut out).is_err());
+        assert!(out.is_empty());
+        assert!(
+            d.decompress_into(&z, MAX_CHUNK + 1, MAX_CHUNK, &mut out)
+                .is_err()
+        );
+        d.decompress_into(&z, 100, MAX_CHUNK, &mut out).unwrap();
+        assert_eq!(out, [1u8; 100]);
+    }
 }

@@ -47,7 +47,30 @@ pub fn import(bytes: &[u8]) -> Result<EventStore, ImportError> {
         // A latency-format recording: the data is the ASCII `trace` file.
         return crate::ftrace_text::import(text);
     }
-    let mut b = EventStoreBuilder::default();
+    let page_header = m
+        .page_header
+        .unwrap_or_else(|| format::PageHeader::parse("", usize::from(h.long_size)));
+    let layouts: Vec<PageLayout> = m
+        .buffers
+        .iter()
+        .map(|buf| PageLayout {
+            endian: h.endian,
+            header: page_header,
+            page_size: buf.page_size.unwrap_or(h.page_size) as usize,
+        })
+        .collect();
+    let streams: Vec<(usize, CpuData)> = m
+        .buffers
+        .iter()
+        .enumerate()
+        .flat_map(|(i, buf)| buf.cpus.iter().map(move |c| (i, *c)))
+        .collect();
+    let loaded: Vec<CpuStream<'_>> = streams
+        .par_iter()
+        .map(|&(i, cpu)| load_cpu(bytes, &h, &m, i, cpu, layouts[i]))
+        .collect();
+    let events = loaded.iter().map(|s| s.events).sum();
+    let mut b = EventStoreBuilder::with_capacity(events);
     fill_meta(&mut b, &h, &m);
     let mut report = ImportReport::default();
     let kallsyms = lossy(&m.kallsyms);
@@ -62,9 +85,6 @@ pub fn import(bytes: &[u8]) -> Result<EventStore, ImportError> {
     let unknown = b.intern("<...>");
     let comms = cmdlines::Comms::parse(&lossy(&m.cmdlines), idle, unknown, |s| b.intern(s));
     let abi = decode::KernelAbi::from_release(m.options.kernel_release());
-    let page_header = m
-        .page_header
-        .unwrap_or_else(|| format::PageHeader::parse("", usize::from(h.long_size)));
     let mut decoder = decode::Decoder::new(
         &mut b,
         &m.formats,
@@ -76,34 +96,55 @@ pub fn import(bytes: &[u8]) -> Result<EventStore, ImportError> {
         comms,
     )?;
 
-    let streams: Vec<(usize, CpuData)> = m
-        .buffers
-        .iter()
-        .enumerate()
-        .flat_map(|(i, buf)| buf.cpus.iter().map(move |c| (i, *c)))
-        .collect();
-    let loaded: Vec<CpuStream<'_>> = streams
-        .par_iter()
-        .map(|&(i, cpu)| load_cpu(bytes, &h, &m, i, cpu))
-        .collect();
+    let clock = Clock::new(&m.options);
+    for (cpu, overrun) in m.options.cpustat.iter().filter_map(|t| options::overrun(t)) {
+        // The ring buffer overwrote these before the data was read: lost before the
+        // CPU's first recorded event.
+        let first = loaded
+            .iter()
+            .filter(|s| s.cpu.cpu == cpu)
+            .map(|s| s.first_ts)
+            .min();
+        b.lost(cpu, clock.convert(first.unwrap_or(0)), Some(overrun));
+    }
     for s in &loaded {
         if let Some((at, what)) = &s.damage {
             b.report_mut().warn(what, Location::Byte(*at));
-            b.lost(s.cpu.cpu, s.end_ts_hint, None);
+            b.lost(s.cpu.cpu, clock.convert(s.end_ts_hint), None);
         }
     }
-    let clock = Clock::new(&m.options);
-    let layouts: Vec<PageLayout> = m
-        .buffers
-        .iter()
-        .map(|buf| PageLayout {
-            endian: h.endian,
-            header: page_header,
-            page_size: buf.page_size.unwrap_or(h.page_size) as usize,
-        })
-        .collect();
     merge(&mut b, &mut decoder, &loaded, &layouts, &clock);
     Ok(b.finish())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn clock_applies_tsc2nsec_then_the_offsets() {
+        let options = Options {
+            tsc2nsec: Some(options::Tsc2Nsec {
+                mult: 3,
+                shift: 1,
+                offset: 100,
+            }),
+            ts_offset_ns: -10,
+            ..Options::default()
+        };
+        // ((1100 - 100) * 3) >> 1 = 1500, then -10.
+        assert_eq!(Clock::new(&options).convert(1100), 1490);
+        let plain = Clock::new(&Options::default());
+        assert_eq!(plain.convert(1100), 1100);
+    }
+
+    #[test]
+    fn stext_from_kallsyms() {
+        let text =
+            "ffffffff81000000 T _stext_not\nffffffff81000100 T _stext\nffffffff81000200 t x\n";
+        assert_eq!(find_symbol(text, "_stext"), Some(0xffffffff81000100));
+        assert_eq!(find_symbol(text, "nope"), None);
+    }
 }
 
 fn fill_meta(b: &mut EventStoreBuilder, h: &header::Header, m: &section::Metadata<'_>) {
@@ -141,14 +182,13 @@ fn fill_meta(b: &mut EventStoreBuilder, h: &header::Header, m: &section::Metadat
     }
 }
 
-/// The address of the kallsyms symbol `name` (`ffffffff81000000 T _stext`).
+/// The address of the core-kernel symbol `name` (`ffffffff81000000 T _stext` line).
 fn find_symbol(kallsyms: &str, name: &str) -> Option<u64> {
-    kallsyms.lines().find_map(|l| {
-        let mut parts = l.split_whitespace();
-        let addr = parts.next()?;
-        parts.next()?;
-        (parts.next()? == name).then(|| u64::from_str_radix(addr, 16).ok())?
-    })
+    let needle = format!(" {name}\n");
+    let at = memchr::memmem::find(kallsyms.as_bytes(), needle.as_bytes())?;
+    let line_start = kallsyms[..at].rfind('\n').map_or(0, |i| i + 1);
+    let addr = kallsyms[line_start..at].split_whitespace().next()?;
+    u64::from_str_radix(addr, 16).ok()
 }
 
 /// Raw timestamps -> trace time, as trace-cmd converts them (TSC2NSEC, then the DATE and
@@ -186,6 +226,10 @@ struct CpuStream<'a> {
     data: Cow<'a, [u8]>,
     /// Damage found while loading: file offset and description.
     damage: Option<(u64, String)>,
+    /// Events in the data (counted in the parallel phase, to size the store once).
+    events: usize,
+    /// Raw time of the first and of the last event read (damage at the end begins there).
+    first_ts: u64,
     end_ts_hint: u64,
 }
 
@@ -195,6 +239,7 @@ fn load_cpu<'a>(
     m: &section::Metadata<'a>,
     buffer: usize,
     cpu: CpuData,
+    layout: PageLayout,
 ) -> CpuStream<'a> {
     let what = "cpu data";
     let start = usize::try_from(cpu.offset)
@@ -205,6 +250,8 @@ fn load_cpu<'a>(
         cpu,
         data: Cow::Borrowed(&[]),
         damage: None,
+        events: 0,
+        first_ts: 0,
         end_ts_hint: 0,
     };
     if m.compressed[buffer] {
@@ -237,6 +284,20 @@ fn load_cpu<'a>(
                     end - bytes.len() as u64
                 ),
             ));
+        }
+    }
+    let mut cursor = PageCursor::new(&stream.data, layout);
+    loop {
+        match cursor.step() {
+            Step::Event(e) => {
+                if stream.events == 0 {
+                    stream.first_ts = e.ts;
+                }
+                stream.events += 1;
+                stream.end_ts_hint = e.ts;
+            }
+            Step::End => break,
+            Step::Missed { .. } | Step::Damaged { .. } => {}
         }
     }
     stream
@@ -292,31 +353,41 @@ fn merge(
     for h in &mut heads {
         advance(b, h, &streams[h.stream], clock);
     }
-    let mut unknown = 0u64;
     let mut events = 0u64;
     loop {
-        let mut best: Option<usize> = None;
+        // The earliest head and the earliest of the others (ties go to the lower stream).
+        let mut first: Option<(u64, usize)> = None;
+        let mut second: Option<(u64, usize)> = None;
         for (i, h) in heads.iter().enumerate() {
-            if let Some(e) = h.next
-                && best.is_none_or(|j| e.ts < heads[j].next.expect("best has an event").ts)
-            {
-                best = Some(i);
+            let Some(e) = h.next else { continue };
+            if first.is_none_or(|(ts, _)| e.ts < ts) {
+                second = first;
+                first = Some((e.ts, i));
+            } else if second.is_none_or(|(ts, _)| e.ts < ts) {
+                second = Some((e.ts, i));
             }
         }
-        let Some(i) = best else { break };
+        let Some((_, i)) = first else { break };
+        // Take a run from this stream while it stays first.
         let head = &mut heads[i];
         let s = &streams[head.stream];
-        let e = head.next.expect("chosen head has an event");
-        let rec = &s.data[e.start..e.start + e.len];
-        if !decoder.push(b, rec, clock.convert(e.ts), s.cpu.cpu) {
-            unknown += 1;
+        while let Some(e) = head.next {
+            if let Some((ts, j)) = second
+                && (e.ts > ts || (e.ts == ts && j < i))
+            {
+                break;
+            }
+            let rec = &s.data[e.start..e.start + e.len];
+            if !decoder.push(b, rec, clock.convert(e.ts), s.cpu.cpu) {
+                b.report_mut().unparsed(
+                    "trace.dat: record whose event id has no format (kept as unknown_event)",
+                    Location::Byte(s.cpu.offset),
+                );
+            }
+            events += 1;
+            advance(b, head, s, clock);
         }
-        events += 1;
-        advance(b, head, s, clock);
     }
     let report = b.report_mut();
     report.units_read += events;
-    if unknown > 0 {
-        report.unparsed("trace.dat: event id without a format", Location::Byte(0));
-    }
 }

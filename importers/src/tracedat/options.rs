@@ -235,6 +235,19 @@ fn parse_c_int(s: &str) -> Result<i64, String> {
     Ok(if neg { -v } else { v })
 }
 
+/// (cpu, events overwritten) from a CPUSTAT text (`CPU: 1` ... `overrun: 12`), when
+/// the ring buffer overran.
+pub fn overrun(cpustat: &str) -> Option<(u32, u64)> {
+    let value = |key: &str| {
+        cpustat
+            .lines()
+            .find_map(|l| l.strip_prefix(key))
+            .and_then(|v| v.trim().parse().ok())
+    };
+    let overrun: u64 = value("overrun:")?;
+    (overrun > 0).then_some((value("CPU:")? as u32, overrun))
+}
+
 /// The clock in use from `trace_clock` text (`local [global] counter`).
 pub fn selected_clock(text: &str) -> Option<String> {
     let start = text.find('[')? + 1;
@@ -245,6 +258,88 @@ pub fn selected_clock(text: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    use crate::tracedat::bytes::{Endian, Origin};
+
+    fn option(list: &mut Vec<u8>, id: u16, data: &[u8]) {
+        list.extend_from_slice(&id.to_le_bytes());
+        list.extend_from_slice(&(data.len() as u32).to_le_bytes());
+        list.extend_from_slice(data);
+    }
+
+    #[test]
+    fn a_v7_list_with_buffers_time_options_and_an_unknown_id() {
+        let mut list = Vec::new();
+        option(&mut list, id::DATE, b"0x10\0");
+        option(&mut list, id::OFFSET, b"-5\0");
+        let mut tsc = 3u32.to_le_bytes().to_vec();
+        tsc.extend_from_slice(&1u32.to_le_bytes());
+        tsc.extend_from_slice(&7u64.to_le_bytes());
+        option(&mut list, id::TSC2NSEC, &tsc);
+        option(&mut list, 99, b"whatever");
+        let mut buf = 0x1000u64.to_le_bytes().to_vec();
+        buf.extend_from_slice(b"inst\0mono\0");
+        buf.extend_from_slice(&4096u32.to_le_bytes());
+        buf.extend_from_slice(&1u32.to_le_bytes());
+        buf.extend_from_slice(&2u32.to_le_bytes());
+        buf.extend_from_slice(&0x2000u64.to_le_bytes());
+        buf.extend_from_slice(&0x300u64.to_le_bytes());
+        option(&mut list, id::BUFFER, &buf);
+        option(&mut list, id::CPUCOUNT, &4u32.to_le_bytes());
+        option(&mut list, id::UNAME, b"Linux host 6.14.0-rc7 x86_64\0");
+        option(&mut list, id::KALLSYMS, &0x99u64.to_le_bytes());
+        option(&mut list, id::DONE, &0x5000u64.to_le_bytes());
+        let mut o = Options::default();
+        let mut r = Reader::new(&list, Endian::Little, Origin::file(0, "options"));
+        assert_eq!(o.read_list(&mut r, true).unwrap(), 0x5000);
+        assert_eq!(o.ts_offset_ns, 16_000 - 5);
+        assert_eq!(
+            o.tsc2nsec,
+            Some(Tsc2Nsec {
+                mult: 3,
+                shift: 1,
+                offset: 7
+            })
+        );
+        assert_eq!(o.unknown, 1);
+        assert_eq!(o.buffers.len(), 1);
+        let b = &o.buffers[0];
+        assert_eq!(
+            (b.name.as_str(), b.clock.as_deref(), b.offset),
+            ("inst", Some("mono"), 0x1000)
+        );
+        assert_eq!(
+            b.cpus,
+            [CpuData {
+                cpu: 2,
+                offset: 0x2000,
+                size: 0x300
+            }]
+        );
+        assert_eq!(o.cpu_count, Some(4));
+        assert_eq!(o.kernel_release(), Some("6.14.0-rc7"));
+        assert_eq!(o.section(id::KALLSYMS), Some(0x99));
+    }
+
+    #[test]
+    fn an_option_running_past_its_list_names_its_offset() {
+        let mut list = Vec::new();
+        option(&mut list, id::UNAME, b"Linux");
+        list.truncate(list.len() - 2);
+        let mut r = Reader::new(&list, Endian::Little, Origin::file(1000, "options"));
+        let e = Options::default().read_list(&mut r, true).unwrap_err();
+        assert!(
+            e.to_string().starts_with("byte 0x3ee: trace.dat options"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn cpustat_overruns() {
+        let stat = "CPU: 2\nentries: 10\noverrun: 7\ncommit overrun: 0\n";
+        assert_eq!(overrun(stat), Some((2, 7)));
+        assert_eq!(overrun("CPU: 0\noverrun: 0\n"), None);
+    }
 
     #[test]
     fn c_integers_and_clock() {

@@ -39,10 +39,16 @@ pub fn read<'a>(bytes: &'a [u8], h: &Header) -> Result<Metadata<'a>, ImportError
     }
 }
 
-fn file_reader<'a>(bytes: &'a [u8], h: &Header, at: usize, what: &'static str) -> Reader<'a> {
+/// A reader over the whole file, at `at`.
+fn file_reader<'a>(
+    bytes: &'a [u8],
+    h: &Header,
+    at: u64,
+    what: &'static str,
+) -> Result<Reader<'a>, ImportError> {
     let mut r = Reader::new(bytes, h.endian, Origin::file(0, what));
-    r.seek(at as u64).expect("offset within the file");
-    r
+    r.seek(at)?;
+    Ok(r)
 }
 
 /// `header_page\0` u64 size text, `header_event\0` u64 size text.
@@ -89,7 +95,7 @@ fn event_formats(r: &mut Reader<'_>, out: &mut Vec<EventFormat>) -> Result<(), I
 fn read_v6<'a>(bytes: &'a [u8], h: &Header) -> Result<Metadata<'a>, ImportError> {
     let mut m = Metadata::default();
     let long = usize::from(h.long_size);
-    let mut r = file_reader(bytes, h, h.body, "header info");
+    let mut r = file_reader(bytes, h, h.body as u64, "header info")?;
     m.page_header = Some(header_info(&mut r, long)?);
     r.origin.what = "ftrace formats";
     ftrace_formats(&mut r, &mut m.formats)?;
@@ -140,8 +146,7 @@ fn read_v6<'a>(bytes: &'a [u8], h: &Header) -> Result<Metadata<'a>, ImportError>
     }
     // Instances: BUFFER options point to their own flyrecord tables.
     for b in std::mem::take(&mut m.options.buffers) {
-        let mut r = file_reader(bytes, h, 0, "buffer instance table");
-        r.seek(b.offset)?;
+        let mut r = file_reader(bytes, h, b.offset, "buffer instance table")?;
         if bytes.get(r.pos()..r.pos() + 10) == Some(b"flyrecord\0") {
             r.bytes(10, "flyrecord tag")?;
         }
@@ -184,8 +189,7 @@ fn section<'a>(
     want: u16,
     what: &'static str,
 ) -> Result<Section<'a>, ImportError> {
-    let mut r = file_reader(bytes, h, 0, what);
-    r.seek(offset)?;
+    let mut r = file_reader(bytes, h, offset, what)?;
     let sid = r.u16("section id")?;
     if sid != want {
         return Err(r.origin.error(
@@ -325,8 +329,7 @@ fn read_v7<'a>(bytes: &'a [u8], h: &Header) -> Result<Metadata<'a>, ImportError>
         };
         let s = section(bytes, h, b.offset, want, "buffer")?;
         if b.latency {
-            let mut r = file_reader(bytes, h, 0, "latency buffer");
-            r.seek(s.origin.file_offset)?;
+            let mut r = file_reader(bytes, h, s.origin.file_offset, "latency buffer")?;
             let text = if s.compressed {
                 let comp = h.compression.ok_or_else(|| {
                     r.error("compressed latency buffer in a file without compression")
