@@ -5,7 +5,7 @@
 //! Run: `KCTX_CORPUS=/work/shared/corpus cargo bench -p trace-model --bench context`.
 //!
 //! Measured 2026-11-25 on the team's 2-core machine under load (load average 4-6): build
-//! 1.36 s for 3.99 M events, 0.34 s per million events (2.9 M events/s); `state_at` about
+//! 1.36 s for 3.99 M events, 0.34 s per million events (2.9 M events/s); `state_at` 1.6 to
 //! 3.6 µs per query.
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
