@@ -8,7 +8,9 @@ use super::locks::{
     ClassId, HoldIdx, HolderContext, LockClass, LockHold, LockId, LockInstance, LockMode,
     NameSource,
 };
-use super::primitives::{LockOp, SleepEntry, base_name, gfp_blocks, is_pseudo_lock, lock_op};
+use super::primitives::{
+    Classifier, LockOp, SleepEntry, base_name, gfp_blocks, is_pseudo_lock, lock_op,
+};
 use super::{
     BuildOptions, ContextModel, CpuLanes, Gfp, HardirqSpan, HoldSpan, PreemptSpan, Sidecar,
     SleepCall, SleepKind, SoftirqSpan, TaskSpan, UnknownReason,
@@ -62,6 +64,10 @@ struct Holder {
     current_fn: StrId,
     /// State at the last event the context's own code emitted (not scheduler internals).
     last_sample: Option<Sample>,
+    /// State at the last function-tracer entry: what a real sleep without a traced
+    /// might-sleep call is judged by. (A lock event just before `schedule()` is often the
+    /// release inside `spin_unlock_irq`, still with irqs off and the lock's preempt level.)
+    last_call_sample: Option<Sample>,
     /// The outermost might-sleep call in progress.
     sleep_root: Option<u32>,
     /// The hold the context's last lock event created, for contention events without the
@@ -131,6 +137,7 @@ pub(super) struct Builder<'a> {
     switch_type: Option<EventTypeId>,
     bh_visible: bool,
     markers_seen: bool,
+    classes: Classifier,
 }
 
 /// A task's key: pid, except that every CPU has its own idle task with pid 0.
@@ -221,6 +228,7 @@ impl<'a> Builder<'a> {
             switch_type: store.event_type_id("sched_switch"),
             bh_visible,
             markers_seen: false,
+            classes: Classifier::default(),
         }
     }
 
@@ -289,7 +297,14 @@ impl<'a> Builder<'a> {
         };
         self.payload(&at, &payload);
         if flags.recorded() && is_caller_sample(&payload) {
-            self.holder(owner).last_sample = Some(sample);
+            let h = self.holder(owner);
+            h.last_sample = Some(sample);
+            if matches!(
+                payload,
+                Payload::Function { .. } | Payload::FuncGraphEntry { .. }
+            ) {
+                h.last_call_sample = Some(sample);
+            }
         }
     }
 
@@ -660,12 +675,10 @@ impl<'a> Builder<'a> {
     }
 
     fn function_entry(&mut self, at: &At, func: StrId, parent: StrId) {
-        let name = base_name(self.store.str(func));
-        let parent_name = base_name(self.store.str(parent));
-        let parent_is_primitive =
-            lock_op(parent_name).is_some() || super::primitives::sleep_entry(parent_name).is_some();
-        let entry = super::primitives::sleep_entry(name);
-        let op = lock_op(name);
+        let strings = &self.store.strings;
+        let class = self.classes.get(strings, func);
+        let parent_is_primitive = self.classes.get(strings, parent).is_primitive();
+        let (entry, op) = (class.sleep, class.lock);
         if entry == Some(SleepEntry::Marker) {
             self.markers_seen = true;
         }
@@ -683,7 +696,7 @@ impl<'a> Builder<'a> {
                 }
                 None => self.holder(at.owner).sleep_root = Some(call),
             }
-        } else if name == "__schedule_bug" {
+        } else if class.schedule_bug {
             // The kernel's own "scheduling while atomic" (kernel/sched/core.c).
             if let Some(r) = self.holder(at.owner).sleep_root {
                 self.model.sleep_calls[r as usize].schedule_bug = Some(at.i);
@@ -747,7 +760,7 @@ impl<'a> Builder<'a> {
         let h = self.holder(owner);
         let root = h.sleep_root.take();
         h.pending = None;
-        let last = h.last_sample.unwrap_or_default();
+        let last = h.last_call_sample.unwrap_or_default();
         match root {
             Some(r) => self.model.sleep_calls[r as usize].slept = Some(at.i),
             None => {
@@ -811,7 +824,11 @@ impl<'a> Builder<'a> {
         let event_name = self
             .store
             .type_name(self.store.event_types()[at.i as usize]);
-        let op = lock_op(self.store.str(probed)).or_else(|| lock_op(event_name));
+        let op = self
+            .classes
+            .get(&self.store.strings, probed)
+            .lock
+            .or_else(|| lock_op(event_name));
         let Some(op) = op else { return };
         let pending = self.holder(at.owner).pending.take();
         let traced_too = pending.is_some_and(|p| p.op == op);

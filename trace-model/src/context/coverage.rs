@@ -96,6 +96,7 @@ impl Coverage {
         };
         let mut with_flags = 0u64;
         let (mut lockdep, mut probes, mut lock_fns) = (false, false, false);
+        let mut classes = super::primitives::Classifier::default();
         for i in 0..store.len() as EventIdx {
             let u = i as usize;
             let flags = store.flags()[u];
@@ -119,7 +120,7 @@ impl Coverage {
                 Payload::LockProbe { .. } => probes = true,
                 Payload::Function { func, .. } | Payload::FuncGraphEntry { func, .. } => {
                     c.function_tracer = true;
-                    lock_fns |= super::primitives::lock_op(store.str(func)).is_some();
+                    lock_fns |= classes.get(&store.strings, func).lock.is_some();
                 }
                 Payload::Fields(fields) => {
                     c.gfp_visible |= fields.into_iter().any(|(k, _)| store.str(k) == "gfp_flags");
@@ -194,12 +195,7 @@ impl Coverage {
                 .push("BH-disabled sections not visible (kernel < 5.18 or none recorded)".into());
         }
         reasons.extend(self.lost_reason());
-        let level = if reasons.is_empty() {
-            CheckLevel::Complete
-        } else {
-            CheckLevel::Partial
-        };
-        check("sleep-in-atomic", level, reasons)
+        verdict("sleep-in-atomic", reasons)
     }
 
     fn lock_order(&self) -> CheckCoverage {
@@ -216,12 +212,7 @@ impl Coverage {
             LockSource::Lockdep => {}
         }
         reasons.extend(self.lost_reason());
-        let level = if reasons.is_empty() {
-            CheckLevel::Complete
-        } else {
-            CheckLevel::Partial
-        };
-        check("lock-order", level, reasons)
+        verdict("lock-order", reasons)
     }
 
     fn irq_inversion(&self) -> CheckCoverage {
@@ -249,13 +240,18 @@ impl Coverage {
             );
         }
         reasons.extend(self.lost_reason());
-        let level = if reasons.is_empty() {
-            CheckLevel::Complete
-        } else {
-            CheckLevel::Partial
-        };
-        check("irq-inversion", level, reasons)
+        verdict("irq-inversion", reasons)
     }
+}
+
+/// Complete unless something limits the check.
+fn verdict(check_name: &'static str, reasons: Vec<String>) -> CheckCoverage {
+    let level = if reasons.is_empty() {
+        CheckLevel::Complete
+    } else {
+        CheckLevel::Partial
+    };
+    check(check_name, level, reasons)
 }
 
 fn check(check: &'static str, level: CheckLevel, reasons: Vec<String>) -> CheckCoverage {

@@ -3,6 +3,8 @@
 //! Names only: no address of any particular kernel.
 
 use super::locks::LockMode;
+use crate::StrId;
+use crate::strings::Interner;
 
 /// What a lock primitive does.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -212,6 +214,47 @@ pub fn gfp_blocks(gfp: &str) -> bool {
     gfp.split('|')
         .map(str::trim)
         .any(|f| BLOCKING.iter().any(|b| f.starts_with(b)))
+}
+
+/// What a function name is to the context model.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct FnClass {
+    pub lock: Option<LockOp>,
+    pub sleep: Option<SleepEntry>,
+    /// `__schedule_bug`: the kernel's own "scheduling while atomic".
+    pub schedule_bug: bool,
+}
+
+impl FnClass {
+    /// A lock or sleep primitive (its caller is the interesting function).
+    pub fn is_primitive(self) -> bool {
+        self.lock.is_some() || self.sleep.is_some()
+    }
+}
+
+/// Classifies interned function names once each: traces repeat a few thousand names
+/// millions of times.
+#[derive(Clone, Debug, Default)]
+pub struct Classifier {
+    cache: Vec<Option<FnClass>>,
+}
+
+impl Classifier {
+    /// The class of the interned name `id`.
+    pub fn get(&mut self, strings: &Interner, id: StrId) -> FnClass {
+        let i = id.0 as usize;
+        if i >= self.cache.len() {
+            self.cache.resize(strings.len().max(i + 1), None);
+        }
+        *self.cache[i].get_or_insert_with(|| {
+            let name = strings.resolve(id);
+            FnClass {
+                lock: lock_op(name),
+                sleep: sleep_entry(name),
+                schedule_bug: base_name(name) == "__schedule_bug",
+            }
+        })
+    }
 }
 
 #[cfg(test)]

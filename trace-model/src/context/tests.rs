@@ -363,3 +363,66 @@ fn failed_kprobe_trylock_is_dropped_on_back_off() {
     assert_eq!(model.build_stats.failed_trylocks, 1);
     assert!(model.held_at(&model.sleep_calls[0]).is_empty());
 }
+
+#[test]
+fn task_timeline_running_runnable_sleeping_and_wakeups() {
+    let mut t = Trace::new();
+    t.func(100, 0, 7, ".....", "work", "caller");
+    t.switch(200, 0, 7, "R+", 8);
+    t.switch(300, 0, 8, "S", 7);
+    let wakee = t.b.intern("task8");
+    for (ts, name) in [(400, "sched_waking"), (410, "sched_wakeup")] {
+        let p = Payload::SchedWakeup {
+            comm: wakee,
+            pid: 8,
+            prio: 120,
+            target_cpu: 1,
+        };
+        t.ev(ts, 0, 7, "d..4.", name, p);
+    }
+    let migrated = Payload::SchedMigrate {
+        comm: wakee,
+        pid: 8,
+        prio: 120,
+        orig_cpu: 0,
+        dest_cpu: 1,
+    };
+    t.ev(405, 0, 7, "d..4.", "sched_migrate_task", migrated);
+    t.switch(500, 1, 0, "R", 8);
+    let (_, model) = t.build();
+    let lane = model.tasks.lane(8).unwrap();
+    let runs: Vec<_> = lane
+        .iter()
+        .map(|i| (i.start_ns, i.end_ns, *i.value))
+        .collect();
+    use super::tasks::TaskRun;
+    assert_eq!(
+        runs,
+        [
+            (200, 300, TaskRun::Running { cpu: 0 }),
+            (300, 410, TaskRun::Sleeping(TaskState::parse("S"))),
+            (410, 500, TaskRun::Runnable),
+            (500, 500, TaskRun::Running { cpu: 1 }),
+        ]
+    );
+    let seven = model.tasks.lane(7).unwrap();
+    assert_eq!(
+        seven.at(250).map(|i| *i.value),
+        Some(TaskRun::Runnable),
+        "R+ is preempted, not asleep"
+    );
+    assert_eq!(
+        model.tasks.wakeups.len(),
+        1,
+        "one wakeup, from sched_waking"
+    );
+    assert_eq!(
+        (
+            model.tasks.wakeups[0].waker_pid,
+            model.tasks.wakeups[0].wakee_pid
+        ),
+        (7, 8)
+    );
+    assert_eq!(model.tasks.migrations[0].to_cpu, 1);
+    assert!(model.tasks.lane(0).is_none(), "idle tasks are left out");
+}

@@ -27,16 +27,18 @@ pub fn detect(store: &EventStore, model: &ContextModel) -> Vec<Finding> {
             nested.entry(r).or_default().push(i as u32);
         }
     }
+    let boot_end = early_boot_end(store);
+    let rt = is_preempt_rt(store);
     let mut by_site: BTreeMap<String, Finding> = BTreeMap::new();
     for (i, call) in model.sleep_calls.iter().enumerate() {
-        if call.root.is_some() || !judged(model, call) {
+        if call.root.is_some() || call.ts < boot_end || !judged(model, call) {
             continue;
         }
         let chain =
             std::iter::once(i as u32).chain(nested.get(&(i as u32)).into_iter().flatten().copied());
         let Some((at, causes)) = chain.into_iter().find_map(|c| {
             let c = &model.sleep_calls[c as usize];
-            let causes = atomic_causes(store, model, c);
+            let causes = atomic_causes(store, model, c, rt);
             (!causes.is_empty()).then_some((c, causes))
         }) else {
             continue;
@@ -50,6 +52,26 @@ pub fn detect(store: &EventStore, model: &ContextModel) -> Vec<Finding> {
         }
     }
     by_site.into_values().collect()
+}
+
+/// The kernel stays silent before `system_state` reaches RUNNING: in a trace that starts at
+/// boot, everything before init's first exec is early boot.
+fn early_boot_end(store: &EventStore) -> u64 {
+    let Some(exec) = store.event_type_id("sched_process_exec") else {
+        return 0;
+    };
+    (0..store.len())
+        .find(|&i| store.event_types()[i] == exec && store.pids()[i] == 1)
+        .map_or(0, |i| store.ts()[i])
+}
+
+/// A PREEMPT_RT kernel, as its release string says (`6.6.0-rt15`).
+fn is_preempt_rt(store: &EventStore) -> bool {
+    store
+        .meta
+        .kernel_version
+        .as_deref()
+        .is_some_and(|v| v.contains("-rt"))
 }
 
 /// Calls worth judging: not the idle task, not an allocation known not to block, not a
@@ -77,7 +99,12 @@ fn secs(ns: u64) -> f64 {
     ns as f64 / 1e9
 }
 
-fn atomic_causes(store: &EventStore, model: &ContextModel, call: &SleepCall) -> Vec<Cause> {
+fn atomic_causes(
+    store: &EventStore,
+    model: &ContextModel,
+    call: &SleepCall,
+    rt: bool,
+) -> Vec<Cause> {
     let mut causes = Vec::new();
     let lanes = &model.cpus[call.cpu as usize];
     match call.context {
@@ -117,7 +144,7 @@ fn atomic_causes(store: &EventStore, model: &ContextModel, call: &SleepCall) -> 
         .held_at(call)
         .iter()
         .copied()
-        .filter(|&h| atomic_hold(model, h))
+        .filter(|&h| atomic_hold(model, h, rt))
         .collect();
     for &h in &spinning {
         let hold = &model.locks.holds[h as usize];
@@ -142,26 +169,23 @@ fn atomic_causes(store: &EventStore, model: &ContextModel, call: &SleepCall) -> 
             evidence: Some(hold.acquire_event),
         });
     }
-    if call.irqs_off == Some(true) && call.context == HolderContext::Task {
-        let first = lanes.irqs_off.at(call.ts).map(|i| *i.value);
-        causes.push(Cause {
-            text: format!("irqs disabled{}", since(store, model, first)),
-            lock: None,
-            definite: true,
-            evidence: first,
-        });
-    }
-    if call.bh_off == Some(true) && call.context == HolderContext::Task {
-        let first = lanes.bh_off.at(call.ts).map(|i| *i.value);
-        causes.push(Cause {
-            text: format!("softirqs (BH) disabled{}", since(store, model, first)),
-            lock: None,
-            definite: true,
-            evidence: first,
-        });
+    let in_task = call.context == HolderContext::Task;
+    for (off, lane, what) in [
+        (call.irqs_off, &lanes.irqs_off, "irqs disabled"),
+        (call.bh_off, &lanes.bh_off, "softirqs (BH) disabled"),
+    ] {
+        if off == Some(true) && in_task {
+            let first = lane.at(call.ts).map(|i| *i.value);
+            causes.push(Cause {
+                text: format!("{what}{}", since(store, model, first)),
+                lock: None,
+                definite: true,
+                evidence: first,
+            });
+        }
     }
     let excess = call.excess_depth.unwrap_or(0);
-    if excess as usize > spinning.len() && call.context == HolderContext::Task {
+    if excess as usize > spinning.len() && in_task {
         let first = lanes.preempt_off.at(call.ts).map(|p| p.value.first);
         causes.push(Cause {
             text: format!(
@@ -178,10 +202,15 @@ fn atomic_causes(store: &EventStore, model: &ContextModel, call: &SleepCall) -> 
 
 /// Holds that make a context atomic: spinning locks, and the RCU read lock (lockdep's
 /// pseudo-lock; sleeping inside it is invalid too).
-fn atomic_hold(model: &ContextModel, h: HoldIdx) -> bool {
+/// On PREEMPT_RT only raw spinlocks spin: spinlock_t and rwlock_t are sleeping rtmutexes.
+fn atomic_hold(model: &ContextModel, h: HoldIdx, rt: bool) -> bool {
     let hold = &model.locks.holds[h as usize];
-    hold.mode.is_spinning()
-        || hold.mode == LockMode::Pseudo && model.hold_class_name(h) == "rcu_read_lock"
+    let spins = if rt {
+        hold.mode == LockMode::RawSpin
+    } else {
+        hold.mode.is_spinning()
+    };
+    spins || hold.mode == LockMode::Pseudo && model.hold_class_name(h) == "rcu_read_lock"
 }
 
 /// " at T by f()" for the event that first showed a state.
