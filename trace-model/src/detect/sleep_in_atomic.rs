@@ -337,19 +337,17 @@ impl Instance {
                         sleep is undecided: record kmem:kmalloc / kmem:kmem_cache_alloc \
                         (gfp_flags), or trace __might_sleep on a CONFIG_DEBUG_ATOMIC_SLEEP kernel";
         }
-        let mut ev = vec![evidence(store, root.event)];
-        if at.event != root.event {
-            ev.push(evidence(store, at.event));
-        }
-        ev.extend(
-            causes
-                .iter()
-                .filter_map(|c| c.evidence)
-                .map(|i| evidence(store, i)),
-        );
-        ev.extend(root.slept.into_iter().map(|i| evidence(store, i)));
-        ev.extend(root.schedule_bug.into_iter().map(|i| evidence(store, i)));
-        ev.sort_by(|a, b| a.ts.total_cmp(&b.ts));
+        // The call, the cause and the sleep can be one event (irqs first seen off at the
+        // call itself): cite each event once, in time order.
+        let mut cited: Vec<EventIdx> = [root.event, at.event]
+            .into_iter()
+            .chain(causes.iter().filter_map(|c| c.evidence))
+            .chain(root.slept)
+            .chain(root.schedule_bug)
+            .collect();
+        cited.sort_unstable();
+        cited.dedup();
+        let ev: Vec<Evidence> = cited.into_iter().map(|i| evidence(store, i)).collect();
         let mut functions = Vec::new();
         if !caller.is_empty() {
             functions.push(caller);
