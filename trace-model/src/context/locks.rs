@@ -164,3 +164,36 @@ impl LockTable {
         self.locks[lock.0 as usize].class
     }
 }
+
+impl LockMode {
+    /// The mode as kctx prints it (`spin_irqsave`, `mutex`, `rwsem_read`).
+    pub fn name(self) -> &'static str {
+        match self {
+            LockMode::Spin => "spin",
+            LockMode::SpinIrq => "spin_irq",
+            LockMode::SpinIrqsave => "spin_irqsave",
+            LockMode::SpinBh => "spin_bh",
+            LockMode::RawSpin => "raw_spin",
+            LockMode::RwlockRead => "rwlock_read",
+            LockMode::RwlockWrite => "rwlock_write",
+            LockMode::Mutex => "mutex",
+            LockMode::RwsemRead => "rwsem_read",
+            LockMode::RwsemWrite => "rwsem_write",
+            LockMode::Pseudo => "pseudo",
+            LockMode::Unknown => "unknown",
+        }
+    }
+}
+
+impl HolderContext {
+    /// The context as kctx prints it.
+    pub fn name(self) -> &'static str {
+        match self {
+            HolderContext::Task => "task",
+            HolderContext::Softirq => "softirq",
+            HolderContext::Hardirq => "hardirq",
+            HolderContext::Nmi => "nmi",
+            HolderContext::Unknown => "unknown",
+        }
+    }
+}

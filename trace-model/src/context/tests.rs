@@ -1,0 +1,365 @@
+//! The builder's rules on tiny hand-built stores.
+
+use super::locks::{HolderContext, LockMode, NameSource};
+use super::{BuildOptions, ContextModel, Gfp, SleepKind, UnknownReason};
+use crate::flags::{ContextFlags, FlagBits};
+use crate::payload::{Payload, PayloadIn, TaskState};
+use crate::store::{EventHeader, EventStore, EventStoreBuilder};
+
+/// Flags from the column the kernel prints (`d.h1.`).
+fn flags(col: &str) -> ContextFlags {
+    let c: Vec<char> = col.chars().collect();
+    let bits = FlagBits {
+        irqs_off: matches!(c[0], 'd' | 'D'),
+        bh_off: matches!(c[0], 'b' | 'D'),
+        hardirq: matches!(c[2], 'h' | 'H' | 'Z'),
+        softirq: matches!(c[2], 's' | 'H'),
+        nmi: matches!(c[2], 'z' | 'Z'),
+        ..FlagBits::default()
+    };
+    let depth = c[3].to_digit(16).unwrap_or(0) as u8;
+    ContextFlags::new(bits, Some(depth), Some(0))
+}
+
+struct Trace {
+    b: EventStoreBuilder,
+}
+
+impl Trace {
+    fn new() -> Trace {
+        Trace {
+            b: EventStoreBuilder::default(),
+        }
+    }
+
+    fn ev(&mut self, ts: u64, cpu: u32, pid: i32, col: &str, name: &str, p: PayloadIn<'_>) {
+        let h = EventHeader {
+            ts,
+            cpu,
+            pid,
+            comm: self.b.intern(&format!("task{pid}")),
+            event_type: self.b.event_type(name).unwrap(),
+            flags: flags(col),
+        };
+        self.b.push(h, &p);
+    }
+
+    fn func(&mut self, ts: u64, cpu: u32, pid: i32, col: &str, func: &str, parent: &str) {
+        let p = Payload::Function {
+            func: self.b.intern(func),
+            parent: self.b.intern(parent),
+        };
+        self.ev(ts, cpu, pid, col, "function", p);
+    }
+
+    fn probe(&mut self, ts: u64, cpu: u32, pid: i32, col: &str, probed: &str, addr: u64) {
+        let p = Payload::LockProbe {
+            addr,
+            probed: self.b.intern(probed),
+        };
+        self.ev(ts, cpu, pid, col, "lab_probe", p);
+    }
+
+    fn switch(&mut self, ts: u64, cpu: u32, prev: i32, state: &str, next: i32) {
+        let p = Payload::SchedSwitch {
+            prev_comm: self.b.intern(&format!("task{prev}")),
+            prev_pid: prev,
+            prev_prio: 120,
+            prev_state: TaskState::parse(state),
+            next_comm: self.b.intern(&format!("task{next}")),
+            next_pid: next,
+            next_prio: 120,
+        };
+        self.ev(ts, cpu, prev, "d..2.", "sched_switch", p);
+    }
+
+    fn build(self) -> (EventStore, ContextModel) {
+        let store = self.b.finish();
+        let model = ContextModel::build(&store, &BuildOptions::default());
+        (store, model)
+    }
+}
+
+const LOCK: u64 = 0xffff_ffff_c023_a724;
+
+#[test]
+fn interrupt_levels_nest_in_their_own_lanes() {
+    let mut t = Trace::new();
+    t.func(100, 0, 7, ".....", "work", "caller");
+    let irq = t.b.intern("virtio0");
+    t.ev(
+        200,
+        0,
+        7,
+        "d.h1.",
+        "irq_handler_entry",
+        Payload::IrqHandlerEntry { irq: 11, name: irq },
+    );
+    t.ev(
+        300,
+        0,
+        7,
+        "d.h1.",
+        "irq_handler_exit",
+        Payload::IrqHandlerExit {
+            irq: 11,
+            handled: true,
+        },
+    );
+    t.ev(
+        400,
+        0,
+        7,
+        "..s1.",
+        "softirq_entry",
+        Payload::SoftirqEntry { vec: 1 },
+    );
+    t.ev(450, 0, 7, "d.H1.", "hrtimer_expire_entry", Payload::Empty);
+    t.ev(460, 0, 7, "d.H1.", "hrtimer_expire_exit", Payload::Empty);
+    t.ev(
+        500,
+        0,
+        7,
+        "..s1.",
+        "softirq_exit",
+        Payload::SoftirqExit { vec: 1 },
+    );
+    t.func(600, 0, 7, ".....", "work", "caller");
+    let (store, model) = t.build();
+    let lanes = &model.cpus[0];
+    let hard: Vec<_> = lanes
+        .hardirq
+        .iter()
+        .map(|i| (i.start_ns, i.end_ns, i.value.irq))
+        .collect();
+    assert_eq!(hard, [(200, 300, Some(11)), (450, 460, None)]);
+    let soft: Vec<_> = lanes
+        .softirq
+        .iter()
+        .map(|i| (i.start_ns, i.end_ns, i.value.vec))
+        .collect();
+    assert_eq!(soft, [(400, 500, Some(1))]);
+    let s = model.state_at(&store, 0, 455).unwrap();
+    assert_eq!(s.stack.len(), 3, "{:?}", s.stack);
+    assert_eq!(s.irqs_off, Some(true));
+    let s = model.state_at(&store, 0, 550).unwrap();
+    assert_eq!(s.stack.len(), 1);
+    assert_eq!(s.irqs_off, Some(false));
+    assert_eq!(
+        lanes
+            .irqs_off
+            .iter()
+            .map(|i| (i.start_ns, i.end_ns))
+            .collect::<Vec<_>>(),
+        [(200, 400), (450, 500)]
+    );
+}
+
+#[test]
+fn interrupt_holds_are_not_charged_to_the_interrupted_task() {
+    let mut t = Trace::new();
+    t.func(100, 1, 7, ".....", "work", "caller");
+    t.ev(200, 1, 7, "d.h1.", "hrtimer_expire_entry", Payload::Empty);
+    t.probe(210, 1, 7, "d.h1.", "_raw_spin_lock", LOCK);
+    t.probe(220, 1, 7, "d.h2.", "_raw_spin_unlock", LOCK);
+    t.ev(230, 1, 7, "d.h1.", "hrtimer_expire_exit", Payload::Empty);
+    t.func(300, 1, 7, ".....", "msleep", "work");
+    let (store, model) = t.build();
+    let hold = &model.locks.holds[0];
+    assert_eq!(hold.context, HolderContext::Hardirq);
+    assert_eq!(hold.mode, LockMode::Spin);
+    assert_eq!(hold.hardirqs_enabled, Some(false));
+    assert_eq!(hold.release_ts, Some(220));
+    assert!(model.task_holds_at(7, 1, 215).is_empty());
+    let s = model.state_at(&store, 1, 215).unwrap();
+    assert_eq!(s.locks.len(), 1);
+    assert_eq!(s.locks[0].context, "hardirq");
+    let call = &model.sleep_calls[0];
+    assert!(
+        model.held_at(call).is_empty(),
+        "the task held nothing at msleep"
+    );
+}
+
+#[test]
+fn lost_events_make_the_context_unknown_and_end_holds() {
+    let mut t = Trace::new();
+    t.func(100, 0, 7, ".....", "work", "caller");
+    t.probe(110, 0, 7, ".....", "_raw_spin_lock", LOCK);
+    t.func(120, 0, 7, "...1.", "other", "work");
+    t.b.lost(0, 500, Some(42));
+    t.func(500, 0, 7, ".....", "msleep", "work");
+    let (store, model) = t.build();
+    let unknown: Vec<_> = model.cpus[0]
+        .unknown
+        .iter()
+        .map(|i| (i.start_ns, i.end_ns, *i.value))
+        .collect();
+    assert_eq!(unknown, [(120, 500, UnknownReason::LostEvents)]);
+    assert_eq!(model.hold_spans[0].end_ns, 120);
+    assert_eq!(model.locks.holds[0].release_ts, None);
+    let s = model.state_at(&store, 0, 300).unwrap();
+    assert_eq!(s.unknown, Some(UnknownReason::LostEvents));
+    assert!(s.locks.is_empty());
+    assert_eq!(s.irqs_off, None);
+    assert!(
+        model.held_at(&model.sleep_calls[0]).is_empty(),
+        "no hold carried across the gap"
+    );
+}
+
+#[test]
+fn sched_switch_flags_do_not_judge_and_sleeps_keep_the_callers_state() {
+    let mut t = Trace::new();
+    // Calibrate: msleep and schedule normally record depth 0.
+    for k in 0..10 {
+        t.func(10 + k, 2, 9, ".....", "schedule", "worker");
+    }
+    t.func(100, 2, 7, ".....", "work", "caller");
+    t.func(110, 2, 7, ".....", "msleep", "work");
+    t.func(120, 2, 7, ".....", "schedule", "schedule_timeout");
+    t.switch(130, 2, 7, "D", 0);
+    let (_, model) = t.build();
+    assert!(
+        model.cpus[2].irqs_off.is_empty(),
+        "sched_switch's own d..2 is not a sample"
+    );
+    assert!(model.cpus[2].preempt_off.is_empty());
+    let roots: Vec<_> = model
+        .sleep_calls
+        .iter()
+        .filter(|c| c.root.is_none() && c.pid == 7)
+        .collect();
+    assert_eq!(roots.len(), 1);
+    let root = roots[0];
+    assert_eq!(model.str(root.func), "msleep");
+    assert_eq!(
+        root.slept,
+        Some(13),
+        "the switch (event 13) is msleep's real sleep"
+    );
+    assert_eq!(root.irqs_off, Some(false));
+    assert_eq!(root.excess_depth, Some(0));
+}
+
+#[test]
+fn spinlock_held_at_a_might_sleep_call_and_kallsyms_names_it() {
+    let mut t = Trace::new();
+    for k in 0..10 {
+        t.func(k, 1, 9, ".....", "msleep", "worker");
+    }
+    t.func(100, 1, 7, ".....", "buggy", "thread");
+    t.probe(110, 1, 7, ".....", "_raw_spin_lock", LOCK);
+    t.func(120, 1, 7, "...1.", "msleep", "buggy");
+    t.func(121, 1, 7, "...1.", "schedule_timeout", "msleep");
+    t.switch(130, 1, 7, "D", 0);
+    t.probe(200, 1, 7, "...1.", "_raw_spin_unlock", LOCK);
+    let mut store = t.b.finish();
+    let sym = crate::symbols::Symbol {
+        addr: LOCK,
+        name: store.strings.intern("my_lock"),
+        kind: crate::symbols::SymbolKind::Data,
+        module: crate::StrId::EMPTY,
+    };
+    store.symbols = crate::symbols::SymbolTable::new(vec![sym]);
+    let model = ContextModel::build(&store, &BuildOptions::default());
+    let class = &model.locks.classes[0];
+    assert_eq!(
+        (model.str(class.name), class.source),
+        ("my_lock", NameSource::Kallsyms)
+    );
+    let hold = &model.locks.holds[0];
+    assert_eq!(hold.caller.map(|c| model.str(c)), Some("buggy"));
+    let call = model
+        .sleep_calls
+        .iter()
+        .find(|c| c.pid == 7 && c.root.is_none())
+        .unwrap();
+    assert_eq!(model.str(call.caller), "buggy");
+    assert_eq!(call.excess_depth, Some(1));
+    assert_eq!(model.held_at(call), [0]);
+    assert!(call.slept.is_some());
+    let nested = model
+        .sleep_calls
+        .iter()
+        .filter(|c| c.root.is_some())
+        .count();
+    assert_eq!(nested, 1, "schedule_timeout is part of msleep");
+    assert_eq!(
+        call.kind,
+        SleepKind::Call(super::primitives::SleepEntry::MaySleep)
+    );
+    assert_eq!(call.gfp, Gfp::NotAllocation);
+}
+
+#[test]
+fn lockdep_spinlock_mode_is_inferred_from_the_depth_at_release() {
+    let mut t = Trace::new();
+    let name = t.b.intern("my_spin");
+    let mname = t.b.intern("my_mutex");
+    t.func(100, 0, 7, ".....", "f", "g");
+    t.ev(
+        110,
+        0,
+        7,
+        "...1.",
+        "lock_acquire",
+        Payload::LockAcquire {
+            addr: 0x10,
+            name,
+            trylock: false,
+            read: 0,
+        },
+    );
+    t.ev(
+        120,
+        0,
+        7,
+        "...1.",
+        "lock_release",
+        Payload::LockRelease { addr: 0x10, name },
+    );
+    t.func(130, 0, 7, ".....", "mutex_lock_nested", "f");
+    t.ev(
+        140,
+        0,
+        7,
+        "...1.",
+        "lock_acquire",
+        Payload::LockAcquire {
+            addr: 0x20,
+            name: mname,
+            trylock: false,
+            read: 0,
+        },
+    );
+    t.ev(
+        150,
+        0,
+        7,
+        ".....",
+        "lock_release",
+        Payload::LockRelease {
+            addr: 0x20,
+            name: mname,
+        },
+    );
+    let (_, model) = t.build();
+    assert_eq!(model.locks.holds[0].mode, LockMode::Spin);
+    assert!(model.hold_spans[0].mode_inferred);
+    assert_eq!(model.locks.holds[1].mode, LockMode::Mutex);
+    assert_eq!(model.locks.holds[1].caller.map(|c| model.str(c)), Some("f"));
+    assert_eq!(model.str(model.locks.classes[0].name), "my_spin");
+}
+
+#[test]
+fn failed_kprobe_trylock_is_dropped_on_back_off() {
+    let mut t = Trace::new();
+    t.probe(100, 0, 7, ".....", "_raw_spin_lock", 0x10);
+    t.probe(110, 0, 7, "...1.", "_raw_spin_trylock", 0x20);
+    t.probe(120, 0, 7, "...1.", "_raw_spin_unlock", 0x10);
+    t.func(130, 0, 7, ".....", "msleep", "f");
+    let (_, model) = t.build();
+    assert_eq!(model.build_stats.failed_trylocks, 1);
+    assert!(model.held_at(&model.sleep_calls[0]).is_empty());
+}
