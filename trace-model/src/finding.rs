@@ -12,6 +12,17 @@ pub enum FindingKind {
     IrqInversion,
 }
 
+impl FindingKind {
+    /// The name used in ids, JSON and reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            FindingKind::SleepInAtomic => "sleep-in-atomic",
+            FindingKind::LockOrderCycle => "lock-order-cycle",
+            FindingKind::IrqInversion => "irq-inversion",
+        }
+    }
+}
+
 /// How sure the finding is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -22,6 +33,17 @@ pub enum Confidence {
     Probable,
     /// The trace cannot decide; the summary says what to record to decide.
     Unverifiable,
+}
+
+impl Confidence {
+    /// The name used in JSON and reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            Confidence::Definite => "definite",
+            Confidence::Probable => "probable",
+            Confidence::Unverifiable => "unverifiable",
+        }
+    }
 }
 
 /// One event cited as evidence.

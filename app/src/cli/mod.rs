@@ -1,5 +1,6 @@
 //! Command-line subcommands.
 
+pub mod check;
 pub mod stats;
 
 use clap::{Parser, Subcommand, ValueEnum};
@@ -24,6 +25,8 @@ pub enum TextOrJson {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Counts: events in all, by name and CPU, time span, lost events, unparsed lines.
+    /// Detect sleep-in-atomic, lock-order cycles and irq inversions: the headless CI gate.
+    Check(check::CheckArgs),
     Stats {
         #[arg(long, value_enum, default_value_t)]
         format: TextOrJson,
@@ -35,6 +38,7 @@ pub enum Command {
 /// Runs the parsed command line; returns the process exit code.
 pub fn run(cli: Cli) -> anyhow::Result<u8> {
     match cli.command {
+        Some(Command::Check(args)) => check::run(&args),
         Some(Command::Stats { format, files }) => stats::run(&files, format),
         None => {
             anyhow::bail!("no subcommand given; try `kctx --help`")

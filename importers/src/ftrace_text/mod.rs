@@ -71,7 +71,8 @@ const EVENT_WITHOUT_NAME: &str = "event line without an event name";
 
 /// What a line turned out to be.
 enum Line<'a> {
-    Event(Prefix<'a>),
+    /// An event, and a second one when a mail client glued two lines together.
+    Event(Prefix<'a>, Option<Prefix<'a>>),
     Graph(GraphLine<'a>),
     NonEvent,
     Unparsed,
@@ -110,7 +111,12 @@ impl<'a> Importer<'a> {
     fn line(&mut self, n: u64, raw: &'a str) -> Result<(), ImportError> {
         self.builder.report_mut().units_read += 1;
         match self.classify(raw) {
-            Line::Event(p) => self.event(n, p)?,
+            Line::Event(p, glued) => {
+                self.event(n, p)?;
+                if let Some(q) = glued {
+                    self.event(n, q)?;
+                }
+            }
             Line::Graph(g) => self.graph_line(g)?,
             Line::NonEvent => self.builder.report_mut().non_event_lines += 1,
             Line::Unparsed => self
@@ -139,8 +145,13 @@ impl<'a> Importer<'a> {
             self.dialect.tracefs_header |= trimmed.starts_with("# tracer:");
             return Line::NonEvent;
         }
-        if let Some(p) = self.prefix(text) {
-            return Line::Event(p);
+        if let Some(mut p) = self.prefix(text) {
+            let glued = if unwrapped.quoted {
+                self.glued_event(&mut p)
+            } else {
+                None
+            };
+            return Line::Event(p, glued);
         }
         if let Some(m) = header::marker(text) {
             self.marker(m);
@@ -149,11 +160,14 @@ impl<'a> Importer<'a> {
         if let Some(g) = funcgraph::parse(text) {
             return Line::Graph(g);
         }
-        if let Some(release) = header::kernel_release(text) {
+        // The first release a console log states is the traced kernel's; mails quote others
+        // later. A latency header, when present, is authoritative and overrides it.
+        if self.builder.meta_mut().kernel_version.is_none()
+            && let Some(release) = header::kernel_release(text)
+        {
             self.builder.meta_mut().kernel_version = Some(release.to_owned());
         }
-        let html_data = self.html == Some(Html::InTrace) && trimmed.starts_with('{');
-        if (self.strict && !html_data) || (self.in_dump && unwrapped.console) {
+        if self.strict || (self.in_dump && unwrapped.console) {
             Line::Unparsed
         } else {
             Line::NonEvent
@@ -167,7 +181,9 @@ impl<'a> Importer<'a> {
             None if raw.trim().is_empty() => return true,
             None => {
                 let t = raw.trim_start();
-                let h = if t.starts_with('<') {
+                let h = if t.starts_with("<!")
+                    || t.get(..5).is_some_and(|s| s.eq_ignore_ascii_case("<html"))
+                {
                     Html::Outside
                 } else {
                     // A plain trace starts with its header or an event.
@@ -193,13 +209,25 @@ impl<'a> Importer<'a> {
                 false
             }
             Html::InTrace => {
-                let inside = !raw.trim_start().starts_with("</script>");
-                if !inside {
+                // The closing tag may end the last data line (`{...}  </script>`).
+                if raw.contains("</script>") {
                     self.html = Some(Html::Outside);
+                    return false;
                 }
-                inside
+                true
             }
         }
+    }
+
+    /// `... ios >    kworker/u40:2-14449 [005] ...`: a quoted line that holds a second event
+    /// after a quote mark; cuts it off `p`'s body and returns it.
+    fn glued_event(&mut self, p: &mut Prefix<'a>) -> Option<Prefix<'a>> {
+        let body = p.body;
+        let glue = memchr::memchr_iter(b'>', body.as_bytes())
+            .filter(|&i| i > 0 && body.as_bytes()[i - 1] == b' ')
+            .find_map(|i| Some((i, self.prefix(&body[i + 1..])?)))?;
+        p.body = body[..glue.0].trim_end();
+        Some(glue.1)
     }
 
     fn prefix(&mut self, text: &'a str) -> Option<Prefix<'a>> {
@@ -409,4 +437,3 @@ fn is_function_line(body: &str) -> bool {
     let body = body.trim_end();
     body.contains(" <-") || (!body.is_empty() && !body.contains(' ') && !body.starts_with('<'))
 }
-

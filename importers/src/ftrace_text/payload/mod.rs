@@ -174,4 +174,3 @@ pub(super) fn strip_failed_to_parse(payload: &str) -> Option<&str> {
         .strip_prefix("[FAILED TO PARSE]")
         .map(str::trim_start)
 }
-

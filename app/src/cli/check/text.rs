@@ -1,0 +1,101 @@
+//! The plain-text report: a verdict line, the inputs, then each finding with its evidence.
+
+use super::{Report, ReportedFinding};
+use std::fmt::Write as _;
+
+/// `task-pid on CPU n`, as far as the finding says.
+pub fn place(f: &ReportedFinding) -> String {
+    let f = &f.finding;
+    let mut s = match (&f.task, f.pid) {
+        (Some(t), Some(p)) => format!("{t}-{p}"),
+        (Some(t), None) => t.clone(),
+        (None, Some(p)) => format!("pid {p}"),
+        (None, None) => String::new(),
+    };
+    if let Some(cpu) = f.cpu {
+        if !s.is_empty() {
+            s.push(' ');
+        }
+        let _ = write!(s, "CPU {cpu}");
+    }
+    s
+}
+
+/// One line: how many findings of each confidence, what was hidden, the exit status.
+pub fn verdict(report: &Report) -> String {
+    let count = |c: trace_model::Confidence| {
+        report
+            .findings
+            .iter()
+            .filter(|f| f.finding.confidence == c)
+            .count()
+    };
+    use trace_model::Confidence::*;
+    format!(
+        "{} findings ({} definite, {} probable, {} unverifiable); {} hidden by the allowlist; \
+         exit status {}",
+        report.findings.len(),
+        count(Definite),
+        count(Probable),
+        count(Unverifiable),
+        report.suppressed,
+        report.exit_code
+    )
+}
+
+pub fn render(report: &Report) -> String {
+    let mut out = String::new();
+    let w = &mut out;
+    let _ = writeln!(w, "kctx check: {}", verdict(report));
+    for input in &report.inputs {
+        match &input.error {
+            Some(e) => {
+                let _ = writeln!(w, "  input {}: UNREADABLE: {e}", input.path);
+            }
+            None => {
+                let _ = writeln!(w, "  input {}: {} events", input.path, input.events);
+            }
+        }
+    }
+    for why in &report.impossible {
+        let _ = writeln!(w, "  required check impossible: {why}");
+    }
+    for s in report.suppressed_by.iter().filter(|s| s.hidden > 0) {
+        let _ = writeln!(
+            w,
+            "  allowlist line {} `{}` hid {}",
+            s.line, s.rule, s.hidden
+        );
+    }
+    for (n, rf) in report.findings.iter().enumerate() {
+        let f = &rf.finding;
+        let _ = writeln!(
+            w,
+            "\n#{} [{}] {} x{}  {:.6} .. {:.6}  {}\n   id: {}\n   input: {}",
+            n + 1,
+            f.confidence.name(),
+            f.kind.name(),
+            f.count,
+            f.ts[0],
+            f.ts[1],
+            place(rf),
+            f.id,
+            rf.input
+        );
+        if !f.locks.is_empty() {
+            let _ = writeln!(w, "   locks: {}", f.locks.join(", "));
+        }
+        if !f.functions.is_empty() {
+            let _ = writeln!(w, "   functions: {}", f.functions.join(", "));
+        }
+        let _ = writeln!(w, "   {}", f.summary);
+        for e in &f.evidence {
+            let _ = writeln!(
+                w,
+                "     {:.6} CPU {} {} {}: {}",
+                e.ts, e.cpu, e.task, e.event, e.detail
+            );
+        }
+    }
+    out
+}
