@@ -3,3 +3,4 @@
 
 mod ftrace_text;
 mod lab_stats;
+mod gui;

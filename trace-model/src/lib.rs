@@ -33,6 +33,7 @@ pub mod report;
 pub mod store;
 pub mod strings;
 pub mod symbols;
+pub mod synthetic;
 
 pub use finding::{Confidence, Evidence, Finding, FindingKind};
 pub use flags::{ContextFlags, FlagBits, IrqContext};

@@ -1,17 +1,30 @@
 //! Command-line subcommands.
 
 pub mod check;
+pub mod generate;
 pub mod stats;
 
+use crate::gui::Input;
 use clap::{Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
 /// kctx: a visual debugger for Linux kernel context traces.
+///
+/// Without a subcommand, opens the window on FILEs (a trace plus kallsyms / console logs),
+/// or on the bundled sample when none is given (`sample` also names it).
 #[derive(Debug, Parser)]
-#[command(name = "kctx", version, about)]
+#[command(name = "kctx", version, about, args_conflicts_with_subcommands = true)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
+    /// Files to open in the window.
+    pub files: Vec<PathBuf>,
+    /// Save the window to this PNG once the trace is drawn, then exit.
+    #[arg(long, value_name = "OUT.png")]
+    pub screenshot: Option<PathBuf>,
+    /// Open a synthetic trace of N events instead of files (scale testing).
+    #[arg(long, value_name = "N")]
+    pub synthetic: Option<usize>,
 }
 
 /// Output formats shared by the reporting subcommands.
@@ -24,14 +37,27 @@ pub enum TextOrJson {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Counts: events in all, by name and CPU, time span, lost events, unparsed lines.
     /// Detect sleep-in-atomic, lock-order cycles and irq inversions: the headless CI gate.
     Check(check::CheckArgs),
+    /// Counts: events in all, by name and CPU, time span, lost events, unparsed lines.
     Stats {
         #[arg(long, value_enum, default_value_t)]
         format: TextOrJson,
         #[arg(required = true)]
         files: Vec<PathBuf>,
+    },
+    /// Writes a synthetic ftrace text trace (fixed seed) for scale tests and benchmarks.
+    Generate {
+        /// Number of events.
+        #[arg(long, default_value_t = 1_000_000)]
+        events: usize,
+        #[arg(long, default_value_t = 8)]
+        cpus: u32,
+        #[arg(long, default_value_t = trace_model::synthetic::SyntheticSpec::default().seed)]
+        seed: u64,
+        /// Output file (tracefs `trace` format).
+        #[arg(long)]
+        out: PathBuf,
     },
 }
 
@@ -40,8 +66,32 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
     match cli.command {
         Some(Command::Check(args)) => check::run(&args),
         Some(Command::Stats { format, files }) => stats::run(&files, format),
+        Some(Command::Generate {
+            events,
+            cpus,
+            seed,
+            out,
+        }) => generate::run(events, cpus, seed, &out),
         None => {
-            anyhow::bail!("no subcommand given; try `kctx --help`")
+            let inputs = match cli.synthetic {
+                Some(n) => vec![Input::Synthetic(n)],
+                None => cli.files.into_iter().map(gui_input).collect(),
+            };
+            let options = crate::gui::RunOptions {
+                screenshot: cli.screenshot,
+                any_thread: false,
+            };
+            crate::gui::run(inputs, options)?;
+            Ok(0)
         }
+    }
+}
+
+/// A file argument; the word `sample` (when no such file exists) names the bundled sample.
+fn gui_input(path: PathBuf) -> Input {
+    if path.as_os_str() == "sample" && !path.exists() {
+        Input::Sample
+    } else {
+        Input::File(path)
     }
 }

@@ -1,0 +1,154 @@
+//! A loaded trace: the inputs read together (a trace, kallsyms sidecars, console logs), the
+//! event store and everything derived from it for the views.
+
+use super::timeline::model::TimelineModel;
+use anyhow::Context as _;
+use std::path::PathBuf;
+use trace_model::context::{BuildOptions, ContextModel, Sidecar};
+use trace_model::synthetic::{SyntheticSpec, generate};
+use trace_model::{EventStore, Finding};
+
+/// The trace bundled with the app (see `samples/README.md`): a real lab recording with
+/// planted sleep-in-atomic bugs, so a first start shows violations at once.
+pub const SAMPLE_TRACE: &[u8] = include_bytes!("../../../samples/lockdep-s1_spin_sleep.trace.txt.gz");
+pub const SAMPLE_NAME: &str = "sample: lockdep-s1_spin_sleep (bundled)";
+
+/// What to open.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Input {
+    File(PathBuf),
+    /// The bundled sample.
+    Sample,
+    /// A synthetic trace of N events (scale testing).
+    Synthetic(usize),
+}
+
+impl Input {
+    /// A short name for titles and lists.
+    pub fn name(&self) -> String {
+        match self {
+            Input::File(p) => p.display().to_string(),
+            Input::Sample => SAMPLE_NAME.to_owned(),
+            Input::Synthetic(n) => format!("synthetic trace, {n} events"),
+        }
+    }
+}
+
+/// Loading stages, for the progress bar.
+pub const STAGES: [&str; 5] = ["reading", "importing", "rebuilding context", "checking", "building timeline"];
+
+/// Everything the views show for one trace.
+pub struct LoadedTrace {
+    pub inputs: Vec<Input>,
+    pub store: EventStore,
+    /// Per-CPU context, lock holds, sleep calls, coverage.
+    pub context: ContextModel,
+    pub timeline: TimelineModel,
+    pub findings: Vec<Finding>,
+    /// What loading noticed: sidecars merged, inputs not used and why.
+    pub notes: Vec<String>,
+}
+
+impl LoadedTrace {
+    /// Derives everything the views show from an imported store: the context model, the
+    /// findings of every detector and the timeline rows. `stage` is told each stage.
+    pub fn new(
+        inputs: Vec<Input>,
+        store: EventStore,
+        options: &BuildOptions,
+        notes: Vec<String>,
+        stage: &dyn Fn(usize),
+    ) -> LoadedTrace {
+        stage(2);
+        let context = ContextModel::build(&store, options);
+        stage(3);
+        let findings = trace_model::detect::run_all(&store, &context);
+        stage(4);
+        let timeline = TimelineModel::build(&store, &context);
+        LoadedTrace {
+            inputs,
+            store,
+            context,
+            timeline,
+            findings,
+            notes,
+        }
+    }
+
+    /// A title naming the inputs.
+    pub fn title(&self) -> String {
+        self.inputs.iter().map(Input::name).collect::<Vec<_>>().join(" + ")
+    }
+}
+
+/// True when `bytes` look like `/proc/kallsyms` text (`ffffffff81000000 T _stext`).
+fn looks_like_kallsyms(bytes: &[u8]) -> bool {
+    let head = &bytes[..bytes.len().min(4096)];
+    let Ok(text) = std::str::from_utf8(head.split(|&b| b == b'\n').next().unwrap_or_default()) else {
+        return false;
+    };
+    let mut parts = text.split_whitespace();
+    let addr_ok = parts
+        .next()
+        .is_some_and(|a| a.len() >= 8 && a.bytes().all(|b| b.is_ascii_hexdigit()));
+    let kind_ok = parts.next().is_some_and(|k| k.len() == 1);
+    addr_ok && kind_ok && parts.next().is_some()
+}
+
+/// Reads the inputs: the first trace found becomes the store; kallsyms files are merged
+/// into its symbols. `stage` is told each stage as it starts.
+pub fn load(inputs: Vec<Input>, stage: &dyn Fn(usize)) -> anyhow::Result<LoadedTrace> {
+    stage(0);
+    let mut store: Option<EventStore> = None;
+    let mut sidecars = Vec::new();
+    let mut notes = Vec::new();
+    for input in &inputs {
+        let source = match input {
+            Input::File(path) => importers::Source::open(path).with_context(|| format!("reading {}", path.display()))?,
+            Input::Sample => importers::Source::from_bytes(SAMPLE_TRACE.to_vec())?,
+            Input::Synthetic(n) => {
+                stage(1);
+                store = Some(generate(SyntheticSpec {
+                    events: *n,
+                    ..SyntheticSpec::default()
+                }));
+                continue;
+            }
+        };
+        if looks_like_kallsyms(source.bytes()) {
+            sidecars.push((input.name(), String::from_utf8_lossy(source.bytes()).into_owned()));
+            continue;
+        }
+        if store.is_some() {
+            notes.push(format!("{}: not used (one trace at a time)", input.name()));
+            continue;
+        }
+        stage(1);
+        let imported = importers::import(&source).with_context(|| format!("importing {}", input.name()))?;
+        store = Some(imported);
+    }
+    let store = store.context("no trace among the inputs (only symbol files?)")?;
+    let mut sidecar = Sidecar::default();
+    for (name, text) in sidecars {
+        let mut report = trace_model::ImportReport::default();
+        let table = importers::kallsyms::parse(&text, &mut sidecar.strings, &mut report);
+        notes.push(format!("{name}: {} symbols", table.len()));
+        sidecar.symbols.extend(&table, &sidecar.strings.clone(), &mut sidecar.strings);
+    }
+    let options = BuildOptions {
+        kallsyms: (!sidecar.symbols.is_empty()).then_some(sidecar),
+    };
+    Ok(LoadedTrace::new(inputs, store, &options, notes, stage))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kallsyms_is_recognised_by_content() {
+        assert!(looks_like_kallsyms(b"ffffffffc0237000 t lab_restore_preempt_count\t[ctxlab]\n"));
+        assert!(!looks_like_kallsyms(b"# tracer: nop\n"));
+        assert!(!looks_like_kallsyms(b"  <idle>-0 [001] d..2. 64.41: sched_switch: x\n"));
+    }
+}
