@@ -2,5 +2,6 @@
 //! area.
 
 mod ftrace_text;
+mod console;
 mod lab_stats;
 mod gui;

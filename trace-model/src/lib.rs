@@ -24,12 +24,15 @@
 //! field text in a text arena. No event owns a heap object.
 
 pub mod context;
+pub mod correlate;
 pub mod detect;
 pub mod finding;
 pub mod flags;
 pub mod meta;
 pub mod payload;
+pub mod qemu;
 pub mod report;
+pub mod splat;
 pub mod store;
 pub mod strings;
 pub mod symbols;

@@ -1,7 +1,9 @@
 //! Command-line subcommands.
 
 pub mod check;
+pub mod console_check;
 pub mod generate;
+pub mod splats;
 pub mod stats;
 
 use crate::gui::Input;
@@ -59,6 +61,13 @@ pub enum Command {
         #[arg(long)]
         out: PathBuf,
     },
+    /// The kernel's own reports (lockdep, might_sleep, RCU stalls...) in a console / serial
+    /// log, or the interrupt counts by vector of a QEMU `-d int` log.
+    Splats {
+        #[arg(long, value_enum, default_value_t)]
+        format: TextOrJson,
+        file: PathBuf,
+    },
 }
 
 /// Runs the parsed command line; returns the process exit code.
@@ -72,6 +81,7 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
             seed,
             out,
         }) => generate::run(events, cpus, seed, &out),
+        Some(Command::Splats { format, file }) => splats::run(&file, format),
         None => {
             let inputs = match cli.synthetic {
                 Some(n) => vec![Input::Synthetic(n)],

@@ -1,0 +1,255 @@
+//! Scaffolding shared by every splat family: the `CPU:` stack-dump line, the kernel ident,
+//! `comm/pid` tokens, lockdep lock lines, held-lock lists and the call trace.
+
+use super::frames::{context_marker, parse_frame};
+use super::lines::LogLine;
+use trace_model::splat::{Frame, FrameContext, HeldLocks};
+
+/// `CPU: 0 UID: 0 PID: 10 Comm: kworker/0:1 Not tainted 6.15.0-rc5+ #8 ...`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CpuLine {
+    pub cpu: u32,
+    pub pid: i32,
+    pub comm: String,
+    pub kernel: Option<String>,
+}
+
+pub fn parse_cpu_line(text: &str) -> Option<CpuLine> {
+    let rest = text.strip_prefix("CPU: ")?;
+    let (cpu, rest) = rest.split_once(' ')?;
+    let rest = rest.trim_start();
+    let rest = match rest.strip_prefix("UID: ") {
+        Some(uid) => uid.split_once(' ')?.1.trim_start(),
+        None => rest,
+    };
+    let (pid, rest) = rest.strip_prefix("PID: ")?.split_once(' ')?;
+    let rest = rest.trim_start().strip_prefix("Comm: ")?;
+    let (comm, taint) = split_taint(rest);
+    Some(CpuLine {
+        cpu: cpu.parse().ok()?,
+        pid: pid.parse().ok()?,
+        comm: comm.trim().to_owned(),
+        kernel: taint.and_then(release_after_taint),
+    })
+}
+
+/// Splits `comm Not tainted 6.1 #1` at the taint marker.
+fn split_taint(s: &str) -> (&str, Option<&str>) {
+    for marker in [" Not tainted", " Tainted: "] {
+        if let Some(at) = s.find(marker) {
+            return (&s[..at], Some(&s[at..]));
+        }
+    }
+    (s, None)
+}
+
+/// The release after `Not tainted` / `Tainted: G        W  O` (single-letter taint flags).
+fn release_after_taint(taint: &str) -> Option<String> {
+    let rest = taint.trim_start();
+    let rest = rest
+        .strip_prefix("Not tainted")
+        .or_else(|| rest.strip_prefix("Tainted:"))?;
+    rest.split_whitespace()
+        .find(|t| t.len() > 1)
+        .map(str::to_owned)
+}
+
+/// The kernel ident line under a lockdep title: `6.11.0-rc3 #0 Not tainted` -> release.
+pub fn kernel_from_ident(text: &str) -> Option<String> {
+    let (release, rest) = text.split_once(' ')?;
+    let tainted = rest.contains("Not tainted") || rest.contains("Tainted:");
+    (rest.trim_start().starts_with('#') && tainted).then(|| release.to_owned())
+}
+
+/// The release of a hung-task ` Not tainted 5.4.0 #0` line.
+pub fn kernel_from_taint_line(text: &str) -> Option<String> {
+    let padded = format!(" {text}");
+    split_taint(&padded).1.and_then(release_after_taint)
+}
+
+/// `comm/pid` (the comm may itself hold `/`: `migration/1/21`).
+pub fn task_pid(s: &str) -> Option<(String, i32)> {
+    let (comm, pid) = s.trim().rsplit_once('/')?;
+    Some((comm.to_owned(), pid.parse().ok()?))
+}
+
+/// The lock class name of a lockdep lock line: the text between the `(` after the address and
+/// the `){` that opens the usage bits.
+pub fn lock_name(text: &str) -> Option<&str> {
+    let open = text.find('(')?;
+    let rest = &text[open + 1..];
+    let close = rest.find("){")?;
+    let name = &rest[..close];
+    (!name.is_empty()).then_some(name)
+}
+
+/// The function after `, at: ` (`[<addr>] ` and offsets removed).
+fn lock_site(text: &str) -> Option<String> {
+    let (_, at) = text.split_once(", at:")?;
+    let at = at.trim_start();
+    let at = match at.strip_prefix("[<") {
+        Some(rest) => rest.split_once(">]")?.1.trim_start(),
+        None => at,
+    };
+    let symbol = at.split_whitespace().next()?;
+    Some(symbol.split_once('+').map_or(symbol, |(f, _)| f).to_owned())
+}
+
+/// Index of the first line at or after `from` whose text satisfies `pred`.
+pub fn find_line(lines: &[LogLine], from: usize, pred: impl Fn(&str) -> bool) -> Option<usize> {
+    (from..lines.len()).find(|&i| pred(&lines[i].text))
+}
+
+/// Text of the first non-empty line after `index`.
+pub fn next_text(lines: &[LogLine], index: usize) -> Option<&str> {
+    lines
+        .get(index + 1..)?
+        .iter()
+        .map(|l| l.text.as_str())
+        .find(|t| !t.is_empty())
+}
+
+/// The line after the line that ends with `phrase`.
+pub fn text_after<'a>(lines: &'a [LogLine], phrase: &str) -> Option<&'a str> {
+    let at = find_line(lines, 0, |t| t.ends_with(phrase))?;
+    next_text(lines, at)
+}
+
+/// A held-locks header: `3 locks held by comm/pid:` / `no locks held by comm/pid.`
+fn held_header(text: &str) -> Option<(u32, &str)> {
+    if let Some(holder) = text.strip_prefix("no locks held by ") {
+        return Some((0, holder.strip_suffix('.').unwrap_or(holder)));
+    }
+    let (count, rest) = text.split_once(' ')?;
+    let holder = rest
+        .strip_prefix("locks held by ")
+        .or_else(|| rest.strip_prefix("lock held by "))?;
+    Some((
+        count.parse().ok()?,
+        holder.strip_suffix(':').unwrap_or(holder),
+    ))
+}
+
+/// The held-locks list of `holder` (any holder when `None`): the first one in `lines`.
+/// Symbolizer repeats of one `#i` (one line per inlined frame) count once.
+pub fn held_locks(lines: &[LogLine], holder: Option<&str>) -> Option<HeldLocks> {
+    let start = find_line(lines, 0, |t| {
+        held_header(t).is_some_and(|(_, h)| holder.is_none_or(|want| want == h))
+    })?;
+    let (count, by) = held_header(&lines[start].text)?;
+    let mut held = HeldLocks {
+        count,
+        holder: Some(by.to_owned()),
+        ..HeldLocks::default()
+    };
+    let mut last_index = None;
+    for line in &lines[start + 1..] {
+        let Some(entry) = line.text.strip_prefix('#') else {
+            break;
+        };
+        let Some((index, rest)) = entry.split_once(':') else {
+            break;
+        };
+        if last_index == Some(index) {
+            continue;
+        }
+        last_index = Some(index);
+        if let Some(name) = lock_name(rest) {
+            held.names.push(name.to_owned());
+            held.at.push(lock_site(rest).unwrap_or_default());
+        }
+    }
+    Some(held)
+}
+
+/// Frames of the trace printed right after `lines[start]` (a `Call Trace:` or `-> #N` line),
+/// up to the first line that is neither frame, marker, register dump nor blank.
+pub fn frames_after(lines: &[LogLine], start: usize) -> Vec<Frame> {
+    let mut frames = Vec::new();
+    let mut context = FrameContext::Task;
+    for line in lines.iter().skip(start + 1) {
+        let mut text = line.text.as_str();
+        if let Some((marker_context, rest)) = context_marker(text) {
+            context = marker_context;
+            text = rest;
+        }
+        if text.is_empty() {
+            continue;
+        }
+        match parse_frame(text) {
+            Some(mut frame) => {
+                frame.context = context;
+                frames.push(frame);
+            }
+            None if is_register_dump(text) => {}
+            None => break,
+        }
+    }
+    frames
+}
+
+/// `RIP: 0010:...`, `RAX: ...`, `Code: ...`, `FS:  0000`: register dumps inside a trace.
+fn is_register_dump(text: &str) -> bool {
+    let Some((name, _)) = text.split_once(':') else {
+        return false;
+    };
+    name == "Code"
+        || (!matches!(name, "CPU" | "INFO" | "BUG" | "NMI")
+            && !name.is_empty()
+            && name.len() <= 4
+            && name
+                .bytes()
+                .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b' '))
+}
+
+/// Index of the `Call Trace:` line to use: the first after `from`.
+pub fn call_trace_line(lines: &[LogLine], from: usize) -> Option<usize> {
+    find_line(lines, from, |t| t.eq_ignore_ascii_case("Call Trace:"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cpu_lines() {
+        let l = parse_cpu_line(
+            "CPU: 1 PID: 175 Comm: lab_s1 Tainted: G        W  O       6.1.192-lablockdep #1",
+        )
+        .unwrap();
+        assert_eq!((l.cpu, l.pid, l.comm.as_str()), (1, 175, "lab_s1"));
+        assert_eq!(l.kernel.as_deref(), Some("6.1.192-lablockdep"));
+        let l = parse_cpu_line(
+            "CPU: 1 UID: 0 PID: 7060 Comm: syz.5.286 Not tainted syzkaller #0 PREEMPT(full)",
+        )
+        .unwrap();
+        assert_eq!(l.kernel.as_deref(), Some("syzkaller"));
+        let l =
+            parse_cpu_line("CPU: 0 PID: 1289 Comm: (mount) Not tainted 6.1.0-rc7-rt5 #17").unwrap();
+        assert_eq!(l.comm, "(mount)");
+    }
+
+    #[test]
+    fn lock_names() {
+        let n = lock_name(
+            "ffff8880b913ea58 (&rq->__lock){-.-.}-{2:2}, at: raw_spin_rq_lock_nested+0x2a/0x140",
+        );
+        assert_eq!(n, Some("&rq->__lock"));
+        assert_eq!(
+            lock_name(" ((work_completion)(&lo->rootcg_work)){+.+.}-{0:0}:"),
+            Some("(work_completion)(&lo->rootcg_work)")
+        );
+        assert_eq!(
+            lock_name("ffff ((console_sem).lock){-.-.}, at: x"),
+            Some("(console_sem).lock")
+        );
+        assert_eq!(
+            lock_name("-> #4 (&q->q_usage_counter(io)#2){++++}-{0:0}:"),
+            Some("&q->q_usage_counter(io)#2")
+        );
+        assert_eq!(
+            kernel_from_ident("6.18.0-rc2-g #97 Tainted: G S          E").as_deref(),
+            Some("6.18.0-rc2-g")
+        );
+    }
+}
