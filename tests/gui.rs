@@ -4,10 +4,12 @@
 use egui::accesskit::Role;
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
+use kctx::gui::findings::finding_title;
 use kctx::gui::trace::load;
 use kctx::gui::{Input, KctxApp};
 use std::path::PathBuf;
 use std::process::Command;
+use trace_model::FindingKind;
 
 fn harness(app: KctxApp) -> Harness<'static, KctxApp> {
     let mut h = Harness::builder()
@@ -17,9 +19,150 @@ fn harness(app: KctxApp) -> Harness<'static, KctxApp> {
     h
 }
 
+fn sample_app() -> KctxApp {
+    KctxApp::with_trace(load(vec![Input::Sample], &|_| {}).expect("the bundled sample loads"))
+}
+
+fn session(h: &Harness<'static, KctxApp>) -> &kctx::gui::Session {
+    h.state().session.as_ref().expect("a trace is open")
+}
+
 fn synthetic_app(events: usize) -> KctxApp {
     let trace = load(vec![Input::Synthetic(events)], &|_| {}).expect("synthetic trace");
     KctxApp::with_trace(trace)
+}
+
+#[test]
+fn sample_shows_every_planted_bug_and_the_kernels_own_reports() {
+    let app = sample_app();
+    let s = app.session.as_ref().unwrap();
+    let truth = corpus_tests::truth();
+    let planted = truth["scenarios"]["lockdep-s1_spin_sleep"]["bugs"]
+        .as_array()
+        .unwrap()
+        .len();
+    let sleeps = s
+        .trace
+        .findings
+        .iter()
+        .filter(|f| f.kind == FindingKind::SleepInAtomic)
+        .count();
+    assert_eq!(
+        sleeps, planted,
+        "one sleep-in-atomic finding per planted bug"
+    );
+    assert!(
+        s.trace.splats.len() >= 2,
+        "the console's BUG reports: {}",
+        s.trace.splats.len()
+    );
+    // Findings and splats are both marked on the timeline.
+    assert_eq!(
+        s.timeline.markers.len(),
+        s.trace.findings.len()
+            + s.trace
+                .splats
+                .iter()
+                .filter(|p| p.console_ts.is_some())
+                .count()
+    );
+}
+
+#[test]
+fn selecting_a_finding_zooms_to_it_and_the_inspector_shows_the_lock_held() {
+    let mut h = harness(sample_app());
+    let span = {
+        let t = &session(&h).trace.timeline;
+        t.end_ns - t.origin_ns
+    };
+    let (title, call) = {
+        let f = session(&h)
+            .trace
+            .findings
+            .iter()
+            .find(|f| f.locks.iter().any(|l| l == "lab_s1_lock"))
+            .expect("a finding under lab_s1_lock");
+        (
+            finding_title(f),
+            kctx::gui::timeline::ns_from_seconds(f.ts[0]),
+        )
+    };
+    h.get_by_label(&title).click();
+    h.run_steps(4);
+    let s = session(&h);
+    assert!(s.selected_finding.is_some());
+    assert_eq!(s.timeline.cursor_ns, Some(call));
+    let (t0, t1) = s.view_range();
+    assert!(
+        t0 <= call && call <= t1,
+        "the call at {call} is in view [{t0}, {t1}]"
+    );
+    assert!(
+        t1 - t0 < span / 100,
+        "zoomed in: {} of {span} ns in view",
+        t1 - t0
+    );
+    assert_eq!(
+        s.timeline.highlights.len(),
+        2,
+        "the atomic interval and the sleeping call"
+    );
+    // The inspector lists the spinlock as held at the cursor (class, mode, holder).
+    h.get_by_label_contains("lab_s1_lock (spin,");
+}
+
+#[test]
+fn next_and_previous_violation_step_through_the_findings_in_time() {
+    let mut h = harness(sample_app());
+    let mut starts: Vec<u64> = session(&h)
+        .trace
+        .findings
+        .iter()
+        .map(|f| kctx::gui::timeline::ns_from_seconds(f.ts[0]))
+        .collect();
+    starts.sort_unstable();
+    assert!(starts.len() >= 2);
+    for &want in &starts {
+        h.key_press(egui::Key::CloseBracket);
+        h.run_steps(2);
+        assert_eq!(session(&h).timeline.cursor_ns, Some(want));
+    }
+    h.key_press(egui::Key::OpenBracket);
+    h.run_steps(2);
+    assert_eq!(
+        session(&h).timeline.cursor_ns,
+        Some(starts[starts.len() - 2])
+    );
+    // The toolbar buttons do the same.
+    h.get_by_label("violation >|").click();
+    h.run_steps(2);
+    assert_eq!(
+        session(&h).timeline.cursor_ns,
+        Some(starts[starts.len() - 1])
+    );
+}
+
+#[test]
+fn exported_markdown_report_names_each_finding() {
+    let app = sample_app();
+    let trace = &app.session.as_ref().unwrap().trace;
+    let md =
+        kctx::gui::export::render_report(trace, kctx::cli::check::ReportFormat::Markdown).unwrap();
+    for f in &trace.findings {
+        assert!(
+            md.contains(f.functions.last().unwrap()),
+            "report names {}",
+            f.id
+        );
+    }
+    let json =
+        kctx::gui::export::render_report(trace, kctx::cli::check::ReportFormat::Json).unwrap();
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(
+        v["findings"].as_array().unwrap().len(),
+        trace.findings.len()
+    );
+    assert_eq!(v["exit_code"], 1);
 }
 
 #[test]
@@ -29,7 +172,10 @@ fn keys_zoom_and_fit_the_timeline() {
     h.key_press(egui::Key::Plus);
     h.run_steps(2);
     let zoomed = h.state().session.as_ref().unwrap().timeline.view;
-    assert!(zoomed.ns_per_px < fitted.ns_per_px / 1.5, "{zoomed:?} vs {fitted:?}");
+    assert!(
+        zoomed.ns_per_px < fitted.ns_per_px / 1.5,
+        "{zoomed:?} vs {fitted:?}"
+    );
     h.key_press(egui::Key::F);
     h.run_steps(2);
     let refit = h.state().session.as_ref().unwrap().timeline.view;
@@ -41,14 +187,21 @@ fn typing_filters_narrows_the_event_list() {
     let mut h = harness(synthetic_app(20_000));
     let all = h.state().session.as_ref().unwrap().list.rows().len();
     assert!(all > 10_000, "the fitted view lists every event ({all})");
-    h.get_by_role_and_label(Role::TextInput, "event").type_text("irq_handler_entry");
+    h.get_by_role_and_label(Role::TextInput, "event")
+        .type_text("irq_handler_entry");
     h.run_steps(3);
     let s = h.state().session.as_ref().unwrap();
     let irqs = s.list.rows().len();
     assert!(irqs > 0 && irqs < all / 5, "{irqs} of {all}");
     let store = &s.trace.store;
-    assert!(s.list.rows().iter().all(|&i| store.event(i).name == "irq_handler_entry"));
-    h.get_by_role_and_label(Role::TextInput, "text").type_text("name=eth0");
+    assert!(
+        s.list
+            .rows()
+            .iter()
+            .all(|&i| store.event(i).name == "irq_handler_entry")
+    );
+    h.get_by_role_and_label(Role::TextInput, "text")
+        .type_text("name=eth0");
     h.run_steps(3);
     let eth = h.state().session.as_ref().unwrap().list.rows().len();
     assert!(eth > 0 && eth < irqs, "{eth} of {irqs}");
@@ -83,13 +236,15 @@ fn click_places_the_cursor_and_n_steps_on_that_cpu() {
     assert!(next > cursor);
     let store = &s.trace.store;
     let i = store.range(next, next + 1).start;
-    let on_cpu = (i..store.len()).take_while(|&i| store.ts()[i] == next).any(|i| usize::from(store.cpus()[i]) == cpu);
+    let on_cpu = (i..store.len())
+        .take_while(|&i| store.ts()[i] == next)
+        .any(|i| usize::from(store.cpus()[i]) == cpu);
     assert!(on_cpu, "N stepped to an event of CPU {cpu}");
 }
 
 /// When `KCTX_XVFB_CHILD` names a PNG, this test opens the real window (X11, OpenGL) on the
-/// bundled sample and saves it there; otherwise it does nothing. The smoke test below runs
-/// it under `xvfb-run` in a child process.
+/// bundled sample (or `KCTX_XVFB_INPUT` synthetic events) and saves it there; otherwise it
+/// does nothing. The smoke test below runs it under `xvfb-run` in a child process.
 #[test]
 fn xvfb_child_window() {
     let Some(out) = std::env::var_os("KCTX_XVFB_CHILD") else {
@@ -109,23 +264,37 @@ fn xvfb_child_window() {
 #[test]
 fn real_window_under_xvfb_saves_a_non_blank_screenshot() {
     if Command::new("xvfb-run").arg("--help").output().is_err() {
-        eprintln!("SKIPPED: xvfb-run is not installed (apt-get install xvfb xauth libgl1-mesa-dri)");
+        eprintln!(
+            "SKIPPED: xvfb-run is not installed (apt-get install xvfb xauth libgl1-mesa-dri)"
+        );
         return;
     }
     let out = std::env::temp_dir().join(format!("kctx-smoke-{}.png", std::process::id()));
     let status = Command::new("xvfb-run")
         .args(["-a", "-s", "-screen 0 1600x960x24"])
         .arg(std::env::current_exe().expect("test binary"))
-        .args(["--exact", "gui::xvfb_child_window", "--nocapture", "--test-threads=1"])
+        .args([
+            "--exact",
+            "gui::xvfb_child_window",
+            "--nocapture",
+            "--test-threads=1",
+        ])
         .env("KCTX_XVFB_CHILD", &out)
-        .env("KCTX_XVFB_INPUT", "50000")
         .env("LIBGL_ALWAYS_SOFTWARE", "1")
         .status()
         .expect("run xvfb-run");
     assert!(status.success(), "the window under Xvfb failed: {status}");
     let image = image::open(&out).expect("screenshot written").to_rgba8();
-    assert!(image.width() >= 800 && image.height() >= 500, "{}x{}", image.width(), image.height());
-    assert!(!kctx::gui::screenshot::is_blank(&image), "screenshot is one colour");
+    assert!(
+        image.width() >= 800 && image.height() >= 500,
+        "{}x{}",
+        image.width(),
+        image.height()
+    );
+    assert!(
+        !kctx::gui::screenshot::is_blank(&image),
+        "screenshot is one colour"
+    );
     // The timeline draws many colours (tasks, contexts), not just a themed background.
     let mut colours: Vec<[u8; 4]> = image.pixels().map(|p| p.0).collect();
     colours.sort_unstable();

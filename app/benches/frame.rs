@@ -26,7 +26,10 @@ const ZOOMS: [(&str, f64); 6] = [
 
 fn frame(ctx: &egui::Context, state: &mut TimelineState, trace: &LoadedTrace) -> usize {
     let input = egui::RawInput {
-        screen_rect: Some(egui::Rect::from_min_size(egui::Pos2::ZERO, egui::vec2(WIDTH, HEIGHT))),
+        screen_rect: Some(egui::Rect::from_min_size(
+            egui::Pos2::ZERO,
+            egui::vec2(WIDTH, HEIGHT),
+        )),
         ..Default::default()
     };
     let out = ctx.run_ui(input, |ui| {
@@ -60,16 +63,27 @@ fn bench_trace(c: &mut Criterion, name: &str, trace: &LoadedTrace) {
 }
 
 fn corpus(rel: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/corpus").join(rel)
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../shared/corpus")
+        .join(rel)
 }
 
 fn benches(c: &mut Criterion) {
-    let events = std::env::var("KCTX_BENCH_EVENTS").ok().and_then(|v| v.parse().ok()).unwrap_or(10_000_000);
+    let events = std::env::var("KCTX_BENCH_EVENTS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(10_000_000);
     let store = generate(SyntheticSpec {
         events,
         ..SyntheticSpec::default()
     });
-    let synthetic = LoadedTrace::new(vec![Input::Synthetic(events)], store, &BuildOptions::default(), Vec::new(), &|_| {});
+    let synthetic = LoadedTrace::new(
+        vec![Input::Synthetic(events)],
+        store,
+        &BuildOptions::default(),
+        Vec::new(),
+        &|_| {},
+    );
     bench_trace(c, &format!("synthetic-{events}"), &synthetic);
     drop(synthetic);
     for rel in [
@@ -78,7 +92,13 @@ fn benches(c: &mut Criterion) {
     ] {
         match importers::open(&corpus(rel)) {
             Ok(store) => {
-                let trace = LoadedTrace::new(vec![Input::File(corpus(rel))], store, &BuildOptions::default(), Vec::new(), &|_| {});
+                let trace = LoadedTrace::new(
+                    vec![Input::File(corpus(rel))],
+                    store,
+                    &BuildOptions::default(),
+                    Vec::new(),
+                    &|_| {},
+                );
                 bench_trace(c, rel, &trace);
             }
             Err(e) => eprintln!("skipping {rel}: {e}"),

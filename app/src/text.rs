@@ -35,23 +35,39 @@ pub fn details(store: &EventStore, payload: &PayloadView<'_>) -> String {
             pid,
             prio,
             target_cpu,
-        } => write!(w, "comm={} pid={pid} prio={prio} target_cpu={target_cpu:03}", s(*comm)),
+        } => write!(
+            w,
+            "comm={} pid={pid} prio={prio} target_cpu={target_cpu:03}",
+            s(*comm)
+        ),
         Payload::SchedMigrate {
             comm,
             pid,
             prio,
             orig_cpu,
             dest_cpu,
-        } => write!(w, "comm={} pid={pid} prio={prio} orig_cpu={orig_cpu} dest_cpu={dest_cpu}", s(*comm)),
+        } => write!(
+            w,
+            "comm={} pid={pid} prio={prio} orig_cpu={orig_cpu} dest_cpu={dest_cpu}",
+            s(*comm)
+        ),
         Payload::IrqHandlerEntry { irq, name } => write!(w, "irq={irq} name={}", s(*name)),
         Payload::IrqHandlerExit { irq, handled } => {
-            write!(w, "irq={irq} ret={}", if *handled { "handled" } else { "unhandled" })
+            write!(
+                w,
+                "irq={irq} ret={}",
+                if *handled { "handled" } else { "unhandled" }
+            )
         }
-        Payload::SoftirqEntry { vec } | Payload::SoftirqExit { vec } | Payload::SoftirqRaise { vec } => {
+        Payload::SoftirqEntry { vec }
+        | Payload::SoftirqExit { vec }
+        | Payload::SoftirqRaise { vec } => {
             let action = SOFTIRQ_NAMES.get(*vec as usize).unwrap_or(&"?");
             write!(w, "vec={vec} [action={action}]")
         }
-        Payload::IrqVectorEntry { vector } | Payload::IrqVectorExit { vector } => write!(w, "vector={vector}"),
+        Payload::IrqVectorEntry { vector } | Payload::IrqVectorExit { vector } => {
+            write!(w, "vector={vector}")
+        }
         Payload::IrqDisable { caller, parent }
         | Payload::IrqEnable { caller, parent }
         | Payload::PreemptDisable { caller, parent }
@@ -87,8 +103,15 @@ pub fn details(store: &EventStore, payload: &PayloadView<'_>) -> String {
             Some(d) => write!(w, "{}(); /* {:.3} us */", s(*func), *d as f64 / 1e3),
             None => write!(w, "{}() {{", s(*func)),
         },
-        Payload::FuncGraphExit { func, duration_ns, .. } => {
-            write!(w, "}} /* {} {:.3} us */", s(*func), *duration_ns as f64 / 1e3)
+        Payload::FuncGraphExit {
+            func, duration_ns, ..
+        } => {
+            write!(
+                w,
+                "}} /* {} {:.3} us */",
+                s(*func),
+                *duration_ns as f64 / 1e3
+            )
         }
         Payload::WorkqueueExecuteStart { work, function } => {
             write!(w, "work struct {work:016x}: function {}", s(*function))
@@ -96,7 +119,9 @@ pub fn details(store: &EventStore, payload: &PayloadView<'_>) -> String {
         Payload::WorkqueueExecuteEnd { work, function } => {
             write!(w, "work struct {work:016x}: function {}", s(*function))
         }
-        Payload::TimerExpireEntry { timer, function } => write!(w, "timer={timer:016x} function={}", s(*function)),
+        Payload::TimerExpireEntry { timer, function } => {
+            write!(w, "timer={timer:016x} function={}", s(*function))
+        }
         Payload::TimerExpireExit { timer } => write!(w, "timer={timer:016x}"),
         Payload::HrtimerExpireEntry { hrtimer, function } => {
             write!(w, "hrtimer={hrtimer:016x} function={}", s(*function))
@@ -143,7 +168,11 @@ mod tests {
             ..SyntheticSpec::default()
         });
         let switch = store.event_type_id("sched_switch").unwrap();
-        let i = store.event_types().iter().position(|&t| t == switch).unwrap() as u32;
+        let i = store
+            .event_types()
+            .iter()
+            .position(|&t| t == switch)
+            .unwrap() as u32;
         let line = trace_line(&store, i);
         assert!(line.contains("] d..2. "), "{line}");
         assert!(line.contains(": sched_switch: prev_comm="), "{line}");

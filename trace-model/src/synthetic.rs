@@ -5,11 +5,11 @@
 //!
 //! A few planted bugs (a sleep while a spinlock is held) keep the detectors busy at scale.
 
+use crate::SourceFormat;
 use crate::flags::{ContextFlags, FlagBits};
 use crate::payload::{Payload, PayloadIn, TaskState};
 use crate::store::{EventHeader, EventStore, EventStoreBuilder, EventTypeId};
 use crate::strings::StrId;
-use crate::SourceFormat;
 use std::collections::VecDeque;
 
 /// What to generate.
@@ -277,7 +277,11 @@ impl Gen<'_> {
             hardirq: true,
             ..Ctx::default()
         };
-        cpu.emit(ctx, self.names.irq_entry, Payload::IrqHandlerEntry { irq, name });
+        cpu.emit(
+            ctx,
+            self.names.irq_entry,
+            Payload::IrqHandlerEntry { irq, name },
+        );
         cpu.advance(self.rng.micros(2, 40));
         cpu.emit(
             ctx,
@@ -311,17 +315,24 @@ impl Gen<'_> {
             cpu.emit(
                 ctx,
                 self.names.irq_disable,
-                Payload::IrqDisable { caller, parent: caller },
+                Payload::IrqDisable {
+                    caller,
+                    parent: caller,
+                },
             );
             ctx.irqs_off = true;
         }
-        self.locked(cpu, ctx, self.rng.below(6) == 0);
+        let nest = self.rng.below(6) == 0;
+        self.locked(cpu, ctx, nest);
         if irqsave {
             let caller = self.caller();
             cpu.emit(
                 ctx,
                 self.names.irq_enable,
-                Payload::IrqEnable { caller, parent: caller },
+                Payload::IrqEnable {
+                    caller,
+                    parent: caller,
+                },
             );
         }
         cpu.advance(self.rng.micros(1, 300));
@@ -334,7 +345,10 @@ impl Gen<'_> {
         cpu.emit(
             outer,
             self.names.preempt_disable,
-            Payload::PreemptDisable { caller, parent: caller },
+            Payload::PreemptDisable {
+                caller,
+                parent: caller,
+            },
         );
         let ctx = Ctx {
             preempt: outer.preempt + 1,
@@ -359,7 +373,10 @@ impl Gen<'_> {
         cpu.emit(
             ctx,
             self.names.preempt_enable,
-            Payload::PreemptEnable { caller, parent: caller },
+            Payload::PreemptEnable {
+                caller,
+                parent: caller,
+            },
         );
     }
 
@@ -373,7 +390,10 @@ impl Gen<'_> {
         cpu.emit(
             Ctx::default(),
             self.names.preempt_disable,
-            Payload::PreemptDisable { caller, parent: caller },
+            Payload::PreemptDisable {
+                caller,
+                parent: caller,
+            },
         );
         cpu.emit(
             ctx,
@@ -437,8 +457,16 @@ pub fn generate(spec: SyntheticSpec) -> EventStore {
     let names = Names::new(&mut b);
     let tasks: Vec<Task> = (0..spec.tasks.max(1))
         .map(|i| {
-            let comm = ["kworker/u16:2", "systemd", "rcu_preempt", "gcc", "cc1", "sshd", "Xorg", "firefox"]
-                [i as usize % 8];
+            let comm = [
+                "kworker/u16:2",
+                "systemd",
+                "rcu_preempt",
+                "gcc",
+                "cc1",
+                "sshd",
+                "Xorg",
+                "firefox",
+            ][i as usize % 8];
             Task {
                 pid: 100 + i as i32,
                 comm: b.intern(comm),

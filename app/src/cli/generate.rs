@@ -19,20 +19,37 @@ pub fn run(events: usize, cpus: u32, seed: u64, out: &Path) -> anyhow::Result<u8
     let mut w = BufWriter::with_capacity(1 << 20, file);
     writeln!(w, "# tracer: nop")?;
     writeln!(w, "#")?;
-    writeln!(w, "# entries-in-buffer/entries-written: {0}/{0}   #P:{cpus}", store.len())?;
+    writeln!(
+        w,
+        "# entries-in-buffer/entries-written: {0}/{0}   #P:{cpus}",
+        store.len()
+    )?;
     writeln!(w, "#")?;
-    writeln!(w, "#                                _-----=> irqs-off/BH-disabled")?;
+    writeln!(
+        w,
+        "#                                _-----=> irqs-off/BH-disabled"
+    )?;
     writeln!(w, "#                               / _----=> need-resched")?;
-    writeln!(w, "#                              | / _---=> hardirq/softirq")?;
+    writeln!(
+        w,
+        "#                              | / _---=> hardirq/softirq"
+    )?;
     writeln!(w, "#                              || / _--=> preempt-depth")?;
-    writeln!(w, "#                              ||| / _-=> migrate-disable")?;
+    writeln!(
+        w,
+        "#                              ||| / _-=> migrate-disable"
+    )?;
     writeln!(w, "#                              |||| /     delay")?;
-    writeln!(w, "#           TASK-PID     CPU#  |||||  TIMESTAMP  FUNCTION")?;
+    writeln!(
+        w,
+        "#           TASK-PID     CPU#  |||||  TIMESTAMP  FUNCTION"
+    )?;
     writeln!(w, "#              | |         |   |||||     |         |")?;
     for i in 0..store.len() as u32 {
         writeln!(w, "{}", trace_line(&store, i))?;
     }
-    w.flush().with_context(|| format!("writing {}", out.display()))?;
+    w.flush()
+        .with_context(|| format!("writing {}", out.display()))?;
     eprintln!("kctx: wrote {} events to {}", store.len(), out.display());
     Ok(0)
 }

@@ -2,7 +2,7 @@
 //! background loading, recent files, drag and drop, report export and `--screenshot`.
 
 use super::event_list::{EventListState, event_list_ui};
-use super::findings::{finding_markers, findings_ui, focus_finding};
+use super::findings::{finding_markers, findings_ui, focus_finding, splats_ui};
 use super::inspector::inspector_ui;
 use super::loader::Loader;
 use super::replay::{Playback, StepScope, step_event, step_violation};
@@ -32,10 +32,8 @@ pub struct Session {
 impl Session {
     /// A session showing the whole trace.
     pub fn new(trace: LoadedTrace) -> Session {
-        let mut timeline = TimelineState {
-            markers: finding_markers(&trace.findings),
-            ..TimelineState::default()
-        };
+        let mut timeline = TimelineState::default();
+        timeline.markers = finding_markers(&trace.findings, &trace.splats);
         timeline.fit();
         Session {
             trace,
@@ -74,7 +72,10 @@ impl Session {
 
     /// Moves the cursor to the next (previous) event in scope, keeping it in view.
     pub fn step_event(&mut self, forward: bool) {
-        let from = self.timeline.cursor_ns.unwrap_or(self.trace.timeline.origin_ns);
+        let from = self
+            .timeline
+            .cursor_ns
+            .unwrap_or(self.trace.timeline.origin_ns);
         if let Some(i) = step_event(&self.trace.store, from, self.scope(), forward) {
             self.set_cursor(self.trace.store.ts()[i as usize]);
         }
@@ -94,7 +95,10 @@ impl Session {
     /// The visible time range (whole ns).
     pub fn view_range(&self) -> (u64, u64) {
         let v = &self.timeline.view;
-        (v.start_ns.max(0.0) as u64, v.end_ns(self.timeline.width_px).max(0.0).ceil() as u64 + 1)
+        (
+            v.start_ns.max(0.0) as u64,
+            v.end_ns(self.timeline.width_px).max(0.0).ceil() as u64 + 1,
+        )
     }
 }
 
@@ -122,7 +126,11 @@ impl KctxApp {
     /// An app loading `inputs` (the bundled sample when empty).
     pub fn new(inputs: Vec<Input>, ctx: &egui::Context) -> KctxApp {
         let mut app = KctxApp::default();
-        let inputs = if inputs.is_empty() { vec![Input::Sample] } else { inputs };
+        let inputs = if inputs.is_empty() {
+            vec![Input::Sample]
+        } else {
+            inputs
+        };
         app.open(inputs, ctx);
         app
     }
@@ -216,10 +224,13 @@ impl KctxApp {
         };
         session_ui(ui, session);
         if let Some(e) = &self.error {
-            egui::Window::new("Could not open").show(ui.ctx(), |ui| ui.colored_label(super::theme::LOST, e));
+            egui::Window::new("Could not open")
+                .show(ui.ctx(), |ui| ui.colored_label(super::theme::LOST, e));
         }
         if self.show_help {
-            egui::Window::new("Keys").open(&mut self.show_help).show(ui.ctx(), help_ui);
+            egui::Window::new("Keys")
+                .open(&mut self.show_help)
+                .show(ui.ctx(), help_ui);
         }
     }
 
@@ -239,7 +250,13 @@ impl KctxApp {
     }
 
     fn dropped_files(&mut self, ctx: &egui::Context) {
-        let dropped: Vec<Input> = ctx.input(|i| i.raw.dropped_files.iter().filter_map(|f| f.path.clone()).map(Input::File).collect());
+        let dropped: Vec<Input> = ctx.input(|i| {
+            let paths = i.raw.dropped_files.iter().map(|f| f.path().to_path_buf());
+            paths
+                .filter(|p| !p.as_os_str().is_empty())
+                .map(Input::File)
+                .collect()
+        });
         if !dropped.is_empty() {
             self.open(dropped, ctx);
         }
@@ -248,8 +265,14 @@ impl KctxApp {
     fn menu_ui(&mut self, ui: &mut Ui) {
         egui::MenuBar::new().ui(ui, |ui| {
             ui.menu_button("File", |ui| {
-                if ui.button("Open…  (trace + kallsyms + console log)").clicked() {
-                    if let Some(files) = rfd::FileDialog::new().set_title("Open trace files").pick_files() {
+                if ui
+                    .button("Open…  (trace + kallsyms + console log)")
+                    .clicked()
+                {
+                    if let Some(files) = rfd::FileDialog::new()
+                        .set_title("Open trace files")
+                        .pick_files()
+                    {
                         self.open(files.into_iter().map(Input::File).collect(), ui.ctx());
                     }
                     ui.close();
@@ -312,7 +335,9 @@ impl KctxApp {
     }
 
     fn screenshot_step(&mut self, ctx: &egui::Context) {
-        let Some(job) = &mut self.screenshot else { return };
+        let Some(job) = &mut self.screenshot else {
+            return;
+        };
         if self.session.is_none() && self.error.is_none() {
             return;
         }
@@ -327,11 +352,13 @@ impl KctxApp {
         }
         job.requested = true;
         let (path, slot, ctx2) = (job.path.clone(), Arc::clone(&job.result), ctx.clone());
-        ctx.send_viewport_cmd(egui::ViewportCommand::Screenshot(egui::ScreenshotCallback::new(move |image| {
-            let saved = super::screenshot::save_png(&image, &path);
-            *slot.lock().expect("screenshot slot") = Some(saved);
-            ctx2.send_viewport_cmd(egui::ViewportCommand::Close);
-        })));
+        ctx.send_viewport_cmd(egui::ViewportCommand::Screenshot(
+            egui::ScreenshotCallback::new(move |image| {
+                let saved = super::screenshot::save_png(&image, &path);
+                *slot.lock().expect("screenshot slot") = Some(saved);
+                ctx2.send_viewport_cmd(egui::ViewportCommand::Close);
+            }),
+        ));
         ctx.request_repaint();
     }
 }
@@ -342,7 +369,11 @@ impl eframe::App for KctxApp {
     }
 
     fn save(&mut self, storage: &mut dyn eframe::Storage) {
-        let list: Vec<String> = self.recent.iter().map(|p| p.display().to_string()).collect();
+        let list: Vec<String> = self
+            .recent
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect();
         storage.set_string(RECENT_KEY, list.join("\n"));
     }
 }
@@ -352,27 +383,39 @@ fn session_ui(ui: &mut Ui, s: &mut Session) {
     replay_keys(ui, s);
     advance_playback(ui, s);
     let note = "No violations found: this trace shows no sleep in atomic context, lock-order cycle or irq inversion.";
-    egui::Panel::left("findings").default_size(300.0).resizable(true).show(ui, |ui| {
-        if let Some(i) = findings_ui(ui, &s.trace.findings, s.selected_finding, Some(note)) {
-            s.select_finding(i);
-        }
-        for n in &s.trace.notes {
-            ui.weak(n);
-        }
-    });
-    egui::Panel::right("inspector").default_size(270.0).resizable(true).show(ui, |ui| {
-        inspector_ui(ui, &s.trace, s.timeline.cursor_ns, s.timeline.selected_cpu);
-    });
-    egui::Panel::bottom("events").default_size(230.0).resizable(true).show(ui, |ui| {
-        let (t0, t1) = s.view_range();
-        s.list.refresh(&s.trace.store, t0, t1);
-        if let Some(i) = event_list_ui(ui, &mut s.list, &s.trace.store, s.timeline.cursor_ns) {
-            let cpu = usize::from(s.trace.store.cpus()[i as usize]);
-            s.timeline.selected_cpu = Some(cpu);
-            s.set_cursor(s.trace.store.ts()[i as usize]);
-            s.list.follow_cursor = false;
-        }
-    });
+    egui::Panel::left("findings")
+        .default_size(300.0)
+        .resizable(true)
+        .show(ui, |ui| {
+            if let Some(i) = findings_ui(ui, &s.trace.findings, s.selected_finding, Some(note)) {
+                s.select_finding(i);
+            }
+            if let Some(ts) = splats_ui(ui, &s.trace.splats) {
+                s.set_cursor(ts);
+            }
+            for n in &s.trace.notes {
+                ui.weak(n);
+            }
+        });
+    egui::Panel::right("inspector")
+        .default_size(270.0)
+        .resizable(true)
+        .show(ui, |ui| {
+            inspector_ui(ui, &s.trace, s.timeline.cursor_ns, s.timeline.selected_cpu);
+        });
+    egui::Panel::bottom("events")
+        .default_size(230.0)
+        .resizable(true)
+        .show(ui, |ui| {
+            let (t0, t1) = s.view_range();
+            s.list.refresh(&s.trace.store, t0, t1);
+            if let Some(i) = event_list_ui(ui, &mut s.list, &s.trace.store, s.timeline.cursor_ns) {
+                let cpu = usize::from(s.trace.store.cpus()[i as usize]);
+                s.timeline.selected_cpu = Some(cpu);
+                s.set_cursor(s.trace.store.ts()[i as usize]);
+                s.list.follow_cursor = false;
+            }
+        });
     egui::CentralPanel::default().show(ui, |ui| {
         let r = timeline_ui(ui, &mut s.timeline, &s.trace);
         if r.clicked.is_some() {
@@ -382,7 +425,11 @@ fn session_ui(ui: &mut Ui, s: &mut Session) {
 }
 
 /// Asks where to save the report and writes it; returns what happened, for the menu bar.
-fn export_dialog(trace: &LoadedTrace, format: crate::cli::check::ReportFormat, ext: &str) -> String {
+fn export_dialog(
+    trace: &LoadedTrace,
+    format: crate::cli::check::ReportFormat,
+    ext: &str,
+) -> String {
     let Some(path) = rfd::FileDialog::new()
         .set_title("Export violation report")
         .set_file_name(format!("kctx-report.{ext}"))
@@ -399,28 +446,54 @@ fn export_dialog(trace: &LoadedTrace, format: crate::cli::check::ReportFormat, e
 }
 
 fn replay_toolbar_ui(ui: &mut Ui, s: &mut Session) {
-    if ui.button("⏮").on_hover_text("previous violation  [").clicked() {
+    if ui
+        .button("|< violation")
+        .on_hover_text("previous violation  [")
+        .clicked()
+    {
         s.step_violation(false);
     }
-    if ui.button("◀").on_hover_text("previous event  P").clicked() {
+    if ui
+        .button("< event")
+        .on_hover_text("previous event  P")
+        .clicked()
+    {
         s.step_event(false);
     }
     let playing = s.playback.is_some();
-    if ui.button(if playing { "⏸" } else { "▶" }).on_hover_text("play / pause  Space").clicked() {
+    if ui
+        .button(if playing { "pause" } else { "play" })
+        .on_hover_text("play / pause  Space")
+        .clicked()
+    {
         toggle_play(s);
     }
-    if ui.button("▶|").on_hover_text("next event  N").clicked() {
+    if ui
+        .button("event >")
+        .on_hover_text("next event  N")
+        .clicked()
+    {
         s.step_event(true);
     }
-    if ui.button("⏭").on_hover_text("next violation  ]").clicked() {
+    if ui
+        .button("violation >|")
+        .on_hover_text("next violation  ]")
+        .clicked()
+    {
         s.step_violation(true);
     }
-    let label = Playback::SPEEDS.iter().find(|(v, _)| *v == s.speed_ns_per_s).map_or("?", |(_, l)| l);
-    egui::ComboBox::from_id_salt("speed").selected_text(label).width(80.0).show_ui(ui, |ui| {
-        for (v, l) in Playback::SPEEDS {
-            ui.selectable_value(&mut s.speed_ns_per_s, v, l);
-        }
-    });
+    let label = Playback::SPEEDS
+        .iter()
+        .find(|(v, _)| *v == s.speed_ns_per_s)
+        .map_or("?", |(_, l)| l);
+    egui::ComboBox::from_id_salt("speed")
+        .selected_text(label)
+        .width(80.0)
+        .show_ui(ui, |ui| {
+            for (v, l) in Playback::SPEEDS {
+                ui.selectable_value(&mut s.speed_ns_per_s, v, l);
+            }
+        });
     if let Some(p) = &mut s.playback {
         p.speed_ns_per_s = s.speed_ns_per_s;
     }
@@ -447,7 +520,10 @@ fn toggle_play(s: &mut Session) {
 fn advance_playback(ui: &Ui, s: &mut Session) {
     let Some(p) = s.playback else { return };
     let dt = f64::from(ui.input(|i| i.stable_dt)).min(0.1);
-    let next = p.advance(s.timeline.cursor_ns.unwrap_or(s.trace.timeline.origin_ns), dt);
+    let next = p.advance(
+        s.timeline.cursor_ns.unwrap_or(s.trace.timeline.origin_ns),
+        dt,
+    );
     if next >= s.trace.timeline.end_ns {
         s.playback = None;
     }
@@ -494,7 +570,7 @@ fn help_ui(ui: &mut Ui) {
     egui::Grid::new("keys").show(ui, |ui| {
         for (k, what) in [
             ("wheel, + / -, W / S", "zoom"),
-            ("drag, ← → , A / D", "pan"),
+            ("drag, Left / Right, A / D", "pan"),
             ("right-drag or shift-drag", "zoom to a range"),
             ("F, Home, double-click", "fit the whole trace"),
             ("click", "place the cursor, select the CPU"),

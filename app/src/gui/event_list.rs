@@ -29,11 +29,17 @@ impl EventFilter {
         if self.cpu.is_some_and(|c| usize::from(store.cpus()[u]) != c) {
             return false;
         }
-        if !self.event.is_empty() && !contains_ci(store.type_name(store.event_types()[u]), &self.event) {
+        if !self.event.is_empty()
+            && !contains_ci(store.type_name(store.event_types()[u]), &self.event)
+        {
             return false;
         }
         if !self.task.is_empty() {
-            let pid_match = self.task.trim().parse::<i32>().is_ok_and(|p| p == store.pids()[u]);
+            let pid_match = self
+                .task
+                .trim()
+                .parse::<i32>()
+                .is_ok_and(|p| p == store.pids()[u]);
             if !pid_match && !contains_ci(store.str(store.comms()[u]), &self.task) {
                 return false;
             }
@@ -43,7 +49,9 @@ impl EventFilter {
 }
 
 fn contains_ci(haystack: &str, needle: &str) -> bool {
-    haystack.to_lowercase().contains(&needle.trim().to_lowercase())
+    haystack
+        .to_lowercase()
+        .contains(&needle.trim().to_lowercase())
 }
 
 /// The list's state: filters and the filtered rows of the last view.
@@ -68,7 +76,10 @@ impl EventListState {
         let range = store.range(t0, t1);
         self.in_view = range.len();
         let scan = range.start..range.end.min(range.start + MAX_SCAN);
-        self.rows = scan.map(|i| i as u32).filter(|&i| self.filter.matches(store, i)).collect();
+        self.rows = scan
+            .map(|i| i as u32)
+            .filter(|&i| self.filter.matches(store, i))
+            .collect();
         self.key = Some(key);
     }
 
@@ -79,18 +90,28 @@ impl EventListState {
 }
 
 /// Draws the filters and the table; returns the event the user clicked.
-pub fn event_list_ui(ui: &mut Ui, state: &mut EventListState, store: &EventStore, cursor_ns: Option<u64>) -> Option<u32> {
+pub fn event_list_ui(
+    ui: &mut Ui,
+    state: &mut EventListState,
+    store: &EventStore,
+    cursor_ns: Option<u64>,
+) -> Option<u32> {
     filters_ui(ui, &mut state.filter, store.cpu_count());
     let shown = state.rows.len();
     let note = if state.in_view > MAX_SCAN {
-        format!("{shown} shown of the first {MAX_SCAN} of {} events in view: zoom in to see all", state.in_view)
+        format!(
+            "{shown} shown of the first {MAX_SCAN} of {} events in view: zoom in to see all",
+            state.in_view
+        )
     } else {
         format!("{shown} of {} events in view", state.in_view)
     };
     ui.weak(note);
     let row_h = 16.0;
     let cursor_row = cursor_ns.map(|c| state.rows.partition_point(|&i| store.ts()[i as usize] < c));
-    let mut area = egui::ScrollArea::vertical().id_salt("event list").auto_shrink([false, false]);
+    let mut area = egui::ScrollArea::vertical()
+        .id_salt("event list")
+        .auto_shrink([false, false]);
     if std::mem::take(&mut state.follow_cursor) {
         if let Some(r) = cursor_row {
             area = area.vertical_scroll_offset((r as f32 * row_h - 3.0 * row_h).max(0.0));
@@ -126,8 +147,12 @@ pub fn event_list_ui(ui: &mut Ui, state: &mut EventListState, store: &EventStore
 fn filters_ui(ui: &mut Ui, f: &mut EventFilter, cpus: usize) {
     ui.horizontal(|ui| {
         let label = ui.label("event").id;
-        ui.add(egui::TextEdit::singleline(&mut f.event).desired_width(110.0).hint_text("sched_switch"))
-            .labelled_by(label);
+        ui.add(
+            egui::TextEdit::singleline(&mut f.event)
+                .desired_width(110.0)
+                .hint_text("sched_switch"),
+        )
+        .labelled_by(label);
         ui.label("CPU");
         egui::ComboBox::from_id_salt("cpu filter")
             .selected_text(f.cpu.map_or("all".to_owned(), |c| c.to_string()))
@@ -139,11 +164,19 @@ fn filters_ui(ui: &mut Ui, f: &mut EventFilter, cpus: usize) {
                 }
             });
         let label = ui.label("task").id;
-        ui.add(egui::TextEdit::singleline(&mut f.task).desired_width(100.0).hint_text("comm or pid"))
-            .labelled_by(label);
+        ui.add(
+            egui::TextEdit::singleline(&mut f.task)
+                .desired_width(100.0)
+                .hint_text("comm or pid"),
+        )
+        .labelled_by(label);
         let label = ui.label("text").id;
-        ui.add(egui::TextEdit::singleline(&mut f.text).desired_width(160.0).hint_text("search details"))
-            .labelled_by(label);
+        ui.add(
+            egui::TextEdit::singleline(&mut f.text)
+                .desired_width(160.0)
+                .hint_text("search details"),
+        )
+        .labelled_by(label);
         if ui.button("clear").clicked() {
             *f = EventFilter::default();
         }
@@ -176,6 +209,10 @@ mod tests {
         assert!(st.rows().iter().all(|&i| s.cpus()[i as usize] == 2));
         st.filter.text = "next_comm=gcc".into();
         st.refresh(&s, t0, t1 + 1);
-        assert!(st.rows().iter().all(|&i| details(&s, &s.payload(i)).contains("next_comm=gcc")));
+        assert!(
+            st.rows()
+                .iter()
+                .all(|&i| details(&s, &s.payload(i)).contains("next_comm=gcc"))
+        );
     }
 }

@@ -2,7 +2,9 @@
 //! its writers, so a report saved here reads exactly like the CI gate's.
 
 use super::trace::LoadedTrace;
-use crate::cli::check::{InputSummary, Report, ReportFormat, ReportedFinding, is_violation, render};
+use crate::cli::check::{
+    InputSummary, Report, ReportFormat, ReportedFinding, is_violation, render,
+};
 use std::collections::BTreeMap;
 
 /// The formats offered, with their file extension.

@@ -6,6 +6,7 @@ use super::theme;
 use super::timeline::{Highlight, PointMarker, TimelineState, ns_from_seconds};
 use egui::{RichText, Ui};
 use std::collections::BTreeMap;
+use trace_model::splat::Splat;
 use trace_model::{Finding, FindingKind};
 
 /// Human name of a kind.
@@ -27,7 +28,7 @@ pub fn finding_title(f: &Finding) -> String {
         parts.push(task.clone());
     }
     if !f.locks.is_empty() {
-        parts.push(f.locks.join(" → "));
+        parts.push(f.locks.join(" -> "));
     }
     if let Some(func) = f.functions.last() {
         parts.push(func.clone());
@@ -39,7 +40,12 @@ pub fn finding_title(f: &Finding) -> String {
 }
 
 /// Lists the findings; returns the index the user selected this frame.
-pub fn findings_ui(ui: &mut Ui, findings: &[Finding], selected: Option<usize>, note: Option<&str>) -> Option<usize> {
+pub fn findings_ui(
+    ui: &mut Ui,
+    findings: &[Finding],
+    selected: Option<usize>,
+    note: Option<&str>,
+) -> Option<usize> {
     ui.heading(format!("Findings ({})", findings.len()));
     if findings.is_empty() {
         ui.label(note.unwrap_or("No violations found."));
@@ -50,20 +56,31 @@ pub fn findings_ui(ui: &mut Ui, findings: &[Finding], selected: Option<usize>, n
         by_kind.entry(f.kind).or_default().push(i);
     }
     let mut clicked = None;
-    egui::ScrollArea::vertical().id_salt("findings").max_height(ui.available_height() * 0.55).show(ui, |ui| {
-        for (kind, list) in &by_kind {
-            let header = RichText::new(format!("{} ({})", kind_name(*kind), list.len())).strong();
-            egui::CollapsingHeader::new(header).id_salt(kind).default_open(true).show(ui, |ui| {
-                for &i in list {
-                    let f = &findings[i];
-                    let text = RichText::new(finding_title(f)).color(theme::VIOLATION);
-                    if ui.selectable_label(selected == Some(i), text).on_hover_text(&f.summary).clicked() {
-                        clicked = Some(i);
-                    }
-                }
-            });
-        }
-    });
+    egui::ScrollArea::vertical()
+        .id_salt("findings")
+        .max_height(ui.available_height() * 0.55)
+        .show(ui, |ui| {
+            for (kind, list) in &by_kind {
+                let header =
+                    RichText::new(format!("{} ({})", kind_name(*kind), list.len())).strong();
+                egui::CollapsingHeader::new(header)
+                    .id_salt(kind)
+                    .default_open(true)
+                    .show(ui, |ui| {
+                        for &i in list {
+                            let f = &findings[i];
+                            let text = RichText::new(finding_title(f)).color(theme::VIOLATION);
+                            if ui
+                                .selectable_label(selected == Some(i), text)
+                                .on_hover_text(&f.summary)
+                                .clicked()
+                            {
+                                clicked = Some(i);
+                            }
+                        }
+                    });
+            }
+        });
     if let Some(f) = selected.and_then(|i| findings.get(i)) {
         ui.separator();
         explanation_ui(ui, f);
@@ -72,38 +89,53 @@ pub fn findings_ui(ui: &mut Ui, findings: &[Finding], selected: Option<usize>, n
 }
 
 fn explanation_ui(ui: &mut Ui, f: &Finding) {
-    ui.label(RichText::new(kind_name(f.kind)).strong().color(theme::VIOLATION));
+    ui.label(
+        RichText::new(kind_name(f.kind))
+            .strong()
+            .color(theme::VIOLATION),
+    );
     ui.label(format!("{:?} · id {}", f.confidence, f.id));
-    egui::ScrollArea::vertical().id_salt("explanation").show(ui, |ui| {
-        ui.label(&f.summary);
-        ui.add_space(4.0);
-        for (n, e) in f.evidence.iter().enumerate() {
-            ui.label(
-                RichText::new(format!("{}. {:.6} CPU {} {} {}: {}", n + 1, e.ts, e.cpu, e.task, e.event, e.detail))
+    egui::ScrollArea::vertical()
+        .id_salt("explanation")
+        .show(ui, |ui| {
+            ui.label(&f.summary);
+            ui.add_space(4.0);
+            for (n, e) in f.evidence.iter().enumerate() {
+                ui.label(
+                    RichText::new(format!(
+                        "{}. {:.6} CPU {} {} {}: {}",
+                        n + 1,
+                        e.ts,
+                        e.cpu,
+                        e.task,
+                        e.event,
+                        e.detail
+                    ))
                     .monospace()
                     .size(11.0),
-            );
-        }
-    });
+                );
+            }
+        });
 }
 
 /// Points the timeline at finding `f`: zooms to its evidence, highlights the atomic
-/// interval (or each witness of a cycle) and places the cursor on its first instance.
+/// interval and the sleeping call (or each witness of a cycle) and places the cursor on the
+/// call.
 pub fn focus_finding(timeline: &mut TimelineState, f: &Finding) {
-    let (t0, t1) = (ns_from_seconds(f.ts[0]), ns_from_seconds(f.ts[1]));
-    let mut lo = t0;
-    let mut hi = t1;
-    for e in &f.evidence {
-        let t = ns_from_seconds(e.ts);
-        lo = lo.min(t);
-        hi = hi.max(t);
-    }
+    let call = ns_from_seconds(f.ts[0]);
+    let evidence: Vec<u64> = f.evidence.iter().map(|e| ns_from_seconds(e.ts)).collect();
+    let lo = evidence.iter().copied().chain([call]).min().unwrap_or(call);
+    let hi = evidence
+        .iter()
+        .copied()
+        .chain([ns_from_seconds(f.ts[1])])
+        .max()
+        .unwrap_or(call);
     timeline.highlights.clear();
     match f.kind {
         FindingKind::LockOrderCycle => {
-            for (n, e) in f.evidence.iter().enumerate() {
-                let t = ns_from_seconds(e.ts);
-                let pad = (hi - lo).max(1000) / 200;
+            let pad = (hi - lo).max(1000) / 200;
+            for (n, (e, &t)) in f.evidence.iter().zip(&evidence).enumerate() {
                 timeline.highlights.push(Highlight {
                     cpu: Some(e.cpu),
                     start_ns: t.saturating_sub(pad),
@@ -114,39 +146,74 @@ pub fn focus_finding(timeline: &mut TimelineState, f: &Finding) {
             }
         }
         _ => {
+            // From what made the context atomic (the first evidence) to the sleep.
             timeline.highlights.push(Highlight {
                 cpu: f.cpu,
-                start_ns: t0,
-                end_ns: t1.max(t0 + 1),
+                start_ns: lo,
+                end_ns: hi.max(lo + 1),
                 colour: theme::VIOLATION,
                 label: "atomic".into(),
             });
-            if let Some(sleep) = f.evidence.last() {
-                let t = ns_from_seconds(sleep.ts);
-                timeline.highlights.push(Highlight {
-                    cpu: Some(sleep.cpu),
-                    start_ns: t,
-                    end_ns: t + 1,
-                    colour: theme::WITNESS,
-                    label: sleep.event.clone(),
-                });
-            }
+            timeline.highlights.push(Highlight {
+                cpu: f.cpu,
+                start_ns: call,
+                end_ns: call + 1,
+                colour: theme::WITNESS,
+                label: f
+                    .functions
+                    .last()
+                    .cloned()
+                    .unwrap_or_else(|| "sleep".into()),
+            });
         }
     }
     timeline.pending_range = Some((lo, hi.max(lo + 1000)));
-    timeline.cursor_ns = Some(t0);
+    timeline.cursor_ns = Some(call);
     timeline.selected_cpu = f.cpu.map(|c| c as usize).or(timeline.selected_cpu);
 }
 
-/// A marker at each finding's first instance.
-pub fn finding_markers(findings: &[Finding]) -> Vec<PointMarker> {
-    findings
-        .iter()
-        .map(|f| PointMarker {
-            cpu: f.cpu,
-            ts_ns: ns_from_seconds(f.ts[0]),
-            colour: theme::VIOLATION,
-            label: kind_name(f.kind).to_owned(),
+/// A marker at each finding's first instance, and at each console splat (the console's
+/// clock is the trace's on `global`-clock recordings).
+pub fn finding_markers(findings: &[Finding], splats: &[Splat]) -> Vec<PointMarker> {
+    let findings = findings.iter().map(|f| PointMarker {
+        cpu: f.cpu,
+        ts_ns: ns_from_seconds(f.ts[0]),
+        colour: theme::VIOLATION,
+        label: kind_name(f.kind).to_owned(),
+    });
+    let splats = splats.iter().filter_map(|s| {
+        Some(PointMarker {
+            cpu: s.cpu.or(s.cpu_from_printk_caller_id),
+            ts_ns: ns_from_seconds(s.console_ts?),
+            colour: theme::SPLAT,
+            label: format!("console: {}", s.kind.name()),
         })
-        .collect()
+    });
+    findings.chain(splats).collect()
+}
+
+/// Lists the console splats; returns the time of the one clicked.
+pub fn splats_ui(ui: &mut Ui, splats: &[Splat]) -> Option<u64> {
+    if splats.is_empty() {
+        return None;
+    }
+    let mut clicked = None;
+    let header = RichText::new(format!("Console splats ({})", splats.len())).strong();
+    egui::CollapsingHeader::new(header)
+        .id_salt("splats")
+        .show(ui, |ui| {
+            for s in splats {
+                let at = s
+                    .console_ts
+                    .map_or("no time".to_owned(), |t| format!("{t:.6}"));
+                let text = format!("{at} {} {}", s.kind.name(), s.task.as_deref().unwrap_or(""));
+                if ui
+                    .selectable_label(false, RichText::new(text).color(theme::SPLAT))
+                    .clicked()
+                {
+                    clicked = s.console_ts.map(ns_from_seconds);
+                }
+            }
+        });
+    clicked
 }

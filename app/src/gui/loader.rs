@@ -53,12 +53,16 @@ impl Loader {
         match self.rx.try_recv() {
             Ok(r) => Some(r),
             Err(TryRecvError::Empty) => None,
-            Err(TryRecvError::Disconnected) => Some(Err(anyhow::anyhow!("the loader thread panicked"))),
+            Err(TryRecvError::Disconnected) => {
+                Some(Err(anyhow::anyhow!("the loader thread panicked")))
+            }
         }
     }
 
     /// Blocks until the load ends (tests and `--screenshot` use it).
     pub fn wait(self) -> anyhow::Result<LoadedTrace> {
-        self.rx.recv().unwrap_or_else(|_| Err(anyhow::anyhow!("the loader thread panicked")))
+        self.rx
+            .recv()
+            .unwrap_or_else(|_| Err(anyhow::anyhow!("the loader thread panicked")))
     }
 }

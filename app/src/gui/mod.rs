@@ -34,7 +34,10 @@ pub struct RunOptions {
 
 /// Opens the window on `inputs` (the bundled sample when empty).
 pub fn run(inputs: Vec<Input>, options: RunOptions) -> anyhow::Result<()> {
-    let RunOptions { screenshot, any_thread } = options;
+    let RunOptions {
+        screenshot,
+        any_thread,
+    } = options;
     let icon = eframe::icon_data::from_png_bytes(include_bytes!("../../../assets/kctx.png"))
         .context("decoding the icon")?;
     let options = eframe::NativeOptions {
@@ -57,7 +60,11 @@ pub fn run(inputs: Vec<Input>, options: RunOptions) -> anyhow::Result<()> {
         options,
         Box::new(|cc| {
             cc.egui_ctx.set_visuals(egui::Visuals::dark());
-            let storage = if screenshot.is_some() { None } else { cc.storage };
+            let storage = if screenshot.is_some() {
+                None
+            } else {
+                cc.storage
+            };
             let mut app = KctxApp::new(inputs, &cc.egui_ctx).with_storage(storage);
             if let Some(path) = screenshot.clone() {
                 outcome = Some(app.screenshot_to(path));
@@ -72,6 +79,10 @@ pub fn run(inputs: Vec<Input>, options: RunOptions) -> anyhow::Result<()> {
             .lock()
             .map_err(|_| anyhow::anyhow!("screenshot lock poisoned"))?
             .take()
-            .unwrap_or_else(|| Err(anyhow::anyhow!("the window closed before the screenshot was taken"))),
+            .unwrap_or_else(|| {
+                Err(anyhow::anyhow!(
+                    "the window closed before the screenshot was taken"
+                ))
+            }),
     }
 }

@@ -14,7 +14,12 @@ pub enum StepScope {
 }
 
 /// The next (or previous) event strictly after (before) `cursor_ns` in `scope`.
-pub fn step_event(store: &EventStore, cursor_ns: u64, scope: StepScope, forward: bool) -> Option<EventIdx> {
+pub fn step_event(
+    store: &EventStore,
+    cursor_ns: u64,
+    scope: StepScope,
+    forward: bool,
+) -> Option<EventIdx> {
     let ts = store.ts();
     match scope {
         StepScope::All => {
@@ -30,7 +35,9 @@ pub fn step_event(store: &EventStore, cursor_ns: u64, scope: StepScope, forward:
             let k = if forward {
                 events.partition_point(|&i| ts[i as usize] <= cursor_ns)
             } else {
-                events.partition_point(|&i| ts[i as usize] < cursor_ns).checked_sub(1)?
+                events
+                    .partition_point(|&i| ts[i as usize] < cursor_ns)
+                    .checked_sub(1)?
             };
             events.get(k).copied()
         }
@@ -39,17 +46,26 @@ pub fn step_event(store: &EventStore, cursor_ns: u64, scope: StepScope, forward:
             let pids = store.pids();
             if forward {
                 let from = ts.partition_point(|&t| t <= cursor_ns);
-                (from..ts.len()).find(|&i| pids[i] == pid).map(|i| i as EventIdx)
+                (from..ts.len())
+                    .find(|&i| pids[i] == pid)
+                    .map(|i| i as EventIdx)
             } else {
                 let to = ts.partition_point(|&t| t < cursor_ns);
-                (0..to).rev().find(|&i| pids[i] == pid).map(|i| i as EventIdx)
+                (0..to)
+                    .rev()
+                    .find(|&i| pids[i] == pid)
+                    .map(|i| i as EventIdx)
             }
         }
     }
 }
 
 /// The finding whose first instance is the next (previous) one after (before) `cursor_ns`.
-pub fn step_violation(findings: &[Finding], cursor_ns: Option<u64>, forward: bool) -> Option<usize> {
+pub fn step_violation(
+    findings: &[Finding],
+    cursor_ns: Option<u64>,
+    forward: bool,
+) -> Option<usize> {
     let start = |f: &Finding| ns_from_seconds(f.ts[0]);
     let mut order: Vec<usize> = (0..findings.len()).collect();
     order.sort_by_key(|&i| (start(&findings[i]), i));

@@ -2,10 +2,10 @@
 //! checks the trace's content allows (the context model's coverage), and markers A/B with
 //! their delta.
 
+use super::theme;
 use super::timeline::TimelineState;
 use super::timeline::axis::{format_duration, format_ts};
 use super::trace::LoadedTrace;
-use super::theme;
 use egui::{RichText, Ui};
 use trace_model::SourceFormat;
 use trace_model::context::coverage::CheckLevel;
@@ -14,7 +14,10 @@ fn format_name(f: &SourceFormat) -> String {
     match f {
         SourceFormat::Unknown => "unknown format".into(),
         SourceFormat::FtraceText { dialect } => format!("ftrace text ({dialect})"),
-        SourceFormat::TraceDat { version, compression } => format!("trace.dat v{version} {compression}"),
+        SourceFormat::TraceDat {
+            version,
+            compression,
+        } => format!("trace.dat v{version} {compression}"),
         SourceFormat::Console => "console log".into(),
         SourceFormat::Qemu => "QEMU log".into(),
     }
@@ -36,7 +39,11 @@ pub fn status_bar_ui(ui: &mut Ui, trace: &LoadedTrace, timeline: &TimelineState)
         }
         let (gaps, lost) = store.meta.lost_totals();
         let lost_text = RichText::new(format!("lost {lost} in {gaps} gaps"));
-        ui.label(if gaps > 0 { lost_text.color(theme::LOST) } else { lost_text });
+        ui.label(if gaps > 0 {
+            lost_text.color(theme::LOST)
+        } else {
+            lost_text
+        });
         let unparsed = store.report.unparsed_total();
         if unparsed > 0 {
             ui.colored_label(theme::LOST, format!("{unparsed} lines unparsed"));
@@ -44,12 +51,17 @@ pub fn status_bar_ui(ui: &mut Ui, trace: &LoadedTrace, timeline: &TimelineState)
         ui.separator();
         for check in &trace.context.coverage.checks {
             let (mark, colour) = match check.level {
-                CheckLevel::Complete => ("✔", theme::BH_OFF),
-                CheckLevel::Partial => ("◐", theme::SOFTIRQ),
-                CheckLevel::Impossible => ("✘", theme::UNKNOWN),
+                CheckLevel::Complete => ("complete", theme::BH_OFF),
+                CheckLevel::Partial => ("partial", theme::SOFTIRQ),
+                CheckLevel::Impossible => ("impossible", theme::UNKNOWN),
             };
-            let why = if check.reasons.is_empty() { "complete".to_owned() } else { check.reasons.join("\n") };
-            ui.colored_label(colour, format!("{mark} {}", check.check)).on_hover_text(why);
+            let why = if check.reasons.is_empty() {
+                "complete".to_owned()
+            } else {
+                check.reasons.join("\n")
+            };
+            ui.colored_label(colour, format!("{}: {mark}", check.check))
+                .on_hover_text(why);
         }
         ui.separator();
         markers_ui(ui, timeline);
@@ -61,7 +73,7 @@ fn markers_ui(ui: &mut Ui, t: &TimelineState) {
     ui.colored_label(theme::MARKER_A, format!("A {}", show(t.marker_a)));
     ui.colored_label(theme::MARKER_B, format!("B {}", show(t.marker_b)));
     if let (Some(a), Some(b)) = (t.marker_a, t.marker_b) {
-        ui.strong(format!("Δ {}", format_duration(b as f64 - a as f64)));
+        ui.strong(format!("B-A {}", format_duration(b as f64 - a as f64)));
     }
     if let Some(c) = t.cursor_ns {
         ui.label(format!("cursor {}", format_ts(c as f64, 1.0)));

@@ -16,6 +16,7 @@ pub const CURSOR: Color32 = Color32::from_rgb(0xff, 0xff, 0xff);
 pub const MARKER_A: Color32 = Color32::from_rgb(0x40, 0xe0, 0xd0);
 pub const MARKER_B: Color32 = Color32::from_rgb(0xff, 0x9f, 0xf3);
 pub const VIOLATION: Color32 = Color32::from_rgb(0xff, 0x3b, 0x3b);
+pub const SPLAT: Color32 = Color32::from_rgb(0xc0, 0x84, 0xfc);
 pub const WITNESS: Color32 = Color32::from_rgb(0xff, 0xd4, 0x3b);
 pub const DENSITY: Color32 = Color32::from_rgb(0x8c, 0x9c, 0xb4);
 pub const ROW_BG: Color32 = Color32::from_rgb(0x1e, 0x21, 0x27);

@@ -87,7 +87,10 @@ impl LaneBuilder {
         let l = &self.lane;
         let items = (0..l.len()).map(|i| (l.starts[i], l.ends[i], l.values[i]));
         let summary = Summary::build(origin_ns, end_ns, l.len(), items);
-        Lane { summary, ..self.lane }
+        Lane {
+            summary,
+            ..self.lane
+        }
     }
 }
 

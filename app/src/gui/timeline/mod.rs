@@ -12,7 +12,9 @@ pub mod view;
 
 use super::theme;
 use super::trace::LoadedTrace;
-use egui::{Align2, Color32, FontId, Key, Mesh, Pos2, Rangef, Rect, Sense, Shape, Stroke, Ui, Vec2};
+use egui::{
+    Align2, Color32, FontId, Key, Mesh, Pos2, Rangef, Rect, Sense, Shape, Stroke, Ui, Vec2,
+};
 use model::{LaneKind, TimelineModel};
 use paint::Canvas;
 use summary::Bucket;
@@ -153,9 +155,14 @@ impl TimelineState {
         }
         let w = f64::from(self.width_px);
         ui.input(|i| {
-            let zoom_in = i.key_pressed(Key::Plus) || i.key_pressed(Key::Equals) || i.key_down(Key::W);
+            let zoom_in =
+                i.key_pressed(Key::Plus) || i.key_pressed(Key::Equals) || i.key_down(Key::W);
             let zoom_out = i.key_pressed(Key::Minus) || i.key_down(Key::S);
-            let step = if i.key_down(Key::W) || i.key_down(Key::S) { 1.06 } else { 1.6 };
+            let step = if i.key_down(Key::W) || i.key_down(Key::S) {
+                1.06
+            } else {
+                1.6
+            };
             if zoom_in {
                 self.view.zoom(step, w / 2.0);
             }
@@ -176,7 +183,11 @@ impl TimelineState {
 }
 
 /// Draws the timeline in the available space and handles its input.
-pub fn timeline_ui(ui: &mut Ui, state: &mut TimelineState, trace: &LoadedTrace) -> TimelineResponse {
+pub fn timeline_ui(
+    ui: &mut Ui,
+    state: &mut TimelineState,
+    trace: &LoadedTrace,
+) -> TimelineResponse {
     let model = &trace.timeline;
     let full = ui.available_rect_before_wrap();
     let canvas_x = Rangef::new(full.left() + GUTTER_PX, full.right());
@@ -195,8 +206,10 @@ pub fn timeline_ui(ui: &mut Ui, state: &mut TimelineState, trace: &LoadedTrace) 
         .show(&mut body_ui, |ui| {
             let top = ui.max_rect().top();
             let (rows, bottom) = layout(model, top);
-            let (rect, interact) =
-                ui.allocate_exact_size(Vec2::new(full.width(), bottom - top), Sense::click_and_drag());
+            let (rect, interact) = ui.allocate_exact_size(
+                Vec2::new(full.width(), bottom - top),
+                Sense::click_and_drag(),
+            );
             let canvas = Rect::from_x_y_ranges(canvas_x, rect.y_range());
             let clip = ui.clip_rect();
             response = input(ui, state, &interact, canvas, &rows);
@@ -208,7 +221,13 @@ pub fn timeline_ui(ui: &mut Ui, state: &mut TimelineState, trace: &LoadedTrace) 
 }
 
 /// Wheel zoom, drag pan, right/shift-drag range zoom, click for the cursor.
-fn input(ui: &Ui, state: &mut TimelineState, r: &egui::Response, canvas: Rect, rows: &[Row]) -> TimelineResponse {
+fn input(
+    ui: &Ui,
+    state: &mut TimelineState,
+    r: &egui::Response,
+    canvas: Rect,
+    rows: &[Row],
+) -> TimelineResponse {
     let mut out = TimelineResponse::default();
     let x_of = |p: Pos2| f64::from(p.x - canvas.left());
     if let Some(p) = r.hover_pos().filter(|p| canvas.contains(*p)) {
@@ -244,7 +263,10 @@ fn input(ui: &Ui, state: &mut TimelineState, r: &egui::Response, canvas: Rect, r
     if r.clicked() {
         if let Some(p) = r.interact_pointer_pos() {
             let ts = state.view.ts_from_x(x_of(p)).max(0.0) as u64;
-            let cpu = rows.iter().find(|row| row.y.expand(1.0).contains(p.y)).map(|row| row.cpu);
+            let cpu = rows
+                .iter()
+                .find(|row| row.y.expand(1.0).contains(p.y))
+                .map(|row| row.cpu);
             state.cursor_ns = Some(ts);
             state.selected_cpu = cpu.or(state.selected_cpu);
             out.clicked = Some((ts, cpu));
@@ -254,7 +276,10 @@ fn input(ui: &Ui, state: &mut TimelineState, r: &egui::Response, canvas: Rect, r
         state.fit_pending = true;
     }
     r.context_menu(|ui| {
-        let at = ui.ctx().pointer_interact_pos().map(|p| state.view.ts_from_x(x_of(p)).max(0.0) as u64);
+        let at = ui
+            .ctx()
+            .pointer_interact_pos()
+            .map(|p| state.view.ts_from_x(x_of(p)).max(0.0) as u64);
         if ui.button("Set marker A here").clicked() {
             state.marker_a = at;
             ui.close();
@@ -279,7 +304,10 @@ fn axis_ui(ui: &Ui, state: &TimelineState, rect: Rect) {
     for (ts, x) in axis::ticks(&state.view, rect.width()) {
         let x = rect.left() + x as f32;
         painter.line_segment(
-            [Pos2::new(x, rect.bottom() - 6.0), Pos2::new(x, rect.bottom())],
+            [
+                Pos2::new(x, rect.bottom() - 6.0),
+                Pos2::new(x, rect.bottom()),
+            ],
             Stroke::new(1.0, text),
         );
         painter.text(
@@ -300,10 +328,21 @@ fn axis_ui(ui: &Ui, state: &TimelineState, rect: Rect) {
     );
 }
 
-fn paint_rows(ui: &Ui, state: &mut TimelineState, trace: &LoadedTrace, rows: &[Row], canvas: Rect, clip: Rect) {
+fn paint_rows(
+    ui: &Ui,
+    state: &mut TimelineState,
+    trace: &LoadedTrace,
+    rows: &[Row],
+    canvas: Rect,
+    clip: Rect,
+) {
     let model = &trace.timeline;
     let painter = ui.painter().with_clip_rect(clip);
-    let visible: Vec<Row> = rows.iter().copied().filter(|r| r.y.intersects(clip.y_range())).collect();
+    let visible: Vec<Row> = rows
+        .iter()
+        .copied()
+        .filter(|r| r.y.intersects(clip.y_range()))
+        .collect();
     let mut mesh = Mesh::default();
     let mut columns = std::mem::take(&mut state.columns);
     let mut c = Canvas {
@@ -314,17 +353,29 @@ fn paint_rows(ui: &Ui, state: &mut TimelineState, trace: &LoadedTrace, rows: &[R
     };
     // Row backgrounds: alternate per CPU so a CPU's block reads as one.
     for row in &visible {
-        let bg = if row.cpu % 2 == 0 { theme::ROW_BG } else { theme::ROW_BG_ALT };
-        c.mesh.add_colored_rect(Rect::from_x_y_ranges(canvas.x_range(), row.y), bg);
+        let bg = if row.cpu % 2 == 0 {
+            theme::ROW_BG
+        } else {
+            theme::ROW_BG_ALT
+        };
+        c.mesh
+            .add_colored_rect(Rect::from_x_y_ranges(canvas.x_range(), row.y), bg);
     }
     for row in &visible {
         let lanes = &model.cpus[row.cpu];
         match row.kind {
             RowKind::Lane(kind) => {
-                c.lane(lanes.lane(kind), row.y, &|v| theme::lane_value(kind, v, model));
+                c.lane(lanes.lane(kind), row.y, &|v| {
+                    theme::lane_value(kind, v, model)
+                });
             }
             RowKind::Density => {
-                c.density(&lanes.density, trace.store.ts(), trace.store.cpu_events(row.cpu), row.y);
+                c.density(
+                    &lanes.density,
+                    trace.store.ts(),
+                    trace.store.cpu_events(row.cpu),
+                    row.y,
+                );
             }
         }
     }
@@ -338,9 +389,18 @@ fn paint_rows(ui: &Ui, state: &mut TimelineState, trace: &LoadedTrace, rows: &[R
 }
 
 /// Unknown-context ranges, hatched over the CPU's whole block; lost-event gaps as red lines.
-fn paint_unknown(painter: &egui::Painter, state: &TimelineState, model: &TimelineModel, rows: &[Row], canvas: Rect) {
+fn paint_unknown(
+    painter: &egui::Painter,
+    state: &TimelineState,
+    model: &TimelineModel,
+    rows: &[Row],
+    canvas: Rect,
+) {
     let view = &state.view;
-    let (t0, t1) = (view.start_ns.max(0.0) as u64, view.end_ns(canvas.width()).max(0.0) as u64 + 1);
+    let (t0, t1) = (
+        view.start_ns.max(0.0) as u64,
+        view.end_ns(canvas.width()).max(0.0) as u64 + 1,
+    );
     let stroke = Stroke::new(1.0, theme::UNKNOWN.gamma_multiply(0.7));
     for (cpu, lanes) in model.cpus.iter().enumerate() {
         let Some(y) = cpu_y(rows, cpu) else { continue };
@@ -357,15 +417,31 @@ fn paint_unknown(painter: &egui::Painter, state: &TimelineState, model: &Timelin
             let hatch = painter.with_clip_rect(r.intersect(painter.clip_rect()));
             let mut x = x0 - y.span();
             while x < x1 {
-                hatch.line_segment([Pos2::new(x, y.max), Pos2::new(x + y.span(), y.min)], stroke);
+                hatch.line_segment(
+                    [Pos2::new(x, y.max), Pos2::new(x + y.span(), y.min)],
+                    stroke,
+                );
                 x += 8.0;
             }
         }
         let lo = lanes.lost_ts.partition_point(|&t| t < t0);
-        for &t in lanes.lost_ts[lo..].iter().take_while(|&&t| t < t1).take(500) {
+        for &t in lanes.lost_ts[lo..]
+            .iter()
+            .take_while(|&&t| t < t1)
+            .take(500)
+        {
             let x = canvas.left() + view.x_from_ts(t as f64) as f32;
-            painter.line_segment([Pos2::new(x, y.min), Pos2::new(x, y.max)], Stroke::new(2.0, theme::LOST));
-            painter.text(Pos2::new(x + 2.0, y.min), Align2::LEFT_TOP, "lost", FontId::proportional(10.0), theme::LOST);
+            painter.line_segment(
+                [Pos2::new(x, y.min), Pos2::new(x, y.max)],
+                Stroke::new(2.0, theme::LOST),
+            );
+            painter.text(
+                Pos2::new(x + 2.0, y.min),
+                Align2::LEFT_TOP,
+                "lost",
+                FontId::proportional(10.0),
+                theme::LOST,
+            );
         }
     }
 }
@@ -379,12 +455,24 @@ fn cpu_y(rows: &[Row], cpu: usize) -> Option<Rangef> {
 }
 
 /// Task names inside task intervals wide enough for them.
-fn paint_task_labels(painter: &egui::Painter, state: &TimelineState, trace: &LoadedTrace, rows: &[Row], canvas: Rect) {
+fn paint_task_labels(
+    painter: &egui::Painter,
+    state: &TimelineState,
+    trace: &LoadedTrace,
+    rows: &[Row],
+    canvas: Rect,
+) {
     const MAX_LABELS: usize = 400;
     let view = &state.view;
-    let (t0, t1) = (view.start_ns.max(0.0) as u64, view.end_ns(canvas.width()).max(0.0) as u64 + 1);
+    let (t0, t1) = (
+        view.start_ns.max(0.0) as u64,
+        view.end_ns(canvas.width()).max(0.0) as u64 + 1,
+    );
     let mut drawn = 0;
-    for row in rows.iter().filter(|r| r.kind == RowKind::Lane(LaneKind::Task)) {
+    for row in rows
+        .iter()
+        .filter(|r| r.kind == RowKind::Lane(LaneKind::Task))
+    {
         let lane = trace.timeline.cpus[row.cpu].lane(LaneKind::Task);
         let range = lane.visible(t0, t1);
         if range.len() > canvas.width() as usize / 8 {
@@ -401,20 +489,31 @@ fn paint_task_labels(painter: &egui::Painter, state: &TimelineState, trace: &Loa
             let text = format!("{}-{}", trace.store.str(task.comm), task.pid);
             let max_chars = ((x1 - x0 - 6.0) / 6.5) as usize;
             let text: String = text.chars().take(max_chars).collect();
-            painter.with_clip_rect(Rect::from_x_y_ranges(x0..=x1, row.y)).text(
-                Pos2::new(x0 + 3.0, row.y.center()),
-                Align2::LEFT_CENTER,
-                text,
-                FontId::proportional(11.0),
-                Color32::BLACK,
-            );
+            painter
+                .with_clip_rect(Rect::from_x_y_ranges(x0..=x1, row.y))
+                .text(
+                    Pos2::new(x0 + 3.0, row.y.center()),
+                    Align2::LEFT_CENTER,
+                    text,
+                    FontId::proportional(11.0),
+                    Color32::BLACK,
+                );
             drawn += 1;
         }
     }
 }
 
-fn paint_gutter(painter: &egui::Painter, ui: &Ui, state: &TimelineState, rows: &[Row], canvas: Rect) {
-    let gutter = Rect::from_x_y_ranges(canvas.left() - GUTTER_PX..=canvas.left() - 1.0, painter.clip_rect().y_range());
+fn paint_gutter(
+    painter: &egui::Painter,
+    ui: &Ui,
+    state: &TimelineState,
+    rows: &[Row],
+    canvas: Rect,
+) {
+    let gutter = Rect::from_x_y_ranges(
+        canvas.left() - GUTTER_PX..=canvas.left() - 1.0,
+        painter.clip_rect().y_range(),
+    );
     painter.rect_filled(gutter, 0.0, ui.visuals().panel_fill);
     let strong = ui.visuals().strong_text_color();
     let weak = ui.visuals().weak_text_color();
@@ -422,7 +521,11 @@ fn paint_gutter(painter: &egui::Painter, ui: &Ui, state: &TimelineState, rows: &
         let (text, font, colour) = match row.kind {
             RowKind::Lane(LaneKind::Task) => {
                 let selected = state.selected_cpu == Some(row.cpu);
-                let c = if selected { ui.visuals().selection.stroke.color } else { strong };
+                let c = if selected {
+                    ui.visuals().selection.stroke.color
+                } else {
+                    strong
+                };
                 (format!("CPU {}", row.cpu), FontId::proportional(13.0), c)
             }
             RowKind::Lane(kind) => (kind.label().to_owned(), FontId::proportional(9.5), weak),
@@ -446,11 +549,25 @@ fn paint_overlays(painter: &egui::Painter, state: &TimelineState, rows: &[Row], 
     let y_of = |cpu: Option<u32>| cpu.and_then(|c| cpu_y(rows, c as usize)).unwrap_or(all_y);
     for h in &state.highlights {
         let (x0, x1) = (x_of(h.start_ns), x_of(h.end_ns));
-        let (x0, x1) = (x0.max(canvas.left() - 2.0), x1.min(canvas.right() + 2.0).max(x0 + 3.0));
+        let (x0, x1) = (
+            x0.max(canvas.left() - 2.0),
+            x1.min(canvas.right() + 2.0).max(x0 + 3.0),
+        );
         let r = Rect::from_x_y_ranges(x0..=x1, y_of(h.cpu));
         painter.rect_filled(r, 2.0, h.colour.gamma_multiply(0.18));
-        painter.rect_stroke(r, 2.0, Stroke::new(2.0, h.colour), egui::StrokeKind::Outside);
-        painter.text(r.left_top() + Vec2::new(2.0, -2.0), Align2::LEFT_BOTTOM, &h.label, FontId::proportional(11.0), h.colour);
+        painter.rect_stroke(
+            r,
+            2.0,
+            Stroke::new(2.0, h.colour),
+            egui::StrokeKind::Outside,
+        );
+        painter.text(
+            r.left_top() + Vec2::new(2.0, -2.0),
+            Align2::LEFT_BOTTOM,
+            &h.label,
+            FontId::proportional(11.0),
+            h.colour,
+        );
     }
     for m in &state.markers {
         let x = x_of(m.ts_ns);
@@ -458,14 +575,31 @@ fn paint_overlays(painter: &egui::Painter, state: &TimelineState, rows: &[Row], 
             continue;
         }
         let y = y_of(m.cpu).min;
-        let tri = vec![Pos2::new(x - 5.0, y), Pos2::new(x + 5.0, y), Pos2::new(x, y + 8.0)];
-        painter.add(Shape::convex_polygon(tri, m.colour, Stroke::new(1.0, Color32::BLACK)));
+        let tri = vec![
+            Pos2::new(x - 5.0, y),
+            Pos2::new(x + 5.0, y),
+            Pos2::new(x, y + 8.0),
+        ];
+        painter.add(Shape::convex_polygon(
+            tri,
+            m.colour,
+            Stroke::new(1.0, Color32::BLACK),
+        ));
     }
-    for (ts, colour, name) in [(state.marker_a, theme::MARKER_A, "A"), (state.marker_b, theme::MARKER_B, "B")] {
+    for (ts, colour, name) in [
+        (state.marker_a, theme::MARKER_A, "A"),
+        (state.marker_b, theme::MARKER_B, "B"),
+    ] {
         if let Some(ts) = ts {
             let x = x_of(ts);
             painter.vline(x, all_y, Stroke::new(1.5, colour));
-            painter.text(Pos2::new(x + 3.0, canvas.top() + 2.0), Align2::LEFT_TOP, name, FontId::proportional(12.0), colour);
+            painter.text(
+                Pos2::new(x + 3.0, canvas.top() + 2.0),
+                Align2::LEFT_TOP,
+                name,
+                FontId::proportional(12.0),
+                colour,
+            );
         }
     }
     if let Some(ts) = state.cursor_ns {

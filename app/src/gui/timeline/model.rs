@@ -6,9 +6,9 @@
 use super::lane::{Lane, LaneBuilder};
 use super::summary::Summary;
 use rustc_hash::FxHashMap;
-use trace_model::context::lanes::IntervalLane;
-use trace_model::context::locks::HoldIdx;
 use trace_model::context::ContextModel;
+use trace_model::context::lanes::IntervalLane;
+use trace_model::context::locks::{HoldIdx, HolderContext};
 use trace_model::{EventStore, StrId};
 
 /// The sub-lanes of a CPU, top to bottom.
@@ -103,7 +103,9 @@ impl TimelineModel {
                 let ctx = context.cpus.get(cpu).unwrap_or(&empty);
                 let span = Span { origin_ns, end_ns };
                 let mut lanes = vec![
-                    span.lane(&ctx.tasks, |t| (t.pid != 0).then(|| tables.task(t.pid, t.comm))),
+                    span.lane(&ctx.tasks, |t| {
+                        (t.pid != 0).then(|| tables.task(t.pid, t.comm))
+                    }),
                     span.lane(&ctx.hardirq, |h| Some(h.irq.map_or(0, |i| i as u32))),
                     span.lane(&ctx.softirq, |s| Some(s.vec.unwrap_or(0))),
                     span.lane(&ctx.nmi, |_| Some(1)),
@@ -112,13 +114,20 @@ impl TimelineModel {
                     span.lane(&ctx.irqs_off, |_| Some(1)),
                     span.lane(&ctx.bh_off, |_| Some(1)),
                 ];
-                lanes.push(lock_lane(context, holds.get(&(cpu as u32)).map_or(&[], Vec::as_slice), span, &mut tables));
+                let cpu_holds = holds.get(&(cpu as u32)).map_or(&[][..], Vec::as_slice);
+                lanes.push(lock_lane(context, cpu, cpu_holds, span, &mut tables));
                 let ts = store.ts();
                 let events = store.cpu_events(cpu);
                 CpuLanes {
                     lanes,
                     unknown: span.lane(&ctx.unknown, |_| Some(0)),
-                    lost_ts: store.meta.lost.iter().filter(|l| l.cpu as usize == cpu).map(|l| l.ts).collect(),
+                    lost_ts: store
+                        .meta
+                        .lost
+                        .iter()
+                        .filter(|l| l.cpu as usize == cpu)
+                        .map(|l| l.ts)
+                        .collect(),
                     density: Summary::build(
                         origin_ns,
                         end_ns,
@@ -166,15 +175,41 @@ fn holds_by_cpu(context: &ContextModel) -> FxHashMap<u32, Vec<HoldIdx>> {
     by_cpu
 }
 
-/// The set of locks held on a CPU over time: a sweep over acquires and releases.
-fn lock_lane(context: &ContextModel, holds: &[HoldIdx], span: Span, tables: &mut Tables) -> Lane {
+/// The set of locks held by what runs on a CPU, over time: a sweep over acquires and
+/// releases. A task's holds count only while that task runs on the CPU (a task that sleeps
+/// holding a mutex does not lend it to the next task).
+fn lock_lane(
+    context: &ContextModel,
+    cpu: usize,
+    holds: &[HoldIdx],
+    span: Span,
+    tables: &mut Tables,
+) -> Lane {
     let all = &context.locks.holds;
+    let tasks = context.cpus.get(cpu).map(|c| &c.tasks);
     // (time, is_acquire, hold): releases sort before acquires at equal times.
     let mut edges: Vec<(u64, bool, HoldIdx)> = Vec::with_capacity(holds.len() * 2);
     for &h in holds {
-        let end = context.hold_spans.get(h as usize).map_or(span.end_ns, |s| s.end_ns);
-        edges.push((all[h as usize].acquire_ts, true, h));
-        edges.push((end, false, h));
+        let hold = &all[h as usize];
+        let end = context
+            .hold_spans
+            .get(h as usize)
+            .map_or(span.end_ns, |s| s.end_ns);
+        let mut piece = |a: u64, b: u64| {
+            edges.push((a, true, h));
+            edges.push((b, false, h));
+        };
+        match (hold.context, tasks) {
+            (HolderContext::Task, Some(tasks)) => {
+                for i in tasks.overlapping(hold.acquire_ts, end) {
+                    let run = tasks.get(i);
+                    if run.value.pid == hold.pid {
+                        piece(run.start_ns.max(hold.acquire_ts), run.end_ns.min(end));
+                    }
+                }
+            }
+            _ => piece(hold.acquire_ts, end),
+        }
     }
     edges.sort_unstable();
     let mut held: Vec<HoldIdx> = Vec::new();
@@ -187,7 +222,9 @@ fn lock_lane(context: &ContextModel, holds: &[HoldIdx], span: Span, tables: &mut
         }
         let names: Vec<StrId> = held
             .iter()
-            .map(|&h| context.locks.classes[context.locks.class_of(all[h as usize].lock).0 as usize].name)
+            .map(|&h| {
+                context.locks.classes[context.locks.class_of(all[h as usize].lock).0 as usize].name
+            })
             .collect();
         b.set(ts, tables.lock_set(names));
     }
@@ -249,13 +286,23 @@ mod tests {
             LaneKind::IrqsOff,
             LaneKind::Locks,
         ] {
-            assert!(m.cpus[0].lane(kind).len() > 100, "{kind:?} lane has {}", m.cpus[0].lane(kind).len());
+            assert!(
+                m.cpus[0].lane(kind).len() > 100,
+                "{kind:?} lane has {}",
+                m.cpus[0].lane(kind).len()
+            );
         }
         // The lock lane names what the context model says is held.
         let lane = m.cpus[1].lane(LaneKind::Locks);
         let (start, _, set) = lane.get(lane.len() / 2);
         let held = context.state_at(&store, 1, start).unwrap().locks;
-        let names: Vec<&str> = m.lock_sets[set as usize].iter().map(|&n| context.str(n)).collect();
-        assert_eq!(held.iter().map(|h| h.class.as_str()).collect::<Vec<_>>(), names);
+        let names: Vec<&str> = m.lock_sets[set as usize]
+            .iter()
+            .map(|&n| context.str(n))
+            .collect();
+        assert_eq!(
+            held.iter().map(|h| h.class.as_str()).collect::<Vec<_>>(),
+            names
+        );
     }
 }

@@ -31,7 +31,10 @@ impl Canvas<'_> {
 
     /// Screen x of `ts`, clamped just outside the canvas (f64 until clamped: deep zoom).
     fn x(&self, ts: f64) -> f32 {
-        let x = self.view.x_from_ts(ts).clamp(-4.0, f64::from(self.width()) + 4.0);
+        let x = self
+            .view
+            .x_from_ts(ts)
+            .clamp(-4.0, f64::from(self.width()) + 4.0);
         self.rect.left() + x as f32
     }
 
@@ -149,7 +152,13 @@ impl Canvas<'_> {
                 }
             }
         }
-        let max = self.columns.iter().map(|c| c.count).max().unwrap_or(0).max(1) as f32;
+        let max = self
+            .columns
+            .iter()
+            .map(|c| c.count)
+            .max()
+            .unwrap_or(0)
+            .max(1) as f32;
         let left = self.rect.left();
         for i in 0..self.columns.len() {
             let n = self.columns[i].count;
