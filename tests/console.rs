@@ -280,6 +280,23 @@ fn no_corpus_input_breaks_the_parser() {
         importers::qemu::parse(stub.as_bytes());
     }
     assert!(parsed > inputs.len() * 10);
+    // The rest of the public corpus (ftrace text, trace.dat and their reports) once each.
+    for sub in ["public/ftrace-text", "public/tracedat"] {
+        for entry in std::fs::read_dir(corpus(sub)).expect("read dir") {
+            let path = entry.expect("entry").path();
+            let bytes = std::fs::read(&path).expect("read");
+            importers::console::parse_splats(&bytes);
+            importers::qemu::parse(&bytes);
+        }
+    }
+    let soft = console_splats(&corpus(
+        "public/ftrace-text/syzk350_soft_lockup_with_ftrace_dump_on_oops_4.20.txt",
+    ));
+    assert_eq!(soft[0].kind, SplatKind::SoftLockup);
+    assert_eq!(
+        (soft[0].task.as_deref(), soft[0].pid, soft[0].cpu),
+        (Some("syz-executor4"), Some(4888), Some(2))
+    );
     let crash = console_splats(&corpus(
         "lab/unplanned-debian-s3_abba_mutex-tcg-crash/console.log.gz",
     ));
@@ -622,4 +639,117 @@ fn console_check_reports_disagreements_both_ways() {
     assert!(!check.time_compared);
     assert_eq!(check.kernel_only.len(), 1);
     assert_eq!(check.kernel_only[0].kind, "scheduling_while_atomic");
+}
+
+/// A finding is the one for a planted bug when it has the bug's kind and names one of its
+/// functions or locks inside its time window (widened by a few ms): lab/README.md's scoring.
+fn finding_is_for_bug(finding: &Finding, bug: &Value) -> bool {
+    let kind = findings_from_truth(&serde_json::json!({ "bugs": [bug] }))[0].kind;
+    let names = |key: &str| -> Vec<&str> {
+        bug[key]
+            .as_array()
+            .map(|a| a.iter().filter_map(Value::as_str).collect())
+            .unwrap_or_default()
+    };
+    let window = &bug["time_window"];
+    let (start, end) = (
+        window[0].as_f64().unwrap() - 0.005,
+        window[1].as_f64().unwrap() + 0.005,
+    );
+    let named = finding
+        .functions
+        .iter()
+        .any(|f| names("functions").contains(&f.as_str()))
+        || finding
+            .locks
+            .iter()
+            .any(|l| names("locks").contains(&l.as_str()));
+    finding.kind == kind && named && finding.ts[0] <= end && finding.ts[1] >= start
+}
+
+/// `kctx check --console`: on every lab recording each `kernel_reported` splat links to the
+/// finding for its planted bug, no splat stays unexplained, and bugs the kernel missed come
+/// back as "kctx found what the kernel never reported".
+#[test]
+fn check_console_links_every_kernel_reported_splat_to_its_bug() {
+    use clap::Parser as _;
+    use kctx::cli::{Cli, Command, check};
+    let mut linked = 0;
+    let mut kctx_only = 0;
+    for (folder, scenario) in lab_scenarios() {
+        let dir = corpus(&format!("lab/{folder}"));
+        let argv = [
+            "kctx".into(),
+            "check".into(),
+            "--kallsyms".into(),
+            dir.join("ctxlab.kallsyms").into_os_string(),
+            "--console".into(),
+            dir.join("console.log").into_os_string(),
+            dir.join("trace.dat").into_os_string(),
+        ];
+        let Some(Command::Check(args)) = Cli::try_parse_from(argv).expect("command line").command
+        else {
+            panic!("not parsed as check");
+        };
+        let report = check::check(&args).expect("check runs");
+        let json: Value =
+            serde_json::from_str(&check::render(&report, check::ReportFormat::Json).expect("json"))
+                .expect("parse");
+        let console = report.console.as_ref().expect("console section");
+        assert_eq!(
+            json["console"]["links"].as_array().map(Vec::len),
+            Some(console.links.len())
+        );
+        assert!(console.time_compared, "{folder}: trace clock global");
+        assert!(
+            console.kernel_only.is_empty(),
+            "{folder}: kernel reported, kctx did not find: {:?}",
+            console.kernel_only
+        );
+        let by_id = |id: &str| {
+            report
+                .findings
+                .iter()
+                .map(|f| &f.finding)
+                .find(|f| f.id == id)
+        };
+        for bug in scenario["bugs"].as_array().expect("bugs") {
+            let reported = bug["kernel_reported"].as_array().expect("kernel_reported");
+            for splat in reported {
+                let line = splat["console_line"].as_u64().expect("line") as u32;
+                let link = console.links.iter().find(|l| l.splat.console_line == line);
+                let link =
+                    link.unwrap_or_else(|| panic!("{folder}: splat at line {line} not linked"));
+                let finding = by_id(&link.finding).expect("linked finding is reported");
+                assert!(
+                    finding_is_for_bug(finding, bug),
+                    "{folder}: line {line} linked to {} not bug {}",
+                    link.finding,
+                    bug["id"]
+                );
+                linked += 1;
+            }
+            let found: Vec<&Finding> = report
+                .findings
+                .iter()
+                .map(|f| &f.finding)
+                .filter(|f| finding_is_for_bug(f, bug))
+                .collect();
+            if reported.is_empty() {
+                for f in found {
+                    assert!(
+                        console.kctx_only.contains(&f.id),
+                        "{folder}: {} is kctx-only",
+                        f.id
+                    );
+                    kctx_only += 1;
+                }
+            }
+        }
+    }
+    assert_eq!(linked, 8, "every kernel_reported splat of truth.json");
+    assert!(
+        kctx_only >= 5,
+        "the debian kernel missed s1b, s1c, s1d, s3, s4s; kctx found {kctx_only}"
+    );
 }

@@ -1,7 +1,10 @@
 //! One integration-test binary over the real corpus (ripgrep style): each module covers one
 //! area.
 
+mod check;
 mod console;
+mod context;
 mod ftrace_text;
 mod gui;
 mod lab_stats;
+mod tracedat;

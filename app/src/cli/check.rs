@@ -12,6 +12,7 @@ mod text;
 
 pub use allow::Allowlist;
 
+use super::console_check::{ConsoleCheck, check_console};
 use anyhow::Context as _;
 use clap::{Args, ValueEnum};
 use serde::Serialize;
@@ -84,6 +85,10 @@ pub struct CheckArgs {
     /// kallsyms-format symbols naming lock addresses the trace does not name.
     #[arg(long, value_name = "FILE")]
     pub kallsyms: Option<PathBuf>,
+    /// Kernel console / serial log of the same boot: link its splats (lockdep, might_sleep,
+    /// scheduling while atomic) to the findings and report where they disagree.
+    #[arg(long, value_name = "FILE")]
+    pub console: Option<PathBuf>,
     /// Checks that must be possible on every input (default: all three).
     #[arg(long = "require", value_enum, value_name = "CHECK")]
     pub required: Vec<RequiredCheck>,
@@ -129,6 +134,9 @@ pub struct Report {
     pub suppressed_by: Vec<Suppression>,
     /// Required checks that are impossible: `input: check: reasons`.
     pub impossible: Vec<String>,
+    /// The console log's splats linked to the findings (`--console`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub console: Option<ConsoleCheck>,
     pub exit_code: u8,
 }
 
@@ -145,6 +153,9 @@ pub fn read_sidecar(path: &Path) -> anyhow::Result<Sidecar> {
         .with_context(|| format!("{}: cannot read kallsyms", path.display()))?;
     let mut strings = trace_model::Interner::default();
     let symbols = importers::kallsyms::parse(&text, &mut strings, &mut ImportReport::default());
+    if symbols.is_empty() {
+        anyhow::bail!("{}: no `address type name` line", path.display());
+    }
     Ok(Sidecar { symbols, strings })
 }
 
@@ -166,8 +177,12 @@ pub fn check(args: &CheckArgs) -> anyhow::Result<Report> {
         suppressed: 0,
         suppressed_by: Vec::new(),
         impossible: Vec::new(),
+        console: None,
         exit_code: 0,
     };
+    // Every finding, allowlisted ones included: a splat the allowlist hides is still explained.
+    let mut all_findings: Vec<Finding> = Vec::new();
+    let mut trace_clock: Option<String> = None;
     let mut hidden_by_rule = vec![0u64; allow.as_ref().map_or(0, Allowlist::len)];
     for path in &args.inputs {
         let name = path.display().to_string();
@@ -192,7 +207,11 @@ pub fn check(args: &CheckArgs) -> anyhow::Result<Report> {
                 ));
             }
         }
+        trace_clock = trace_clock.or_else(|| store.meta.clock.clone());
         for finding in trace_model::detect::run_all(&store, &model) {
+            if args.console.is_some() {
+                all_findings.push(finding.clone());
+            }
             match allow.as_ref().and_then(|a| a.matching_rule(&finding)) {
                 Some(rule) => {
                     hidden_by_rule[rule] += 1;
@@ -221,6 +240,13 @@ pub fn check(args: &CheckArgs) -> anyhow::Result<Report> {
                 hidden,
             })
             .collect();
+    }
+    if let Some(console) = &args.console {
+        report.console = Some(check_console(
+            console,
+            &all_findings,
+            trace_clock.as_deref(),
+        )?);
     }
     report.exit_code = exit_code(&report);
     Ok(report)

@@ -11,7 +11,7 @@ use trace_model::correlate::{CorrelateOptions, MatchedOn, correlate};
 use trace_model::splat::Splat;
 
 /// The console part of `kctx check`'s output.
-#[derive(Debug, Serialize)]
+#[derive(Clone, Debug, Serialize)]
 pub struct ConsoleCheck {
     pub console: PathBuf,
     /// Console and trace times were compared (trace clock `local` / `global` or unknown).
@@ -23,7 +23,7 @@ pub struct ConsoleCheck {
     pub kctx_only: Vec<String>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Clone, Debug, Serialize)]
 pub struct ConsoleLink {
     pub splat: SplatSummary,
     pub finding: String,
@@ -33,7 +33,7 @@ pub struct ConsoleLink {
 }
 
 /// A splat in one line's worth of facts.
-#[derive(Debug, Serialize)]
+#[derive(Clone, Debug, Serialize)]
 pub struct SplatSummary {
     pub kind: &'static str,
     pub console_line: u32,

@@ -2,6 +2,8 @@
 
 pub mod check;
 pub mod console_check;
+pub mod context;
+pub mod coverage;
 pub mod generate;
 pub mod splats;
 pub mod stats;
@@ -61,6 +63,29 @@ pub enum Command {
         #[arg(long)]
         out: PathBuf,
     },
+    /// Context stack, preempt depth, irq / BH state and locks held on each CPU at one time.
+    Context {
+        file: PathBuf,
+        /// Trace time in seconds, as the trace prints it.
+        #[arg(long)]
+        at: f64,
+        /// Only this CPU.
+        #[arg(long)]
+        cpu: Option<u32>,
+        /// kallsyms text (`address type name [module]`) naming lock addresses.
+        #[arg(long)]
+        kallsyms: Option<PathBuf>,
+        #[arg(long, value_enum, default_value_t)]
+        format: TextOrJson,
+    },
+    /// What the trace can and cannot tell, and which checks it supports.
+    Coverage {
+        file: PathBuf,
+        #[arg(long)]
+        kallsyms: Option<PathBuf>,
+        #[arg(long, value_enum, default_value_t)]
+        format: TextOrJson,
+    },
     /// The kernel's own reports (lockdep, might_sleep, RCU stalls...) in a console / serial
     /// log, or the interrupt counts by vector of a QEMU `-d int` log.
     Splats {
@@ -81,6 +106,18 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
             seed,
             out,
         }) => generate::run(events, cpus, seed, &out),
+        Some(Command::Context {
+            file,
+            at,
+            cpu,
+            kallsyms,
+            format,
+        }) => context::run(&file, at, cpu, kallsyms.as_deref(), format),
+        Some(Command::Coverage {
+            file,
+            kallsyms,
+            format,
+        }) => coverage::run(&file, kallsyms.as_deref(), format),
         Some(Command::Splats { format, file }) => splats::run(&file, format),
         None => {
             let inputs = match cli.synthetic {

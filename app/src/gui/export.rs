@@ -37,6 +37,7 @@ pub fn report(trace: &LoadedTrace) -> Report {
         suppressed: 0,
         suppressed_by: Vec::new(),
         impossible: Vec::new(),
+        console: None,
         exit_code,
     }
 }

@@ -8,6 +8,10 @@ use super::prefix::Caller;
 use super::{atomic_sleep, hung_task, lockdep, rcu_stall, spinlock, warning};
 use trace_model::splat::{Splat, SplatFacts, SplatKind, WarningFacts};
 
+/// No report is longer (an RCU stall with NMI backtraces of every CPU is a few thousand lines);
+/// the cap keeps reports of interleaved callers from spanning a whole log each.
+const MAX_SPLAT_LINES: usize = 20_000;
+
 pub fn splats(lines: &[LogLine]) -> Vec<Splat> {
     let starts = splat_starts(lines);
     let mut out = Vec::with_capacity(starts.len());
@@ -21,7 +25,8 @@ pub fn splats(lines: &[LogLine]) -> Vec<Splat> {
             .iter()
             .map(|&(s, _)| s)
             .find(|&s| same_source(&lines[s]))
-            .unwrap_or(lines.len());
+            .unwrap_or(lines.len())
+            .min(start + MAX_SPLAT_LINES);
         let mut own: Vec<LogLine> = lines[start..next]
             .iter()
             .filter(|l| same_source(l))

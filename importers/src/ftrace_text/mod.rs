@@ -16,6 +16,7 @@ mod header;
 mod lines;
 mod payload;
 mod prefix;
+mod scan;
 
 use crate::ImportError;
 use dialect::Dialect;
@@ -31,12 +32,15 @@ use trace_model::{
 
 /// True when the bytes hold ftrace event lines (also inside a console log, mail or HTML).
 pub fn looks_like_ftrace(bytes: &[u8]) -> bool {
-    let text = String::from_utf8_lossy(bytes);
     let mut events = 0;
     let mut header = false;
-    for (_, line) in lines::numbered_lines(&text) {
+    // Line by line, so that a file decides after its first events, not after a full scan.
+    for line in bytes.split(|&b| b == b'\n') {
+        let Ok(line) = std::str::from_utf8(line) else {
+            continue;
+        };
         let text = lines::unwrap(line).text;
-        let t = text.trim_start();
+        let t = text.trim_ascii_start();
         header |= t.starts_with("# tracer:") || t.starts_with("cpus=");
         let event = prefix::parse_default(text, flags::FlagLayout::Unknown).is_some()
             || prefix::parse_latency(text, flags::FlagLayout::Unknown).is_some()
@@ -54,7 +58,11 @@ pub fn looks_like_ftrace(bytes: &[u8]) -> bool {
 
 /// Imports ftrace text.
 pub fn import(bytes: &[u8]) -> Result<EventStore, ImportError> {
-    let text = String::from_utf8_lossy(bytes);
+    // `from_utf8` is much faster than `from_utf8_lossy` on valid input; copy only if invalid.
+    let text = match std::str::from_utf8(bytes) {
+        Ok(text) => std::borrow::Cow::Borrowed(text),
+        Err(_) => String::from_utf8_lossy(bytes),
+    };
     let mut importer = Importer::default();
     for (n, line) in lines::numbered_lines(&text) {
         importer.line(n, line)?;
@@ -136,7 +144,7 @@ impl<'a> Importer<'a> {
         let text = unwrapped.text;
         self.dialect.console |= unwrapped.console;
         self.dialect.quoted |= unwrapped.quoted;
-        let trimmed = text.trim_start();
+        let trimmed = text.trim_ascii_start();
         if trimmed.is_empty() {
             return Line::NonEvent;
         }
@@ -240,10 +248,12 @@ impl<'a> Importer<'a> {
             self.dialect.latency = true;
             return Some(p);
         }
-        if latency_first {
-            return prefix::parse_default(text, layout);
+        if latency_first && let Some(p) = prefix::parse_default(text, layout) {
+            return Some(p);
         }
-        None
+        let p = prefix::parse_report_latency(text, layout)?;
+        self.dialect.report = true;
+        Some(p)
     }
 
     fn marker(&mut self, m: Marker) {
@@ -429,11 +439,12 @@ fn event_name(body: &str) -> Option<(&str, &str)> {
     let name = &body[..colon];
     let ident = !name.is_empty() && name.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'_');
     let rest = &body[colon + 1..];
-    (ident && (rest.is_empty() || rest.starts_with(' '))).then(|| (name, rest.trim_start()))
+    (ident && (rest.is_empty() || rest.starts_with(' '))).then(|| (name, rest.trim_ascii_start()))
 }
 
 /// A function-tracer body: `func <-parent` or a lone symbol.
 fn is_function_line(body: &str) -> bool {
-    let body = body.trim_end();
-    body.contains(" <-") || (!body.is_empty() && !body.contains(' ') && !body.starts_with('<'))
+    let body = body.trim_ascii_end();
+    scan::find_str(body, " <-").is_some()
+        || (!body.is_empty() && !body.contains(' ') && !body.starts_with('<'))
 }

@@ -9,6 +9,7 @@
 //! Byte-level parsing, no allocation: this runs once per line.
 
 use super::flags::{FlagLayout, decode};
+use super::scan::{find_str, first_word, skip_spaces};
 use memchr::{memchr, memchr_iter, memrchr};
 use trace_model::ContextFlags;
 
@@ -34,16 +35,16 @@ pub(super) fn parse_default(line: &str, layout: FlagLayout) -> Option<Prefix<'_>
     let cpu = parse_u32(&b[open + 1..close])?;
     let (comm, pid, tgid) = task(&line[..open])?;
 
-    let mut rest = line[close + 1..].trim_start_matches(' ');
-    let mut token = first_token(rest);
+    let mut rest = skip_spaces(&line[close + 1..]);
+    let mut token = first_word(rest);
     let mut flags = ContextFlags::NOT_RECORDED;
     if !token.ends_with(':') {
         flags = decode(token.as_bytes(), layout)?;
-        rest = rest[token.len()..].trim_start_matches(' ');
-        token = first_token(rest);
+        rest = skip_spaces(&rest[token.len()..]);
+        token = first_word(rest);
     }
     let ts_ns = parse_seconds(token.strip_suffix(':')?)?;
-    let body = rest[token.len()..].trim_start_matches(' ');
+    let body = skip_spaces(&rest[token.len()..]);
     Some(Prefix {
         comm,
         pid,
@@ -71,15 +72,34 @@ pub(super) fn parse_latency(line: &str, layout: FlagLayout) -> Option<Prefix<'_>
         return None;
     }
     let ts_ns = parse_u64(&b[digits_start..us_end])?.checked_mul(1000)?;
+    glued_cpu_prefix(line, digits_start, ts_ns, colon, layout)
+}
 
-    let head = line[..digits_start].trim_end_matches(' ');
+/// `trace-cmd report -l`: the latency layout (CPU glued to the flags, no brackets) with an
+/// absolute timestamp: `trace-cm-20913   2d..2. 852655.067718: sched_switch: ...`.
+pub(super) fn parse_report_latency(line: &str, layout: FlagLayout) -> Option<Prefix<'_>> {
+    let colon = find_str(line, ": ")?;
+    let ts_start = memrchr(b' ', &line.as_bytes()[..colon])? + 1;
+    let ts_ns = parse_seconds(&line[ts_start..colon])?;
+    glued_cpu_prefix(line, ts_start, ts_ns, colon, layout)
+}
+
+/// The part before the timestamp of the latency layouts: `comm-pid <cpu><flags> `.
+fn glued_cpu_prefix(
+    line: &str,
+    ts_start: usize,
+    ts_ns: u64,
+    colon: usize,
+    layout: FlagLayout,
+) -> Option<Prefix<'_>> {
+    let head = line[..ts_start].trim_end_matches(' ');
     let token_start = memrchr(b' ', head.as_bytes())? + 1;
     let cpu_flags = &head.as_bytes()[token_start..];
     let cpu_len = cpu_flags.iter().take_while(|c| c.is_ascii_digit()).count();
     let cpu = parse_u32(&cpu_flags[..cpu_len])?;
     let flags = decode(&cpu_flags[cpu_len..], layout)?;
     let (comm, pid, tgid) = task(&head[..token_start])?;
-    let body = line[colon + 1..].trim_start_matches(' ');
+    let body = skip_spaces(&line[colon + 1..]);
     Some(Prefix {
         comm,
         pid,
@@ -108,27 +128,20 @@ fn cpu_bracket(b: &[u8]) -> Option<usize> {
 
 /// `   comm-pid  (tgid) ` → comm, pid, tgid. The pid follows the LAST `-` (comms hold dashes).
 fn task(head: &str) -> Option<(&str, i32, Option<i32>)> {
-    let mut head = head.trim_end();
+    let mut head = head.trim_ascii_end();
     let mut tgid = None;
     if let Some(inner_end) = head.strip_suffix(')') {
         let open = memrchr(b'(', inner_end.as_bytes())?;
-        let inner = inner_end[open + 1..].trim();
+        let inner = inner_end[open + 1..].trim_ascii();
         if !inner.bytes().all(|c| c == b'-') {
             tgid = Some(parse_u32(inner.as_bytes())? as i32);
         }
-        head = inner_end[..open].trim_end();
+        head = inner_end[..open].trim_ascii_end();
     }
     let dash = memrchr(b'-', head.as_bytes())?;
     let pid = parse_u32(&head.as_bytes()[dash + 1..])? as i32;
-    let comm = head[..dash].trim_start();
+    let comm = head[..dash].trim_ascii_start();
     Some((comm, pid, tgid))
-}
-
-fn first_token(s: &str) -> &str {
-    match memchr(b' ', s.as_bytes()) {
-        Some(i) => &s[..i],
-        None => s,
-    }
 }
 
 /// `123.456789` (seconds with µs or ns) or a raw counter without a dot.
@@ -256,6 +269,24 @@ mod tests {
         ] {
             assert_eq!(parse_default(line, FlagLayout::Unknown), None, "{line}");
         }
+    }
+
+    #[test]
+    fn report_with_latency_column() {
+        // trace-cmd report -l (formats.md 1.9)
+        let p = parse_report_latency(
+            "trace-cm-20913   2d..2. 852655.067718: sched_switch: trace-cmd:20913 [120] S ==> x:0 [120]",
+            FlagLayout::Unknown,
+        )
+        .unwrap();
+        assert_eq!((p.comm, p.pid, p.cpu), ("trace-cm", 20913, 2));
+        assert_eq!(p.ts_ns, 852_655_067_718_000);
+        assert_eq!(p.flags.irqs_off(), Some(true));
+        assert!(p.body.starts_with("sched_switch: "));
+        assert_eq!(
+            parse_report_latency("a-1 notflags 1.5: x", FlagLayout::Unknown),
+            None
+        );
     }
 
     #[test]

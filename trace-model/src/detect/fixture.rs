@@ -103,6 +103,22 @@ impl Fixture {
         self.table.holds.last_mut().expect("just pushed")
     }
 
+    /// Acquires `locks` one after the other (1 us apart), each while holding the ones
+    /// before it.
+    pub fn nest(
+        &mut self,
+        ts_us: u64,
+        who: (u32, i32, HolderContext),
+        locks: &[LockId],
+        mode: LockMode,
+    ) {
+        let mut held = Vec::new();
+        for (k, &lock) in locks.iter().enumerate() {
+            self.acquire(ts_us + k as u64, who, lock, mode, &held);
+            held.push(self.last());
+        }
+    }
+
     /// Index of the last hold.
     pub fn last(&self) -> HoldIdx {
         self.table.holds.len() as HoldIdx - 1

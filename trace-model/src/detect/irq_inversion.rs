@@ -16,6 +16,9 @@ use crate::context::locks::{ClassId, HoldIdx, HolderContext, LockHold, LockMode,
 use crate::{Confidence, Evidence, Finding, FindingKind};
 use std::collections::VecDeque;
 
+/// Further unsafe classes a safe -> unsafe finding names besides the nearest one.
+const MAX_UNSAFE_NAMED: usize = 8;
+
 /// An interrupt state lockdep tracks usage for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum IrqState {
@@ -212,31 +215,24 @@ impl Judge<'_> {
         }
     }
 
-    fn used_evidence(&self, h: &LockHold, state: IrqState) -> Evidence {
+    /// Cites a hold that set a usage bit: `{IN-SOFTIRQ-W}`, `{HARDIRQ-ON-R}`...
+    fn usage_evidence(&self, h: &LockHold, state: IrqState, used_in: bool) -> Evidence {
+        let (how, bit) = if used_in {
+            (
+                format!("in {} context", state.name()),
+                format!("IN-{}", state.upper()),
+            )
+        } else {
+            (
+                format!("with {}s enabled", state.name()),
+                format!("{}-ON", state.upper()),
+            )
+        };
+        let rw = if h.read == 0 { "W" } else { "R" };
         acquire_evidence(
             self.v,
             h,
-            format!(
-                "{} in {} context: {{IN-{}-{}}}",
-                describe_acquire(self.v, h),
-                state.name(),
-                state.upper(),
-                if h.read == 0 { "W" } else { "R" },
-            ),
-        )
-    }
-
-    fn enabled_evidence(&self, h: &LockHold, state: IrqState) -> Evidence {
-        acquire_evidence(
-            self.v,
-            h,
-            format!(
-                "{} with {}s enabled: {{{}-ON-{}}}",
-                describe_acquire(self.v, h),
-                state.name(),
-                state.upper(),
-                if h.read == 0 { "W" } else { "R" },
-            ),
+            format!("{} {how}: {{{bit}-{rw}}}", describe_acquire(self.v, h)),
         )
     }
 
@@ -311,8 +307,8 @@ impl Judge<'_> {
             st = state.name(),
         );
         f.evidence = vec![
-            self.used_evidence(used, state),
-            self.enabled_evidence(enabled, state),
+            self.usage_evidence(used, state, true),
+            self.usage_evidence(enabled, state, false),
         ];
         f.count = u.used_in.count + u.enabled.count;
         Some(f)
@@ -347,7 +343,7 @@ impl Judge<'_> {
             st = state.name(),
         );
         f.evidence = vec![
-            self.used_evidence(used, state),
+            self.usage_evidence(used, state, true),
             acquire_evidence(
                 self.v,
                 unknown,
@@ -362,19 +358,21 @@ impl Judge<'_> {
         f
     }
 
-    /// Paths `safe -> ... -> unsafe` in the dependency graph, from an X-safe class to a
-    /// different X-unsafe class (breadth-first, so each target gets its shortest path).
+    /// A path `safe -> ... -> unsafe` in the dependency graph from an X-safe class to a
+    /// different X-unsafe one: one finding per safe class, detailing the nearest unsafe class
+    /// (breadth-first) and naming up to [`MAX_UNSAFE_NAMED`] others. One finding per pair
+    /// would be quadratic in the classes of a dense graph, and they share one fix.
     fn safe_to_unsafe(
         &self,
         safe: ClassId,
         state: IrqState,
         usage: &[[Usage; 2]],
         graph: &DependencyGraph,
-    ) -> Vec<Finding> {
+    ) -> Option<Finding> {
         let s = state as usize;
         let mut via: Vec<Option<u32>> = vec![None; usage.len()];
         let mut queue = VecDeque::from([safe]);
-        let mut findings = Vec::new();
+        let mut unsafe_reached = Vec::new();
         while let Some(at) = queue.pop_front() {
             for &e in &graph.out[at.0 as usize] {
                 let to = graph.edges[e as usize].to;
@@ -384,11 +382,34 @@ impl Judge<'_> {
                 via[to.0 as usize] = Some(e);
                 queue.push_back(to);
                 if usage[to.0 as usize][s].enabled.is_set() {
-                    findings.push(self.safe_to_unsafe_finding(safe, to, state, usage, graph, &via));
+                    unsafe_reached.push(to);
                 }
             }
         }
-        findings
+        let (&nearest, others) = unsafe_reached.split_first()?;
+        let mut f = self.safe_to_unsafe_finding(safe, nearest, state, usage, graph, &via);
+        if !others.is_empty() {
+            let named: Vec<String> = others
+                .iter()
+                .take(MAX_UNSAFE_NAMED)
+                .map(|&c| self.name(c))
+                .collect();
+            f.summary.push_str(&format!(
+                " {} more {}-unsafe classes are reachable from it: {}{}.",
+                others.len(),
+                state.name(),
+                named.join(", "),
+                if others.len() > named.len() {
+                    ", ..."
+                } else {
+                    ""
+                }
+            ));
+            for name in named {
+                push_unique(&mut f.locks, &name);
+            }
+        }
+        Some(f)
     }
 
     fn safe_to_unsafe_finding(
@@ -412,7 +433,7 @@ impl Judge<'_> {
         let used = self.hold(usage[safe.0 as usize][s].used_in.first.expect("safe"));
         let enabled = self.hold(usage[unsafe_.0 as usize][s].enabled.first.expect("unsafe"));
         let mut locks = vec![self.name(safe)];
-        let mut evidence = vec![self.used_evidence(used, state)];
+        let mut evidence = vec![self.usage_evidence(used, state, true)];
         let mut holds = vec![used];
         let mut count = 0;
         for &e in &path {
@@ -432,7 +453,7 @@ impl Judge<'_> {
             count += edge.count;
             locks.push(to);
         }
-        evidence.push(self.enabled_evidence(enabled, state));
+        evidence.push(self.usage_evidence(enabled, state, false));
         holds.push(enabled);
         let (safe_name, unsafe_name) = (&locks[0], &locks[locks.len() - 1]);
         let mut f = self.base(
@@ -566,11 +587,7 @@ mod tests {
         let (safe, mid, unsafe_) = (fx.lock("safe"), fx.lock("mid"), fx.lock("unsafe"));
         fx.acquire(1, HARDIRQ1, safe, Spin, &[]);
         // Process side: safe (irqsave) -> mid -> unsafe, all with irqs off...
-        fx.acquire(2, TASK1, safe, SpinIrqsave, &[]);
-        let hs = fx.last();
-        fx.acquire(3, TASK1, mid, SpinIrqsave, &[hs]);
-        let hm = fx.last();
-        fx.acquire(4, TASK1, unsafe_, SpinIrqsave, &[hs, hm]);
+        fx.nest(2, TASK1, &[safe, mid, unsafe_], SpinIrqsave);
         // ...and elsewhere `unsafe` is taken with irqs on.
         fx.acquire(5, TASK1, unsafe_, Spin, &[]);
         let found = inversions(fx);
@@ -579,5 +596,22 @@ mod tests {
         assert_eq!(f.id, "irq-inversion:hardirq-safe>safe>unsafe");
         assert_eq!(f.locks, ["safe", "mid", "unsafe"]);
         assert_eq!(f.evidence.len(), 4, "irq use, two edges, irq-enabled use");
+    }
+
+    #[test]
+    fn one_safe_to_unsafe_finding_per_safe_class_names_the_other_targets() {
+        let mut fx = Fixture::default();
+        let safe = fx.lock("safe");
+        let targets: Vec<_> = (0..3).map(|i| fx.lock(&format!("unsafe{i}"))).collect();
+        fx.acquire(1, HARDIRQ1, safe, Spin, &[]);
+        for (i, &t) in targets.iter().enumerate() {
+            let ts = 10 * (i as u64 + 1);
+            fx.nest(ts, TASK1, &[safe, t], SpinIrqsave);
+            fx.acquire(ts + 5, TASK1, t, Spin, &[]);
+        }
+        let found = inversions(fx);
+        assert_eq!(found.len(), 1, "{found:#?}");
+        assert_eq!(found[0].locks, ["safe", "unsafe0", "unsafe1", "unsafe2"]);
+        assert!(found[0].summary.contains("2 more hardirq-unsafe classes"));
     }
 }

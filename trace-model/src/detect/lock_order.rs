@@ -523,13 +523,9 @@ mod tests {
     fn abba_reported_even_when_the_orders_never_overlap() {
         let mut fx = Fixture::default();
         let (a, b) = (fx.lock("mutex_a"), fx.lock("mutex_b"));
-        fx.acquire(10, TASK1, a, Mutex, &[]);
-        let held_a = fx.last();
-        fx.acquire(11, TASK1, b, Mutex, &[held_a]);
+        fx.nest(10, TASK1, &[a, b], Mutex);
         // 500 ms later, the other order on another CPU.
-        fx.acquire(500_000, TASK2, b, Mutex, &[]);
-        let held_b = fx.last();
-        fx.acquire(500_001, TASK2, a, Mutex, &[held_b]);
+        fx.nest(500_000, TASK2, &[b, a], Mutex);
         let found = cycles_of(fx);
         assert_eq!(found.len(), 1, "{found:#?}");
         let f = &found[0];
@@ -549,9 +545,7 @@ mod tests {
         let (a, b, c) = (fx.lock("a"), fx.lock("b"), fx.lock("c"));
         for (t, (x, y)) in [(a, b), (b, c), (c, a)].into_iter().enumerate() {
             let t = t as u64 * 100;
-            fx.acquire(t, TASK1, x, Spin, &[]);
-            let held = fx.last();
-            fx.acquire(t + 1, TASK1, y, Spin, &[held]);
+            fx.nest(t, TASK1, &[x, y], Spin);
         }
         let found = cycles_of(fx);
         assert_eq!(found.len(), 1, "{found:#?}");
@@ -563,9 +557,7 @@ mod tests {
     fn trylock_adds_no_edge_but_a_held_trylock_is_a_predecessor() {
         let mut fx = Fixture::default();
         let (a, b) = (fx.lock("a"), fx.lock("b"));
-        fx.acquire(1, TASK1, a, Spin, &[]);
-        let held_a = fx.last();
-        fx.acquire(2, TASK1, b, Spin, &[held_a]);
+        fx.nest(1, TASK1, &[a, b], Spin);
         // Reverse order with trylock and back-off: legal.
         fx.acquire(10, TASK2, b, Spin, &[]);
         let held_b = fx.last();
@@ -598,11 +590,7 @@ mod tests {
     fn walk_stops_after_first_non_trylock_held_lock() {
         let mut fx = Fixture::default();
         let (a, b, c) = (fx.lock("a"), fx.lock("b"), fx.lock("c"));
-        fx.acquire(1, TASK1, a, Spin, &[]);
-        let ha = fx.last();
-        fx.acquire(2, TASK1, b, Spin, &[ha]);
-        let hb = fx.last();
-        fx.acquire(3, TASK1, c, Spin, &[ha, hb]);
+        fx.nest(1, TASK1, &[a, b, c], Spin);
         let (_, table) = fx.finish();
         let g = DependencyGraph::build(&table);
         let pairs: Vec<_> = g.edges.iter().map(|e| (e.from.0, e.to.0)).collect();
@@ -617,13 +605,9 @@ mod tests {
     fn interrupt_does_not_inherit_the_interrupted_tasks_holds() {
         let mut fx = Fixture::default();
         let (a, b) = (fx.lock("a"), fx.lock("b"));
-        fx.acquire(1, TASK1, a, Spin, &[]);
-        let held_a = fx.last();
-        fx.acquire(2, TASK1, b, Spin, &[held_a]);
+        fx.nest(1, TASK1, &[a, b], Spin);
         // A hardirq on the same CPU takes b then a: its held_before is its own (b only).
-        fx.acquire(3, HARDIRQ1, b, Spin, &[]);
-        let hb = fx.last();
-        fx.acquire(4, HARDIRQ1, a, Spin, &[hb]);
+        fx.nest(3, HARDIRQ1, &[b, a], Spin);
         assert_eq!(
             cycles_of(fx).len(),
             1,
@@ -632,9 +616,7 @@ mod tests {
 
         let mut fx = Fixture::default();
         let (a, b) = (fx.lock("a"), fx.lock("b"));
-        fx.acquire(1, TASK1, a, Spin, &[]);
-        let held_a = fx.last();
-        fx.acquire(2, TASK1, b, Spin, &[held_a]);
+        fx.nest(1, TASK1, &[a, b], Spin);
         // The irq takes only a while the task holds b: no b->a edge.
         fx.acquire(3, HARDIRQ1, a, Spin, &[]);
         assert!(cycles_of(fx).is_empty());
@@ -645,16 +627,12 @@ mod tests {
         let mut fx = Fixture::default();
         let a = fx.lock("inode_lock");
         let a2 = fx.instance(a);
-        fx.acquire(1, TASK1, a, Spin, &[]);
-        let outer = fx.last();
-        fx.acquire(2, TASK1, a2, Spin, &[outer]);
+        fx.nest(1, TASK1, &[a, a2], Spin);
         assert!(cycles_of(fx).is_empty(), "annotated nesting");
 
         let mut fx = Fixture::default();
         let a = fx.lock("inode_lock");
-        fx.acquire(1, TASK1, a, Spin, &[]);
-        let outer = fx.last();
-        fx.acquire(2, TASK1, a, Spin, &[outer]);
+        fx.nest(1, TASK1, &[a, a], Spin);
         let found = cycles_of(fx);
         assert_eq!(found.len(), 1);
         assert_eq!(found[0].id, "lock-order-cycle:inode_lock>inode_lock");
@@ -684,9 +662,7 @@ mod tests {
     fn unknown_context_makes_a_cycle_probable() {
         let mut fx = Fixture::default();
         let (a, b) = (fx.lock("a"), fx.lock("b"));
-        fx.acquire(1, TASK1, a, Spin, &[]);
-        let ha = fx.last();
-        fx.acquire(2, TASK1, b, Spin, &[ha]);
+        fx.nest(1, TASK1, &[a, b], Spin);
         fx.acquire(3, (2, 7, HolderContext::Unknown), b, Spin, &[]);
         let hb = fx.last();
         fx.acquire(4, (2, 7, HolderContext::Unknown), a, Spin, &[hb]);

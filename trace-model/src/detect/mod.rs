@@ -22,7 +22,8 @@ pub fn run_all(store: &EventStore, model: &ContextModel) -> Vec<Finding> {
         bh_off_visible: model.coverage.bh_off_visible,
     };
     let graph = lock_order::DependencyGraph::build(view.table);
-    let mut findings = lock_order::detect_in(&view, &graph);
+    let mut findings = sleep_in_atomic::detect(store, model);
+    findings.extend(lock_order::detect_in(&view, &graph));
     findings.extend(irq_inversion::detect(&view, &graph));
     let mut findings = merge_same_id(findings);
     findings.sort_by(|a, b| {

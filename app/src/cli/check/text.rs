@@ -97,5 +97,8 @@ pub fn render(report: &Report) -> String {
             );
         }
     }
+    if let Some(console) = &report.console {
+        let _ = write!(w, "\n{}", crate::cli::console_check::render_text(console));
+    }
     out
 }

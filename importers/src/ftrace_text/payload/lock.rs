@@ -10,7 +10,7 @@ pub(super) fn lockdep<'a>(
     p: &'a str,
     b: &mut EventStoreBuilder,
 ) -> Option<PayloadIn<'a>> {
-    let (addr, mut name) = p.trim_end().split_once(' ')?;
+    let (addr, mut name) = p.trim_ascii_end().split_once(' ')?;
     let addr = hex(addr)?;
     if kind == Kind::LockAcquire {
         let trylock = name.starts_with("try ");

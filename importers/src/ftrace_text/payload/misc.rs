@@ -2,13 +2,14 @@
 
 use super::Kind;
 use super::text::{hex, symbol, value};
+use crate::ftrace_text::scan::split_str;
 use trace_model::{EventStoreBuilder, Payload, PayloadIn, StrId};
 
 /// `func <-parent` (tracefs), `func <-- parent` (trace-cmd's plugin) or just `func`.
 pub(super) fn function<'a>(p: &'a str, b: &mut EventStoreBuilder) -> Option<PayloadIn<'a>> {
-    let p = p.trim_end();
-    let (func, parent) = match p.split_once(" <-") {
-        Some((func, parent)) => (func, parent.trim_start_matches('-').trim_start()),
+    let p = p.trim_ascii_end();
+    let (func, parent) = match split_str(p, " <-") {
+        Some((func, parent)) => (func, parent.trim_start_matches('-').trim_ascii_start()),
         None => (p, ""),
     };
     if func.is_empty() || func.contains(' ') {
@@ -32,7 +33,7 @@ pub(super) fn workqueue<'a>(
     b: &mut EventStoreBuilder,
 ) -> Option<PayloadIn<'a>> {
     let rest = p.strip_prefix("work struct ")?;
-    let (work, function) = match rest.split_once(": function ") {
+    let (work, function) = match split_str(rest, ": function ") {
         Some((work, function)) => (work, b.intern(symbol(function.trim_end()))),
         None => (rest.trim_end(), StrId::EMPTY),
     };

@@ -174,3 +174,6 @@ pub(super) fn strip_failed_to_parse(payload: &str) -> Option<&str> {
         .strip_prefix("[FAILED TO PARSE]")
         .map(str::trim_start)
 }
+
+#[cfg(test)]
+mod tests;

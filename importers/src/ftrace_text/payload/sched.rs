@@ -1,6 +1,7 @@
 //! sched_switch, sched_wakeup / wakeup_new / waking, sched_migrate_task.
 
 use super::text::{int, value};
+use crate::ftrace_text::scan::{first_word, split_str};
 use trace_model::{EventStoreBuilder, Payload, PayloadIn, TaskState};
 
 /// `prev_comm=a prev_pid=1 prev_prio=120 prev_state=S ==> next_comm=b next_pid=2 next_prio=120`
@@ -10,19 +11,19 @@ pub(super) fn switch<'a>(p: &'a str, b: &mut EventStoreBuilder) -> Option<Payloa
     let (prev_comm, prev_pid, prev_prio, state, next_comm, next_pid, next_prio) =
         match p.strip_prefix("prev_comm=") {
             Some(rest) => {
-                let (prev_comm, rest) = rest.split_once(" prev_pid=")?;
-                let (prev_pid, rest) = rest.split_once(" prev_prio=")?;
-                let (prev_prio, rest) = rest.split_once(" prev_state=")?;
-                let (state, rest) = rest.split_once(" next_comm=")?;
-                let (next_comm, rest) = rest.split_once(" next_pid=")?;
-                let (next_pid, next_prio) = rest.split_once(" next_prio=")?;
+                let (prev_comm, rest) = split_str(rest, " prev_pid=")?;
+                let (prev_pid, rest) = split_str(rest, " prev_prio=")?;
+                let (prev_prio, rest) = split_str(rest, " prev_state=")?;
+                let (state, rest) = split_str(rest, " next_comm=")?;
+                let (next_comm, rest) = split_str(rest, " next_pid=")?;
+                let (next_pid, next_prio) = split_str(rest, " next_prio=")?;
                 let state = state.strip_suffix(" ==>").unwrap_or(state);
                 (
                     prev_comm, prev_pid, prev_prio, state, next_comm, next_pid, next_prio,
                 )
             }
             None => {
-                let (prev, next) = p.split_once(" ==> ")?;
+                let (prev, next) = split_str(p, " ==> ")?;
                 let (prev, state) = prev.rsplit_once(' ')?;
                 let (prev_comm, prev_pid, prev_prio) = plugin_task(prev)?;
                 let (next_comm, next_pid, next_prio) = plugin_task(next)?;
@@ -38,7 +39,7 @@ pub(super) fn switch<'a>(p: &'a str, b: &mut EventStoreBuilder) -> Option<Payloa
         prev_state: task_state(state.trim()),
         next_comm: b.intern(next_comm),
         next_pid: int(next_pid)?,
-        next_prio: int(next_prio.split(' ').next()?)?,
+        next_prio: int(first_word(next_prio))?,
     })
 }
 
@@ -86,9 +87,9 @@ fn task_state(s: &str) -> TaskState {
 pub(super) fn wakeup<'a>(p: &'a str, b: &mut EventStoreBuilder) -> Option<PayloadIn<'a>> {
     let (comm, pid, prio, target) = match p.strip_prefix("comm=") {
         Some(rest) => {
-            let (comm, rest) = rest.split_once(" pid=")?;
-            let (pid, rest) = rest.split_once(" prio=")?;
-            let prio = rest.split(' ').next()?;
+            let (comm, rest) = split_str(rest, " pid=")?;
+            let (pid, rest) = split_str(rest, " prio=")?;
+            let prio = first_word(rest);
             (comm, pid, prio, value(rest, "target_cpu")?)
         }
         None => {
@@ -108,12 +109,12 @@ pub(super) fn wakeup<'a>(p: &'a str, b: &mut EventStoreBuilder) -> Option<Payloa
 
 /// `comm=a pid=1 prio=120 orig_cpu=3 dest_cpu=1`.
 pub(super) fn migrate<'a>(p: &'a str, b: &mut EventStoreBuilder) -> Option<PayloadIn<'a>> {
-    let (comm, rest) = p.strip_prefix("comm=")?.split_once(" pid=")?;
-    let (pid, rest) = rest.split_once(" prio=")?;
+    let (comm, rest) = split_str(p.strip_prefix("comm=")?, " pid=")?;
+    let (pid, rest) = split_str(rest, " prio=")?;
     Some(Payload::SchedMigrate {
         comm: b.intern(comm),
         pid: int(pid)?,
-        prio: int(rest.split(' ').next()?)?,
+        prio: int(first_word(rest))?,
         orig_cpu: int(value(rest, "orig_cpu")?)?,
         dest_cpu: int(value(rest, "dest_cpu")?)?,
     })

@@ -1,5 +1,8 @@
 //! Small text helpers shared by the payload parsers: numbers, symbols, `key=value` lookup.
 
+use crate::ftrace_text::scan::first_word;
+use memchr::memchr_iter;
+
 /// Hex with or without `0x` (`ffff88803ebdda40`, `0xffff...`).
 pub(super) fn hex(s: &str) -> Option<u64> {
     let digits = s.strip_prefix("0x").unwrap_or(s);
@@ -20,8 +23,8 @@ pub(super) fn uint(s: &str) -> Option<u32> {
 /// `lab_fn+0x22/0x26 [ctxlab]`, `lab_fn+0x22`, `tick_sched_timer/0x0` → `lab_fn`,
 /// `tick_sched_timer`. Addresses (`0x0`) stay as they are.
 pub(super) fn symbol(s: &str) -> &str {
-    let s = s.split(' ').next().unwrap_or(s);
-    match s.find(['+', '/']) {
+    let s = first_word(s);
+    match s.bytes().position(|c| c == b'+' || c == b'/') {
         Some(i) if i > 0 => &s[..i],
         _ => s,
     }
@@ -29,18 +32,12 @@ pub(super) fn symbol(s: &str) -> &str {
 
 /// The value of `key=` in a space-separated payload, up to the next space.
 pub(super) fn value<'a>(payload: &'a str, key: &str) -> Option<&'a str> {
-    let mut from = 0;
-    while let Some(i) = payload[from..].find(key) {
-        let at = from + i;
-        let after = at + key.len();
-        let starts_word = at == 0 || payload.as_bytes()[at - 1] == b' ';
-        if starts_word && payload.as_bytes().get(after) == Some(&b'=') {
-            let v = &payload[after + 1..];
-            return Some(v.split(' ').next().unwrap_or(v));
-        }
-        from = after;
-    }
-    None
+    let b = payload.as_bytes();
+    memchr_iter(b'=', b).find_map(|eq| {
+        let start = eq.checked_sub(key.len())?;
+        let whole_key = &b[start..eq] == key.as_bytes() && (start == 0 || b[start - 1] == b' ');
+        whole_key.then(|| first_word(&payload[eq + 1..]))
+    })
 }
 
 #[cfg(test)]

@@ -1,0 +1,870 @@
+//! Records -> typed payloads. Each event id gets a decoder built once from its format
+//! (field offsets resolved up front); decoding a record then only reads bytes, looks up
+//! interned strings and pushes into the builder: no allocation per event.
+
+use super::bytes::Endian;
+use super::cmdlines::Comms;
+use super::format::{EventFormat, Field, FieldKind, StateTable};
+use super::printk::{self, PrintkFormats};
+use crate::ImportError;
+use rustc_hash::FxHashMap;
+use std::fmt::Write as _;
+use trace_model::flags::{ContextFlags, FlagBits};
+use trace_model::payload::Payload;
+use trace_model::store::{EventHeader, EventStoreBuilder, EventTypeId};
+use trace_model::strings::StrId;
+
+/// Where a field is and how to read it.
+#[derive(Clone, Copy, Debug)]
+pub struct Slot {
+    off: usize,
+    size: usize,
+    signed: bool,
+    kind: FieldKind,
+    text: bool,
+}
+
+impl Slot {
+    pub fn of(f: &Field) -> Slot {
+        Slot {
+            off: f.offset,
+            size: f.size,
+            signed: f.signed,
+            kind: f.kind,
+            text: f.ctype.contains("char"),
+        }
+    }
+
+    /// The field as an unsigned number (0 when the record is too short).
+    #[inline]
+    fn uint(self, rec: &[u8], e: Endian) -> u64 {
+        e.uint(rec, self.off, self.size).unwrap_or(0)
+    }
+
+    /// The field as a signed number, sign-extended from its size.
+    #[inline]
+    fn int(self, rec: &[u8], e: Endian) -> i64 {
+        let v = self.uint(rec, e);
+        match self.size {
+            1 => i64::from(v as u8 as i8),
+            2 => i64::from(v as u16 as i16),
+            4 => i64::from(v as u32 as i32),
+            _ => v as i64,
+        }
+    }
+
+    #[inline]
+    fn i32(self, rec: &[u8], e: Endian) -> i32 {
+        self.int(rec, e) as i32
+    }
+
+    /// The bytes of an array or dynamic field (`char[]` up to its NUL).
+    fn bytes(self, rec: &[u8], e: Endian) -> &[u8] {
+        let (start, len) = match self.kind {
+            FieldKind::DataLoc | FieldKind::RelLoc => {
+                let loc = self.uint(rec, e);
+                let mut start = (loc & 0xffff) as usize;
+                if self.kind == FieldKind::RelLoc {
+                    start += self.off + self.size;
+                }
+                (start, (loc >> 16) as usize)
+            }
+            // `char buf[]` of size 0 runs to the end of the record.
+            _ if self.size == 0 => (self.off, rec.len().saturating_sub(self.off)),
+            _ => (self.off, self.size),
+        };
+        let b = rec
+            .get(start..start.saturating_add(len).min(rec.len()))
+            .unwrap_or(&[]);
+        if self.text {
+            let n = memchr::memchr(0, b).unwrap_or(b.len());
+            &b[..n]
+        } else {
+            b
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug)]
+enum Toggle {
+    IrqDisable,
+    IrqEnable,
+    PreemptDisable,
+    PreemptEnable,
+}
+
+#[derive(Clone, Copy, Debug)]
+enum LockEvent {
+    Release,
+    Contended,
+    Acquired,
+}
+
+#[derive(Clone, Copy, Debug)]
+enum Softirq {
+    Entry,
+    Exit,
+    Raise,
+}
+
+/// How to turn one event id's records into a payload.
+#[derive(Debug)]
+enum Kind {
+    SchedSwitch {
+        prev_comm: Slot,
+        prev_pid: Slot,
+        prev_prio: Slot,
+        prev_state: Slot,
+        next_comm: Slot,
+        next_pid: Slot,
+        next_prio: Slot,
+        states: StateTable,
+    },
+    SchedWakeup {
+        comm: Slot,
+        pid: Slot,
+        prio: Slot,
+        target_cpu: Slot,
+        /// trace-cmd's sched plugin learns comms from sched_wakeup(_new), not sched_waking.
+        learns_comm: bool,
+    },
+    SchedMigrate {
+        comm: Slot,
+        pid: Slot,
+        prio: Slot,
+        orig_cpu: Slot,
+        dest_cpu: Slot,
+    },
+    IrqEntry {
+        irq: Slot,
+        name: Slot,
+    },
+    IrqExit {
+        irq: Slot,
+        ret: Slot,
+    },
+    Softirq(Softirq, Slot),
+    IrqVector {
+        entry: bool,
+        vector: Slot,
+    },
+    PreemptIrq {
+        toggle: Toggle,
+        caller: Slot,
+        parent: Slot,
+    },
+    LockAcquire {
+        addr: Slot,
+        flags: Slot,
+        name: Slot,
+    },
+    Lock(LockEvent, Slot, Slot),
+    ContentionBegin {
+        addr: Slot,
+        flags: Slot,
+    },
+    ContentionEnd {
+        addr: Slot,
+        ret: Slot,
+    },
+    LockProbe {
+        ip: Slot,
+        lock: Slot,
+    },
+    Function {
+        ip: Slot,
+        parent: Slot,
+    },
+    FuncGraphEntry {
+        func: Slot,
+        depth: Slot,
+    },
+    FuncGraphExit {
+        func: Slot,
+        depth: Slot,
+        calltime: Slot,
+        rettime: Slot,
+    },
+    Workqueue {
+        start: bool,
+        work: Slot,
+        function: Option<Slot>,
+    },
+    TimerEntry {
+        timer: Slot,
+        function: Slot,
+    },
+    TimerExit {
+        timer: Slot,
+    },
+    HrtimerEntry {
+        timer: Slot,
+        function: Slot,
+    },
+    HrtimerExit {
+        timer: Slot,
+    },
+    Print {
+        buf: Slot,
+    },
+    Bputs {
+        str: Slot,
+    },
+    Bprint {
+        fmt: Slot,
+        buf: Slot,
+    },
+    Fields(Vec<(StrId, Slot)>),
+}
+
+impl Kind {
+    fn for_format(ev: &EventFormat) -> Option<Kind> {
+        let f = |name: &str| ev.field(name).map(Slot::of);
+        let toggle = |toggle| {
+            Some(Kind::PreemptIrq {
+                toggle,
+                caller: f("caller_offs")?,
+                parent: f("parent_offs")?,
+            })
+        };
+        let lock = |which| Some(Kind::Lock(which, f("lockdep_addr")?, f("name")?));
+        let wakeup = |learns_comm| {
+            Some(Kind::SchedWakeup {
+                comm: f("comm")?,
+                pid: f("pid")?,
+                prio: f("prio")?,
+                target_cpu: f("target_cpu")?,
+                learns_comm,
+            })
+        };
+        match (ev.system.as_str(), ev.name.as_str()) {
+            ("sched", "sched_switch") => Some(Kind::SchedSwitch {
+                prev_comm: f("prev_comm")?,
+                prev_pid: f("prev_pid")?,
+                prev_prio: f("prev_prio")?,
+                prev_state: f("prev_state")?,
+                next_comm: f("next_comm")?,
+                next_pid: f("next_pid")?,
+                next_prio: f("next_prio")?,
+                states: StateTable::from_print_fmt(&ev.print_fmt)
+                    .unwrap_or_else(StateTable::modern),
+            }),
+            ("sched", "sched_wakeup" | "sched_wakeup_new") => wakeup(true),
+            ("sched", "sched_waking") => wakeup(false),
+            ("sched", "sched_migrate_task") => Some(Kind::SchedMigrate {
+                comm: f("comm")?,
+                pid: f("pid")?,
+                prio: f("prio")?,
+                orig_cpu: f("orig_cpu")?,
+                dest_cpu: f("dest_cpu")?,
+            }),
+            ("irq", "irq_handler_entry") => Some(Kind::IrqEntry {
+                irq: f("irq")?,
+                name: f("name")?,
+            }),
+            ("irq", "irq_handler_exit") => Some(Kind::IrqExit {
+                irq: f("irq")?,
+                ret: f("ret")?,
+            }),
+            ("irq", "softirq_entry") => Some(Kind::Softirq(Softirq::Entry, f("vec")?)),
+            ("irq", "softirq_exit") => Some(Kind::Softirq(Softirq::Exit, f("vec")?)),
+            ("irq", "softirq_raise") => Some(Kind::Softirq(Softirq::Raise, f("vec")?)),
+            ("irq_vectors", name) if name.ends_with("_entry") || name.ends_with("_exit") => {
+                Some(Kind::IrqVector {
+                    entry: name.ends_with("_entry"),
+                    vector: f("vector")?,
+                })
+            }
+            ("preemptirq", "irq_disable") => toggle(Toggle::IrqDisable),
+            ("preemptirq", "irq_enable") => toggle(Toggle::IrqEnable),
+            ("preemptirq", "preempt_disable") => toggle(Toggle::PreemptDisable),
+            ("preemptirq", "preempt_enable") => toggle(Toggle::PreemptEnable),
+            ("lock", "lock_acquire") => Some(Kind::LockAcquire {
+                addr: f("lockdep_addr")?,
+                flags: f("flags")?,
+                name: f("name")?,
+            }),
+            ("lock", "lock_release") => lock(LockEvent::Release),
+            ("lock", "lock_contended") => lock(LockEvent::Contended),
+            ("lock", "lock_acquired") => lock(LockEvent::Acquired),
+            ("lock", "contention_begin") => Some(Kind::ContentionBegin {
+                addr: f("lock_addr")?,
+                flags: f("flags")?,
+            }),
+            ("lock", "contention_end") => Some(Kind::ContentionEnd {
+                addr: f("lock_addr")?,
+                ret: f("ret")?,
+            }),
+            ("ftrace", "function") => Some(Kind::Function {
+                ip: f("ip")?,
+                parent: f("parent_ip")?,
+            }),
+            ("ftrace", "funcgraph_entry") => Some(Kind::FuncGraphEntry {
+                func: f("func")?,
+                depth: f("depth")?,
+            }),
+            ("ftrace", "funcgraph_exit") => Some(Kind::FuncGraphExit {
+                func: f("func")?,
+                depth: f("depth")?,
+                calltime: f("calltime")?,
+                rettime: f("rettime")?,
+            }),
+            ("ftrace", "print") => Some(Kind::Print { buf: f("buf")? }),
+            ("ftrace", "bputs") => Some(Kind::Bputs { str: f("str")? }),
+            ("ftrace", "bprint") => Some(Kind::Bprint {
+                fmt: f("fmt")?,
+                buf: f("buf")?,
+            }),
+            ("workqueue", "workqueue_execute_start" | "workqueue_execute_end") => {
+                Some(Kind::Workqueue {
+                    start: ev.name.ends_with("start"),
+                    work: f("work")?,
+                    function: f("function"),
+                })
+            }
+            ("timer", "timer_expire_entry") => Some(Kind::TimerEntry {
+                timer: f("timer")?,
+                function: f("function")?,
+            }),
+            ("timer", "timer_expire_exit") => Some(Kind::TimerExit { timer: f("timer")? }),
+            ("timer", "hrtimer_expire_entry") => Some(Kind::HrtimerEntry {
+                timer: f("hrtimer")?,
+                function: f("function")?,
+            }),
+            ("timer", "hrtimer_expire_exit") => Some(Kind::HrtimerExit {
+                timer: f("hrtimer")?,
+            }),
+            // A kprobe (or any dynamic event) with a `lock` argument.
+            _ if ev.field("__probe_ip").is_some() => Some(Kind::LockProbe {
+                ip: f("__probe_ip")?,
+                lock: f("lock")?,
+            }),
+            _ => None,
+        }
+    }
+}
+
+/// The decoder of one event id.
+#[derive(Debug)]
+struct EventDecoder {
+    event_type: EventTypeId,
+    kind: Kind,
+}
+
+/// Offsets of the common fields (from the formats' `common_*`).
+#[derive(Clone, Copy, Debug)]
+struct Common {
+    event_type: Slot,
+    flags: Option<Slot>,
+    preempt_count: Option<Slot>,
+    pid: Slot,
+}
+
+/// Kernel facts that change how the common fields read.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct KernelAbi {
+    /// >= 6.13: flag 0x02 is NEED_RESCHED_LAZY, not IRQS_NOSUPPORT.
+    pub lazy_resched: bool,
+    /// >= 5.15: preempt_count's high nibble is the migrate-disable depth.
+    pub migrate_nibble: bool,
+}
+
+impl KernelAbi {
+    /// From a kernel release such as `6.1.0-56-amd64`; unknown kernels read as old ones.
+    pub fn from_release(release: Option<&str>) -> KernelAbi {
+        let version = release.and_then(|r| {
+            let mut parts = r.split(|c: char| !c.is_ascii_digit());
+            Some((
+                parts.next()?.parse::<u32>().ok()?,
+                parts.next()?.parse::<u32>().ok()?,
+            ))
+        });
+        match version {
+            Some(v) => KernelAbi {
+                lazy_resched: v >= (6, 13),
+                migrate_nibble: v >= (5, 15),
+            },
+            None => KernelAbi::default(),
+        }
+    }
+}
+
+/// Name lookups for addresses (kallsyms), cached per address.
+struct Symbolizer {
+    cache: FxHashMap<u64, StrId>,
+    stext: u64,
+}
+
+impl Symbolizer {
+    /// The function containing `addr`, or its hex form.
+    fn name(&mut self, b: &mut EventStoreBuilder, addr: u64) -> StrId {
+        if let Some(&s) = self.cache.get(&addr) {
+            return s;
+        }
+        let id = match b.symbols_mut().containing(addr) {
+            Some((sym, _)) => sym.name,
+            None => b.intern(&format!("0x{addr:x}")),
+        };
+        self.cache.insert(addr, id);
+        id
+    }
+}
+
+/// Decodes records of one trace into a builder.
+pub struct Decoder<'m> {
+    by_id: Vec<Option<EventDecoder>>,
+    common: Common,
+    flag_bits: [ContextFlags; 256],
+    abi: KernelAbi,
+    endian: Endian,
+    long_size: usize,
+    symbols: Symbolizer,
+    printk: &'m PrintkFormats,
+    pub comms: Comms,
+    text: String,
+    unknown_type: EventTypeId,
+}
+
+const MAX_INLINE_FIELDS: usize = 48;
+
+impl<'m> Decoder<'m> {
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        b: &mut EventStoreBuilder,
+        formats: &[EventFormat],
+        abi: KernelAbi,
+        endian: Endian,
+        long_size: usize,
+        stext: u64,
+        printk: &'m PrintkFormats,
+        comms: Comms,
+    ) -> Result<Decoder<'m>, ImportError> {
+        let with_common = formats
+            .iter()
+            .find(|f| f.common_field("common_pid").is_some());
+        let common_slot = |name: &str| with_common.and_then(|f| f.common_field(name)).map(Slot::of);
+        let common = Common {
+            event_type: common_slot("common_type").unwrap_or(Slot {
+                off: 0,
+                size: 2,
+                signed: false,
+                kind: FieldKind::Int,
+                text: false,
+            }),
+            flags: common_slot("common_flags"),
+            preempt_count: common_slot("common_preempt_count"),
+            pid: common_slot("common_pid").unwrap_or(Slot {
+                off: 4,
+                size: 4,
+                signed: true,
+                kind: FieldKind::Int,
+                text: false,
+            }),
+        };
+        let max_id = formats
+            .iter()
+            .map(|f| f.id)
+            .max()
+            .unwrap_or(0)
+            .min(u16::MAX.into());
+        let mut by_id: Vec<Option<EventDecoder>> = (0..=max_id).map(|_| None).collect();
+        for ev in formats {
+            let Some(slot) = by_id.get_mut(ev.id as usize) else {
+                continue;
+            };
+            let kind = Kind::for_format(ev).unwrap_or_else(|| {
+                Kind::Fields(
+                    ev.fields
+                        .iter()
+                        .map(|f| (b.intern(&f.name), Slot::of(f)))
+                        .collect(),
+                )
+            });
+            *slot = Some(EventDecoder {
+                event_type: b.event_type(&ev.name)?,
+                kind,
+            });
+        }
+        let flag_bits = std::array::from_fn(|f| flag_bits(f as u8, abi));
+        Ok(Decoder {
+            by_id,
+            common,
+            flag_bits,
+            abi,
+            endian,
+            long_size,
+            symbols: Symbolizer {
+                cache: FxHashMap::default(),
+                stext,
+            },
+            printk,
+            comms,
+            text: String::new(),
+            unknown_type: b.event_type("unknown_event")?,
+        })
+    }
+
+    fn context(&self, rec: &[u8]) -> ContextFlags {
+        let e = self.endian;
+        let Some(flags) = self.common.flags else {
+            return ContextFlags::NOT_RECORDED;
+        };
+        let base = self.flag_bits[flags.uint(rec, e) as usize & 0xff];
+        let (depth, migrate) = match self.common.preempt_count {
+            None => (0xff, 0xff),
+            Some(pc) => {
+                let pc = pc.uint(rec, e) as u32 & 0xff;
+                if self.abi.migrate_nibble {
+                    (pc & 0xf, pc >> 4)
+                } else {
+                    (pc.min(0xfe), 0xff)
+                }
+            }
+        };
+        ContextFlags(base.0 | depth | migrate << 8)
+    }
+
+    /// Decodes one record and pushes it. Returns false for an event id without a format.
+    #[inline]
+    pub fn push(&mut self, b: &mut EventStoreBuilder, rec: &[u8], ts: u64, cpu: u32) -> bool {
+        let e = self.endian;
+        let id = self.common.event_type.uint(rec, e) as usize;
+        let pid = self.common.pid.i32(rec, e);
+        let header = |event_type, comm| EventHeader {
+            ts,
+            cpu,
+            pid,
+            comm,
+            event_type,
+            flags: self.context(rec),
+        };
+        let comm = self.comms.get(pid);
+        let Some(Some(dec)) = self.by_id.get(id) else {
+            let h = header(self.unknown_type, comm);
+            b.push(h, &Payload::Empty);
+            return false;
+        };
+        let h = header(dec.event_type, comm);
+        // Split borrows: the decoder table is read while symbols / comms / text change.
+        let Decoder {
+            by_id,
+            symbols,
+            comms,
+            text,
+            printk,
+            long_size,
+            ..
+        } = self;
+        let dec = by_id[id].as_ref().expect("checked above");
+        let intern_str = |b: &mut EventStoreBuilder, s: Slot| {
+            b.intern(&String::from_utf8_lossy(s.bytes(rec, e)))
+        };
+        let u = |s: Slot| s.uint(rec, e);
+        let i = |s: Slot| s.i32(rec, e);
+        match &dec.kind {
+            Kind::SchedSwitch {
+                prev_comm,
+                prev_pid,
+                prev_prio,
+                prev_state,
+                next_comm,
+                next_pid,
+                next_prio,
+                states,
+            } => {
+                let p = Payload::SchedSwitch {
+                    prev_comm: intern_str(b, *prev_comm),
+                    prev_pid: i(*prev_pid),
+                    prev_prio: i(*prev_prio),
+                    prev_state: states.decode(u(*prev_state)),
+                    next_comm: intern_str(b, *next_comm),
+                    next_pid: i(*next_pid),
+                    next_prio: i(*next_prio),
+                };
+                if let Payload::SchedSwitch {
+                    prev_comm,
+                    prev_pid,
+                    next_comm,
+                    next_pid,
+                    ..
+                } = p
+                {
+                    comms.learn(prev_pid, prev_comm);
+                    comms.learn(next_pid, next_comm);
+                }
+                b.push(h, &p);
+            }
+            Kind::SchedWakeup {
+                comm,
+                pid,
+                prio,
+                target_cpu,
+                learns_comm,
+            } => {
+                let comm = intern_str(b, *comm);
+                if *learns_comm {
+                    comms.learn(i(*pid), comm);
+                }
+                b.push(
+                    h,
+                    &Payload::SchedWakeup {
+                        comm,
+                        pid: i(*pid),
+                        prio: i(*prio),
+                        target_cpu: i(*target_cpu),
+                    },
+                );
+            }
+            Kind::SchedMigrate {
+                comm,
+                pid,
+                prio,
+                orig_cpu,
+                dest_cpu,
+            } => {
+                let p = Payload::SchedMigrate {
+                    comm: intern_str(b, *comm),
+                    pid: i(*pid),
+                    prio: i(*prio),
+                    orig_cpu: i(*orig_cpu),
+                    dest_cpu: i(*dest_cpu),
+                };
+                b.push(h, &p);
+            }
+            Kind::IrqEntry { irq, name } => {
+                let p = Payload::IrqHandlerEntry {
+                    irq: i(*irq),
+                    name: intern_str(b, *name),
+                };
+                b.push(h, &p);
+            }
+            Kind::IrqExit { irq, ret } => b.push(
+                h,
+                &Payload::IrqHandlerExit {
+                    irq: i(*irq),
+                    handled: u(*ret) != 0,
+                },
+            ),
+            Kind::Softirq(which, vec) => {
+                let vec = u(*vec) as u32;
+                let p = match which {
+                    Softirq::Entry => Payload::SoftirqEntry { vec },
+                    Softirq::Exit => Payload::SoftirqExit { vec },
+                    Softirq::Raise => Payload::SoftirqRaise { vec },
+                };
+                b.push(h, &p);
+            }
+            Kind::IrqVector { entry, vector } => {
+                let vector = i(*vector);
+                let p = if *entry {
+                    Payload::IrqVectorEntry { vector }
+                } else {
+                    Payload::IrqVectorExit { vector }
+                };
+                b.push(h, &p);
+            }
+            Kind::PreemptIrq {
+                toggle,
+                caller,
+                parent,
+            } => {
+                let stext = symbols.stext;
+                let caller = symbols.name(b, stext.wrapping_add_signed(caller.int(rec, e)));
+                let parent = symbols.name(b, stext.wrapping_add_signed(parent.int(rec, e)));
+                let p = match toggle {
+                    Toggle::IrqDisable => Payload::IrqDisable { caller, parent },
+                    Toggle::IrqEnable => Payload::IrqEnable { caller, parent },
+                    Toggle::PreemptDisable => Payload::PreemptDisable { caller, parent },
+                    Toggle::PreemptEnable => Payload::PreemptEnable { caller, parent },
+                };
+                b.push(h, &p);
+            }
+            Kind::LockAcquire { addr, flags, name } => {
+                let flags = u(*flags);
+                let p = Payload::LockAcquire {
+                    addr: u(*addr),
+                    name: intern_str(b, *name),
+                    trylock: flags & 1 != 0,
+                    read: ((flags >> 1) & 3) as u8,
+                };
+                b.push(h, &p);
+            }
+            Kind::Lock(which, addr, name) => {
+                let (addr, name) = (u(*addr), intern_str(b, *name));
+                let p = match which {
+                    LockEvent::Release => Payload::LockRelease { addr, name },
+                    LockEvent::Contended => Payload::LockContended { addr, name },
+                    LockEvent::Acquired => Payload::LockAcquired { addr, name },
+                };
+                b.push(h, &p);
+            }
+            Kind::ContentionBegin { addr, flags } => b.push(
+                h,
+                &Payload::ContentionBegin {
+                    addr: u(*addr),
+                    flags: u(*flags) as u32,
+                },
+            ),
+            Kind::ContentionEnd { addr, ret } => b.push(
+                h,
+                &Payload::ContentionEnd {
+                    addr: u(*addr),
+                    ret: i(*ret),
+                },
+            ),
+            Kind::LockProbe { ip, lock } => {
+                let probed = symbols.name(b, u(*ip));
+                b.push(
+                    h,
+                    &Payload::LockProbe {
+                        addr: u(*lock),
+                        probed,
+                    },
+                );
+            }
+            Kind::Function { ip, parent } => {
+                let func = symbols.name(b, u(*ip));
+                let parent = symbols.name(b, u(*parent));
+                b.push(h, &Payload::Function { func, parent });
+            }
+            Kind::FuncGraphEntry { func, depth } => {
+                let func = symbols.name(b, u(*func));
+                let p = Payload::FuncGraphEntry {
+                    func,
+                    depth: u(*depth) as u16,
+                    leaf_duration_ns: None,
+                };
+                b.push(h, &p);
+            }
+            Kind::FuncGraphExit {
+                func,
+                depth,
+                calltime,
+                rettime,
+            } => {
+                let func = symbols.name(b, u(*func));
+                let p = Payload::FuncGraphExit {
+                    func,
+                    depth: u(*depth) as u16,
+                    duration_ns: u(*rettime).saturating_sub(u(*calltime)),
+                };
+                b.push(h, &p);
+            }
+            Kind::Workqueue {
+                start,
+                work,
+                function,
+            } => {
+                let function = function.map_or(StrId::EMPTY, |f| symbols.name(b, u(f)));
+                let work = u(*work);
+                let p = if *start {
+                    Payload::WorkqueueExecuteStart { work, function }
+                } else {
+                    Payload::WorkqueueExecuteEnd { work, function }
+                };
+                b.push(h, &p);
+            }
+            Kind::TimerEntry { timer, function } => {
+                let function = symbols.name(b, u(*function));
+                b.push(
+                    h,
+                    &Payload::TimerExpireEntry {
+                        timer: u(*timer),
+                        function,
+                    },
+                );
+            }
+            Kind::TimerExit { timer } => b.push(h, &Payload::TimerExpireExit { timer: u(*timer) }),
+            Kind::HrtimerEntry { timer, function } => {
+                let function = symbols.name(b, u(*function));
+                b.push(
+                    h,
+                    &Payload::HrtimerExpireEntry {
+                        hrtimer: u(*timer),
+                        function,
+                    },
+                );
+            }
+            Kind::HrtimerExit { timer } => {
+                b.push(h, &Payload::HrtimerExpireExit { hrtimer: u(*timer) })
+            }
+            Kind::Print { buf } => {
+                let msg = String::from_utf8_lossy(buf.bytes(rec, e));
+                let text = msg.trim_end_matches('\n');
+                b.push(h, &Payload::Print { text });
+            }
+            Kind::Bputs { str } => {
+                let text = printk.get(u(*str)).unwrap_or("").trim_end_matches('\n');
+                b.push(h, &Payload::Print { text });
+            }
+            Kind::Bprint { fmt, buf } => {
+                text.clear();
+                match printk.get(u(*fmt)) {
+                    Some(f) => {
+                        printk::render(f, buf.bytes(rec, e), *long_size, e == Endian::Little, text)
+                    }
+                    None => {
+                        let _ = write!(text, "(unknown format 0x{:x})", u(*fmt));
+                    }
+                }
+                let t = text.trim_end_matches('\n');
+                b.push(h, &Payload::Print { text: t });
+            }
+            Kind::Fields(fields) => {
+                text.clear();
+                let mut ends = [0usize; MAX_INLINE_FIELDS];
+                for (n, (_, slot)) in fields.iter().enumerate().take(MAX_INLINE_FIELDS) {
+                    render_field(*slot, rec, e, text);
+                    ends[n] = text.len();
+                }
+                let n = fields.len().min(MAX_INLINE_FIELDS);
+                let mut refs: [(StrId, &str); MAX_INLINE_FIELDS] =
+                    [(StrId::EMPTY, ""); MAX_INLINE_FIELDS];
+                let mut start = 0;
+                for k in 0..n {
+                    refs[k] = (fields[k].0, &text[start..ends[k]]);
+                    start = ends[k];
+                }
+                b.push(h, &Payload::Fields(&refs[..n]));
+            }
+        }
+        true
+    }
+}
+
+/// A field's value as text: numbers in decimal, pointers in hex, strings as text.
+fn render_field(s: Slot, rec: &[u8], e: Endian, out: &mut String) {
+    let _ = match s.kind {
+        FieldKind::Int if s.signed => write!(out, "{}", s.int(rec, e)),
+        FieldKind::Int => write!(out, "{}", s.uint(rec, e)),
+        FieldKind::Pointer => write!(out, "0x{:x}", s.uint(rec, e)),
+        _ if s.text => {
+            out.push_str(&String::from_utf8_lossy(s.bytes(rec, e)));
+            Ok(())
+        }
+        _ => {
+            for byte in s.bytes(rec, e) {
+                let _ = write!(out, "{byte:02x}");
+            }
+            Ok(())
+        }
+    };
+}
+
+/// The context flags of a `common_flags` byte (depths filled in per event).
+fn flag_bits(f: u8, abi: KernelAbi) -> ContextFlags {
+    let bit = |m: u8| f & m != 0;
+    let bits = FlagBits {
+        irqs_off: bit(0x01),
+        irqs_nosupport: bit(0x02) && !abi.lazy_resched,
+        need_resched_lazy: bit(0x02) && abi.lazy_resched,
+        need_resched: bit(0x04),
+        hardirq: bit(0x08),
+        softirq: bit(0x10),
+        preempt_resched: bit(0x20),
+        nmi: bit(0x40),
+        bh_off: bit(0x80),
+    };
+    // Depth bits are or-ed in per event, so start them at zero.
+    ContextFlags::new(bits, Some(0), Some(0))
+}

@@ -1,0 +1,352 @@
+//! The metadata of both versions: v6 in its fixed order, v7 as sections that the options
+//! point to. Either way the result is the same [`Metadata`].
+
+use super::bytes::{Origin, Reader, lossy};
+use super::compress;
+use super::format::{self, EventFormat, PageHeader};
+use super::header::Header;
+use super::options::{Buffer, CpuData, Options, id};
+use crate::ImportError;
+use std::borrow::Cow;
+
+/// A region of metadata text: borrowed from the file, or decompressed.
+pub type Text<'a> = Cow<'a, [u8]>;
+
+/// Everything read before the CPU data.
+#[derive(Debug, Default)]
+pub struct Metadata<'a> {
+    pub page_header: Option<PageHeader>,
+    pub formats: Vec<EventFormat>,
+    pub kallsyms: Text<'a>,
+    pub printk: Text<'a>,
+    pub cmdlines: Text<'a>,
+    pub cpus: u32,
+    pub options: Options,
+    /// Buffers with CPU data; the top instance first.
+    pub buffers: Vec<Buffer>,
+    /// v6 `latency` files: the ASCII trace.
+    pub latency_text: Option<Text<'a>>,
+    /// v7: whether each buffer's CPU data is chunk-compressed (same order as `buffers`).
+    pub compressed: Vec<bool>,
+}
+
+/// Reads the metadata of a v6 or v7 file.
+pub fn read<'a>(bytes: &'a [u8], h: &Header) -> Result<Metadata<'a>, ImportError> {
+    if h.version >= 7 {
+        read_v7(bytes, h)
+    } else {
+        read_v6(bytes, h)
+    }
+}
+
+fn file_reader<'a>(bytes: &'a [u8], h: &Header, at: usize, what: &'static str) -> Reader<'a> {
+    let mut r = Reader::new(bytes, h.endian, Origin::file(0, what));
+    r.seek(at as u64).expect("offset within the file");
+    r
+}
+
+/// `header_page\0` u64 size text, `header_event\0` u64 size text.
+fn header_info(r: &mut Reader<'_>, long_size: usize) -> Result<PageHeader, ImportError> {
+    r.expect(b"header_page\0", "header_page tag")?;
+    let page = r.sized64("header_page text")?;
+    r.expect(b"header_event\0", "header_event tag")?;
+    r.sized64("header_event text")?;
+    Ok(PageHeader::parse(&lossy(page), long_size))
+}
+
+/// u32 count, then u64 size + format text each.
+fn ftrace_formats(r: &mut Reader<'_>, out: &mut Vec<EventFormat>) -> Result<(), ImportError> {
+    let count = r.u32("ftrace format count")?;
+    for _ in 0..count {
+        let at = r.pos();
+        let text = r.sized64("ftrace format")?;
+        let f = format::parse("ftrace", &lossy(text))
+            .ok_or_else(|| r.origin.error(at, "ftrace format without name or ID"))?;
+        out.push(f);
+    }
+    Ok(())
+}
+
+/// u32 systems, then per system: name\0, u32 count, then u64 size + format text each.
+fn event_formats(r: &mut Reader<'_>, out: &mut Vec<EventFormat>) -> Result<(), ImportError> {
+    let systems = r.u32("event system count")?;
+    for _ in 0..systems {
+        let system = r.cstring("event system name")?;
+        let count = r.u32("event format count")?;
+        for _ in 0..count {
+            let at = r.pos();
+            let text = r.sized64("event format")?;
+            let f = format::parse(&system, &lossy(text)).ok_or_else(|| {
+                r.origin
+                    .error(at, &format!("{system} event format without name or ID"))
+            })?;
+            out.push(f);
+        }
+    }
+    Ok(())
+}
+
+fn read_v6<'a>(bytes: &'a [u8], h: &Header) -> Result<Metadata<'a>, ImportError> {
+    let mut m = Metadata::default();
+    let long = usize::from(h.long_size);
+    let mut r = file_reader(bytes, h, h.body, "header info");
+    m.page_header = Some(header_info(&mut r, long)?);
+    r.origin.what = "ftrace formats";
+    ftrace_formats(&mut r, &mut m.formats)?;
+    r.origin.what = "event formats";
+    event_formats(&mut r, &mut m.formats)?;
+    r.origin.what = "kallsyms";
+    m.kallsyms = Cow::Borrowed(r.sized32("kallsyms")?);
+    r.origin.what = "printk formats";
+    m.printk = Cow::Borrowed(r.sized32("printk formats")?);
+    r.origin.what = "saved cmdlines";
+    m.cmdlines = Cow::Borrowed(r.sized64("saved cmdlines")?);
+    r.origin.what = "cpu count";
+    m.cpus = r.u32("cpu count")?;
+    loop {
+        r.origin.what = "data tag";
+        let tag = r.bytes(10, "options / latency / flyrecord tag")?;
+        match tag {
+            b"options  \0" => {
+                r.origin.what = "options";
+                m.options.read_list(&mut r, false)?;
+            }
+            b"latency  \0" => {
+                let rest = r.remaining() as u64;
+                m.latency_text = Some(Cow::Borrowed(r.bytes(rest, "latency text")?));
+                break;
+            }
+            b"flyrecord\0" => {
+                r.origin.what = "flyrecord cpu table";
+                let cpus = cpu_table(&mut r, m.cpus)?;
+                if m.options.traceclock_follows {
+                    r.origin.what = "trace clock";
+                    let text = lossy(r.sized64("trace_clock text")?).into_owned();
+                    m.options.trace_clock = Some(text);
+                }
+                m.buffers.push(Buffer {
+                    cpus,
+                    ..Buffer::default()
+                });
+                break;
+            }
+            other => {
+                return Err(r.origin.error(
+                    r.pos() - 10,
+                    &format!("unknown data tag {:?}", lossy(other)),
+                ));
+            }
+        }
+    }
+    // Instances: BUFFER options point to their own flyrecord tables.
+    for b in std::mem::take(&mut m.options.buffers) {
+        let mut r = file_reader(bytes, h, 0, "buffer instance table");
+        r.seek(b.offset)?;
+        if bytes.get(r.pos()..r.pos() + 10) == Some(b"flyrecord\0") {
+            r.bytes(10, "flyrecord tag")?;
+        }
+        let cpus = cpu_table(&mut r, m.cpus)?;
+        m.buffers.push(Buffer { cpus, ..b });
+    }
+    m.compressed = vec![false; m.buffers.len()];
+    Ok(m)
+}
+
+/// v6 per-CPU (u64 offset, u64 size) table.
+fn cpu_table(r: &mut Reader<'_>, cpus: u32) -> Result<Vec<CpuData>, ImportError> {
+    if u64::from(cpus) * 16 > r.remaining() as u64 {
+        return Err(r.error(&format!("table for {cpus} CPUs does not fit in the file")));
+    }
+    (0..cpus)
+        .map(|cpu| {
+            Ok(CpuData {
+                cpu,
+                offset: r.u64("cpu data offset")?,
+                size: r.u64("cpu data size")?,
+            })
+        })
+        .collect()
+}
+
+/// A v7 section: its header checked, its body decompressed if flagged.
+struct Section<'a> {
+    body: Text<'a>,
+    /// Size on disk of the body.
+    size: u64,
+    origin: Origin,
+    compressed: bool,
+}
+
+fn section<'a>(
+    bytes: &'a [u8],
+    h: &Header,
+    offset: u64,
+    want: u16,
+    what: &'static str,
+) -> Result<Section<'a>, ImportError> {
+    let mut r = file_reader(bytes, h, 0, what);
+    r.seek(offset)?;
+    let sid = r.u16("section id")?;
+    if sid != want {
+        return Err(r.origin.error(
+            offset as usize,
+            &format!("section id {sid}, expected {want}"),
+        ));
+    }
+    let flags = r.u16("section flags")?;
+    r.u32("section description")?;
+    let size = r.u64("section size")?;
+    let body_at = r.pos() as u64;
+    let compressed = flags & 1 != 0;
+    // Flyrecord data is chunked and read per CPU later; only metadata is one block.
+    if want == id::BUFFER || want == id::BUFFER_TEXT {
+        return Ok(Section {
+            body: Cow::Borrowed(&[]),
+            size,
+            origin: Origin::file(body_at, what),
+            compressed,
+        });
+    }
+    let body = r.bytes(size, "section body")?;
+    if !compressed {
+        return Ok(Section {
+            body: Cow::Borrowed(body),
+            size,
+            origin: Origin::file(body_at, what),
+            compressed,
+        });
+    }
+    let comp = h.compression.ok_or_else(|| {
+        r.origin.error(
+            offset as usize,
+            "compressed section in a file without compression",
+        )
+    })?;
+    let mut br = Reader::new(body, h.endian, Origin::file(body_at, what));
+    let data = compress::section_block(comp, &mut br)?;
+    Ok(Section {
+        body: Cow::Owned(data),
+        size,
+        origin: Origin {
+            file_offset: offset,
+            what,
+            decompressed: true,
+        },
+        compressed,
+    })
+}
+
+impl<'a> Section<'a> {
+    fn reader(&self, h: &Header) -> Reader<'_> {
+        Reader::new(&self.body, h.endian, self.origin)
+    }
+
+    /// The body's single sized item (u32 or u64 length prefix), borrowed when possible.
+    fn sized(self, h: &Header, wide: bool) -> Result<Text<'a>, ImportError> {
+        fn item<'b>(r: &mut Reader<'b>, wide: bool) -> Result<&'b [u8], ImportError> {
+            if wide {
+                r.sized64("size")
+            } else {
+                r.sized32("size")
+            }
+        }
+        match self.body {
+            Cow::Borrowed(b) => Ok(Cow::Borrowed(item(
+                &mut Reader::new(b, h.endian, self.origin),
+                wide,
+            )?)),
+            Cow::Owned(ref v) => Ok(Cow::Owned(
+                item(&mut Reader::new(v, h.endian, self.origin), wide)?.to_vec(),
+            )),
+        }
+    }
+}
+
+fn read_v7<'a>(bytes: &'a [u8], h: &Header) -> Result<Metadata<'a>, ImportError> {
+    let mut m = Metadata::default();
+    // The chain of options sections; a visited list stops loops in damaged files.
+    let mut next = h.first_options;
+    let mut visited = Vec::new();
+    while next != 0 {
+        if visited.contains(&next) {
+            return Err(ImportError::malformed(
+                trace_model::Location::Byte(next),
+                "trace.dat options: sections chain loops",
+            ));
+        }
+        visited.push(next);
+        let s = section(bytes, h, next, id::DONE, "options")?;
+        next = m.options.read_list(&mut s.reader(h), true)?;
+    }
+    let long = usize::from(h.long_size);
+    let offset = |sid: u16, what: &str| {
+        m.options.section(sid).ok_or_else(|| {
+            ImportError::malformed(
+                trace_model::Location::Byte(h.first_options),
+                format!("trace.dat options: no {what} section"),
+            )
+        })
+    };
+    let s = section(
+        bytes,
+        h,
+        offset(id::HEADER_INFO, "header info")?,
+        id::HEADER_INFO,
+        "header info",
+    )?;
+    m.page_header = Some(header_info(&mut s.reader(h), long)?);
+    if let Some(at) = m.options.section(id::FTRACE_EVENTS) {
+        let s = section(bytes, h, at, id::FTRACE_EVENTS, "ftrace formats")?;
+        ftrace_formats(&mut s.reader(h), &mut m.formats)?;
+    }
+    let s = section(
+        bytes,
+        h,
+        offset(id::EVENT_FORMATS, "event formats")?,
+        id::EVENT_FORMATS,
+        "event formats",
+    )?;
+    event_formats(&mut s.reader(h), &mut m.formats)?;
+    if let Some(at) = m.options.section(id::KALLSYMS) {
+        m.kallsyms = section(bytes, h, at, id::KALLSYMS, "kallsyms")?.sized(h, false)?;
+    }
+    if let Some(at) = m.options.section(id::PRINTK) {
+        m.printk = section(bytes, h, at, id::PRINTK, "printk formats")?.sized(h, false)?;
+    }
+    if let Some(at) = m.options.section(id::CMDLINES) {
+        m.cmdlines = section(bytes, h, at, id::CMDLINES, "saved cmdlines")?.sized(h, true)?;
+    }
+    m.cpus = m.options.cpu_count.unwrap_or(0);
+    for b in std::mem::take(&mut m.options.buffers) {
+        let want = if b.latency {
+            id::BUFFER_TEXT
+        } else {
+            id::BUFFER
+        };
+        let s = section(bytes, h, b.offset, want, "buffer")?;
+        if b.latency {
+            let mut r = file_reader(bytes, h, 0, "latency buffer");
+            r.seek(s.origin.file_offset)?;
+            let text = if s.compressed {
+                let comp = h.compression.ok_or_else(|| {
+                    r.error("compressed latency buffer in a file without compression")
+                })?;
+                let (data, damage) = compress::cpu_chunks(comp, &mut r);
+                if let Some(d) = damage {
+                    return Err(d.error);
+                }
+                Cow::Owned(data)
+            } else {
+                Cow::Borrowed(r.bytes(s.size, "latency text")?)
+            };
+            m.latency_text = Some(text);
+            continue;
+        }
+        m.cpus = m
+            .cpus
+            .max(b.cpus.iter().map(|c| c.cpu + 1).max().unwrap_or(0));
+        m.compressed.push(s.compressed);
+        m.buffers.push(b);
+    }
+    Ok(m)
+}
