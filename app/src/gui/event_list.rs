@@ -119,6 +119,8 @@ pub fn event_list_ui(
     }
     let mut clicked = None;
     area.show_rows(ui, row_h, shown, |ui, range| {
+        // One line per event: long details are cut, never wrapped into the next row.
+        ui.style_mut().wrap_mode = Some(egui::TextWrapMode::Truncate);
         for r in range {
             let i = state.rows[r];
             let e = store.event(i);

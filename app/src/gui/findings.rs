@@ -152,7 +152,7 @@ pub fn focus_finding(timeline: &mut TimelineState, f: &Finding) {
                 start_ns: lo,
                 end_ns: hi.max(lo + 1),
                 colour: theme::VIOLATION,
-                label: "atomic".into(),
+                label: "atomic context".into(),
             });
             timeline.highlights.push(Highlight {
                 cpu: f.cpu,

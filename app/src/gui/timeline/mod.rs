@@ -561,13 +561,13 @@ fn paint_overlays(painter: &egui::Painter, state: &TimelineState, rows: &[Row], 
             Stroke::new(2.0, h.colour),
             egui::StrokeKind::Outside,
         );
-        painter.text(
-            r.left_top() + Vec2::new(2.0, -2.0),
-            Align2::LEFT_BOTTOM,
-            &h.label,
-            FontId::proportional(11.0),
-            h.colour,
-        );
+        // Wide ranges label their right end, points their left: two labels never collide.
+        let (at, align) = if r.width() > 120.0 {
+            (r.right_top() + Vec2::new(-2.0, -2.0), Align2::RIGHT_BOTTOM)
+        } else {
+            (r.left_top() + Vec2::new(2.0, -2.0), Align2::LEFT_BOTTOM)
+        };
+        painter.text(at, align, &h.label, FontId::proportional(11.0), h.colour);
     }
     for m in &state.markers {
         let x = x_of(m.ts_ns);
