@@ -61,7 +61,7 @@ mod tests {
         assert_eq!(tick_step_ns(2.0), 200.0);
         assert_eq!(tick_step_ns(30.0), 5000.0);
         assert_eq!(format_ts(64_418_946_000.0, 1000.0), "64.418946 s");
-        assert_eq!(format_ts(64_418_946_000.0, 1e7), "64.41 s");
+        assert_eq!(format_ts(64_418_946_000.0, 1e7), "64.42 s");
         assert_eq!(format_duration(850.0), "850 ns");
         assert_eq!(format_duration(3_200_000.0), "3.200 ms");
     }
