@@ -64,10 +64,13 @@ fn bench_trace(c: &mut Criterion, name: &str, trace: &LoadedTrace) {
     group.finish();
 }
 
+/// A corpus file: `KCTX_CORPUS` (as the tests), else `../shared/corpus` from the project root.
 fn corpus(rel: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../shared/corpus")
-        .join(rel)
+    let dir = std::env::var_os("KCTX_CORPUS").map_or_else(
+        || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/corpus"),
+        PathBuf::from,
+    );
+    dir.join(rel)
 }
 
 fn benches(c: &mut Criterion) {
