@@ -5,5 +5,6 @@ mod check;
 mod console;
 mod context;
 mod ftrace_text;
+mod gui;
 mod lab_stats;
 mod tracedat;

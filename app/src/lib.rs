@@ -1,4 +1,6 @@
-//! The `kctx` application: CLI subcommands (and, later, the GUI). Thin: it calls the
-//! `importers` and `trace-model` libraries.
+//! The `kctx` application: CLI subcommands and the GUI. Thin: it calls the `importers` and
+//! `trace-model` libraries.
 
 pub mod cli;
+pub mod gui;
+pub mod text;

@@ -36,6 +36,7 @@ pub mod splat;
 pub mod store;
 pub mod strings;
 pub mod symbols;
+pub mod synthetic;
 
 pub use finding::{Confidence, Evidence, Finding, FindingKind};
 pub use flags::{ContextFlags, FlagBits, IrqContext};

@@ -4,18 +4,31 @@ pub mod check;
 pub mod console_check;
 pub mod context;
 pub mod coverage;
+pub mod generate;
 pub mod splats;
 pub mod stats;
 
+use crate::gui::Input;
 use clap::{Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
 /// kctx: a visual debugger for Linux kernel context traces.
+///
+/// Without a subcommand, opens the window on FILEs (a trace plus kallsyms / console logs),
+/// or on the bundled sample when none is given (`sample` also names it).
 #[derive(Debug, Parser)]
-#[command(name = "kctx", version, about)]
+#[command(name = "kctx", version, about, args_conflicts_with_subcommands = true)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
+    /// Files to open in the window.
+    pub files: Vec<PathBuf>,
+    /// Save the window to this PNG once the trace is drawn, then exit.
+    #[arg(long, value_name = "OUT.png")]
+    pub screenshot: Option<PathBuf>,
+    /// Open a synthetic trace of N events instead of files (scale testing).
+    #[arg(long, value_name = "N")]
+    pub synthetic: Option<usize>,
 }
 
 /// Output formats shared by the reporting subcommands.
@@ -36,6 +49,19 @@ pub enum Command {
         format: TextOrJson,
         #[arg(required = true)]
         files: Vec<PathBuf>,
+    },
+    /// Writes a synthetic ftrace text trace (fixed seed) for scale tests and benchmarks.
+    Generate {
+        /// Number of events.
+        #[arg(long, default_value_t = 1_000_000)]
+        events: usize,
+        #[arg(long, default_value_t = 8)]
+        cpus: u32,
+        #[arg(long, default_value_t = trace_model::synthetic::SyntheticSpec::default().seed)]
+        seed: u64,
+        /// Output file (tracefs `trace` format).
+        #[arg(long)]
+        out: PathBuf,
     },
     /// Context stack, preempt depth, irq / BH state and locks held on each CPU at one time.
     Context {
@@ -74,6 +100,12 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
     match cli.command {
         Some(Command::Check(args)) => check::run(&args),
         Some(Command::Stats { format, files }) => stats::run(&files, format),
+        Some(Command::Generate {
+            events,
+            cpus,
+            seed,
+            out,
+        }) => generate::run(events, cpus, seed, &out),
         Some(Command::Context {
             file,
             at,
@@ -88,7 +120,25 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
         }) => coverage::run(&file, kallsyms.as_deref(), format),
         Some(Command::Splats { format, file }) => splats::run(&file, format),
         None => {
-            anyhow::bail!("no subcommand given; try `kctx --help`")
+            let inputs = match cli.synthetic {
+                Some(n) => vec![Input::Synthetic(n)],
+                None => cli.files.into_iter().map(gui_input).collect(),
+            };
+            let options = crate::gui::RunOptions {
+                screenshot: cli.screenshot,
+                any_thread: false,
+            };
+            crate::gui::run(inputs, options)?;
+            Ok(0)
         }
+    }
+}
+
+/// A file argument; the word `sample` (when no such file exists) names the bundled sample.
+fn gui_input(path: PathBuf) -> Input {
+    if path.as_os_str() == "sample" && !path.exists() {
+        Input::Sample
+    } else {
+        Input::File(path)
     }
 }

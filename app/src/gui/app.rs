@@ -1,0 +1,599 @@
+//! The application: menus and toolbar, the panels around the timeline, keyboard replay,
+//! background loading, recent files, drag and drop, report export and `--screenshot`.
+
+use super::event_list::{EventListState, event_list_ui};
+use super::findings::{finding_markers, findings_ui, focus_finding, splats_ui};
+use super::inspector::inspector_ui;
+use super::loader::Loader;
+use super::replay::{Playback, StepScope, step_event, step_violation};
+use super::status_bar::status_bar_ui;
+use super::timeline::{TimelineState, timeline_ui};
+use super::trace::{Input, LoadedTrace};
+use egui::{Key, RichText, Ui};
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+const RECENT_KEY: &str = "kctx.recent";
+const RECENT_MAX: usize = 10;
+
+/// One open trace and the state of its views.
+pub struct Session {
+    pub trace: LoadedTrace,
+    pub timeline: TimelineState,
+    pub list: EventListState,
+    pub selected_finding: Option<usize>,
+    /// Playing forward, at this speed.
+    pub playback: Option<Playback>,
+    pub speed_ns_per_s: f64,
+    /// Step through this task's events instead of the selected CPU's.
+    pub step_task: Option<i32>,
+}
+
+impl Session {
+    /// A session showing the whole trace.
+    pub fn new(trace: LoadedTrace) -> Session {
+        let mut timeline = TimelineState::default();
+        timeline.markers = finding_markers(&trace.findings, &trace.splats);
+        timeline.fit();
+        Session {
+            trace,
+            timeline,
+            list: EventListState::default(),
+            selected_finding: None,
+            playback: None,
+            speed_ns_per_s: Playback::SPEEDS[2].0,
+            step_task: None,
+        }
+    }
+
+    /// Selects finding `i`: the timeline zooms to it and the cursor moves there.
+    pub fn select_finding(&mut self, i: usize) {
+        if let Some(f) = self.trace.findings.get(i) {
+            self.selected_finding = Some(i);
+            focus_finding(&mut self.timeline, f);
+            self.list.follow_cursor = true;
+        }
+    }
+
+    /// Steps to the next (previous) violation after (before) the cursor.
+    pub fn step_violation(&mut self, forward: bool) {
+        if let Some(i) = step_violation(&self.trace.findings, self.timeline.cursor_ns, forward) {
+            self.select_finding(i);
+        }
+    }
+
+    fn scope(&self) -> StepScope {
+        match (self.step_task, self.timeline.selected_cpu) {
+            (Some(pid), _) => StepScope::Task(pid),
+            (None, Some(cpu)) => StepScope::Cpu(cpu),
+            (None, None) => StepScope::All,
+        }
+    }
+
+    /// Moves the cursor to the next (previous) event in scope, keeping it in view.
+    pub fn step_event(&mut self, forward: bool) {
+        let from = self
+            .timeline
+            .cursor_ns
+            .unwrap_or(self.trace.timeline.origin_ns);
+        if let Some(i) = step_event(&self.trace.store, from, self.scope(), forward) {
+            self.set_cursor(self.trace.store.ts()[i as usize]);
+        }
+    }
+
+    /// Moves the cursor, panning the view when it leaves it.
+    pub fn set_cursor(&mut self, ts: u64) {
+        let t = &mut self.timeline;
+        t.cursor_ns = Some(ts);
+        let x = t.view.x_from_ts(ts as f64);
+        if x < 0.0 || x > f64::from(t.width_px) {
+            t.view.center_on(ts as f64, t.width_px);
+        }
+        self.list.follow_cursor = true;
+    }
+
+    /// The visible time range (whole ns).
+    pub fn view_range(&self) -> (u64, u64) {
+        let v = &self.timeline.view;
+        (
+            v.start_ns.max(0.0) as u64,
+            v.end_ns(self.timeline.width_px).max(0.0).ceil() as u64 + 1,
+        )
+    }
+}
+
+/// `--screenshot OUT.png`: once loaded and drawn, save the window and exit.
+struct ScreenshotJob {
+    path: PathBuf,
+    frames_after_load: u32,
+    requested: bool,
+    result: Arc<Mutex<Option<anyhow::Result<()>>>>,
+}
+
+/// The kctx window.
+#[derive(Default)]
+pub struct KctxApp {
+    pub session: Option<Session>,
+    loader: Option<Loader>,
+    pub error: Option<String>,
+    recent: Vec<PathBuf>,
+    screenshot: Option<ScreenshotJob>,
+    message: Option<String>,
+    show_help: bool,
+}
+
+impl KctxApp {
+    /// An app loading `inputs` (the bundled sample when empty).
+    pub fn new(inputs: Vec<Input>, ctx: &egui::Context) -> KctxApp {
+        let mut app = KctxApp::default();
+        let inputs = if inputs.is_empty() {
+            vec![Input::Sample]
+        } else {
+            inputs
+        };
+        app.open(inputs, ctx);
+        app
+    }
+
+    /// An app showing an already loaded trace (tests, benchmarks).
+    pub fn with_trace(trace: LoadedTrace) -> KctxApp {
+        KctxApp {
+            session: Some(Session::new(trace)),
+            ..KctxApp::default()
+        }
+    }
+
+    /// Restores the recent-file list saved by a previous run.
+    pub fn with_storage(mut self, storage: Option<&dyn eframe::Storage>) -> KctxApp {
+        if let Some(list) = storage.and_then(|s| s.get_string(RECENT_KEY)) {
+            self.recent = list.lines().map(PathBuf::from).collect();
+        }
+        self
+    }
+
+    /// Saves the window to `path` once the trace is loaded and drawn, then closes it.
+    /// The returned slot holds the outcome once done.
+    pub fn screenshot_to(&mut self, path: PathBuf) -> Arc<Mutex<Option<anyhow::Result<()>>>> {
+        let result = Arc::new(Mutex::new(None));
+        self.screenshot = Some(ScreenshotJob {
+            path,
+            frames_after_load: 0,
+            requested: false,
+            result: Arc::clone(&result),
+        });
+        result
+    }
+
+    /// Starts loading `inputs` in the background.
+    pub fn open(&mut self, inputs: Vec<Input>, ctx: &egui::Context) {
+        for input in &inputs {
+            if let Input::File(p) = input {
+                self.recent.retain(|r| r != p);
+                self.recent.insert(0, p.clone());
+            }
+        }
+        self.recent.truncate(RECENT_MAX);
+        let ctx = ctx.clone();
+        self.loader = Some(Loader::spawn(inputs, move || ctx.request_repaint()));
+        self.error = None;
+    }
+
+    /// Blocks until the load in progress ends (tests).
+    pub fn wait_loaded(&mut self) {
+        if let Some(loader) = self.loader.take() {
+            self.finish_load(loader.wait());
+        }
+    }
+
+    fn finish_load(&mut self, result: anyhow::Result<LoadedTrace>) {
+        match result {
+            Ok(trace) => self.session = Some(Session::new(trace)),
+            Err(e) => self.error = Some(format!("{e:#}")),
+        }
+    }
+
+    fn poll_loader(&mut self) {
+        if let Some(result) = self.loader.as_ref().and_then(Loader::poll) {
+            self.loader = None;
+            self.finish_load(result);
+        }
+    }
+
+    /// Draws the whole window into `ui`.
+    pub fn show(&mut self, ui: &mut Ui) {
+        self.poll_loader();
+        self.dropped_files(ui.ctx());
+        self.screenshot_step(ui.ctx());
+        egui::Panel::top("menu").show(ui, |ui| self.menu_ui(ui));
+        if let Some(s) = &mut self.session {
+            egui::Panel::bottom("status").show(ui, |ui| {
+                status_bar_ui(ui, &s.trace, &s.timeline);
+            });
+        }
+        if let Some(loader) = &self.loader {
+            egui::Panel::bottom("progress").show(ui, |ui| {
+                let (stage, fraction) = loader.progress();
+                let names: Vec<String> = loader.inputs.iter().map(Input::name).collect();
+                ui.label(format!("Loading {}", names.join(" + ")));
+                ui.add(egui::ProgressBar::new(fraction).text(stage).animate(true));
+            });
+        }
+        let Some(session) = &mut self.session else {
+            egui::CentralPanel::default().show(ui, |ui| self.empty_ui(ui));
+            return;
+        };
+        session_ui(ui, session);
+        if let Some(e) = &self.error {
+            egui::Window::new("Could not open")
+                .show(ui.ctx(), |ui| ui.colored_label(super::theme::LOST, e));
+        }
+        if self.show_help {
+            egui::Window::new("Keys")
+                .open(&mut self.show_help)
+                .show(ui.ctx(), help_ui);
+        }
+    }
+
+    fn empty_ui(&mut self, ui: &mut Ui) {
+        ui.vertical_centered(|ui| {
+            ui.add_space(80.0);
+            ui.heading("kctx");
+            if let Some(e) = &self.error {
+                ui.colored_label(super::theme::LOST, e);
+            }
+            if self.loader.is_some() {
+                ui.spinner();
+            } else {
+                ui.label("Open a trace (File › Open, or drop files here).");
+            }
+        });
+    }
+
+    fn dropped_files(&mut self, ctx: &egui::Context) {
+        let dropped: Vec<Input> = ctx.input(|i| {
+            let paths = i.raw.dropped_files.iter().map(|f| f.path().to_path_buf());
+            paths
+                .filter(|p| !p.as_os_str().is_empty())
+                .map(Input::File)
+                .collect()
+        });
+        if !dropped.is_empty() {
+            self.open(dropped, ctx);
+        }
+    }
+
+    fn menu_ui(&mut self, ui: &mut Ui) {
+        egui::MenuBar::new().ui(ui, |ui| {
+            ui.menu_button("File", |ui| {
+                if ui
+                    .button("Open…  (trace + kallsyms + console log)")
+                    .clicked()
+                {
+                    if let Some(files) = rfd::FileDialog::new()
+                        .set_title("Open trace files")
+                        .pick_files()
+                    {
+                        self.open(files.into_iter().map(Input::File).collect(), ui.ctx());
+                    }
+                    ui.close();
+                }
+                if ui.button("Open bundled sample").clicked() {
+                    self.open(vec![Input::Sample], ui.ctx());
+                    ui.close();
+                }
+                ui.menu_button("Recent", |ui| {
+                    if self.recent.is_empty() {
+                        ui.weak("none yet");
+                    }
+                    for p in self.recent.clone() {
+                        if ui.button(p.display().to_string()).clicked() {
+                            self.open(vec![Input::File(p)], ui.ctx());
+                            ui.close();
+                        }
+                    }
+                });
+                if let Some(s) = &self.session {
+                    ui.menu_button("Export violation report", |ui| {
+                        for (format, name, ext) in super::export::FORMATS {
+                            if ui.button(format!("{name}…")).clicked() {
+                                self.message = Some(export_dialog(&s.trace, format, ext));
+                                ui.close();
+                            }
+                        }
+                    });
+                }
+                ui.separator();
+                if ui.button("Quit").clicked() {
+                    ui.ctx().send_viewport_cmd(egui::ViewportCommand::Close);
+                }
+            });
+            if let Some(s) = &mut self.session {
+                ui.menu_button("View", |ui| {
+                    if ui.button("Fit whole trace  (F)").clicked() {
+                        s.timeline.fit();
+                        ui.close();
+                    }
+                    if ui.button("Clear markers").clicked() {
+                        (s.timeline.marker_a, s.timeline.marker_b) = (None, None);
+                        ui.close();
+                    }
+                });
+            }
+            if ui.button("Keys").clicked() {
+                self.show_help = true;
+            }
+            if let Some(s) = &mut self.session {
+                ui.separator();
+                replay_toolbar_ui(ui, s);
+                ui.separator();
+                ui.label(RichText::new(s.trace.title()).weak());
+            }
+            if let Some(m) = &self.message {
+                ui.label(m);
+            }
+        });
+    }
+
+    fn screenshot_step(&mut self, ctx: &egui::Context) {
+        let Some(job) = &mut self.screenshot else {
+            return;
+        };
+        if self.session.is_none() && self.error.is_none() {
+            return;
+        }
+        job.frames_after_load += 1;
+        // The picture shows the first violation, zoomed in, as a user selecting it sees it.
+        if job.frames_after_load == 2 {
+            if let Some(s) = self
+                .session
+                .as_mut()
+                .filter(|s| !s.trace.findings.is_empty())
+            {
+                s.select_finding(0);
+            }
+        }
+        // A few frames let the layout settle (panel sizes, the fit at the canvas width).
+        if job.frames_after_load < 5 {
+            ctx.request_repaint();
+            return;
+        }
+        if job.requested {
+            return;
+        }
+        job.requested = true;
+        let (path, slot, ctx2) = (job.path.clone(), Arc::clone(&job.result), ctx.clone());
+        ctx.send_viewport_cmd(egui::ViewportCommand::Screenshot(
+            egui::ScreenshotCallback::new(move |image| {
+                let saved = super::screenshot::save_png(&image, &path);
+                *slot.lock().expect("screenshot slot") = Some(saved);
+                ctx2.send_viewport_cmd(egui::ViewportCommand::Close);
+            }),
+        ));
+        ctx.request_repaint();
+    }
+}
+
+impl eframe::App for KctxApp {
+    fn ui(&mut self, ui: &mut Ui, _frame: &mut eframe::Frame) {
+        self.show(ui);
+    }
+
+    fn save(&mut self, storage: &mut dyn eframe::Storage) {
+        let list: Vec<String> = self
+            .recent
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect();
+        storage.set_string(RECENT_KEY, list.join("\n"));
+    }
+}
+
+/// Panels around the timeline, and the keys that drive replay.
+fn session_ui(ui: &mut Ui, s: &mut Session) {
+    replay_keys(ui, s);
+    advance_playback(ui, s);
+    let note = "No violations found: this trace shows no sleep in atomic context, lock-order cycle or irq inversion.";
+    egui::Panel::left("findings")
+        .default_size(300.0)
+        .resizable(true)
+        .show(ui, |ui| {
+            if let Some(i) = findings_ui(ui, &s.trace.findings, s.selected_finding, Some(note)) {
+                s.select_finding(i);
+            }
+            if let Some(ts) = splats_ui(ui, &s.trace.splats) {
+                s.set_cursor(ts);
+            }
+            for n in &s.trace.notes {
+                ui.weak(n);
+            }
+        });
+    egui::Panel::right("inspector")
+        .default_size(270.0)
+        .resizable(true)
+        .show(ui, |ui| {
+            inspector_ui(ui, &s.trace, s.timeline.cursor_ns, s.timeline.selected_cpu);
+        });
+    egui::Panel::bottom("events")
+        .default_size(230.0)
+        .resizable(true)
+        .show(ui, |ui| {
+            let (t0, t1) = s.view_range();
+            s.list.refresh(&s.trace.store, t0, t1);
+            if let Some(i) = event_list_ui(ui, &mut s.list, &s.trace.store, s.timeline.cursor_ns) {
+                let cpu = usize::from(s.trace.store.cpus()[i as usize]);
+                s.timeline.selected_cpu = Some(cpu);
+                s.set_cursor(s.trace.store.ts()[i as usize]);
+                s.list.follow_cursor = false;
+            }
+        });
+    egui::CentralPanel::default().show(ui, |ui| {
+        let r = timeline_ui(ui, &mut s.timeline, &s.trace);
+        if r.clicked.is_some() {
+            s.list.follow_cursor = true;
+        }
+    });
+}
+
+/// Asks where to save the report and writes it; returns what happened, for the menu bar.
+fn export_dialog(
+    trace: &LoadedTrace,
+    format: crate::cli::check::ReportFormat,
+    ext: &str,
+) -> String {
+    let Some(path) = rfd::FileDialog::new()
+        .set_title("Export violation report")
+        .set_file_name(format!("kctx-report.{ext}"))
+        .save_file()
+    else {
+        return "export cancelled".to_owned();
+    };
+    let written = super::export::render_report(trace, format)
+        .and_then(|text| std::fs::write(&path, text).map_err(anyhow::Error::from));
+    match written {
+        Ok(()) => format!("report saved to {}", path.display()),
+        Err(e) => format!("could not save {}: {e:#}", path.display()),
+    }
+}
+
+fn replay_toolbar_ui(ui: &mut Ui, s: &mut Session) {
+    if ui
+        .button("|< violation")
+        .on_hover_text("previous violation  [")
+        .clicked()
+    {
+        s.step_violation(false);
+    }
+    if ui
+        .button("< event")
+        .on_hover_text("previous event  P")
+        .clicked()
+    {
+        s.step_event(false);
+    }
+    let playing = s.playback.is_some();
+    if ui
+        .button(if playing { "pause" } else { "play" })
+        .on_hover_text("play / pause  Space")
+        .clicked()
+    {
+        toggle_play(s);
+    }
+    if ui
+        .button("event >")
+        .on_hover_text("next event  N")
+        .clicked()
+    {
+        s.step_event(true);
+    }
+    if ui
+        .button("violation >|")
+        .on_hover_text("next violation  ]")
+        .clicked()
+    {
+        s.step_violation(true);
+    }
+    let label = Playback::SPEEDS
+        .iter()
+        .find(|(v, _)| *v == s.speed_ns_per_s)
+        .map_or("?", |(_, l)| l);
+    egui::ComboBox::from_id_salt("speed")
+        .selected_text(label)
+        .width(80.0)
+        .show_ui(ui, |ui| {
+            for (v, l) in Playback::SPEEDS {
+                ui.selectable_value(&mut s.speed_ns_per_s, v, l);
+            }
+        });
+    if let Some(p) = &mut s.playback {
+        p.speed_ns_per_s = s.speed_ns_per_s;
+    }
+    let scope = match (s.step_task, s.timeline.selected_cpu) {
+        (Some(pid), _) => format!("steps: task {pid}"),
+        (None, Some(cpu)) => format!("steps: CPU {cpu}"),
+        (None, None) => "steps: all CPUs".to_owned(),
+    };
+    ui.weak(scope);
+}
+
+fn toggle_play(s: &mut Session) {
+    s.playback = match s.playback {
+        Some(_) => None,
+        None => Some(Playback {
+            speed_ns_per_s: s.speed_ns_per_s,
+        }),
+    };
+    if s.timeline.cursor_ns.is_none() {
+        s.timeline.cursor_ns = Some(s.trace.timeline.origin_ns);
+    }
+}
+
+fn advance_playback(ui: &Ui, s: &mut Session) {
+    let Some(p) = s.playback else { return };
+    let dt = f64::from(ui.input(|i| i.stable_dt)).min(0.1);
+    let next = p.advance(
+        s.timeline.cursor_ns.unwrap_or(s.trace.timeline.origin_ns),
+        dt,
+    );
+    if next >= s.trace.timeline.end_ns {
+        s.playback = None;
+    }
+    s.set_cursor(next.min(s.trace.timeline.end_ns));
+    ui.ctx().request_repaint();
+}
+
+/// N/P step events, ]/[ step violations, Space plays, 1/2 set markers A/B at the cursor,
+/// Escape clears the selection.
+fn replay_keys(ui: &Ui, s: &mut Session) {
+    if ui.ctx().egui_wants_keyboard_input() {
+        return;
+    }
+    let pressed = |k: Key| ui.input(|i| i.key_pressed(k));
+    if pressed(Key::N) {
+        s.step_event(true);
+    }
+    if pressed(Key::P) {
+        s.step_event(false);
+    }
+    if pressed(Key::CloseBracket) {
+        s.step_violation(true);
+    }
+    if pressed(Key::OpenBracket) {
+        s.step_violation(false);
+    }
+    if pressed(Key::Space) {
+        toggle_play(s);
+    }
+    if pressed(Key::Num1) {
+        s.timeline.marker_a = s.timeline.cursor_ns;
+    }
+    if pressed(Key::Num2) {
+        s.timeline.marker_b = s.timeline.cursor_ns;
+    }
+    if pressed(Key::Escape) {
+        s.selected_finding = None;
+        s.timeline.highlights.clear();
+        s.step_task = None;
+    }
+}
+
+fn help_ui(ui: &mut Ui) {
+    egui::Grid::new("keys").show(ui, |ui| {
+        for (k, what) in [
+            ("wheel, + / -, W / S", "zoom"),
+            ("drag, Left / Right, A / D", "pan"),
+            ("right-drag or shift-drag", "zoom to a range"),
+            ("F, Home, double-click", "fit the whole trace"),
+            ("click", "place the cursor, select the CPU"),
+            ("N / P", "next / previous event (selected CPU or task)"),
+            ("] / [", "next / previous violation"),
+            ("Space", "play / pause"),
+            ("1 / 2", "marker A / B at the cursor"),
+            ("right-click", "markers, fit"),
+            ("Escape", "clear the selection"),
+        ] {
+            ui.strong(k);
+            ui.label(what);
+            ui.end_row();
+        }
+    });
+}

@@ -1,0 +1,220 @@
+//! The event list: the events in view (time, CPU, task-pid, flags, event, details),
+//! filtered by event name, CPU, task and text, drawn virtually (only visible rows are laid
+//! out) and synced with the cursor both ways.
+
+use super::timeline::axis::format_ts;
+use crate::text::details;
+use egui::{Color32, RichText, Ui};
+use trace_model::EventStore;
+
+/// At most this many events in view are filtered: past it the list asks to zoom in.
+pub const MAX_SCAN: usize = 200_000;
+
+/// The list's filters. Empty strings match everything; text matches are case-insensitive.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct EventFilter {
+    /// Substring of the event name.
+    pub event: String,
+    pub cpu: Option<usize>,
+    /// Substring of the comm, or the exact pid.
+    pub task: String,
+    /// Substring of the details.
+    pub text: String,
+}
+
+impl EventFilter {
+    /// True when event `i` passes every filter.
+    pub fn matches(&self, store: &EventStore, i: u32) -> bool {
+        let u = i as usize;
+        if self.cpu.is_some_and(|c| usize::from(store.cpus()[u]) != c) {
+            return false;
+        }
+        if !self.event.is_empty()
+            && !contains_ci(store.type_name(store.event_types()[u]), &self.event)
+        {
+            return false;
+        }
+        if !self.task.is_empty() {
+            let pid_match = self
+                .task
+                .trim()
+                .parse::<i32>()
+                .is_ok_and(|p| p == store.pids()[u]);
+            if !pid_match && !contains_ci(store.str(store.comms()[u]), &self.task) {
+                return false;
+            }
+        }
+        self.text.is_empty() || contains_ci(&details(store, &store.payload(i)), &self.text)
+    }
+}
+
+fn contains_ci(haystack: &str, needle: &str) -> bool {
+    haystack
+        .to_lowercase()
+        .contains(&needle.trim().to_lowercase())
+}
+
+/// The list's state: filters and the filtered rows of the last view.
+#[derive(Debug, Default)]
+pub struct EventListState {
+    pub filter: EventFilter,
+    rows: Vec<u32>,
+    /// Events in view when the rows were computed (before filtering).
+    in_view: usize,
+    key: Option<(u64, u64, EventFilter)>,
+    /// Scroll to the cursor's row at the next frame.
+    pub follow_cursor: bool,
+}
+
+impl EventListState {
+    /// Recomputes the rows when the view or the filters changed.
+    pub fn refresh(&mut self, store: &EventStore, t0: u64, t1: u64) {
+        let key = (t0, t1, self.filter.clone());
+        if self.key.as_ref() == Some(&key) {
+            return;
+        }
+        let range = store.range(t0, t1);
+        self.in_view = range.len();
+        let scan = range.start..range.end.min(range.start + MAX_SCAN);
+        self.rows = scan
+            .map(|i| i as u32)
+            .filter(|&i| self.filter.matches(store, i))
+            .collect();
+        self.key = Some(key);
+    }
+
+    /// The filtered events, in time order.
+    pub fn rows(&self) -> &[u32] {
+        &self.rows
+    }
+}
+
+/// Draws the filters and the table; returns the event the user clicked.
+pub fn event_list_ui(
+    ui: &mut Ui,
+    state: &mut EventListState,
+    store: &EventStore,
+    cursor_ns: Option<u64>,
+) -> Option<u32> {
+    filters_ui(ui, &mut state.filter, store.cpu_count());
+    let shown = state.rows.len();
+    let note = if state.in_view > MAX_SCAN {
+        format!(
+            "{shown} shown of the first {MAX_SCAN} of {} events in view: zoom in to see all",
+            state.in_view
+        )
+    } else {
+        format!("{shown} of {} events in view", state.in_view)
+    };
+    ui.weak(note);
+    let row_h = 16.0;
+    let cursor_row = cursor_ns.map(|c| state.rows.partition_point(|&i| store.ts()[i as usize] < c));
+    let mut area = egui::ScrollArea::vertical()
+        .id_salt("event list")
+        .auto_shrink([false, false]);
+    if std::mem::take(&mut state.follow_cursor) {
+        if let Some(r) = cursor_row {
+            area = area.vertical_scroll_offset((r as f32 * row_h - 3.0 * row_h).max(0.0));
+        }
+    }
+    let mut clicked = None;
+    area.show_rows(ui, row_h, shown, |ui, range| {
+        // One line per event: long details are cut, never wrapped into the next row.
+        ui.style_mut().wrap_mode = Some(egui::TextWrapMode::Truncate);
+        for r in range {
+            let i = state.rows[r];
+            let e = store.event(i);
+            let at_cursor = cursor_ns == Some(e.ts);
+            let text = format!(
+                "{:>18} {:>3} {:>22} {:<7} {:<22} {}",
+                format_ts(e.ts as f64, 1000.0),
+                e.cpu,
+                format!("{}-{}", e.comm, e.pid),
+                e.flags.to_column().unwrap_or_default(),
+                e.name,
+                details(store, &e.payload)
+            );
+            let mut rich = RichText::new(text).monospace().size(11.5);
+            if at_cursor {
+                rich = rich.color(Color32::WHITE);
+            }
+            if ui.selectable_label(at_cursor, rich).clicked() {
+                clicked = Some(i);
+            }
+        }
+    });
+    clicked
+}
+
+fn filters_ui(ui: &mut Ui, f: &mut EventFilter, cpus: usize) {
+    ui.horizontal(|ui| {
+        let label = ui.label("event").id;
+        ui.add(
+            egui::TextEdit::singleline(&mut f.event)
+                .desired_width(110.0)
+                .hint_text("sched_switch"),
+        )
+        .labelled_by(label);
+        ui.label("CPU");
+        egui::ComboBox::from_id_salt("cpu filter")
+            .selected_text(f.cpu.map_or("all".to_owned(), |c| c.to_string()))
+            .width(50.0)
+            .show_ui(ui, |ui| {
+                ui.selectable_value(&mut f.cpu, None, "all");
+                for c in 0..cpus {
+                    ui.selectable_value(&mut f.cpu, Some(c), c.to_string());
+                }
+            });
+        let label = ui.label("task").id;
+        ui.add(
+            egui::TextEdit::singleline(&mut f.task)
+                .desired_width(100.0)
+                .hint_text("comm or pid"),
+        )
+        .labelled_by(label);
+        let label = ui.label("text").id;
+        ui.add(
+            egui::TextEdit::singleline(&mut f.text)
+                .desired_width(160.0)
+                .hint_text("search details"),
+        )
+        .labelled_by(label);
+        if ui.button("clear").clicked() {
+            *f = EventFilter::default();
+        }
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use trace_model::synthetic::{SyntheticSpec, generate};
+
+    #[test]
+    fn filters_narrow_and_combine() {
+        let s = generate(SyntheticSpec {
+            events: 5_000,
+            cpus: 4,
+            ..SyntheticSpec::default()
+        });
+        let (t0, t1) = s.time_span().unwrap();
+        let mut st = EventListState::default();
+        st.refresh(&s, t0, t1 + 1);
+        assert_eq!(st.rows().len(), 5_000);
+        st.filter.event = "SCHED_SWITCH".into();
+        st.refresh(&s, t0, t1 + 1);
+        let switches = st.rows().len();
+        assert!(switches > 100 && switches < 5_000);
+        st.filter.cpu = Some(2);
+        st.refresh(&s, t0, t1 + 1);
+        assert!(st.rows().len() < switches);
+        assert!(st.rows().iter().all(|&i| s.cpus()[i as usize] == 2));
+        st.filter.text = "next_comm=gcc".into();
+        st.refresh(&s, t0, t1 + 1);
+        assert!(
+            st.rows()
+                .iter()
+                .all(|&i| details(&s, &s.payload(i)).contains("next_comm=gcc"))
+        );
+    }
+}

@@ -1,0 +1,88 @@
+//! The desktop app (eframe + egui): a timeline of every CPU's context with the violations
+//! on it, a findings panel, a context inspector, an event list and a status bar.
+//!
+//! A library module so that tests drive it headless (egui_kittest) and benchmarks time its
+//! frames without a GPU.
+
+pub mod app;
+pub mod event_list;
+pub mod export;
+pub mod findings;
+pub mod inspector;
+pub mod loader;
+pub mod replay;
+pub mod screenshot;
+pub mod status_bar;
+pub mod theme;
+pub mod timeline;
+pub mod trace;
+
+pub use app::{KctxApp, Session};
+pub use trace::{Input, LoadedTrace};
+
+use anyhow::Context as _;
+use std::path::PathBuf;
+
+/// How to run the window.
+#[derive(Clone, Debug, Default)]
+pub struct RunOptions {
+    /// Save the window to this PNG once the trace is drawn, then exit.
+    pub screenshot: Option<PathBuf>,
+    /// Allow opening the window from a thread other than the main one (tests).
+    pub any_thread: bool,
+}
+
+/// Opens the window on `inputs` (the bundled sample when empty).
+pub fn run(inputs: Vec<Input>, options: RunOptions) -> anyhow::Result<()> {
+    let RunOptions {
+        screenshot,
+        any_thread,
+    } = options;
+    let icon = eframe::icon_data::from_png_bytes(include_bytes!("../../../assets/kctx.png"))
+        .context("decoding the icon")?;
+    let options = eframe::NativeOptions {
+        viewport: egui::ViewportBuilder::default()
+            .with_title("kctx")
+            .with_inner_size([1600.0, 960.0])
+            .with_min_inner_size([900.0, 560.0])
+            .with_icon(icon)
+            .with_drag_and_drop(true),
+        // Screenshots are for documentation and tests: they must not depend on saved state.
+        persist_window: screenshot.is_none(),
+        event_loop_builder: Some(Box::new(move |builder| {
+            winit::platform::x11::EventLoopBuilderExtX11::with_any_thread(builder, any_thread);
+        })),
+        ..Default::default()
+    };
+    let mut outcome = None;
+    eframe::run_native(
+        "kctx",
+        options,
+        Box::new(|cc| {
+            cc.egui_ctx.set_visuals(egui::Visuals::dark());
+            let storage = if screenshot.is_some() {
+                None
+            } else {
+                cc.storage
+            };
+            let mut app = KctxApp::new(inputs, &cc.egui_ctx).with_storage(storage);
+            if let Some(path) = screenshot.clone() {
+                outcome = Some(app.screenshot_to(path));
+            }
+            Ok(Box::new(app))
+        }),
+    )
+    .map_err(|e| anyhow::anyhow!("cannot open the window: {e}"))?;
+    match outcome {
+        None => Ok(()),
+        Some(slot) => slot
+            .lock()
+            .map_err(|_| anyhow::anyhow!("screenshot lock poisoned"))?
+            .take()
+            .unwrap_or_else(|| {
+                Err(anyhow::anyhow!(
+                    "the window closed before the screenshot was taken"
+                ))
+            }),
+    }
+}

@@ -1,0 +1,79 @@
+//! The time axis: tick spacing on a 1-2-5 scale and time labels with units.
+
+use super::view::TimeView;
+
+/// Minimum distance between labelled ticks, in points.
+const MIN_TICK_PX: f64 = 90.0;
+
+/// The tick step (ns) for a view: the smallest 1/2/5 x 10^k step at least
+/// [`MIN_TICK_PX`] wide.
+pub fn tick_step_ns(ns_per_px: f64) -> f64 {
+    let min = ns_per_px * MIN_TICK_PX;
+    let mut step = 10f64.powf(min.log10().floor());
+    for m in [1.0, 2.0, 5.0, 10.0] {
+        if step * m >= min {
+            step *= m;
+            break;
+        }
+    }
+    step
+}
+
+/// Ticks in view: (ts ns, x) pairs.
+pub fn ticks(view: &TimeView, width_px: f32) -> impl Iterator<Item = (f64, f64)> + '_ {
+    let step = tick_step_ns(view.ns_per_px);
+    let first = (view.start_ns / step).ceil() as i64;
+    let last = (view.end_ns(width_px) / step).floor() as i64;
+    (first..=last).map(move |k| {
+        let ts = k as f64 * step;
+        (ts, view.x_from_ts(ts))
+    })
+}
+
+/// An absolute timestamp as the trace prints it (seconds), with as many decimals as the
+/// tick step needs: `64.4189 s`, `64.418946 s`, `64.418946123 s`.
+pub fn format_ts(ts_ns: f64, step_ns: f64) -> String {
+    let decimals = (9.0 - step_ns.max(1.0).log10().floor()).clamp(0.0, 9.0) as usize;
+    format!("{:.*} s", decimals, ts_ns / 1e9)
+}
+
+/// A duration with a unit: `850 ns`, `12.4 µs`, `3.20 ms`, `1.500 s`.
+pub fn format_duration(ns: f64) -> String {
+    let a = ns.abs();
+    if a < 1e3 {
+        format!("{ns:.0} ns")
+    } else if a < 1e6 {
+        format!("{:.3} µs", ns / 1e3)
+    } else if a < 1e9 {
+        format!("{:.3} ms", ns / 1e6)
+    } else {
+        format!("{:.6} s", ns / 1e9)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn steps_are_1_2_5_and_labels_carry_units() {
+        assert_eq!(tick_step_ns(1.0), 100.0);
+        assert_eq!(tick_step_ns(2.0), 200.0);
+        assert_eq!(tick_step_ns(30.0), 5000.0);
+        assert_eq!(format_ts(64_418_946_000.0, 1000.0), "64.418946 s");
+        assert_eq!(format_ts(64_418_946_000.0, 1e7), "64.42 s");
+        assert_eq!(format_duration(850.0), "850 ns");
+        assert_eq!(format_duration(3_200_000.0), "3.200 ms");
+    }
+
+    #[test]
+    fn ticks_fall_inside_the_view() {
+        let v = TimeView {
+            start_ns: 1_000_000.0,
+            ns_per_px: 10.0,
+        };
+        let t: Vec<_> = ticks(&v, 1000.0).collect();
+        assert!(!t.is_empty());
+        assert!(t.iter().all(|&(_, x)| (0.0..=1000.0).contains(&x)));
+    }
+}

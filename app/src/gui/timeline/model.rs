@@ -1,0 +1,308 @@
+//! The timeline's rows, built once per trace from the context model: per CPU, the running
+//! task and the context sub-lanes (hardirq, softirq, NMI, preempt-off with its depth,
+//! irqs-off, BH-off, locks held), unknown ranges, lost-event gaps and the event density, each
+//! with its zoomed-out summary.
+
+use super::lane::{Lane, LaneBuilder};
+use super::summary::Summary;
+use rustc_hash::FxHashMap;
+use trace_model::context::ContextModel;
+use trace_model::context::lanes::IntervalLane;
+use trace_model::context::locks::{HoldIdx, HolderContext};
+use trace_model::{EventStore, StrId};
+
+/// The sub-lanes of a CPU, top to bottom.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum LaneKind {
+    Task,
+    Hardirq,
+    Softirq,
+    Nmi,
+    PreemptOff,
+    IrqsOff,
+    BhOff,
+    Locks,
+}
+
+impl LaneKind {
+    pub const ALL: [LaneKind; 8] = [
+        LaneKind::Task,
+        LaneKind::Hardirq,
+        LaneKind::Softirq,
+        LaneKind::Nmi,
+        LaneKind::PreemptOff,
+        LaneKind::IrqsOff,
+        LaneKind::BhOff,
+        LaneKind::Locks,
+    ];
+
+    /// Row label.
+    pub fn label(self) -> &'static str {
+        match self {
+            LaneKind::Task => "task",
+            LaneKind::Hardirq => "hardirq",
+            LaneKind::Softirq => "softirq",
+            LaneKind::Nmi => "NMI",
+            LaneKind::PreemptOff => "preempt-off",
+            LaneKind::IrqsOff => "irqs-off",
+            LaneKind::BhOff => "BH-off",
+            LaneKind::Locks => "locks held",
+        }
+    }
+}
+
+/// A task as the timeline colours it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TaskKey {
+    pub pid: i32,
+    pub comm: StrId,
+}
+
+/// One CPU's rows.
+#[derive(Clone, Debug, Default)]
+pub struct CpuLanes {
+    lanes: Vec<Lane>,
+    /// Context unknown: before the CPU's first telling event, and after lost events.
+    pub unknown: Lane,
+    /// Times of lost-event gaps.
+    pub lost_ts: Vec<u64>,
+    /// Events per time bucket.
+    pub density: Summary,
+}
+
+impl CpuLanes {
+    /// The lane of `kind`.
+    pub fn lane(&self, kind: LaneKind) -> &Lane {
+        &self.lanes[kind as usize]
+    }
+}
+
+/// Everything the timeline draws, for all CPUs.
+#[derive(Clone, Debug, Default)]
+pub struct TimelineModel {
+    pub origin_ns: u64,
+    pub end_ns: u64,
+    pub cpus: Vec<CpuLanes>,
+    /// Task lane values index this table.
+    pub tasks: Vec<TaskKey>,
+    /// Lock lane values index this table: the lock class names held, outermost first.
+    pub lock_sets: Vec<Vec<StrId>>,
+}
+
+impl TimelineModel {
+    /// Builds the rows of every CPU from the context model's lanes and lock holds.
+    pub fn build(store: &EventStore, context: &ContextModel) -> TimelineModel {
+        let Some((origin_ns, end_ns)) = store.time_span() else {
+            return TimelineModel::default();
+        };
+        let mut tables = Tables::default();
+        let holds = holds_by_cpu(context);
+        let cpus = (0..store.cpu_count())
+            .map(|cpu| {
+                let empty = Default::default();
+                let ctx = context.cpus.get(cpu).unwrap_or(&empty);
+                let span = Span { origin_ns, end_ns };
+                let mut lanes = vec![
+                    span.lane(&ctx.tasks, |t| {
+                        (t.pid != 0).then(|| tables.task(t.pid, t.comm))
+                    }),
+                    span.lane(&ctx.hardirq, |h| Some(h.irq.map_or(0, |i| i as u32))),
+                    span.lane(&ctx.softirq, |s| Some(s.vec.unwrap_or(0))),
+                    span.lane(&ctx.nmi, |_| Some(1)),
+                    // Depth above the calibrated baseline drives the intensity.
+                    span.lane(&ctx.preempt_off, |p| Some(u32::from(p.excess.max(1)))),
+                    span.lane(&ctx.irqs_off, |_| Some(1)),
+                    span.lane(&ctx.bh_off, |_| Some(1)),
+                ];
+                let cpu_holds = holds.get(&(cpu as u32)).map_or(&[][..], Vec::as_slice);
+                lanes.push(lock_lane(context, cpu, cpu_holds, span, &mut tables));
+                let ts = store.ts();
+                let events = store.cpu_events(cpu);
+                CpuLanes {
+                    lanes,
+                    unknown: span.lane(&ctx.unknown, |_| Some(0)),
+                    lost_ts: store
+                        .meta
+                        .lost
+                        .iter()
+                        .filter(|l| l.cpu as usize == cpu)
+                        .map(|l| l.ts)
+                        .collect(),
+                    density: Summary::build(
+                        origin_ns,
+                        end_ns,
+                        events.len(),
+                        events.iter().map(|&i| (ts[i as usize], ts[i as usize], 0)),
+                    ),
+                }
+            })
+            .collect();
+        TimelineModel {
+            origin_ns,
+            end_ns,
+            cpus,
+            tasks: tables.tasks,
+            lock_sets: tables.lock_sets,
+        }
+    }
+}
+
+#[derive(Clone, Copy)]
+struct Span {
+    origin_ns: u64,
+    end_ns: u64,
+}
+
+impl Span {
+    /// A drawable lane from a context lane; `value` maps each interval (None: not drawn).
+    fn lane<T>(self, from: &IntervalLane<T>, mut value: impl FnMut(&T) -> Option<u32>) -> Lane {
+        let mut b = LaneBuilder::default();
+        for iv in from.iter() {
+            if let Some(v) = value(iv.value) {
+                b.push(iv.start_ns, iv.end_ns, v);
+            }
+        }
+        b.finish(self.origin_ns, self.end_ns)
+    }
+}
+
+/// Holds by the CPU that took them, in acquire order.
+fn holds_by_cpu(context: &ContextModel) -> FxHashMap<u32, Vec<HoldIdx>> {
+    let mut by_cpu: FxHashMap<u32, Vec<HoldIdx>> = FxHashMap::default();
+    for (i, h) in context.locks.holds.iter().enumerate() {
+        by_cpu.entry(h.cpu).or_default().push(i as HoldIdx);
+    }
+    by_cpu
+}
+
+/// The set of locks held by what runs on a CPU, over time: a sweep over acquires and
+/// releases. A task's holds count only while that task runs on the CPU (a task that sleeps
+/// holding a mutex does not lend it to the next task).
+fn lock_lane(
+    context: &ContextModel,
+    cpu: usize,
+    holds: &[HoldIdx],
+    span: Span,
+    tables: &mut Tables,
+) -> Lane {
+    let all = &context.locks.holds;
+    let tasks = context.cpus.get(cpu).map(|c| &c.tasks);
+    // (time, is_acquire, hold): releases sort before acquires at equal times.
+    let mut edges: Vec<(u64, bool, HoldIdx)> = Vec::with_capacity(holds.len() * 2);
+    for &h in holds {
+        let hold = &all[h as usize];
+        let end = context
+            .hold_spans
+            .get(h as usize)
+            .map_or(span.end_ns, |s| s.end_ns);
+        let mut piece = |a: u64, b: u64| {
+            edges.push((a, true, h));
+            edges.push((b, false, h));
+        };
+        match (hold.context, tasks) {
+            (HolderContext::Task, Some(tasks)) => {
+                for i in tasks.overlapping(hold.acquire_ts, end) {
+                    let run = tasks.get(i);
+                    if run.value.pid == hold.pid {
+                        piece(run.start_ns.max(hold.acquire_ts), run.end_ns.min(end));
+                    }
+                }
+            }
+            _ => piece(hold.acquire_ts, end),
+        }
+    }
+    edges.sort_unstable();
+    let mut held: Vec<HoldIdx> = Vec::new();
+    let mut b = LaneBuilder::default();
+    for (ts, acquire, h) in edges {
+        if acquire {
+            held.push(h);
+        } else if let Some(k) = held.iter().rposition(|&x| x == h) {
+            held.remove(k);
+        }
+        let names: Vec<StrId> = held
+            .iter()
+            .map(|&h| {
+                context.locks.classes[context.locks.class_of(all[h as usize].lock).0 as usize].name
+            })
+            .collect();
+        b.set(ts, tables.lock_set(names));
+    }
+    b.finish(span.origin_ns, span.end_ns)
+}
+
+/// Interning tables for lane values.
+#[derive(Default)]
+struct Tables {
+    tasks: Vec<TaskKey>,
+    task_ids: FxHashMap<(i32, StrId), u32>,
+    lock_sets: Vec<Vec<StrId>>,
+    lock_set_ids: FxHashMap<Vec<StrId>, u32>,
+}
+
+impl Tables {
+    fn task(&mut self, pid: i32, comm: StrId) -> u32 {
+        *self.task_ids.entry((pid, comm)).or_insert_with(|| {
+            self.tasks.push(TaskKey { pid, comm });
+            self.tasks.len() as u32 - 1
+        })
+    }
+
+    fn lock_set(&mut self, names: Vec<StrId>) -> Option<u32> {
+        if names.is_empty() {
+            return None;
+        }
+        if let Some(&id) = self.lock_set_ids.get(&names) {
+            return Some(id);
+        }
+        self.lock_sets.push(names.clone());
+        let id = self.lock_sets.len() as u32 - 1;
+        self.lock_set_ids.insert(names, id);
+        Some(id)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use trace_model::context::BuildOptions;
+    use trace_model::synthetic::{SyntheticSpec, generate};
+
+    #[test]
+    fn synthetic_trace_fills_every_context_lane() {
+        let store = generate(SyntheticSpec {
+            events: 50_000,
+            cpus: 2,
+            ..SyntheticSpec::default()
+        });
+        let context = ContextModel::build(&store, &BuildOptions::default());
+        let m = TimelineModel::build(&store, &context);
+        assert_eq!(m.cpus.len(), 2);
+        for kind in [
+            LaneKind::Task,
+            LaneKind::Hardirq,
+            LaneKind::Softirq,
+            LaneKind::PreemptOff,
+            LaneKind::IrqsOff,
+            LaneKind::Locks,
+        ] {
+            assert!(
+                m.cpus[0].lane(kind).len() > 100,
+                "{kind:?} lane has {}",
+                m.cpus[0].lane(kind).len()
+            );
+        }
+        // The lock lane names what the context model says is held.
+        let lane = m.cpus[1].lane(LaneKind::Locks);
+        let (start, _, set) = lane.get(lane.len() / 2);
+        let held = context.state_at(&store, 1, start).unwrap().locks;
+        let names: Vec<&str> = m.lock_sets[set as usize]
+            .iter()
+            .map(|&n| context.str(n))
+            .collect();
+        assert_eq!(
+            held.iter().map(|h| h.class.as_str()).collect::<Vec<_>>(),
+            names
+        );
+    }
+}

@@ -1,0 +1,318 @@
+//! The desktop app: driven headless through egui_kittest (clicks, keys, typing into the
+//! filters), and the real window under Xvfb saving a screenshot.
+
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable;
+use kctx::gui::findings::finding_title;
+use kctx::gui::trace::load;
+use kctx::gui::{Input, KctxApp};
+use std::path::PathBuf;
+use std::process::Command;
+use trace_model::FindingKind;
+
+fn harness(app: KctxApp) -> Harness<'static, KctxApp> {
+    // The accessibility lint flags egui's own unlabelled combo boxes; what these tests check
+    // is behaviour.
+    let mut h = Harness::builder()
+        .with_size(egui::vec2(1600.0, 960.0))
+        .with_accessibility_check(false)
+        .build_ui_state(|ui, app: &mut KctxApp| app.show(ui), app);
+    h.run_steps(4);
+    h
+}
+
+/// Sets the event list's filter `field` and lets the app redraw.
+fn set_filter(
+    h: &mut Harness<'static, KctxApp>,
+    field: fn(&mut kctx::gui::event_list::EventFilter) -> &mut String,
+    text: &str,
+) {
+    let s = h.state_mut().session.as_mut().expect("a trace is open");
+    *field(&mut s.list.filter) = text.to_owned();
+    h.run_steps(2);
+}
+
+fn sample_app() -> KctxApp {
+    KctxApp::with_trace(load(vec![Input::Sample], &|_| {}).expect("the bundled sample loads"))
+}
+
+fn session<'a>(h: &'a Harness<'static, KctxApp>) -> &'a kctx::gui::Session {
+    h.state().session.as_ref().expect("a trace is open")
+}
+
+fn synthetic_app(events: usize) -> KctxApp {
+    let trace = load(vec![Input::Synthetic(events)], &|_| {}).expect("synthetic trace");
+    KctxApp::with_trace(trace)
+}
+
+#[test]
+fn sample_shows_every_planted_bug_and_the_kernels_own_reports() {
+    let app = sample_app();
+    let s = app.session.as_ref().unwrap();
+    let truth = corpus_tests::truth();
+    let planted = truth["scenarios"]["lockdep-s1_spin_sleep"]["bugs"]
+        .as_array()
+        .unwrap()
+        .len();
+    let sleeps = s
+        .trace
+        .findings
+        .iter()
+        .filter(|f| f.kind == FindingKind::SleepInAtomic)
+        .count();
+    assert_eq!(
+        sleeps, planted,
+        "one sleep-in-atomic finding per planted bug"
+    );
+    assert!(
+        s.trace.splats.len() >= 2,
+        "the console's BUG reports: {}",
+        s.trace.splats.len()
+    );
+    // Findings and splats are both marked on the timeline.
+    assert_eq!(
+        s.timeline.markers.len(),
+        s.trace.findings.len()
+            + s.trace
+                .splats
+                .iter()
+                .filter(|p| p.console_ts.is_some())
+                .count()
+    );
+}
+
+#[test]
+fn selecting_a_finding_zooms_to_it_and_the_inspector_shows_the_lock_held() {
+    let mut h = harness(sample_app());
+    let span = {
+        let t = &session(&h).trace.timeline;
+        t.end_ns - t.origin_ns
+    };
+    let (title, call) = {
+        let f = session(&h)
+            .trace
+            .findings
+            .iter()
+            .find(|f| f.locks.iter().any(|l| l == "lab_s1_lock"))
+            .expect("a finding under lab_s1_lock");
+        (
+            finding_title(f),
+            kctx::gui::timeline::ns_from_seconds(f.ts[0]),
+        )
+    };
+    h.get_by_label(&title).click();
+    h.run_steps(4);
+    let s = session(&h);
+    assert!(s.selected_finding.is_some());
+    assert_eq!(s.timeline.cursor_ns, Some(call));
+    let (t0, t1) = s.view_range();
+    assert!(
+        t0 <= call && call <= t1,
+        "the call at {call} is in view [{t0}, {t1}]"
+    );
+    assert!(
+        t1 - t0 < span / 100,
+        "zoomed in: {} of {span} ns in view",
+        t1 - t0
+    );
+    assert_eq!(
+        s.timeline.highlights.len(),
+        2,
+        "the atomic interval and the sleeping call"
+    );
+    // The inspector lists the spinlock as held at the cursor (class, mode, holder).
+    h.get_by_label_contains("lab_s1_lock (spin,");
+}
+
+#[test]
+fn next_and_previous_violation_step_through_the_findings_in_time() {
+    let mut h = harness(sample_app());
+    let mut starts: Vec<u64> = session(&h)
+        .trace
+        .findings
+        .iter()
+        .map(|f| kctx::gui::timeline::ns_from_seconds(f.ts[0]))
+        .collect();
+    starts.sort_unstable();
+    assert!(starts.len() >= 2);
+    for &want in &starts {
+        h.key_press(egui::Key::CloseBracket);
+        h.run_steps(2);
+        assert_eq!(session(&h).timeline.cursor_ns, Some(want));
+    }
+    h.key_press(egui::Key::OpenBracket);
+    h.run_steps(2);
+    assert_eq!(
+        session(&h).timeline.cursor_ns,
+        Some(starts[starts.len() - 2])
+    );
+    // The toolbar buttons do the same.
+    h.get_by_label("violation >|").click();
+    h.run_steps(2);
+    assert_eq!(
+        session(&h).timeline.cursor_ns,
+        Some(starts[starts.len() - 1])
+    );
+}
+
+#[test]
+fn exported_markdown_report_names_each_finding() {
+    let app = sample_app();
+    let trace = &app.session.as_ref().unwrap().trace;
+    let md =
+        kctx::gui::export::render_report(trace, kctx::cli::check::ReportFormat::Markdown).unwrap();
+    for f in &trace.findings {
+        assert!(
+            md.contains(f.functions.last().unwrap()),
+            "report names {}",
+            f.id
+        );
+    }
+    let json =
+        kctx::gui::export::render_report(trace, kctx::cli::check::ReportFormat::Json).unwrap();
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(
+        v["findings"].as_array().unwrap().len(),
+        trace.findings.len()
+    );
+    assert_eq!(v["exit_code"], 1);
+}
+
+#[test]
+fn keys_zoom_and_fit_the_timeline() {
+    let mut h = harness(synthetic_app(20_000));
+    let fitted = h.state().session.as_ref().unwrap().timeline.view;
+    h.key_press(egui::Key::Plus);
+    h.run_steps(2);
+    let zoomed = h.state().session.as_ref().unwrap().timeline.view;
+    assert!(
+        zoomed.ns_per_px < fitted.ns_per_px / 1.5,
+        "{zoomed:?} vs {fitted:?}"
+    );
+    h.key_press(egui::Key::F);
+    h.run_steps(2);
+    let refit = h.state().session.as_ref().unwrap().timeline.view;
+    assert!(
+        (refit.ns_per_px - fitted.ns_per_px).abs() < 0.05 * fitted.ns_per_px,
+        "{refit:?} vs {fitted:?}"
+    );
+}
+
+#[test]
+fn filters_narrow_the_event_list() {
+    let mut h = harness(synthetic_app(20_000));
+    let all = h.state().session.as_ref().unwrap().list.rows().len();
+    assert!(all > 10_000, "the fitted view lists every event ({all})");
+    set_filter(&mut h, |f| &mut f.event, "irq_handler_entry");
+    let s = h.state().session.as_ref().unwrap();
+    let irqs = s.list.rows().len();
+    assert!(irqs > 0 && irqs < all / 5, "{irqs} of {all}");
+    // The list says how many rows the filters left.
+    h.get_by_label(&format!("{irqs} of {all} events in view"));
+    let store = &s.trace.store;
+    assert!(
+        s.list
+            .rows()
+            .iter()
+            .all(|&i| store.event(i).name == "irq_handler_entry")
+    );
+    set_filter(&mut h, |f| &mut f.text, "name=eth0");
+    let eth = h.state().session.as_ref().unwrap().list.rows().len();
+    assert!(eth > 0 && eth < irqs, "{eth} of {irqs}");
+}
+
+#[test]
+fn click_places_the_cursor_and_n_steps_on_that_cpu() {
+    let mut h = harness(synthetic_app(20_000));
+    // The first CPU's task row is at the top of the timeline, right of the gutter.
+    let target = egui::pos2(900.0, 80.0);
+    h.hover_at(target);
+    h.event(egui::Event::PointerButton {
+        pos: target,
+        button: egui::PointerButton::Primary,
+        pressed: true,
+        modifiers: egui::Modifiers::NONE,
+    });
+    h.event(egui::Event::PointerButton {
+        pos: target,
+        button: egui::PointerButton::Primary,
+        pressed: false,
+        modifiers: egui::Modifiers::NONE,
+    });
+    h.run_steps(2);
+    let s = h.state().session.as_ref().unwrap();
+    let cursor = s.timeline.cursor_ns.expect("a click places the cursor");
+    let cpu = s.timeline.selected_cpu.expect("a click selects the CPU");
+    h.key_press(egui::Key::N);
+    h.run_steps(2);
+    let s = h.state().session.as_ref().unwrap();
+    let next = s.timeline.cursor_ns.unwrap();
+    assert!(next > cursor);
+    let store = &s.trace.store;
+    let i = store.range(next, next + 1).start;
+    let on_cpu = (i..store.len())
+        .take_while(|&i| store.ts()[i] == next)
+        .any(|i| usize::from(store.cpus()[i]) == cpu);
+    assert!(on_cpu, "N stepped to an event of CPU {cpu}");
+}
+
+/// When `KCTX_XVFB_CHILD` names a PNG, this test opens the real window (X11, OpenGL) on the
+/// bundled sample (or `KCTX_XVFB_INPUT` synthetic events) and saves it there; otherwise it
+/// does nothing. The smoke test below runs it under `xvfb-run` in a child process.
+#[test]
+fn xvfb_child_window() {
+    let Some(out) = std::env::var_os("KCTX_XVFB_CHILD") else {
+        return;
+    };
+    let inputs = match std::env::var("KCTX_XVFB_INPUT") {
+        Ok(n) => vec![Input::Synthetic(n.parse().expect("event count"))],
+        Err(_) => vec![Input::Sample],
+    };
+    let options = kctx::gui::RunOptions {
+        screenshot: Some(PathBuf::from(out)),
+        any_thread: true,
+    };
+    kctx::gui::run(inputs, options).expect("window ran and saved its screenshot");
+}
+
+#[test]
+fn real_window_under_xvfb_saves_a_non_blank_screenshot() {
+    if Command::new("xvfb-run").arg("--help").output().is_err() {
+        eprintln!(
+            "SKIPPED: xvfb-run is not installed (apt-get install xvfb xauth libgl1-mesa-dri)"
+        );
+        return;
+    }
+    let out = std::env::temp_dir().join(format!("kctx-smoke-{}.png", std::process::id()));
+    let status = Command::new("xvfb-run")
+        .args(["-a", "-s", "-screen 0 1600x960x24"])
+        .arg(std::env::current_exe().expect("test binary"))
+        .args([
+            "--exact",
+            "gui::xvfb_child_window",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env("KCTX_XVFB_CHILD", &out)
+        .env("LIBGL_ALWAYS_SOFTWARE", "1")
+        .status()
+        .expect("run xvfb-run");
+    assert!(status.success(), "the window under Xvfb failed: {status}");
+    let image = image::open(&out).expect("screenshot written").to_rgba8();
+    assert!(
+        image.width() >= 800 && image.height() >= 500,
+        "{}x{}",
+        image.width(),
+        image.height()
+    );
+    assert!(
+        !kctx::gui::screenshot::is_blank(&image),
+        "screenshot is one colour"
+    );
+    // The timeline draws many colours (tasks, contexts), not just a themed background.
+    let mut colours: Vec<[u8; 4]> = image.pixels().map(|p| p.0).collect();
+    colours.sort_unstable();
+    colours.dedup();
+    assert!(colours.len() > 50, "only {} colours", colours.len());
+    let _ = std::fs::remove_file(&out);
+}
