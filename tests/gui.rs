@@ -1,12 +1,12 @@
 //! The desktop app: driven headless through egui_kittest (clicks, keys, typing into the
 //! filters), and the real window under Xvfb saving a screenshot.
 
+use corpus_tests::kctx_bin;
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 use kctx::gui::findings::finding_title;
 use kctx::gui::trace::load;
 use kctx::gui::{Input, KctxApp};
-use std::path::PathBuf;
 use std::process::Command;
 use trace_model::FindingKind;
 
@@ -256,44 +256,21 @@ fn click_places_the_cursor_and_n_steps_on_that_cpu() {
     assert!(on_cpu, "N stepped to an event of CPU {cpu}");
 }
 
-/// When `KCTX_XVFB_CHILD` names a PNG, this test opens the real window (X11, OpenGL) on the
-/// bundled sample (or `KCTX_XVFB_INPUT` synthetic events) and saves it there; otherwise it
-/// does nothing. The smoke test below runs it under `xvfb-run` in a child process.
-#[test]
-fn xvfb_child_window() {
-    let Some(out) = std::env::var_os("KCTX_XVFB_CHILD") else {
-        return;
-    };
-    let inputs = match std::env::var("KCTX_XVFB_INPUT") {
-        Ok(n) => vec![Input::Synthetic(n.parse().expect("event count"))],
-        Err(_) => vec![Input::Sample],
-    };
-    let options = kctx::gui::RunOptions {
-        screenshot: Some(PathBuf::from(out)),
-        any_thread: true,
-    };
-    kctx::gui::run(inputs, options).expect("window ran and saved its screenshot");
-}
-
+/// The real binary, as a user runs it: `kctx sample --screenshot OUT.png` opens the X11 /
+/// OpenGL window under Xvfb (Mesa's software GL), renders the loaded sample, saves it, exits.
 #[test]
 fn real_window_under_xvfb_saves_a_non_blank_screenshot() {
     if Command::new("xvfb-run").arg("--help").output().is_err() {
-        eprintln!(
-            "SKIPPED: xvfb-run is not installed (apt-get install xvfb xauth libgl1-mesa-dri)"
-        );
+        eprintln!("SKIPPED: xvfb-run is not installed (scripts/install-deps installs it)");
         return;
     }
     let out = std::env::temp_dir().join(format!("kctx-smoke-{}.png", std::process::id()));
     let status = Command::new("xvfb-run")
         .args(["-a", "-s", "-screen 0 1600x960x24"])
-        .arg(std::env::current_exe().expect("test binary"))
-        .args([
-            "--exact",
-            "gui::xvfb_child_window",
-            "--nocapture",
-            "--test-threads=1",
-        ])
-        .env("KCTX_XVFB_CHILD", &out)
+        .arg(kctx_bin())
+        .arg("sample")
+        .arg("--screenshot")
+        .arg(&out)
         .env("LIBGL_ALWAYS_SOFTWARE", "1")
         .status()
         .expect("run xvfb-run");

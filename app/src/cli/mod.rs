@@ -126,7 +126,6 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
             };
             let options = crate::gui::RunOptions {
                 screenshot: cli.screenshot,
-                any_thread: false,
             };
             crate::gui::run(inputs, options)?;
             Ok(0)

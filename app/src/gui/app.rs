@@ -343,14 +343,13 @@ impl KctxApp {
         }
         job.frames_after_load += 1;
         // The picture shows the first violation, zoomed in, as a user selecting it sees it.
-        if job.frames_after_load == 2 {
-            if let Some(s) = self
+        if job.frames_after_load == 2
+            && let Some(s) = self
                 .session
                 .as_mut()
                 .filter(|s| !s.trace.findings.is_empty())
-            {
-                s.select_finding(0);
-            }
+        {
+            s.select_finding(0);
         }
         // A few frames let the layout settle (panel sizes, the fit at the canvas width).
         if job.frames_after_load < 5 {

@@ -112,10 +112,10 @@ pub fn event_list_ui(
     let mut area = egui::ScrollArea::vertical()
         .id_salt("event list")
         .auto_shrink([false, false]);
-    if std::mem::take(&mut state.follow_cursor) {
-        if let Some(r) = cursor_row {
-            area = area.vertical_scroll_offset((r as f32 * row_h - 3.0 * row_h).max(0.0));
-        }
+    if std::mem::take(&mut state.follow_cursor)
+        && let Some(r) = cursor_row
+    {
+        area = area.vertical_scroll_offset((r as f32 * row_h - 3.0 * row_h).max(0.0));
     }
     let mut clicked = None;
     area.show_rows(ui, row_h, shown, |ui, range| {

@@ -28,16 +28,11 @@ use std::path::PathBuf;
 pub struct RunOptions {
     /// Save the window to this PNG once the trace is drawn, then exit.
     pub screenshot: Option<PathBuf>,
-    /// Allow opening the window from a thread other than the main one (tests).
-    pub any_thread: bool,
 }
 
 /// Opens the window on `inputs` (the bundled sample when empty).
 pub fn run(inputs: Vec<Input>, options: RunOptions) -> anyhow::Result<()> {
-    let RunOptions {
-        screenshot,
-        any_thread,
-    } = options;
+    let RunOptions { screenshot } = options;
     let icon = eframe::icon_data::from_png_bytes(include_bytes!("../../../assets/kctx.png"))
         .context("decoding the icon")?;
     let options = eframe::NativeOptions {
@@ -49,9 +44,6 @@ pub fn run(inputs: Vec<Input>, options: RunOptions) -> anyhow::Result<()> {
             .with_drag_and_drop(true),
         // Screenshots are for documentation and tests: they must not depend on saved state.
         persist_window: screenshot.is_none(),
-        event_loop_builder: Some(Box::new(move |builder| {
-            winit::platform::x11::EventLoopBuilderExtX11::with_any_thread(builder, any_thread);
-        })),
         ..Default::default()
     };
     let mut outcome = None;

@@ -247,30 +247,30 @@ fn input(
     } else if r.dragged_by(egui::PointerButton::Primary) && state.range_drag_from.is_none() {
         state.view.pan_px(-f64::from(r.drag_delta().x));
     }
-    if r.drag_stopped() {
-        if let (Some(x0), Some(p)) = (state.range_drag_from.take(), r.interact_pointer_pos()) {
-            let (a, b) = (x0.min(p.x), x0.max(p.x));
-            if b - a > 3.0 {
-                let t0 = state.view.ts_from_x(f64::from(a - canvas.left()));
-                let t1 = state.view.ts_from_x(f64::from(b - canvas.left()));
-                state.view = TimeView {
-                    start_ns: t0,
-                    ns_per_px: (t1 - t0) / f64::from(canvas.width()),
-                };
-            }
+    if r.drag_stopped()
+        && let (Some(x0), Some(p)) = (state.range_drag_from.take(), r.interact_pointer_pos())
+    {
+        let (a, b) = (x0.min(p.x), x0.max(p.x));
+        if b - a > 3.0 {
+            let t0 = state.view.ts_from_x(f64::from(a - canvas.left()));
+            let t1 = state.view.ts_from_x(f64::from(b - canvas.left()));
+            state.view = TimeView {
+                start_ns: t0,
+                ns_per_px: (t1 - t0) / f64::from(canvas.width()),
+            };
         }
     }
-    if r.clicked() {
-        if let Some(p) = r.interact_pointer_pos() {
-            let ts = state.view.ts_from_x(x_of(p)).max(0.0) as u64;
-            let cpu = rows
-                .iter()
-                .find(|row| row.y.expand(1.0).contains(p.y))
-                .map(|row| row.cpu);
-            state.cursor_ns = Some(ts);
-            state.selected_cpu = cpu.or(state.selected_cpu);
-            out.clicked = Some((ts, cpu));
-        }
+    if r.clicked()
+        && let Some(p) = r.interact_pointer_pos()
+    {
+        let ts = state.view.ts_from_x(x_of(p)).max(0.0) as u64;
+        let cpu = rows
+            .iter()
+            .find(|row| row.y.expand(1.0).contains(p.y))
+            .map(|row| row.cpu);
+        state.cursor_ns = Some(ts);
+        state.selected_cpu = cpu.or(state.selected_cpu);
+        out.clicked = Some((ts, cpu));
     }
     if r.double_clicked() {
         state.fit_pending = true;
@@ -379,7 +379,6 @@ fn paint_rows(
             }
         }
     }
-    drop(c);
     state.columns = columns;
     painter.add(Shape::mesh(mesh));
     paint_unknown(&painter, state, model, rows, canvas);
@@ -450,7 +449,7 @@ fn paint_unknown(
 fn cpu_y(rows: &[Row], cpu: usize) -> Option<Rangef> {
     let mut it = rows.iter().filter(|r| r.cpu == cpu);
     let first = it.next()?;
-    let last = it.last().unwrap_or(first);
+    let last = it.next_back().unwrap_or(first);
     Some(Rangef::new(first.y.min, last.y.max))
 }
 
