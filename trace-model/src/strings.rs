@@ -24,9 +24,9 @@ impl StrId {
 pub struct Interner {
     /// All strings, back to back.
     arena: String,
-    /// End offset in `arena` of each string, by id (a string starts where the previous
-    /// one ends).
-    ends: Vec<u32>,
+    /// Offsets in `arena`: string `i` is `bounds[i]..bounds[i + 1]` (one entry more
+    /// than there are strings, so no id needs a special case).
+    bounds: Vec<u32>,
     /// Ids, found by the hash of their string.
     ids: HashTable<StrId>,
 }
@@ -35,81 +35,93 @@ impl Default for Interner {
     fn default() -> Self {
         Interner {
             arena: String::new(),
-            ends: vec![0],
+            bounds: vec![0, 0],
             ids: HashTable::new(),
         }
         .with_empty_string()
     }
 }
 
-fn hash(s: &str) -> u64 {
+fn hash(s: &[u8]) -> u64 {
     rustc_hash::FxBuildHasher.hash_one(s)
 }
 
 impl Interner {
     fn with_empty_string(mut self) -> Self {
-        let h = hash("");
+        let h = hash(b"");
         self.ids.insert_unique(h, StrId::EMPTY, |_| h);
         self
     }
 
-    fn span(ends: &[u32], id: StrId) -> Range<usize> {
+    fn span(bounds: &[u32], id: StrId) -> Range<usize> {
         let i = id.0 as usize;
-        let start = if i == 0 { 0 } else { ends[i - 1] as usize };
-        start..ends[i] as usize
+        bounds[i] as usize..bounds[i + 1] as usize
+    }
+
+    /// The bytes of `id` (comparing bytes skips the char-boundary checks of a str slice).
+    fn bytes<'s>(arena: &'s str, bounds: &[u32], id: StrId) -> &'s [u8] {
+        &arena.as_bytes()[Self::span(bounds, id)]
     }
 
     /// Makes room for `strings` more strings of `bytes` bytes in total (a caller that
     /// knows it will intern many, such as a kallsyms parser, avoids repeated growth).
     pub fn reserve(&mut self, strings: usize, bytes: usize) {
         self.arena.reserve(bytes);
-        self.ends.reserve(strings);
-        let (arena, ends) = (&self.arena, &self.ends);
+        self.bounds.reserve(strings);
+        let (arena, bounds) = (&self.arena, &self.bounds);
         self.ids
-            .reserve(strings, |&id| hash(&arena[Self::span(ends, id)]));
+            .reserve(strings, |&id| hash(Self::bytes(arena, bounds, id)));
     }
 
     /// Returns the id of `s`, adding it if it is new.
     pub fn intern(&mut self, s: &str) -> StrId {
-        let h = hash(s);
-        let (arena, ends) = (&self.arena, &self.ends);
-        if let Some(&id) = self.ids.find(h, |&id| &arena[Self::span(ends, id)] == s) {
+        let h = hash(s.as_bytes());
+        let (arena, bounds) = (&self.arena, &self.bounds);
+        let found = self
+            .ids
+            .find(h, |&id| Self::bytes(arena, bounds, id) == s.as_bytes());
+        if let Some(&id) = found {
             return id;
         }
-        let id = StrId(u32::try_from(self.ends.len()).expect("more than 4G unique strings"));
+        let id = StrId(u32::try_from(self.len()).expect("more than 4G unique strings"));
         self.arena.push_str(s);
         let end = u32::try_from(self.arena.len()).expect("more than 4 GB of unique strings");
-        self.ends.push(end);
-        let (arena, ends) = (&self.arena, &self.ends);
+        self.bounds.push(end);
+        let (arena, bounds) = (&self.arena, &self.bounds);
         self.ids
-            .insert_unique(h, id, |&id| hash(&arena[Self::span(ends, id)]));
+            .insert_unique(h, id, |&id| hash(Self::bytes(arena, bounds, id)));
         id
     }
 
     /// The id of `s` if it was interned.
     pub fn lookup(&self, s: &str) -> Option<StrId> {
-        self.ids.find(hash(s), |&id| self.resolve(id) == s).copied()
+        let (arena, bounds) = (&self.arena, &self.bounds);
+        self.ids
+            .find(hash(s.as_bytes()), |&id| {
+                Self::bytes(arena, bounds, id) == s.as_bytes()
+            })
+            .copied()
     }
 
     /// The string behind `id`.
     pub fn resolve(&self, id: StrId) -> &str {
-        &self.arena[Self::span(&self.ends, id)]
+        &self.arena[Self::span(&self.bounds, id)]
     }
 
     /// Number of unique strings.
     pub fn len(&self) -> usize {
-        self.ends.len()
+        self.bounds.len() - 1
     }
 
     /// True when only the empty string is interned.
     pub fn is_empty(&self) -> bool {
-        self.ends.len() <= 1
+        self.len() <= 1
     }
 
     /// Resident bytes (string bytes plus table overhead, approximately).
     pub fn heap_bytes(&self) -> usize {
         self.arena.capacity()
-            + self.ends.capacity() * size_of::<u32>()
+            + self.bounds.capacity() * size_of::<u32>()
             + self.ids.capacity() * (size_of::<StrId>() + 1)
     }
 }
