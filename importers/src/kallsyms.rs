@@ -8,12 +8,23 @@ use trace_model::symbols::{Symbol, SymbolKind, SymbolTable};
 /// Parses kallsyms text. Lines that are not `address type name [module]` are counted in
 /// `report` and skipped.
 pub fn parse(text: &str, strings: &mut Interner, report: &mut ImportReport) -> SymbolTable {
-    let mut symbols = Vec::new();
+    // One symbol per line, its name (a part of the line) interned: size the tables once.
+    let lines = memchr::memchr_iter(b'\n', text.as_bytes()).count() + 1;
+    strings.reserve(lines, text.len());
+    let mut symbols = Vec::with_capacity(lines);
     for (n, line) in text.lines().enumerate() {
-        if line.trim().is_empty() {
+        // kallsyms is ASCII: the byte-wise split is several times faster than the
+        // Unicode one, which a line with other characters still gets.
+        let parts: &mut dyn Iterator<Item = &str> = if line.is_ascii() {
+            &mut line.split_ascii_whitespace()
+        } else {
+            &mut line.split_whitespace()
+        };
+        let mut parts = parts.peekable();
+        if parts.peek().is_none() {
             continue;
         }
-        match parse_line(line, strings) {
+        match parse_line(parts, strings) {
             Some(s) => symbols.push(s),
             None => report.unparsed(
                 "kallsyms: not `address type name`",
@@ -24,8 +35,10 @@ pub fn parse(text: &str, strings: &mut Interner, report: &mut ImportReport) -> S
     SymbolTable::new(symbols)
 }
 
-fn parse_line(line: &str, strings: &mut Interner) -> Option<Symbol> {
-    let mut parts = line.split_whitespace();
+fn parse_line<'a>(
+    mut parts: impl Iterator<Item = &'a str>,
+    strings: &mut Interner,
+) -> Option<Symbol> {
     let addr = u64::from_str_radix(parts.next()?, 16).ok()?;
     let kind = parts.next()?;
     let mut kind_chars = kind.chars();

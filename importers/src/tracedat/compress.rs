@@ -59,16 +59,21 @@ impl BlockDecoder {
             ));
         }
         let start = out.len();
-        out.resize(start + expected as usize, 0);
-        let dst = &mut out[start..];
+        // Both decoders write into the spare capacity: no zero-fill of memory the block
+        // overwrites anyway. A block longer than stated is caught by its length below.
+        out.reserve(expected as usize);
         let got = match self {
-            BlockDecoder::Zstd(d) => d
-                .decompress_to_buffer(block, dst)
-                .map_err(|e| format!("zstd data damaged or longer than stated: {e}")),
+            BlockDecoder::Zstd(d) => {
+                let mut tail = std::io::Cursor::new(std::mem::take(out));
+                tail.set_position(start as u64);
+                let written = d.decompress_to_buffer(block, &mut tail);
+                *out = tail.into_inner();
+                written.map_err(|e| format!("zstd data damaged or longer than stated: {e}"))
+            }
             BlockDecoder::Zlib(z) => {
                 z.reset(true);
-                match z.decompress(block, dst, flate2::FlushDecompress::Finish) {
-                    Ok(flate2::Status::StreamEnd) => Ok(z.total_out() as usize),
+                match z.decompress_vec(block, out, flate2::FlushDecompress::Finish) {
+                    Ok(flate2::Status::StreamEnd) => Ok(out.len() - start),
                     Ok(_) => Err("zlib data truncated or longer than stated".to_owned()),
                     Err(e) => Err(format!("zlib data damaged: {e}")),
                 }

@@ -419,6 +419,9 @@ pub struct Decoder<'m> {
     endian: Endian,
     long_size: usize,
     symbols: Symbolizer,
+    /// Interned strings by their record bytes: comms repeat in nearly every sched
+    /// event, and a lookup by bytes skips the UTF-8 check and the interner's hash.
+    strings_by_bytes: FxHashMap<Box<[u8]>, StrId>,
     printk: &'m PrintkFormats,
     pub comms: Comms,
     text: String,
@@ -497,6 +500,7 @@ impl<'m> Decoder<'m> {
                 cache: FxHashMap::default(),
                 stext,
             },
+            strings_by_bytes: FxHashMap::default(),
             printk,
             comms,
             text: String::new(),
@@ -549,6 +553,7 @@ impl<'m> Decoder<'m> {
         let Decoder {
             by_id,
             symbols,
+            strings_by_bytes,
             comms,
             text,
             printk,
@@ -556,8 +561,14 @@ impl<'m> Decoder<'m> {
             ..
         } = self;
         let dec = by_id[id].as_ref().expect("checked above");
-        let intern_str = |b: &mut EventStoreBuilder, s: Slot| {
-            b.intern(&String::from_utf8_lossy(s.bytes(rec, e)))
+        let mut intern_str = |b: &mut EventStoreBuilder, s: Slot| {
+            let bytes = s.bytes(rec, e);
+            if let Some(&id) = strings_by_bytes.get(bytes) {
+                return id;
+            }
+            let id = b.intern(&String::from_utf8_lossy(bytes));
+            strings_by_bytes.insert(bytes.into(), id);
+            id
         };
         let u = |s: Slot| s.uint(rec, e);
         let i = |s: Slot| s.i32(rec, e);
@@ -833,22 +844,35 @@ impl<'m> Decoder<'m> {
 }
 
 /// A field's value as text: numbers in decimal, pointers in hex, strings as text.
+/// Numbers go through `itoa` and a hex loop: `write!` cost more than the rest of the
+/// record's decoding.
 fn render_field(s: Slot, rec: &[u8], e: Endian, out: &mut String) {
-    let _ = match s.kind {
-        FieldKind::Int if s.signed => write!(out, "{}", s.int(rec, e)),
-        FieldKind::Int => write!(out, "{}", s.uint(rec, e)),
-        FieldKind::Pointer => write!(out, "0x{:x}", s.uint(rec, e)),
-        _ if s.text => {
-            out.push_str(&String::from_utf8_lossy(s.bytes(rec, e)));
-            Ok(())
+    let mut digits = itoa::Buffer::new();
+    match s.kind {
+        FieldKind::Int if s.signed => out.push_str(digits.format(s.int(rec, e))),
+        FieldKind::Int => out.push_str(digits.format(s.uint(rec, e))),
+        FieldKind::Pointer => {
+            out.push_str("0x");
+            push_hex(s.uint(rec, e), out);
         }
+        _ if s.text => out.push_str(&String::from_utf8_lossy(s.bytes(rec, e))),
         _ => {
-            for byte in s.bytes(rec, e) {
-                let _ = write!(out, "{byte:02x}");
+            for &byte in s.bytes(rec, e) {
+                out.push(HEX_DIGITS[usize::from(byte >> 4)].into());
+                out.push(HEX_DIGITS[usize::from(byte & 0xf)].into());
             }
-            Ok(())
         }
-    };
+    }
+}
+
+const HEX_DIGITS: &[u8; 16] = b"0123456789abcdef";
+
+/// `v` in lower-case hex without leading zeros (`{:x}`).
+fn push_hex(v: u64, out: &mut String) {
+    let nibbles = (64 - v.leading_zeros()).div_ceil(4).max(1);
+    for n in (0..nibbles).rev() {
+        out.push(HEX_DIGITS[((v >> (4 * n)) & 0xf) as usize].into());
+    }
 }
 
 /// The context flags of a `common_flags` byte (depths filled in per event).
@@ -867,4 +891,26 @@ fn flag_bits(f: u8, abi: KernelAbi) -> ContextFlags {
     };
     // Depth bits are or-ed in per event, so start them at zero.
     ContextFlags::new(bits, Some(0), Some(0))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hex_matches_the_formatter() {
+        for v in [
+            0,
+            1,
+            0xf,
+            0x10,
+            0xdead_beef,
+            0xffff_ffff_8100_0000,
+            u64::MAX,
+        ] {
+            let mut out = String::new();
+            push_hex(v, &mut out);
+            assert_eq!(out, format!("{v:x}"));
+        }
+    }
 }

@@ -67,10 +67,13 @@ pub fn import(bytes: &[u8]) -> Result<EventStore, ImportError> {
         .collect();
     let loaded: Vec<CpuStream<'_>> = streams
         .par_iter()
-        .map(|&(i, cpu)| load_cpu(bytes, &h, &m, i, cpu, layouts[i]))
+        .map(|&(i, cpu)| load_cpu(bytes, &h, &m, i, cpu))
         .collect();
-    let events = loaded.iter().map(|s| s.events).sum();
-    let mut b = EventStoreBuilder::with_capacity(events);
+    // Sized from the data, not from a counting pass over every record (that walk cost
+    // as much as the decoding's own): few records are smaller than this.
+    const TYPICAL_RECORD_BYTES: usize = 32;
+    let data_bytes: usize = loaded.iter().map(|s| s.data.len()).sum();
+    let mut b = EventStoreBuilder::with_capacity(data_bytes / TYPICAL_RECORD_BYTES);
     fill_meta(&mut b, &h, &m);
     let mut report = ImportReport::default();
     let kallsyms = lossy(&m.kallsyms);
@@ -103,14 +106,14 @@ pub fn import(bytes: &[u8]) -> Result<EventStore, ImportError> {
         let first = loaded
             .iter()
             .filter(|s| s.cpu.cpu == cpu)
-            .map(|s| s.first_ts)
+            .map(|s| s.first_ts(layouts[s.buffer]))
             .min();
         b.lost(cpu, clock.convert(first.unwrap_or(0)), Some(overrun));
     }
     for s in &loaded {
         if let Some((at, what)) = &s.damage {
             b.report_mut().warn(what, Location::Byte(*at));
-            b.lost(s.cpu.cpu, clock.convert(s.end_ts_hint), None);
+            b.lost(s.cpu.cpu, clock.convert(s.last_ts(layouts[s.buffer])), None);
         }
     }
     merge(&mut b, &mut decoder, &loaded, &layouts, &clock);
@@ -226,11 +229,33 @@ struct CpuStream<'a> {
     data: Cow<'a, [u8]>,
     /// Damage found while loading: file offset and description.
     damage: Option<(u64, String)>,
-    /// Events in the data (counted in the parallel phase, to size the store once).
-    events: usize,
-    /// Raw time of the first and of the last event read (damage at the end begins there).
-    first_ts: u64,
-    end_ts_hint: u64,
+}
+
+impl CpuStream<'_> {
+    /// Raw times of the events, in order.
+    fn event_times(&self, layout: PageLayout) -> impl Iterator<Item = u64> {
+        let mut cursor = PageCursor::new(&self.data, layout);
+        std::iter::from_fn(move || {
+            loop {
+                match cursor.step() {
+                    Step::Event(e) => return Some(e.ts),
+                    Step::End => return None,
+                    Step::Missed { .. } | Step::Damaged { .. } => {}
+                }
+            }
+        })
+    }
+
+    /// Raw time of the first event (0 without events).
+    fn first_ts(&self, layout: PageLayout) -> u64 {
+        self.event_times(layout).next().unwrap_or(0)
+    }
+
+    /// Raw time of the last event read (0 without events): damage at the end of the
+    /// stream begins there. Only damaged streams need it, so only they are walked.
+    fn last_ts(&self, layout: PageLayout) -> u64 {
+        self.event_times(layout).last().unwrap_or(0)
+    }
 }
 
 fn load_cpu<'a>(
@@ -239,7 +264,6 @@ fn load_cpu<'a>(
     m: &section::Metadata<'a>,
     buffer: usize,
     cpu: CpuData,
-    layout: PageLayout,
 ) -> CpuStream<'a> {
     let what = "cpu data";
     let start = usize::try_from(cpu.offset)
@@ -250,9 +274,6 @@ fn load_cpu<'a>(
         cpu,
         data: Cow::Borrowed(&[]),
         damage: None,
-        events: 0,
-        first_ts: 0,
-        end_ts_hint: 0,
     };
     if m.compressed[buffer] {
         let Some(comp) = h.compression else {
@@ -284,20 +305,6 @@ fn load_cpu<'a>(
                     end - bytes.len() as u64
                 ),
             ));
-        }
-    }
-    let mut cursor = PageCursor::new(&stream.data, layout);
-    loop {
-        match cursor.step() {
-            Step::Event(e) => {
-                if stream.events == 0 {
-                    stream.first_ts = e.ts;
-                }
-                stream.events += 1;
-                stream.end_ts_hint = e.ts;
-            }
-            Step::End => break,
-            Step::Missed { .. } | Step::Damaged { .. } => {}
         }
     }
     stream

@@ -196,8 +196,11 @@ fn lock_lane(
             .get(h as usize)
             .map_or(span.end_ns, |s| s.end_ns);
         let mut piece = |a: u64, b: u64| {
-            edges.push((a, true, h));
-            edges.push((b, false, h));
+            // An empty piece would sort its release before its acquire and never end.
+            if a < b {
+                edges.push((a, true, h));
+                edges.push((b, false, h));
+            }
         };
         match (hold.context, tasks) {
             (HolderContext::Task, Some(tasks)) => {
