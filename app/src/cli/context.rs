@@ -5,9 +5,9 @@ use super::TextOrJson;
 use anyhow::Context as _;
 use std::fmt::Write as _;
 use std::path::Path;
-use trace_model::EventStore;
 use trace_model::context::state::Level;
 use trace_model::context::{BuildOptions, ContextModel, CpuState};
+use trace_model::{EventStore, seconds};
 
 /// Imports `file` and builds its context model, naming lock addresses with the trace's own
 /// symbols and, if given, a kallsyms sidecar.
@@ -25,10 +25,6 @@ fn ns_from_secs(secs: f64) -> anyhow::Result<u64> {
         "--at must be a time in seconds >= 0"
     );
     Ok((secs * 1e9).round() as u64)
-}
-
-fn secs(ns: u64) -> f64 {
-    ns as f64 / 1e9
 }
 
 fn level_text(l: &Level) -> String {
@@ -65,7 +61,7 @@ fn on_off(v: Option<bool>) -> &'static str {
 pub fn state_text(s: &CpuState) -> String {
     let mut out = String::new();
     let w = &mut out;
-    let _ = writeln!(w, "cpu {} at {:.6}", s.cpu, secs(s.ts_ns));
+    let _ = writeln!(w, "cpu {} at {:.6}", s.cpu, seconds(s.ts_ns));
     if let Some(u) = s.unknown {
         let _ = writeln!(w, "  context unknown ({u:?}): no event proves it yet");
     }
@@ -111,7 +107,7 @@ pub fn state_text(s: &CpuState) -> String {
             l.class,
             l.mode,
             l.context,
-            secs(l.since_ns),
+            seconds(l.since_ns),
             l.addr
         );
     }

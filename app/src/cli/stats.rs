@@ -5,7 +5,7 @@ use serde::Serialize;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
-use trace_model::{EventStore, ProblemCount};
+use trace_model::{EventStore, ProblemCount, seconds};
 
 /// The numbers `kctx stats` prints for one input.
 #[derive(Debug, Serialize)]
@@ -42,10 +42,6 @@ pub struct LostStats {
 pub struct UnparsedStats {
     pub total: u64,
     pub by_reason: BTreeMap<String, ProblemCount>,
-}
-
-fn seconds(ns: u64) -> f64 {
-    ns as f64 / 1e9
 }
 
 impl Stats {

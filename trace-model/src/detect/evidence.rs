@@ -2,7 +2,7 @@
 //! and stable finding ids.
 
 use crate::context::locks::{ClassId, HolderContext, LockHold, LockTable, NameSource};
-use crate::{EventStore, Evidence, FindingKind, Interner};
+use crate::{EventStore, Evidence, FindingKind, Interner, seconds};
 use std::borrow::Cow;
 
 /// What the lock detectors read: the events, the lock table and the strings that resolve
@@ -28,11 +28,6 @@ impl LockView<'_> {
         self.store
             .str(self.store.comms()[hold.acquire_event as usize])
     }
-}
-
-/// Nanoseconds to trace seconds.
-pub fn seconds(ns: u64) -> f64 {
-    ns as f64 / 1e9
 }
 
 /// The printable name of a lock class. Address-named classes print the instance address

@@ -9,11 +9,11 @@
 
 use super::evidence::{
     LockView, acquire_evidence, caller_name, class_name, describe_acquire, finding_id,
-    holder_label, push_unique, seconds,
+    holder_label, push_unique,
 };
 use super::lock_order::DependencyGraph;
 use crate::context::locks::{ClassId, HoldIdx, HolderContext, LockHold, LockMode, LockTable};
-use crate::{Confidence, Evidence, Finding, FindingKind};
+use crate::{Confidence, Evidence, Finding, FindingKind, seconds};
 use std::collections::VecDeque;
 
 /// Further unsafe classes a safe -> unsafe finding names besides the nearest one.

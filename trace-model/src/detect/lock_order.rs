@@ -11,10 +11,10 @@
 
 use super::evidence::{
     LockView, acquire_evidence, caller_name, class_name, describe_acquire, finding_id,
-    holder_label, push_unique, seconds,
+    holder_label, push_unique,
 };
 use crate::context::locks::{ClassId, HoldIdx, HolderContext, LockHold, LockTable};
-use crate::{Confidence, Evidence, Finding, FindingKind};
+use crate::{Confidence, Evidence, Finding, FindingKind, seconds};
 use rustc_hash::FxHashMap;
 
 /// At most this many elementary cycles are reported (a kernel-wide trace can have a dense

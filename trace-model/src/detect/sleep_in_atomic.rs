@@ -15,7 +15,7 @@ use crate::context::state::softirq_name;
 use crate::context::{ContextModel, Gfp, SleepCall, SleepKind};
 use crate::payload::Payload;
 use crate::store::{EventIdx, EventStore};
-use crate::{Confidence, Evidence, Finding, FindingKind};
+use crate::{Confidence, Evidence, Finding, FindingKind, seconds};
 use rustc_hash::FxHashMap;
 use std::collections::BTreeMap;
 
@@ -95,10 +95,6 @@ struct Cause {
     evidence: Option<EventIdx>,
 }
 
-fn secs(ns: u64) -> f64 {
-    ns as f64 / 1e9
-}
-
 fn atomic_causes(
     store: &EventStore,
     model: &ContextModel,
@@ -162,7 +158,7 @@ fn atomic_causes(
                     "spinlock"
                 },
                 hold.mode.name(),
-                secs(hold.acquire_ts)
+                seconds(hold.acquire_ts)
             ),
             lock: Some(class),
             definite: true,
@@ -218,7 +214,7 @@ fn since(store: &EventStore, model: &ContextModel, first: Option<EventIdx>) -> S
     let Some(i) = first else {
         return String::new();
     };
-    let ts = secs(store.ts()[i as usize]);
+    let ts = seconds(store.ts()[i as usize]);
     match store.payload(i) {
         Payload::IrqDisable { caller, .. } | Payload::PreemptDisable { caller, .. } => {
             format!(" at {ts:.6} by {}", model.str(caller))
@@ -271,7 +267,7 @@ pub fn describe(store: &EventStore, i: EventIdx) -> String {
 fn evidence(store: &EventStore, i: EventIdx) -> Evidence {
     let e = store.event(i);
     Evidence {
-        ts: secs(e.ts),
+        ts: seconds(e.ts),
         cpu: e.cpu,
         task: format!("{}-{}", e.comm, e.pid),
         event: e.name.to_owned(),
@@ -316,20 +312,20 @@ impl Instance {
         let reasons: Vec<&str> = causes.iter().map(|c| c.text.as_str()).collect();
         let mut summary = format!(
             "{entry}{from} at {:.6} in atomic context: {}",
-            secs(at.ts),
+            seconds(at.ts),
             reasons.join("; ")
         );
         if let Some(s) = root.slept {
             summary += &format!(
                 "; the task really slept at {:.6} (sched_switch {})",
-                secs(store.ts()[s as usize]),
+                seconds(store.ts()[s as usize]),
                 describe(store, s)
             );
         }
         if let Some(b) = root.schedule_bug {
             summary += &format!(
                 "; the kernel reported scheduling while atomic (__schedule_bug at {:.6})",
-                secs(store.ts()[b as usize])
+                seconds(store.ts()[b as usize])
             );
         }
         if root.gfp == Gfp::Unknown {
@@ -368,7 +364,7 @@ impl Instance {
                 cpu: Some(root.cpu),
                 task: Some(comm),
                 pid: Some(root.pid),
-                ts: [secs(root.ts), secs(last_ts)],
+                ts: [seconds(root.ts), seconds(last_ts)],
                 functions,
                 locks,
                 summary,
