@@ -3,6 +3,7 @@
 //! recordings.
 
 use corpus_tests::{corpus, lab_scenarios};
+use kctx::cli::console_check::Console;
 use kctx::cli::splats::{SplatsOutput, load};
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
@@ -617,8 +618,8 @@ fn console_check_reports_disagreements_both_ways() {
         .1;
     let mut findings = findings_from_truth(&scenario);
     let path = corpus("lab/s1_spin_sleep/console.log");
-    let check =
-        kctx::cli::console_check::check_console(&path, &findings, Some("global")).expect("check");
+    let console = Console::read(&path).expect("read the console log");
+    let check = console.check(&findings, Some("global"), Vec::new());
     assert_eq!(check.links.len(), 1);
     assert_eq!(check.links[0].finding, "s1a");
     assert_eq!(
@@ -634,8 +635,7 @@ fn console_check_reports_disagreements_both_ways() {
 
     // Without s1a's finding the kernel's report is unexplained.
     findings.remove(0);
-    let check =
-        kctx::cli::console_check::check_console(&path, &findings, Some("x86-tsc")).expect("check");
+    let check = console.check(&findings, Some("x86-tsc"), Vec::new());
     assert!(!check.time_compared);
     assert_eq!(check.kernel_only.len(), 1);
     assert_eq!(check.kernel_only[0].kind, "scheduling_while_atomic");

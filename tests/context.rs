@@ -16,9 +16,9 @@ use trace_model::{Confidence, EventStore, FindingKind, ImportReport, Payload};
 
 /// A lab recording imported from one rendering, with its model built using the folder's
 /// `ctxlab.kallsyms` sidecar.
-struct Lab {
-    store: EventStore,
-    model: ContextModel,
+pub(crate) struct Lab {
+    pub(crate) store: EventStore,
+    pub(crate) model: ContextModel,
 }
 
 fn rendering(folder: &str, names: &[&str]) -> PathBuf {
@@ -29,7 +29,7 @@ fn rendering(folder: &str, names: &[&str]) -> PathBuf {
         .unwrap_or_else(|| panic!("{folder}: none of {names:?}"))
 }
 
-fn open(folder: &str, names: &[&str]) -> Lab {
+pub(crate) fn open(folder: &str, names: &[&str]) -> Lab {
     let path = rendering(folder, names);
     let store = importers::open(&path).unwrap_or_else(|e| panic!("{e}"));
     let text = std::fs::read_to_string(corpus(&format!("{folder}/ctxlab.kallsyms")))
@@ -44,7 +44,7 @@ fn open(folder: &str, names: &[&str]) -> Lab {
     Lab { store, model }
 }
 
-fn open_txt(folder: &str) -> Lab {
+pub(crate) fn open_txt(folder: &str) -> Lab {
     open(folder, &["trace.txt", "trace.txt.gz"])
 }
 

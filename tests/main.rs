@@ -7,4 +7,5 @@ mod context;
 mod ftrace_text;
 mod gui;
 mod lab_stats;
+mod splat_context;
 mod tracedat;

@@ -33,6 +33,7 @@ pub mod payload;
 pub mod qemu;
 pub mod report;
 pub mod splat;
+pub mod splat_context;
 pub mod store;
 pub mod strings;
 pub mod symbols;

@@ -12,7 +12,7 @@ mod text;
 
 pub use allow::Allowlist;
 
-use super::console_check::{ConsoleCheck, check_console};
+use super::console_check::{Console, ConsoleCheck};
 use anyhow::Context as _;
 use clap::{Args, ValueEnum};
 use serde::Serialize;
@@ -180,6 +180,8 @@ pub fn check(args: &CheckArgs) -> anyhow::Result<Report> {
         console: None,
         exit_code: 0,
     };
+    let console = args.console.as_deref().map(Console::read).transpose()?;
+    let mut context_checks = Vec::new();
     // Every finding, allowlisted ones included: a splat the allowlist hides is still explained.
     let mut all_findings: Vec<Finding> = Vec::new();
     let mut trace_clock: Option<String> = None;
@@ -208,8 +210,11 @@ pub fn check(args: &CheckArgs) -> anyhow::Result<Report> {
             }
         }
         trace_clock = trace_clock.or_else(|| store.meta.clock.clone());
+        if let Some(console) = &console {
+            context_checks.extend(console.check_context(&name, &store, &model));
+        }
         for finding in trace_model::detect::run_all(&store, &model) {
-            if args.console.is_some() {
+            if console.is_some() {
                 all_findings.push(finding.clone());
             }
             match allow.as_ref().and_then(|a| a.matching_rule(&finding)) {
@@ -241,13 +246,8 @@ pub fn check(args: &CheckArgs) -> anyhow::Result<Report> {
             })
             .collect();
     }
-    if let Some(console) = &args.console {
-        report.console = Some(check_console(
-            console,
-            &all_findings,
-            trace_clock.as_deref(),
-        )?);
-    }
+    report.console =
+        console.map(|console| console.check(&all_findings, trace_clock.as_deref(), context_checks));
     report.exit_code = exit_code(&report);
     Ok(report)
 }
