@@ -1,7 +1,8 @@
 //! The `kctx` binary as a user runs it. (Also makes `cargo test --workspace` build the binary,
 //! which the corpus tests in `tests/` run through `corpus_tests::kctx_bin()`.)
 
-use std::process::Command;
+use std::io::Write;
+use std::process::{Command, Stdio};
 
 #[test]
 fn an_unreadable_input_exits_2_and_names_the_file() {
@@ -14,4 +15,45 @@ fn an_unreadable_input_exits_2_and_names_the_file() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains(missing), "{stderr}");
     assert_eq!(stderr.matches("No such file").count(), 1, "{stderr}");
+}
+
+#[test]
+fn a_directory_is_refused_by_name() {
+    let dir = env!("CARGO_MANIFEST_DIR");
+    let out = Command::new(env!("CARGO_BIN_EXE_kctx"))
+        .args(["stats", dir])
+        .output()
+        .expect("run kctx");
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(dir) && stderr.contains("a directory"),
+        "{stderr}"
+    );
+}
+
+/// A pipe cannot be mapped: `trace-cmd report | kctx stats /dev/stdin` reads it whole.
+#[test]
+fn a_trace_piped_on_stdin_is_read() {
+    let sample = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../samples/lockdep-s1_spin_sleep.trace.txt.gz"
+    );
+    let mut child = Command::new(env!("CARGO_BIN_EXE_kctx"))
+        .args(["stats", "--format", "json", "/dev/stdin"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("run kctx");
+    let bytes = std::fs::read(sample).expect("read the sample");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(&bytes)
+        .expect("write the trace");
+    let out = child.wait_with_output().expect("wait for kctx");
+    assert_eq!(out.status.code(), Some(0));
+    let stats: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(stats["events"], 40279, "{stats}");
 }

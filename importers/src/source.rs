@@ -4,7 +4,7 @@ use crate::ImportError;
 use flate2::read::MultiGzDecoder;
 use memmap2::Mmap;
 use std::fs::File;
-use std::io::Read;
+use std::io::{self, Read};
 use std::path::Path;
 
 /// The bytes of one input file, decompressed if needed.
@@ -20,12 +20,26 @@ const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
 impl Source {
     /// Opens `path`, decompressing gzip transparently.
     pub fn open(path: &Path) -> Result<Source, ImportError> {
-        let file = File::open(path).map_err(|e| ImportError::Io(e).with_path(path))?;
+        let io_error = |e: io::Error| ImportError::Io(e).with_path(path);
+        let mut file = File::open(path).map_err(io_error)?;
+        let kind = file.metadata().map_err(io_error)?.file_type();
+        if kind.is_dir() {
+            return Err(io_error(io::Error::new(
+                io::ErrorKind::IsADirectory,
+                "a directory, not a trace file",
+            )));
+        }
+        if !kind.is_file() {
+            // A pipe or a device (`kctx stats /dev/stdin`) cannot be mapped: read it whole.
+            let mut bytes = Vec::new();
+            file.read_to_end(&mut bytes).map_err(io_error)?;
+            return Self::from_bytes(bytes).map_err(|e| e.with_path(path));
+        }
         // SAFETY: the map is read-only; kctx does not modify input files, and a file
         // truncated by another process while mapped is outside what a viewer can defend
         // against (the same contract as ripgrep's mmap searcher).
         #[allow(unsafe_code)]
-        let map = unsafe { Mmap::map(&file) }.map_err(|e| ImportError::Io(e).with_path(path))?;
+        let map = unsafe { Mmap::map(&file) }.map_err(io_error)?;
         Self::from_mapped(map).map_err(|e| e.with_path(path))
     }
 
