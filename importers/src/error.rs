@@ -18,8 +18,13 @@ pub enum ImportError {
     Io(#[from] std::io::Error),
     #[error("gzip stream damaged: {0}")]
     Gzip(std::io::Error),
-    #[error("no trace events found (not ftrace text or trace.dat)")]
+    #[error(
+        "no trace events found (not ftrace text or trace.dat); a console log is read by \
+         `kctx splats` or `kctx check TRACE --console LOG`"
+    )]
     NotATrace,
+    #[error("a QEMU log, not a trace: `kctx splats` reads it")]
+    QemuLog,
     #[error("{at}: {what}")]
     Malformed { at: Location, what: String },
     #[error("more than 65535 distinct event names")]

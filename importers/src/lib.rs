@@ -55,6 +55,7 @@ pub fn import(source: &Source) -> Result<EventStore, ImportError> {
     match detect(bytes) {
         Format::TraceDat => tracedat::import(bytes),
         Format::FtraceText => ftrace_text::import(bytes),
-        Format::Qemu | Format::Console => Err(ImportError::NotATrace),
+        Format::Qemu => Err(ImportError::QemuLog),
+        Format::Console => Err(ImportError::NotATrace),
     }
 }
