@@ -7,5 +7,6 @@ mod context;
 mod ftrace_text;
 mod gui;
 mod lab_stats;
+mod lock_stats;
 mod splat_context;
 mod tracedat;

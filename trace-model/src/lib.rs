@@ -28,6 +28,7 @@ pub mod correlate;
 pub mod detect;
 pub mod finding;
 pub mod flags;
+pub mod lock_stats;
 pub mod meta;
 pub mod payload;
 pub mod qemu;

@@ -5,6 +5,7 @@ pub mod console_check;
 pub mod context;
 pub mod coverage;
 pub mod generate;
+pub mod locks;
 pub mod splats;
 pub mod stats;
 
@@ -86,6 +87,20 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t)]
         format: TextOrJson,
     },
+    /// Per lock class: acquisitions, waits, total and longest hold and wait (with where), modes
+    /// and contexts: an offline /proc/lock_stat.
+    Locks {
+        file: PathBuf,
+        #[arg(long)]
+        kallsyms: Option<PathBuf>,
+        #[arg(long, value_enum, default_value_t)]
+        sort: locks::LockSort,
+        /// Only the first N classes.
+        #[arg(long, value_name = "N")]
+        top: Option<usize>,
+        #[arg(long, value_enum, default_value_t)]
+        format: TextOrJson,
+    },
     /// The kernel's own reports (lockdep, might_sleep, RCU stalls...) in a console / serial
     /// log, or the interrupt counts by vector of a QEMU `-d int` log.
     Splats {
@@ -118,6 +133,13 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
             kallsyms,
             format,
         }) => coverage::run(&file, kallsyms.as_deref(), format),
+        Some(Command::Locks {
+            file,
+            kallsyms,
+            sort,
+            top,
+            format,
+        }) => locks::run(&file, kallsyms.as_deref(), sort, top, format),
         Some(Command::Splats { format, file }) => splats::run(&file, format),
         None => {
             let inputs = match cli.synthetic {

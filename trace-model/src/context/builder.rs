@@ -1105,14 +1105,23 @@ impl<'a> Builder<'a> {
     }
 
     /// The data symbol at (or just below) `addr`: the trace's kallsyms, then the sidecar.
+    /// The data symbol at `addr`, `symbol+0xoff` inside one: two locks in one struct stay
+    /// two classes.
     fn symbol_name(&mut self, addr: u64) -> Option<StrId> {
-        if let Some(id) = data_symbol(&self.store.symbols, addr) {
-            let name = self.store.str(id).to_owned();
-            return Some(self.model.strings.intern(&name));
-        }
-        let side = self.sidecar?;
-        let id = data_symbol(&side.symbols, addr)?;
-        Some(self.model.strings.intern(side.strings.resolve(id)))
+        let (name, offset) = match data_symbol(&self.store.symbols, addr) {
+            Some((id, offset)) => (self.store.str(id), offset),
+            None => {
+                let side = self.sidecar?;
+                let (id, offset) = data_symbol(&side.symbols, addr)?;
+                (side.strings.resolve(id), offset)
+            }
+        };
+        let name = if offset == 0 {
+            name.to_owned()
+        } else {
+            format!("{name}+{offset:#x}")
+        };
+        Some(self.model.strings.intern(&name))
     }
 
     fn finish(mut self) -> ContextModel {
@@ -1195,9 +1204,9 @@ fn close_sampled(c: &mut CpuTrack, at: u64) {
     }
 }
 
-fn data_symbol(table: &SymbolTable, addr: u64) -> Option<StrId> {
+fn data_symbol(table: &SymbolTable, addr: u64) -> Option<(StrId, u64)> {
     let (sym, offset) = table.containing(addr)?;
-    (sym.kind == SymbolKind::Data && offset <= MAX_SYMBOL_OFFSET).then_some(sym.name)
+    (sym.kind == SymbolKind::Data && offset <= MAX_SYMBOL_OFFSET).then_some((sym.name, offset))
 }
 
 /// `6.1.0-56-amd64` >= major.minor?

@@ -292,6 +292,32 @@ fn spinlock_held_at_a_might_sleep_call_and_kallsyms_names_it() {
     assert_eq!(call.gfp, Gfp::NotAllocation);
 }
 
+/// Two locks inside one static structure are two classes, named by their offsets.
+#[test]
+fn locks_inside_a_data_symbol_are_named_with_their_offset() {
+    let mut t = Trace::new();
+    t.probe(100, 1, 7, ".....", "_raw_spin_lock", LOCK);
+    t.probe(110, 1, 7, "...1.", "_raw_spin_lock", LOCK + 0x40);
+    t.probe(120, 1, 7, "...2.", "_raw_spin_unlock", LOCK + 0x40);
+    t.probe(130, 1, 7, "...1.", "_raw_spin_unlock", LOCK);
+    let mut store = t.b.finish();
+    let sym = crate::symbols::Symbol {
+        addr: LOCK,
+        name: store.strings.intern("my_dev"),
+        kind: crate::symbols::SymbolKind::Data,
+        module: crate::StrId::EMPTY,
+    };
+    store.symbols = crate::symbols::SymbolTable::new(vec![sym]);
+    let model = ContextModel::build(&store, &BuildOptions::default());
+    let names: Vec<&str> = model
+        .locks
+        .classes
+        .iter()
+        .map(|c| model.str(c.name))
+        .collect();
+    assert_eq!(names, ["my_dev", "my_dev+0x40"]);
+}
+
 #[test]
 fn lockdep_spinlock_mode_is_inferred_from_the_depth_at_release() {
     let mut t = Trace::new();
