@@ -362,6 +362,35 @@ fn allowlist_hides_known_findings_and_counts_them() {
     let _ = std::fs::remove_file(&allow);
 }
 
+/// A baseline written on one recording hides all its findings on the other rendering of the
+/// same recording, and nothing of a recording with other bugs.
+#[test]
+fn a_written_allowlist_is_a_baseline_that_fails_only_on_new_findings() {
+    let baseline = temp_path("baseline.txt");
+    let b = baseline.to_str().unwrap();
+    let folder = "lockdep-s1_spin_sleep";
+    let first = check_lab(
+        folder,
+        &rendering(folder, "trace.txt"),
+        &["--write-allowlist", b],
+    );
+    assert_eq!(first.exit_code, 1);
+    let written = std::fs::read_to_string(&baseline).expect("baseline written");
+    let rules = written.lines().filter(|l| l.starts_with("id=")).count();
+    assert_eq!(rules, first.findings.len(), "{written}");
+
+    let again = check_lab(folder, &rendering(folder, "trace.dat"), &["--allow", b]);
+    assert!(again.findings.is_empty(), "{:#?}", again.findings);
+    assert_eq!(again.suppressed as usize, rules);
+    assert_eq!(again.exit_code, 0);
+
+    let other = "lockdep-s3_abba_mutex";
+    let new_bugs = check_lab(other, &rendering(other, "trace.txt"), &["--allow", b]);
+    assert_eq!(new_bugs.suppressed, 0);
+    assert_eq!(new_bugs.exit_code, 1);
+    let _ = std::fs::remove_file(&baseline);
+}
+
 #[test]
 fn human_reports_have_a_summary_table_and_each_findings_evidence() {
     let input = rendering("lockdep-s3_abba_mutex", "trace.txt");

@@ -68,7 +68,9 @@ Globs: `*`, `?`, `[abc]`, `{a,b}`. Example:
   irq-inversion:softirq>*          # every softirq inconsistency
   kind=lock-order-cycle lock=&rq->__lock
 Ids are built from the kind and the lock classes (or call site), so they survive
-re-recording. The report says how many findings each rule hid.";
+re-recording. The report says how many findings each rule hid.
+`--write-allowlist FILE` writes one `id=` rule per finding of the run: a baseline for
+adopting kctx on a tree with known issues, so that CI fails only on new findings.";
 
 /// `kctx check` arguments.
 #[derive(Debug, Args)]
@@ -89,6 +91,10 @@ pub struct CheckArgs {
     /// scheduling while atomic) to the findings and report where they disagree.
     #[arg(long, value_name = "FILE")]
     pub console: Option<PathBuf>,
+    /// Write an allowlist hiding every finding of this run (a baseline: later runs with
+    /// `--allow FILE` fail only on new findings).
+    #[arg(long, value_name = "FILE")]
+    pub write_allowlist: Option<PathBuf>,
     /// Checks that must be possible on every input (default: all three).
     #[arg(long = "require", value_enum, value_name = "CHECK")]
     pub required: Vec<RequiredCheck>,
@@ -214,7 +220,7 @@ pub fn check(args: &CheckArgs) -> anyhow::Result<Report> {
             context_checks.extend(console.check_context(&name, &store, &model));
         }
         for finding in trace_model::detect::run_all(&store, &model) {
-            if console.is_some() {
+            if console.is_some() || args.write_allowlist.is_some() {
                 all_findings.push(finding.clone());
             }
             match allow.as_ref().and_then(|a| a.matching_rule(&finding)) {
@@ -245,6 +251,11 @@ pub fn check(args: &CheckArgs) -> anyhow::Result<Report> {
                 hidden,
             })
             .collect();
+    }
+    if let Some(path) = &args.write_allowlist {
+        let findings: Vec<&Finding> = all_findings.iter().collect();
+        std::fs::write(path, allow::baseline(&findings))
+            .with_context(|| format!("{}: cannot write the allowlist", path.display()))?;
     }
     report.console =
         console.map(|console| console.check(&all_findings, trace_clock.as_deref(), context_checks));

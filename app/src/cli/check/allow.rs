@@ -135,6 +135,59 @@ fn parse_term(term: &str) -> anyhow::Result<Term> {
     Ok(Term { field, glob })
 }
 
+/// An allowlist that hides exactly `findings`, one `id=` rule each with its summary as a
+/// comment: the baseline a project adopts kctx with, so that later runs fail only on new
+/// findings.
+pub fn baseline(findings: &[&Finding]) -> String {
+    let mut out = String::from(
+        "# kctx allowlist (kctx check --write-allowlist): each rule hides one known finding by\n\
+         # its id. Delete a rule to make its finding fail the check again.\n",
+    );
+    let mut written: Vec<&str> = Vec::new();
+    for f in findings {
+        if written.contains(&f.id.as_str()) {
+            continue;
+        }
+        written.push(&f.id);
+        let summary = shorten(f.summary.lines().next().unwrap_or_default(), 120);
+        out.push_str(&format!(
+            "\n# {} {}: {summary}\nid={}\n",
+            f.confidence.name(),
+            f.kind.name(),
+            escape_glob(&f.id)
+        ));
+    }
+    out
+}
+
+/// `text` cut at a word boundary to about `max` characters.
+fn shorten(text: &str, max: usize) -> String {
+    match text.char_indices().nth(max) {
+        None => text.to_owned(),
+        Some((cut, _)) => {
+            let head = &text[..cut];
+            format!("{} ...", head.rsplit_once(' ').map_or(head, |(h, _)| h))
+        }
+    }
+}
+
+/// The id as a glob that matches only itself: metacharacters escaped, and white space (which
+/// separates terms) matched by `?`.
+fn escape_glob(id: &str) -> String {
+    let mut glob = String::with_capacity(id.len());
+    for c in id.chars() {
+        match c {
+            '*' | '?' | '[' | ']' | '{' | '}' | '\\' => {
+                glob.push('\\');
+                glob.push(c);
+            }
+            c if c.is_whitespace() => glob.push('?'),
+            c => glob.push(c),
+        }
+    }
+    glob
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -209,5 +262,33 @@ mod tests {
         assert!(format!("{e:#}").contains("line 2"), "{e:#}");
         let e = Allowlist::parse("lock=[unclosed\n").unwrap_err();
         assert!(format!("{e:#}").contains("line 1"), "{e:#}");
+    }
+
+    #[test]
+    fn a_baseline_hides_exactly_its_findings() {
+        let odd = finding(
+            "lock-order-cycle:&a[0]{x}>b*>&a[0]{x}",
+            FindingKind::LockOrderCycle,
+            &[],
+            &[],
+        );
+        let spaced = finding(
+            "sleep-in-atomic:f:g (inlined)",
+            FindingKind::SleepInAtomic,
+            &[],
+            &[],
+        );
+        let other = finding(
+            "lock-order-cycle:&a[1]{x}>b>&a[1]{x}",
+            FindingKind::LockOrderCycle,
+            &[],
+            &[],
+        );
+        let text = baseline(&[&odd, &spaced, &odd]);
+        let allow = Allowlist::parse(&text).expect("a baseline parses");
+        assert_eq!(allow.len(), 2, "{text}");
+        assert_eq!(allow.matching_rule(&odd), Some(0));
+        assert_eq!(allow.matching_rule(&spaced), Some(1));
+        assert_eq!(allow.matching_rule(&other), None);
     }
 }
