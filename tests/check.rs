@@ -415,6 +415,36 @@ fn human_reports_have_a_summary_table_and_each_findings_evidence() {
     assert_eq!(html.matches("<section").count(), report.findings.len());
 }
 
+/// `--console` shows in every human format: links and the printed-context comparison.
+#[test]
+fn every_human_format_shows_the_console_section() {
+    let folder = "lockdep-s3_abba_mutex";
+    let console = corpus(&format!("lab/{folder}/console.log"));
+    let report = check_lab(
+        folder,
+        &rendering(folder, "trace.txt"),
+        &["--console", console.to_str().unwrap()],
+    );
+    let console_part = report.console.as_ref().expect("console checked");
+    assert_eq!(console_part.links.len(), 1);
+    assert_eq!(console_part.context.len(), 1);
+    for format in [
+        ReportFormat::Text,
+        ReportFormat::Markdown,
+        ReportFormat::Html,
+    ] {
+        let text = check::render(&report, format).unwrap();
+        assert!(
+            text.contains("1 compared, 1 agree, 0 disagree"),
+            "{format:?}: {text}"
+        );
+        assert!(
+            text.contains("circular_locking_dependency (line 281"),
+            "{format:?}"
+        );
+    }
+}
+
 #[test]
 fn held_before_stays_inside_one_context_on_every_lab_recording() {
     // The lock-order graph relies on it: an interrupt handler's acquisitions must not see

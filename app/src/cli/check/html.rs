@@ -126,6 +126,10 @@ pub fn render(report: &Report) -> String {
         }
         let _ = writeln!(w, "</table></section>");
     }
+    if let Some(console) = &report.console {
+        let text = crate::cli::console_check::render_text(console);
+        let _ = writeln!(w, "<h2>Kernel console</h2>\n<pre>{}</pre>", escape(&text));
+    }
     let _ = writeln!(w, "</body></html>");
     out
 }
