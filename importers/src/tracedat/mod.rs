@@ -335,33 +335,51 @@ struct Head<'a> {
 }
 
 /// Advances a stream to its next event, recording lost events and damage on the way.
+#[inline]
 fn advance(b: &mut EventStoreBuilder, head: &mut Head<'_>, s: &CpuStream<'_>, clock: &Clock) {
-    head.next = loop {
+    loop {
         match head.cursor.step() {
-            Step::Event(e) => break Some(e),
+            Step::Event(e) => {
+                head.next = Some(e);
+                return;
+            }
             Step::End => {
-                // Data cut short (a damaged chunk, a truncated file) is lost from the last
-                // event read on.
-                let damage = head.cursor.take_damage().map(|d| {
-                    let what = format!("trace.dat cpu {} data: {}", s.cpu.cpu, d.error);
-                    (d.at, what)
-                });
-                if let Some((at, what)) = damage.as_ref().or(s.damage.as_ref()) {
-                    b.report_mut().warn(what, Location::Byte(*at));
-                    b.lost(s.cpu.cpu, clock.convert(head.cursor.ts()), None);
-                }
-                break None;
+                head.next = None;
+                stream_end(b, head, s, clock);
+                return;
             }
-            Step::Missed { ts, count } => b.lost(s.cpu.cpu, clock.convert(ts), count),
-            Step::Damaged { at, ts, what } => {
-                b.report_mut().warn(
-                    &format!("trace.dat cpu data: {what}"),
-                    Location::Byte(s.file_offset(at)),
-                );
-                b.lost(s.cpu.cpu, clock.convert(ts), None);
-            }
+            gap => record_gap(b, s, clock, gap),
         }
-    };
+    }
+}
+
+/// Data cut short (a damaged chunk, a truncated file) is lost from the last event read on.
+#[cold]
+fn stream_end(b: &mut EventStoreBuilder, head: &mut Head<'_>, s: &CpuStream<'_>, clock: &Clock) {
+    let damage = head.cursor.take_damage().map(|d| {
+        let what = format!("trace.dat cpu {} data: {}", s.cpu.cpu, d.error);
+        (d.at, what)
+    });
+    if let Some((at, what)) = damage.as_ref().or(s.damage.as_ref()) {
+        b.report_mut().warn(what, Location::Byte(*at));
+        b.lost(s.cpu.cpu, clock.convert(head.cursor.ts()), None);
+    }
+}
+
+/// Lost events the kernel marked, or a damaged page.
+#[cold]
+fn record_gap(b: &mut EventStoreBuilder, s: &CpuStream<'_>, clock: &Clock, gap: Step) {
+    match gap {
+        Step::Missed { ts, count } => b.lost(s.cpu.cpu, clock.convert(ts), count),
+        Step::Damaged { at, ts, what } => {
+            b.report_mut().warn(
+                &format!("trace.dat cpu data: {what}"),
+                Location::Byte(s.file_offset(at)),
+            );
+            b.lost(s.cpu.cpu, clock.convert(ts), None);
+        }
+        Step::Event(_) | Step::End => {}
+    }
 }
 
 /// Merges the streams by time (ties: the lower stream first, as trace-cmd does) and pushes.

@@ -137,7 +137,7 @@ impl<'a> PageCursor<'a> {
     }
 
     /// The next event, lost-events mark, damage, or the end.
-    #[inline]
+    #[inline(always)]
     pub fn step(&mut self) -> Step {
         loop {
             if self.end - self.pos < 4 {
