@@ -3,8 +3,8 @@
 //! Layers, a file each: [`header`] (initial header), [`section`] (v6 fixed order, v7
 //! sections), [`options`], [`compress`] (zstd, zlib), [`format`] (event formats),
 //! [`page`] (ring-buffer pages), [`decode`] (records -> typed payloads), [`cmdlines`],
-//! [`printk`]. CPU data is decompressed in parallel, then the CPUs are merged by time and
-//! pushed in order, so the builder never has to sort.
+//! [`printk`]. Each CPU's pages are read through a cursor that decompresses one chunk at a
+//! time; the CPUs are merged by time and pushed in order, so the builder never has to sort.
 
 mod bytes;
 pub mod cmdlines;
@@ -18,7 +18,6 @@ pub mod printk;
 pub mod section;
 
 use crate::ImportError;
-use bytes::Endian;
 use bytes::{Origin, Reader, lossy};
 use compress::Compression;
 use options::{CpuData, Options};
@@ -56,7 +55,12 @@ pub fn import(bytes: &[u8]) -> Result<EventStore, ImportError> {
         .map(|buf| PageLayout {
             endian: h.endian,
             header: page_header,
-            page_size: buf.page_size.unwrap_or(h.page_size) as usize,
+            // A damaged BUFFER option's page size (0 would never advance) reads as the
+            // header's, which is checked.
+            page_size: buf
+                .page_size
+                .filter(|&p| p >= 64 && p.is_power_of_two())
+                .unwrap_or(h.page_size) as usize,
         })
         .collect();
     let streams: Vec<(usize, CpuData)> = m
@@ -102,7 +106,7 @@ pub fn import(bytes: &[u8]) -> Result<EventStore, ImportError> {
         let first = loaded
             .iter()
             .filter(|s| s.cpu.cpu == cpu)
-            .map(|s| s.first_ts(layouts[s.buffer], h.endian))
+            .map(|s| s.first_ts(layouts[s.buffer]))
             .min();
         b.lost(cpu, clock.convert(first.unwrap_or(0)), Some(overrun));
     }
@@ -242,13 +246,13 @@ struct CpuStream<'a> {
 
 impl<'a> CpuStream<'a> {
     /// A cursor over the stream's pages from its start.
-    fn cursor(&self, layout: PageLayout, endian: Endian) -> PageCursor<'a> {
+    fn cursor(&self, layout: PageLayout) -> PageCursor<'a> {
         let source = match self.compression {
             Some(comp) => {
                 let origin = Origin::file(self.cpu.offset, "cpu data");
                 PageSource::Chunks(compress::ChunkReader::new(
                     comp,
-                    Reader::new(self.bytes, endian, origin),
+                    Reader::new(self.bytes, layout.endian, origin),
                 ))
             }
             None => PageSource::Plain(self.bytes),
@@ -257,8 +261,8 @@ impl<'a> CpuStream<'a> {
     }
 
     /// Raw time of the first event (0 without events).
-    fn first_ts(&self, layout: PageLayout, endian: Endian) -> u64 {
-        let mut cursor = self.cursor(layout, endian);
+    fn first_ts(&self, layout: PageLayout) -> u64 {
+        let mut cursor = self.cursor(layout);
         loop {
             match cursor.step() {
                 Step::Event(e) => return e.ts,
@@ -394,7 +398,7 @@ fn merge(
         .iter()
         .enumerate()
         .map(|(i, s)| Head {
-            cursor: s.cursor(layouts[s.buffer], layouts[s.buffer].endian),
+            cursor: s.cursor(layouts[s.buffer]),
             next: None,
             stream: i,
         })
