@@ -8,9 +8,9 @@
 //! rewritten in place to point at the new data. That gives millions of real records
 //! without a kernel to record from.
 //!
-//! Before the criterion runs, a summary prints events/s on one core (a one-thread rayon
-//! pool) and with all cores, and the time of `trace-cmd report` (skipped with a message
-//! when trace-cmd is not installed) with the ratio.
+//! Before the criterion runs, a summary prints events/s (the import runs on one thread)
+//! and the time of `trace-cmd report` on the same file in the same run (skipped with a
+//! message when trace-cmd is not installed) with the ratio.
 //!
 //! Corpus location: `KCTX_CORPUS`, else `../shared/corpus` from the repository root.
 
@@ -227,31 +227,22 @@ fn trace_cmd_report(path: &Path) -> Option<Duration> {
 
 fn summary(name: &str, path: &Path, bytes: &[u8]) {
     let events = import(bytes);
-    let one_core = rayon::ThreadPoolBuilder::new()
-        .num_threads(1)
-        .build()
-        .unwrap();
-    let ours_1 = median(5, || {
-        one_core.install(|| import(bytes));
-    });
     let ours = median(5, || {
         import(bytes);
     });
     let rate = |d: Duration| events as f64 / d.as_secs_f64() / 1e6;
     let mut line = format!(
-        "{name}: {events} events, import {:.1} ms on 1 core ({:.1} M events/s), {:.1} ms all cores ({:.1} M events/s)",
-        ours_1.as_secs_f64() * 1e3,
-        rate(ours_1),
+        "{name}: {events} events, import {:.1} ms ({:.1} M events/s)",
         ours.as_secs_f64() * 1e3,
         rate(ours),
     );
     match trace_cmd_report(path) {
         Some(tc) => {
             line += &format!(
-                "; trace-cmd report {:.1} ms ({:.2} M events/s): {:.1}x faster on 1 core",
+                "; trace-cmd report {:.1} ms ({:.2} M events/s): {:.1}x faster",
                 tc.as_secs_f64() * 1e3,
                 rate(tc),
-                tc.as_secs_f64() / ours_1.as_secs_f64()
+                tc.as_secs_f64() / ours.as_secs_f64()
             )
         }
         None => line += "; trace-cmd not installed (apt-get install trace-cmd): comparison skipped",

@@ -117,28 +117,81 @@ pub struct ChunkDamage {
 }
 
 /// Decompresses a CPU's chunk stream (u32 count, then per chunk u32 compressed size, u32
-/// uncompressed size, data). The chunks before a damaged one are kept.
+/// uncompressed size, data) in one piece. The chunks before a damaged one are kept.
 pub fn cpu_chunks(comp: Compression, r: &mut Reader<'_>) -> (Vec<u8>, Option<ChunkDamage>) {
     let mut out = Vec::new();
-    let damage = read_chunks(comp, r, &mut out).err();
+    let mut chunks = ChunkReader::new(comp, r.clone());
+    let damage = loop {
+        match chunks.next_into(&mut out) {
+            Ok(true) => {}
+            Ok(false) => break None,
+            Err(d) => break Some(d),
+        }
+    };
     (out, damage)
 }
 
-fn read_chunks(
+/// A CPU's chunk stream read one chunk at a time, so the reader of its pages only ever
+/// holds a chunk or two in a reused buffer (a whole stream is tens of MB that would be
+/// written once, faulted in page by page and read back from memory).
+pub struct ChunkReader<'a> {
     comp: Compression,
-    r: &mut Reader<'_>,
-    out: &mut Vec<u8>,
-) -> Result<(), ChunkDamage> {
-    let base = r.origin.file_offset;
-    let damage = |at: usize, error| ChunkDamage {
-        at: base + at as u64,
-        error,
-    };
-    let mut decoder = comp
-        .decoder()
-        .map_err(|e| damage(0, r.origin.error(0, &e)))?;
-    let count = r.u32("chunk count").map_err(|e| damage(0, e))?;
-    for i in 0..count {
+    r: Reader<'a>,
+    decoder: Option<BlockDecoder>,
+    /// Chunks left; `None` until the count is read.
+    left: Option<u32>,
+    count: u32,
+}
+
+impl<'a> ChunkReader<'a> {
+    /// A reader over the stream starting at `r`'s position (nothing is read yet).
+    pub fn new(comp: Compression, r: Reader<'a>) -> ChunkReader<'a> {
+        ChunkReader {
+            comp,
+            r,
+            decoder: None,
+            left: None,
+            count: 0,
+        }
+    }
+
+    /// Appends the next chunk to `out`: false at the end of the stream. After an error
+    /// the stream reads as ended.
+    pub fn next_into(&mut self, out: &mut Vec<u8>) -> Result<bool, ChunkDamage> {
+        let result = self.next_chunk(out);
+        if result.is_err() {
+            self.left = Some(0);
+        }
+        result
+    }
+
+    fn next_chunk(&mut self, out: &mut Vec<u8>) -> Result<bool, ChunkDamage> {
+        let r = &mut self.r;
+        let base = r.origin.file_offset;
+        let damage = |at: usize, error| ChunkDamage {
+            at: base + at as u64,
+            error,
+        };
+        let left = match self.left {
+            Some(n) => n,
+            None => {
+                self.count = r.u32("chunk count").map_err(|e| damage(0, e))?;
+                self.count
+            }
+        };
+        if left == 0 {
+            self.left = Some(0);
+            return Ok(false);
+        }
+        self.left = Some(left - 1);
+        let decoder = match &mut self.decoder {
+            Some(d) => d,
+            None => self.decoder.insert(
+                self.comp
+                    .decoder()
+                    .map_err(|e| damage(0, r.origin.error(0, &e)))?,
+            ),
+        };
         let at = r.pos();
         let csize = r.u32("chunk compressed size").map_err(|e| damage(at, e))?;
         let expected = r
@@ -147,6 +200,7 @@ fn read_chunks(
         let block = r
             .bytes(u64::from(csize), "chunk data")
             .map_err(|e| damage(at, e))?;
+        let (i, count) = (self.count - left, self.count);
         decoder
             .decompress_into(block, u64::from(expected), MAX_CHUNK, out)
             .map_err(|e| {
@@ -155,8 +209,8 @@ fn read_chunks(
                     r.origin.error(at, &format!("chunk {i} of {count}: {e}")),
                 )
             })?;
+        Ok(true)
     }
-    Ok(())
 }
 
 #[cfg(test)]

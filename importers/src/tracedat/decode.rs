@@ -14,43 +14,62 @@ use trace_model::payload::Payload;
 use trace_model::store::{EventHeader, EventStoreBuilder, EventTypeId};
 use trace_model::strings::StrId;
 
-/// Where a field is and how to read it.
+/// Where a field is and how to read it. Numbers are read as one 8-byte load masked (or
+/// shifted, big-endian) to the field's size, with the masks worked out once per format:
+/// no branch on the size per read.
 #[derive(Clone, Copy, Debug)]
 pub struct Slot {
     off: usize,
     size: usize,
-    signed: bool,
     kind: FieldKind,
+    signed: bool,
     text: bool,
+    /// The field's bits after the load (0 for sizes other than 1, 2, 4, 8: they read 0).
+    mask: u64,
+    /// Big-endian: how far the loaded word is shifted down to the field.
+    be_shift: u32,
+    /// How far a value is shifted up and back to sign-extend it.
+    sign_shift: u32,
 }
 
 impl Slot {
     pub fn of(f: &Field) -> Slot {
+        Slot::new(f.offset, f.size, f.kind, f.signed, f.ctype.contains("char"))
+    }
+
+    fn new(off: usize, size: usize, kind: FieldKind, signed: bool, text: bool) -> Slot {
+        let number = matches!(size, 1 | 2 | 4 | 8);
+        let bits = if number { size as u32 * 8 } else { 64 };
         Slot {
-            off: f.offset,
-            size: f.size,
-            signed: f.signed,
-            kind: f.kind,
-            text: f.ctype.contains("char"),
+            off,
+            size,
+            kind,
+            signed,
+            text,
+            mask: if number { u64::MAX >> (64 - bits) } else { 0 },
+            be_shift: 64 - bits,
+            sign_shift: 64 - bits,
         }
     }
 
     /// The field as an unsigned number (0 when the record is too short).
     #[inline]
     fn uint(self, rec: &[u8], e: Endian) -> u64 {
-        e.uint(rec, self.off, self.size).unwrap_or(0)
+        let Some(word) = rec.get(self.off..self.off.saturating_add(8)) else {
+            // A field in the record's last 8 bytes.
+            return e.uint(rec, self.off, self.size).unwrap_or(0);
+        };
+        let word: [u8; 8] = word.try_into().expect("8 bytes");
+        match e {
+            Endian::Little => u64::from_le_bytes(word) & self.mask,
+            Endian::Big => (u64::from_be_bytes(word) >> self.be_shift) & self.mask,
+        }
     }
 
     /// The field as a signed number, sign-extended from its size.
     #[inline]
     fn int(self, rec: &[u8], e: Endian) -> i64 {
-        let v = self.uint(rec, e);
-        match self.size {
-            1 => i64::from(v as u8 as i8),
-            2 => i64::from(v as u16 as i16),
-            4 => i64::from(v as u32 as i32),
-            _ => v as i64,
-        }
+        ((self.uint(rec, e) << self.sign_shift) as i64) >> self.sign_shift
     }
 
     #[inline]
@@ -415,7 +434,11 @@ pub struct Decoder<'m> {
     by_id: Vec<Option<EventDecoder>>,
     common: Common,
     flag_bits: [ContextFlags; 256],
-    abi: KernelAbi,
+    /// Depth and migrate-disable bits of each `common_preempt_count` byte.
+    preempt_bits: [u32; 256],
+    /// The common fields have the usual little-endian layout (type u16 at 0, flags u8 at
+    /// 2, preempt_count u8 at 3, pid i32 at 4): all four come from one 8-byte load.
+    usual_common: bool,
     endian: Endian,
     long_size: usize,
     symbols: Symbolizer,
@@ -447,22 +470,16 @@ impl<'m> Decoder<'m> {
             .find(|f| f.common_field("common_pid").is_some());
         let common_slot = |name: &str| with_common.and_then(|f| f.common_field(name)).map(Slot::of);
         let common = Common {
-            event_type: common_slot("common_type").unwrap_or(Slot {
-                off: 0,
-                size: 2,
-                signed: false,
-                kind: FieldKind::Int,
-                text: false,
-            }),
+            event_type: common_slot("common_type").unwrap_or(Slot::new(
+                0,
+                2,
+                FieldKind::Int,
+                false,
+                false,
+            )),
             flags: common_slot("common_flags"),
             preempt_count: common_slot("common_preempt_count"),
-            pid: common_slot("common_pid").unwrap_or(Slot {
-                off: 4,
-                size: 4,
-                signed: true,
-                kind: FieldKind::Int,
-                text: false,
-            }),
+            pid: common_slot("common_pid").unwrap_or(Slot::new(4, 4, FieldKind::Int, true, false)),
         };
         let max_id = formats
             .iter()
@@ -489,11 +506,19 @@ impl<'m> Decoder<'m> {
             });
         }
         let flag_bits = std::array::from_fn(|f| flag_bits(f as u8, abi));
+        let preempt_bits = std::array::from_fn(|pc| preempt_bits(pc as u32, abi));
+        let at = |s: Option<Slot>| s.map(|s| (s.off, s.size));
+        let usual_common = endian == Endian::Little
+            && at(Some(common.event_type)) == Some((0, 2))
+            && at(common.flags) == Some((2, 1))
+            && at(common.preempt_count) == Some((3, 1))
+            && at(Some(common.pid)) == Some((4, 4));
         Ok(Decoder {
             by_id,
             common,
             flag_bits,
-            abi,
+            preempt_bits,
+            usual_common,
             endian,
             long_size,
             symbols: Symbolizer {
@@ -508,39 +533,44 @@ impl<'m> Decoder<'m> {
         })
     }
 
-    fn context(&self, rec: &[u8]) -> ContextFlags {
+    /// The event id, pid and context flags of a record.
+    #[inline]
+    fn common(&self, rec: &[u8]) -> (usize, i32, ContextFlags) {
+        if self.usual_common
+            && let Some(head) = rec.get(..8)
+        {
+            let w = u64::from_le_bytes(head.try_into().expect("8 bytes"));
+            let flags = self.flag_bits[usize::from((w >> 16) as u8)].0
+                | self.preempt_bits[usize::from((w >> 24) as u8)];
+            return ((w & 0xffff) as usize, (w >> 32) as i32, ContextFlags(flags));
+        }
         let e = self.endian;
-        let Some(flags) = self.common.flags else {
-            return ContextFlags::NOT_RECORDED;
-        };
-        let base = self.flag_bits[flags.uint(rec, e) as usize & 0xff];
-        let (depth, migrate) = match self.common.preempt_count {
-            None => (0xff, 0xff),
-            Some(pc) => {
-                let pc = pc.uint(rec, e) as u32 & 0xff;
-                if self.abi.migrate_nibble {
-                    (pc & 0xf, pc >> 4)
-                } else {
-                    (pc.min(0xfe), 0xff)
-                }
+        let c = &self.common;
+        let flags = match (c.flags, c.preempt_count) {
+            (None, _) => ContextFlags::NOT_RECORDED,
+            (Some(f), pc) => {
+                let base = self.flag_bits[f.uint(rec, e) as usize & 0xff];
+                let pc = pc.map_or(0xffff, |pc| {
+                    self.preempt_bits[pc.uint(rec, e) as usize & 0xff]
+                });
+                ContextFlags(base.0 | pc)
             }
         };
-        ContextFlags(base.0 | depth | migrate << 8)
+        (c.event_type.uint(rec, e) as usize, c.pid.i32(rec, e), flags)
     }
 
     /// Decodes one record and pushes it. Returns false for an event id without a format.
     #[inline]
     pub fn push(&mut self, b: &mut EventStoreBuilder, rec: &[u8], ts: u64, cpu: u32) -> bool {
         let e = self.endian;
-        let id = self.common.event_type.uint(rec, e) as usize;
-        let pid = self.common.pid.i32(rec, e);
+        let (id, pid, flags) = self.common(rec);
         let header = |event_type, comm| EventHeader {
             ts,
             cpu,
             pid,
             comm,
             event_type,
-            flags: self.context(rec),
+            flags,
         };
         let comm = self.comms.get(pid);
         let Some(Some(dec)) = self.by_id.get(id) else {
@@ -869,9 +899,21 @@ const HEX_DIGITS: &[u8; 16] = b"0123456789abcdef";
 
 /// `v` in lower-case hex without leading zeros (`{:x}`).
 fn push_hex(v: u64, out: &mut String) {
-    let nibbles = (64 - v.leading_zeros()).div_ceil(4).max(1);
-    for n in (0..nibbles).rev() {
-        out.push(HEX_DIGITS[((v >> (4 * n)) & 0xf) as usize].into());
+    let nibbles = (64 - v.leading_zeros()).div_ceil(4).max(1) as usize;
+    let mut digits = [0u8; 16];
+    for (n, d) in digits[..nibbles].iter_mut().rev().enumerate() {
+        *d = HEX_DIGITS[((v >> (4 * n)) & 0xf) as usize];
+    }
+    out.push_str(std::str::from_utf8(&digits[..nibbles]).expect("hex digits are ASCII"));
+}
+
+/// The depth bits of a `common_preempt_count` byte: the preempt depth, and from 5.15 the
+/// migrate-disable depth in the high nibble (0xff: not recorded).
+fn preempt_bits(pc: u32, abi: KernelAbi) -> u32 {
+    if abi.migrate_nibble {
+        (pc & 0xf) | (pc >> 4) << 8
+    } else {
+        pc.min(0xfe) | 0xff << 8
     }
 }
 
@@ -896,6 +938,33 @@ fn flag_bits(f: u8, abi: KernelAbi) -> ContextFlags {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn slots_read_every_size_in_both_byte_orders_and_at_the_record_end() {
+        let rec: Vec<u8> = (1..=12).collect();
+        for (size, le, be) in [
+            (1, 0x03, 0x03),
+            (2, 0x0403, 0x0304),
+            (4, 0x0605_0403, 0x0304_0506),
+            (8, 0x0a09_0807_0605_0403, 0x0304_0506_0708_090a),
+            (3, 0, 0),
+        ] {
+            let mid = Slot::new(2, size, FieldKind::Int, false, false);
+            assert_eq!(mid.uint(&rec, Endian::Little), le, "size {size}");
+            assert_eq!(mid.uint(&rec, Endian::Big), be, "size {size}");
+            // The same bytes as the record's last ones take the bounds-checked path.
+            let end = &rec[..2 + size];
+            assert_eq!(mid.uint(end, Endian::Little), le, "size {size} at the end");
+            assert_eq!(mid.uint(end, Endian::Big), be, "size {size} at the end");
+        }
+        let ones = [0xffu8; 12];
+        for size in [1, 2, 4, 8] {
+            let s = Slot::new(0, size, FieldKind::Int, true, false);
+            assert_eq!(s.int(&ones, Endian::Little), -1, "size {size}");
+        }
+        let short = Slot::new(10, 4, FieldKind::Int, false, false);
+        assert_eq!(short.uint(&rec, Endian::Little), 0, "past the record");
+    }
 
     #[test]
     fn hex_matches_the_formatter() {

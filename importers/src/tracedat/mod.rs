@@ -3,8 +3,8 @@
 //! Layers, a file each: [`header`] (initial header), [`section`] (v6 fixed order, v7
 //! sections), [`options`], [`compress`] (zstd, zlib), [`format`] (event formats),
 //! [`page`] (ring-buffer pages), [`decode`] (records -> typed payloads), [`cmdlines`],
-//! [`printk`]. CPU data is decompressed in parallel, then the CPUs are merged by time and
-//! pushed in order, so the builder never has to sort.
+//! [`printk`]. Each CPU's pages are read through a cursor that decompresses one chunk at a
+//! time; the CPUs are merged by time and pushed in order, so the builder never has to sort.
 
 mod bytes;
 pub mod cmdlines;
@@ -19,10 +19,9 @@ pub mod section;
 
 use crate::ImportError;
 use bytes::{Origin, Reader, lossy};
+use compress::Compression;
 use options::{CpuData, Options};
-use page::{PageCursor, PageLayout, RawEvent, Step};
-use rayon::prelude::*;
-use std::borrow::Cow;
+use page::{PageCursor, PageLayout, PageSource, RawEvent, Step};
 use trace_model::EventStore;
 use trace_model::meta::SourceFormat;
 use trace_model::report::{ImportReport, Location};
@@ -56,7 +55,12 @@ pub fn import(bytes: &[u8]) -> Result<EventStore, ImportError> {
         .map(|buf| PageLayout {
             endian: h.endian,
             header: page_header,
-            page_size: buf.page_size.unwrap_or(h.page_size) as usize,
+            // A damaged BUFFER option's page size (0 would never advance) reads as the
+            // header's, which is checked.
+            page_size: buf
+                .page_size
+                .filter(|&p| p >= 64 && p.is_power_of_two())
+                .unwrap_or(h.page_size) as usize,
         })
         .collect();
     let streams: Vec<(usize, CpuData)> = m
@@ -66,14 +70,10 @@ pub fn import(bytes: &[u8]) -> Result<EventStore, ImportError> {
         .flat_map(|(i, buf)| buf.cpus.iter().map(move |c| (i, *c)))
         .collect();
     let loaded: Vec<CpuStream<'_>> = streams
-        .par_iter()
+        .iter()
         .map(|&(i, cpu)| load_cpu(bytes, &h, &m, i, cpu))
         .collect();
-    // Sized from the data, not from a counting pass over every record (that walk cost
-    // as much as the decoding's own): few records are smaller than this.
-    const TYPICAL_RECORD_BYTES: usize = 32;
-    let data_bytes: usize = loaded.iter().map(|s| s.data.len()).sum();
-    let mut b = EventStoreBuilder::with_capacity(data_bytes / TYPICAL_RECORD_BYTES);
+    let mut b = EventStoreBuilder::with_capacity(estimated_events(&loaded));
     fill_meta(&mut b, &h, &m);
     let mut report = ImportReport::default();
     let kallsyms = lossy(&m.kallsyms);
@@ -110,14 +110,24 @@ pub fn import(bytes: &[u8]) -> Result<EventStore, ImportError> {
             .min();
         b.lost(cpu, clock.convert(first.unwrap_or(0)), Some(overrun));
     }
-    for s in &loaded {
-        if let Some((at, what)) = &s.damage {
-            b.report_mut().warn(what, Location::Byte(*at));
-            b.lost(s.cpu.cpu, clock.convert(s.last_ts(layouts[s.buffer])), None);
-        }
-    }
     merge(&mut b, &mut decoder, &loaded, &layouts, &clock);
     Ok(b.finish())
+}
+
+/// The store's size from the streams' bytes, not from a counting pass over every record
+/// (that walk cost as much as the decoding's own). Compression shrinks these pages about
+/// 5x; columns reserved beyond the events are never touched, so over-estimating is cheap.
+fn estimated_events(streams: &[CpuStream<'_>]) -> usize {
+    const TYPICAL_RECORD_BYTES: usize = 32;
+    const COMPRESSION_RATIO: usize = 8;
+    let data_bytes: usize = streams
+        .iter()
+        .map(|s| match s.compression {
+            Some(_) => (s.cpu.size as usize).min(s.bytes.len()) * COMPRESSION_RATIO,
+            None => s.bytes.len(),
+        })
+        .sum();
+    data_bytes / TYPICAL_RECORD_BYTES
 }
 
 #[cfg(test)]
@@ -222,39 +232,53 @@ impl Clock {
     }
 }
 
-/// One CPU's data, decompressed if needed.
+/// One CPU's data: where its pages are and how they are stored.
 struct CpuStream<'a> {
     buffer: usize,
     cpu: CpuData,
-    data: Cow<'a, [u8]>,
-    /// Damage found while loading: file offset and description.
+    /// The stream's bytes in the file (from its start to the end of the file when it is
+    /// a chunk stream, whose chunks are walked by their count).
+    bytes: &'a [u8],
+    compression: Option<Compression>,
+    /// Damage found before reading: file offset and description.
     damage: Option<(u64, String)>,
 }
 
-impl CpuStream<'_> {
-    /// Raw times of the events, in order.
-    fn event_times(&self, layout: PageLayout) -> impl Iterator<Item = u64> {
-        let mut cursor = PageCursor::new(&self.data, layout);
-        std::iter::from_fn(move || {
-            loop {
-                match cursor.step() {
-                    Step::Event(e) => return Some(e.ts),
-                    Step::End => return None,
-                    Step::Missed { .. } | Step::Damaged { .. } => {}
-                }
+impl<'a> CpuStream<'a> {
+    /// A cursor over the stream's pages from its start.
+    fn cursor(&self, layout: PageLayout) -> PageCursor<'a> {
+        let source = match self.compression {
+            Some(comp) => {
+                let origin = Origin::file(self.cpu.offset, "cpu data");
+                PageSource::Chunks(compress::ChunkReader::new(
+                    comp,
+                    Reader::new(self.bytes, layout.endian, origin),
+                ))
             }
-        })
+            None => PageSource::Plain(self.bytes),
+        };
+        PageCursor::over(source, layout)
     }
 
     /// Raw time of the first event (0 without events).
     fn first_ts(&self, layout: PageLayout) -> u64 {
-        self.event_times(layout).next().unwrap_or(0)
+        let mut cursor = self.cursor(layout);
+        loop {
+            match cursor.step() {
+                Step::Event(e) => return e.ts,
+                Step::End => return 0,
+                Step::Missed { .. } | Step::Damaged { .. } => {}
+            }
+        }
     }
 
-    /// Raw time of the last event read (0 without events): damage at the end of the
-    /// stream begins there. Only damaged streams need it, so only they are walked.
-    fn last_ts(&self, layout: PageLayout) -> u64 {
-        self.event_times(layout).last().unwrap_or(0)
+    /// File offset of damage at `at` in the stream: offsets into decompressed data have
+    /// no file position, so those name the stream's.
+    fn file_offset(&self, at: usize) -> u64 {
+        match self.compression {
+            Some(_) => self.cpu.offset,
+            None => self.cpu.offset + at as u64,
+        }
     }
 }
 
@@ -265,14 +289,14 @@ fn load_cpu<'a>(
     buffer: usize,
     cpu: CpuData,
 ) -> CpuStream<'a> {
-    let what = "cpu data";
     let start = usize::try_from(cpu.offset)
         .unwrap_or(usize::MAX)
         .min(bytes.len());
     let mut stream = CpuStream {
         buffer,
         cpu,
-        data: Cow::Borrowed(&[]),
+        bytes: &[],
+        compression: None,
         damage: None,
     };
     if m.compressed[buffer] {
@@ -287,15 +311,12 @@ fn load_cpu<'a>(
             return stream;
         };
         // Chunks are walked by their count: the stated size has been seen to be short.
-        let mut r = Reader::new(&bytes[start..], h.endian, Origin::file(start as u64, what));
-        let (data, damage) = compress::cpu_chunks(comp, &mut r);
-        stream.data = Cow::Owned(data);
-        stream.damage =
-            damage.map(|d| (d.at, format!("trace.dat cpu {} data: {}", cpu.cpu, d.error)));
+        stream.bytes = &bytes[start..];
+        stream.compression = Some(comp);
     } else {
         let end = cpu.offset.saturating_add(cpu.size);
         let avail = (bytes.len() as u64).min(end) as usize;
-        stream.data = Cow::Borrowed(&bytes[start..avail.max(start)]);
+        stream.bytes = &bytes[start..avail.max(start)];
         if end > bytes.len() as u64 {
             stream.damage = Some((
                 bytes.len() as u64,
@@ -318,26 +339,51 @@ struct Head<'a> {
 }
 
 /// Advances a stream to its next event, recording lost events and damage on the way.
+#[inline]
 fn advance(b: &mut EventStoreBuilder, head: &mut Head<'_>, s: &CpuStream<'_>, clock: &Clock) {
-    head.next = loop {
+    loop {
         match head.cursor.step() {
-            Step::Event(e) => break Some(e),
-            Step::End => break None,
-            Step::Missed { ts, count } => b.lost(s.cpu.cpu, clock.convert(ts), count),
-            Step::Damaged { at, ts, what } => {
-                // Offsets into decompressed data have no file position: name the stream's.
-                let file_at = match s.data {
-                    Cow::Borrowed(_) => s.cpu.offset + at as u64,
-                    Cow::Owned(_) => s.cpu.offset,
-                };
-                b.report_mut().warn(
-                    &format!("trace.dat cpu data: {what}"),
-                    Location::Byte(file_at),
-                );
-                b.lost(s.cpu.cpu, clock.convert(ts), None);
+            Step::Event(e) => {
+                head.next = Some(e);
+                return;
             }
+            Step::End => {
+                head.next = None;
+                stream_end(b, head, s, clock);
+                return;
+            }
+            gap => record_gap(b, s, clock, gap),
         }
-    };
+    }
+}
+
+/// Data cut short (a damaged chunk, a truncated file) is lost from the last event read on.
+#[cold]
+fn stream_end(b: &mut EventStoreBuilder, head: &mut Head<'_>, s: &CpuStream<'_>, clock: &Clock) {
+    let damage = head.cursor.take_damage().map(|d| {
+        let what = format!("trace.dat cpu {} data: {}", s.cpu.cpu, d.error);
+        (d.at, what)
+    });
+    if let Some((at, what)) = damage.as_ref().or(s.damage.as_ref()) {
+        b.report_mut().warn(what, Location::Byte(*at));
+        b.lost(s.cpu.cpu, clock.convert(head.cursor.ts()), None);
+    }
+}
+
+/// Lost events the kernel marked, or a damaged page.
+#[cold]
+fn record_gap(b: &mut EventStoreBuilder, s: &CpuStream<'_>, clock: &Clock, gap: Step) {
+    match gap {
+        Step::Missed { ts, count } => b.lost(s.cpu.cpu, clock.convert(ts), count),
+        Step::Damaged { at, ts, what } => {
+            b.report_mut().warn(
+                &format!("trace.dat cpu data: {what}"),
+                Location::Byte(s.file_offset(at)),
+            );
+            b.lost(s.cpu.cpu, clock.convert(ts), None);
+        }
+        Step::Event(_) | Step::End => {}
+    }
 }
 
 /// Merges the streams by time (ties: the lower stream first, as trace-cmd does) and pushes.
@@ -352,7 +398,7 @@ fn merge(
         .iter()
         .enumerate()
         .map(|(i, s)| Head {
-            cursor: PageCursor::new(&s.data, layouts[s.buffer]),
+            cursor: s.cursor(layouts[s.buffer]),
             next: None,
             stream: i,
         })
@@ -384,8 +430,7 @@ fn merge(
             {
                 break;
             }
-            let rec = &s.data[e.start..e.start + e.len];
-            if !decoder.push(b, rec, clock.convert(e.ts), s.cpu.cpu) {
+            if !decoder.push(b, head.cursor.record(e), clock.convert(e.ts), s.cpu.cpu) {
                 b.report_mut().unparsed(
                     "trace.dat: record whose event id has no format (kept as unknown_event)",
                     Location::Byte(s.cpu.offset),

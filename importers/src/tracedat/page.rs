@@ -3,6 +3,7 @@
 //! 32-bit headers (type_len 5 bits, time_delta 27 bits).
 
 use super::bytes::Endian;
+use super::compress::{ChunkDamage, ChunkReader};
 use super::format::PageHeader;
 
 const TYPE_PADDING: u32 = 29;
@@ -24,7 +25,8 @@ pub struct PageLayout {
     pub page_size: usize,
 }
 
-/// An event record inside the CPU data: its raw time and where its payload is.
+/// An event record: its raw time and where its payload is in the cursor's window (valid
+/// until the cursor's next step; read it with [`PageCursor::record`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct RawEvent {
     pub ts: u64,
@@ -57,23 +59,54 @@ enum Opened {
     End,
 }
 
-/// Walks the events of one CPU's pages in order.
-#[derive(Clone, Debug)]
+/// Where a cursor's bytes come from.
+pub enum PageSource<'a> {
+    /// Uncompressed data in the file.
+    Plain(&'a [u8]),
+    /// A v7 chunk stream, decompressed a chunk at a time.
+    Chunks(ChunkReader<'a>),
+}
+
+/// Bytes of plain data copied into the window at a time.
+const PLAIN_PIECE: usize = 64 << 10;
+
+/// Walks the events of one CPU's pages in order. The pages pass through a small reused
+/// window (a chunk or a piece of plain data, plus a page cut by its end), so memory and
+/// cache hold only the part being read, not tens of MB of decompressed stream.
 pub struct PageCursor<'a> {
-    data: &'a [u8],
+    source: PageSource<'a>,
+    /// Bytes of a plain source already copied into the window.
+    plain_pos: usize,
+    /// The source may still have bytes.
+    more: bool,
+    window: Vec<u8>,
+    /// Offset in the stream of `window[0]`.
+    window_at: usize,
+    /// Why a chunk stream ended early.
+    damage: Option<ChunkDamage>,
     layout: PageLayout,
     /// Start of the next page to open.
     next_page: usize,
-    /// Next event header and end of the committed data, as offsets in `data`.
+    /// Next event header and end of the committed data, as offsets in `window`.
     pos: usize,
     end: usize,
     ts: u64,
 }
 
 impl<'a> PageCursor<'a> {
+    /// A cursor over uncompressed pages.
     pub fn new(data: &'a [u8], layout: PageLayout) -> PageCursor<'a> {
+        PageCursor::over(PageSource::Plain(data), layout)
+    }
+
+    pub fn over(source: PageSource<'a>, layout: PageLayout) -> PageCursor<'a> {
         PageCursor {
-            data,
+            source,
+            plain_pos: 0,
+            more: true,
+            window: Vec::new(),
+            window_at: 0,
+            damage: None,
             layout,
             next_page: 0,
             pos: 0,
@@ -82,13 +115,29 @@ impl<'a> PageCursor<'a> {
         }
     }
 
+    /// The payload of an event the last [`PageCursor::step`] returned.
+    #[inline]
+    pub fn record(&self, e: RawEvent) -> &[u8] {
+        &self.window[e.start..e.start + e.len]
+    }
+
+    /// The raw time reached (that of the last event, at the end of the stream).
+    pub fn ts(&self) -> u64 {
+        self.ts
+    }
+
+    /// Why a chunk stream ended before its stated end, once it has.
+    pub fn take_damage(&mut self) -> Option<ChunkDamage> {
+        self.damage.take()
+    }
+
     fn u32_at(&self, off: usize) -> u32 {
-        let b = &self.data[off..off + 4];
+        let b = &self.window[off..off + 4];
         self.layout.endian.u32([b[0], b[1], b[2], b[3]])
     }
 
     /// The next event, lost-events mark, damage, or the end.
-    #[inline]
+    #[inline(always)]
     pub fn step(&mut self) -> Step {
         loop {
             if self.end - self.pos < 4 {
@@ -176,27 +225,58 @@ impl<'a> PageCursor<'a> {
     fn damage(&mut self, at: usize, what: &'static str) -> Step {
         self.pos = self.end;
         Step::Damaged {
-            at,
+            at: self.window_at + at,
             ts: self.ts,
             what,
         }
     }
 
+    /// Drops the pages read, then appends source bytes until the next page is whole in
+    /// the window or the source has ended.
+    fn refill(&mut self) {
+        let consumed = self.next_page.min(self.window.len());
+        self.window.drain(..consumed);
+        self.window_at += consumed;
+        self.next_page -= consumed;
+        let want = self.next_page + self.layout.page_size.max(1);
+        while self.more && self.window.len() < want {
+            match &mut self.source {
+                PageSource::Plain(data) => {
+                    let rest = &data[self.plain_pos..];
+                    let piece = &rest[..rest.len().min(PLAIN_PIECE)];
+                    self.window.extend_from_slice(piece);
+                    self.plain_pos += piece.len();
+                    self.more = self.plain_pos < data.len();
+                }
+                PageSource::Chunks(chunks) => match chunks.next_into(&mut self.window) {
+                    Ok(true) => {}
+                    Ok(false) => self.more = false,
+                    Err(d) => {
+                        self.damage = Some(d);
+                        self.more = false;
+                    }
+                },
+            }
+        }
+    }
+
     /// Opens the next page.
     fn open_page(&mut self) -> Opened {
+        let page_size = self.layout.page_size;
+        if self.more && self.window.len() < self.next_page.saturating_add(page_size) {
+            self.refill();
+        }
         let start = self.next_page;
-        if start >= self.data.len() {
+        if start >= self.window.len() {
             self.pos = start;
             self.end = start;
             return Opened::End;
         }
-        let page_end = start
-            .saturating_add(self.layout.page_size)
-            .min(self.data.len());
-        self.next_page = start.saturating_add(self.layout.page_size);
+        let page_end = start.saturating_add(page_size).min(self.window.len());
+        self.next_page = start.saturating_add(page_size);
         self.pos = page_end;
         self.end = page_end;
-        let page = &self.data[start..page_end];
+        let page = &self.window[start..page_end];
         let h = self.layout.header;
         let endian = self.layout.endian;
         let (Some(ts), Some(commit)) = (
@@ -204,7 +284,7 @@ impl<'a> PageCursor<'a> {
             endian.uint(page, h.commit_offset, h.commit_size),
         ) else {
             return Opened::Report(Step::Damaged {
-                at: start,
+                at: self.window_at + start,
                 ts: self.ts,
                 what: "page header cut short",
             });
@@ -214,7 +294,7 @@ impl<'a> PageCursor<'a> {
         let data_end = h.data_offset + size;
         if data_end > page.len() {
             return Opened::Report(Step::Damaged {
-                at: start + h.commit_offset,
+                at: self.window_at + start + h.commit_offset,
                 ts,
                 what: "page commit size exceeds the page",
             });
