@@ -3,6 +3,8 @@
 
 use super::bytes::Reader;
 use crate::ImportError;
+use std::sync::mpsc::{Receiver, Sender, channel, sync_channel};
+use std::thread::Scope;
 
 /// A compression algorithm a v7 file can name.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -210,6 +212,60 @@ impl<'a> ChunkReader<'a> {
                 )
             })?;
         Ok(true)
+    }
+}
+
+/// Chunks decompressed ahead of the reader, per stream.
+const PREFETCH_DEPTH: usize = 2;
+
+/// A chunk stream decompressed ahead on a thread of its own, so that decompression (a third
+/// of a trace.dat import) runs on another core while the merge decodes. Buffers go back to
+/// the thread for reuse; at most [`PREFETCH_DEPTH`] chunks wait, so memory stays small.
+pub struct PrefetchedChunks {
+    chunks: Receiver<Result<Vec<u8>, ChunkDamage>>,
+    spare: Sender<Vec<u8>>,
+}
+
+impl PrefetchedChunks {
+    /// Starts decompressing `reader`'s chunks on a thread of `scope`. The thread ends at
+    /// the end of the stream, after damage, or when this reader is dropped.
+    pub fn spawn<'scope, 'env>(
+        scope: &'scope Scope<'scope, 'env>,
+        mut reader: ChunkReader<'env>,
+    ) -> PrefetchedChunks {
+        let (chunk_tx, chunks) = sync_channel(PREFETCH_DEPTH);
+        let (spare, spare_rx) = channel::<Vec<u8>>();
+        scope.spawn(move || {
+            loop {
+                let mut buf = spare_rx.try_recv().unwrap_or_default();
+                buf.clear();
+                let item = match reader.next_into(&mut buf) {
+                    Ok(true) => Ok(buf),
+                    Ok(false) => return,
+                    Err(damage) => Err(damage),
+                };
+                let last = item.is_err();
+                if chunk_tx.send(item).is_err() || last {
+                    return;
+                }
+            }
+        });
+        PrefetchedChunks { chunks, spare }
+    }
+
+    /// Appends the next chunk to `out`: false at the end of the stream (the contract of
+    /// [`ChunkReader::next_into`]).
+    pub fn next_into(&mut self, out: &mut Vec<u8>) -> Result<bool, ChunkDamage> {
+        match self.chunks.recv() {
+            Ok(Ok(buf)) => {
+                out.extend_from_slice(&buf);
+                // The thread may have ended; the buffer is then simply dropped.
+                let _ = self.spare.send(buf);
+                Ok(true)
+            }
+            Ok(Err(damage)) => Err(damage),
+            Err(_) => Ok(false),
+        }
     }
 }
 

@@ -19,9 +19,10 @@ pub mod section;
 
 use crate::ImportError;
 use bytes::{Origin, Reader, lossy};
-use compress::Compression;
+use compress::{Compression, PrefetchedChunks};
 use options::{CpuData, Options};
 use page::{PageCursor, PageLayout, PageSource, RawEvent, Step};
+use std::thread::Scope;
 use trace_model::EventStore;
 use trace_model::meta::SourceFormat;
 use trace_model::report::{ImportReport, Location};
@@ -38,8 +39,32 @@ pub fn event_formats(bytes: &[u8]) -> Result<Vec<format::EventFormat>, ImportErr
     Ok(section::read(bytes, &h)?.formats)
 }
 
+/// Where compressed CPU data is decompressed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Decompression {
+    /// Inside each CPU's page cursor, on the importing thread.
+    OnThisThread,
+    /// Ahead of the merge, on a thread per compressed CPU stream.
+    AheadOnThreads,
+}
+
+impl Decompression {
+    /// Threads when there is more than one core to run them on.
+    pub fn for_this_machine() -> Decompression {
+        match std::thread::available_parallelism() {
+            Ok(n) if n.get() > 1 => Decompression::AheadOnThreads,
+            _ => Decompression::OnThisThread,
+        }
+    }
+}
+
 /// Imports a trace.dat file.
 pub fn import(bytes: &[u8]) -> Result<EventStore, ImportError> {
+    import_with(bytes, Decompression::for_this_machine())
+}
+
+/// Imports a trace.dat file, decompressing as told (the result is the same either way).
+pub fn import_with(bytes: &[u8], decompression: Decompression) -> Result<EventStore, ImportError> {
     let h = header::parse(bytes)?;
     let m = section::read(bytes, &h)?;
     if let (true, Some(text)) = (m.buffers.is_empty(), &m.latency_text) {
@@ -110,7 +135,14 @@ pub fn import(bytes: &[u8]) -> Result<EventStore, ImportError> {
             .min();
         b.lost(cpu, clock.convert(first.unwrap_or(0)), Some(overrun));
     }
-    merge(&mut b, &mut decoder, &loaded, &layouts, &clock);
+    merge(
+        &mut b,
+        &mut decoder,
+        &loaded,
+        &layouts,
+        &clock,
+        decompression,
+    );
     Ok(b.finish())
 }
 
@@ -245,15 +277,24 @@ struct CpuStream<'a> {
 }
 
 impl<'a> CpuStream<'a> {
-    /// A cursor over the stream's pages from its start.
-    fn cursor(&self, layout: PageLayout) -> PageCursor<'a> {
+    /// A cursor over the stream's pages from its start; with a `scope`, a compressed
+    /// stream is decompressed ahead on a thread of it.
+    fn cursor<'scope>(
+        &self,
+        layout: PageLayout,
+        scope: Option<&'scope Scope<'scope, 'a>>,
+    ) -> PageCursor<'a> {
         let source = match self.compression {
             Some(comp) => {
                 let origin = Origin::file(self.cpu.offset, "cpu data");
-                PageSource::Chunks(compress::ChunkReader::new(
+                let chunks = compress::ChunkReader::new(
                     comp,
                     Reader::new(self.bytes, layout.endian, origin),
-                ))
+                );
+                match scope {
+                    Some(scope) => PageSource::Prefetched(PrefetchedChunks::spawn(scope, chunks)),
+                    None => PageSource::Chunks(chunks),
+                }
             }
             None => PageSource::Plain(self.bytes),
         };
@@ -262,7 +303,7 @@ impl<'a> CpuStream<'a> {
 
     /// Raw time of the first event (0 without events).
     fn first_ts(&self, layout: PageLayout) -> u64 {
-        let mut cursor = self.cursor(layout);
+        let mut cursor = self.cursor(layout, None);
         loop {
             match cursor.step() {
                 Step::Event(e) => return e.ts,
@@ -387,22 +428,37 @@ fn record_gap(b: &mut EventStoreBuilder, s: &CpuStream<'_>, clock: &Clock, gap: 
 }
 
 /// Merges the streams by time (ties: the lower stream first, as trace-cmd does) and pushes.
-fn merge(
+fn merge<'a>(
+    b: &mut EventStoreBuilder,
+    decoder: &mut decode::Decoder<'_>,
+    streams: &[CpuStream<'a>],
+    layouts: &[PageLayout],
+    clock: &Clock,
+    decompression: Decompression,
+) {
+    std::thread::scope(|scope| {
+        let ahead = (decompression == Decompression::AheadOnThreads).then_some(scope);
+        let heads: Vec<Head<'a>> = streams
+            .iter()
+            .enumerate()
+            .map(|(i, s)| Head {
+                cursor: s.cursor(layouts[s.buffer], ahead),
+                next: None,
+                stream: i,
+            })
+            .collect();
+        merge_heads(b, decoder, streams, heads, clock);
+    });
+}
+
+/// The merge proper, over cursors already made.
+fn merge_heads(
     b: &mut EventStoreBuilder,
     decoder: &mut decode::Decoder<'_>,
     streams: &[CpuStream<'_>],
-    layouts: &[PageLayout],
+    mut heads: Vec<Head<'_>>,
     clock: &Clock,
 ) {
-    let mut heads: Vec<Head<'_>> = streams
-        .iter()
-        .enumerate()
-        .map(|(i, s)| Head {
-            cursor: s.cursor(layouts[s.buffer]),
-            next: None,
-            stream: i,
-        })
-        .collect();
     for h in &mut heads {
         advance(b, h, &streams[h.stream], clock);
     }

@@ -3,7 +3,7 @@
 //! 32-bit headers (type_len 5 bits, time_delta 27 bits).
 
 use super::bytes::Endian;
-use super::compress::{ChunkDamage, ChunkReader};
+use super::compress::{ChunkDamage, ChunkReader, PrefetchedChunks};
 use super::format::PageHeader;
 
 const TYPE_PADDING: u32 = 29;
@@ -65,6 +65,8 @@ pub enum PageSource<'a> {
     Plain(&'a [u8]),
     /// A v7 chunk stream, decompressed a chunk at a time.
     Chunks(ChunkReader<'a>),
+    /// A v7 chunk stream decompressed ahead on another thread.
+    Prefetched(PrefetchedChunks),
 }
 
 /// Bytes of plain data copied into the window at a time.
@@ -248,14 +250,25 @@ impl<'a> PageCursor<'a> {
                     self.plain_pos += piece.len();
                     self.more = self.plain_pos < data.len();
                 }
-                PageSource::Chunks(chunks) => match chunks.next_into(&mut self.window) {
-                    Ok(true) => {}
-                    Ok(false) => self.more = false,
-                    Err(d) => {
-                        self.damage = Some(d);
-                        self.more = false;
-                    }
-                },
+                PageSource::Chunks(chunks) => {
+                    let next = chunks.next_into(&mut self.window);
+                    self.chunk_read(next);
+                }
+                PageSource::Prefetched(chunks) => {
+                    let next = chunks.next_into(&mut self.window);
+                    self.chunk_read(next);
+                }
+            }
+        }
+    }
+
+    fn chunk_read(&mut self, next: Result<bool, ChunkDamage>) {
+        match next {
+            Ok(true) => {}
+            Ok(false) => self.more = false,
+            Err(d) => {
+                self.damage = Some(d);
+                self.more = false;
             }
         }
     }
