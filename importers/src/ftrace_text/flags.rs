@@ -46,15 +46,12 @@ impl FlagDecoder {
     }
 }
 
-/// The column's bytes and length packed in a u64; `None` past 7 bytes (never a flags column).
+/// The column's length and bytes packed in a u64; `None` past 7 bytes (never a flags column).
 fn memo_key(col: &[u8]) -> Option<u64> {
-    if col.len() > 7 {
-        return None;
-    }
-    let mut key = [0u8; 8];
-    key[..col.len()].copy_from_slice(col);
-    key[7] = col.len() as u8;
-    Some(u64::from_le_bytes(key))
+    (col.len() <= 7).then(|| {
+        col.iter()
+            .fold(col.len() as u64, |key, &c| key << 8 | u64::from(c))
+    })
 }
 
 /// Decodes a flags field of 4 to 7 characters; `None` if it is not one.

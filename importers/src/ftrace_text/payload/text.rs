@@ -37,7 +37,9 @@ pub(super) fn symbol(s: &str) -> &str {
     }
 }
 
-/// The value of `key=` in a space-separated payload, up to the next space.
+/// The value of `key=` in a space-separated payload, up to the next space. Inlined so that
+/// the key's comparison is specialised to the literal key of each call.
+#[inline]
 pub(super) fn value<'a>(payload: &'a str, key: &str) -> Option<&'a str> {
     // Token by token: the key is usually among the first, so this stops after a few bytes.
     let mut rest = payload;
