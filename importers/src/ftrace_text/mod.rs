@@ -320,10 +320,12 @@ impl<'a> Importer<'a> {
         Ok(())
     }
 
-    /// `comm`'s id; skips hashing when the previous event had the same comm.
+    /// `comm`'s id; skips hashing when the previous event had the same comm. When the prefix
+    /// parser reused the previous line's task columns, `comm` is the very same slice, so the
+    /// pointer comparison settles it without comparing bytes.
     fn intern_comm(&mut self, comm: &'a str) -> StrId {
         match self.last_comm {
-            Some((last, id)) if last == comm => id,
+            Some((last, id)) if std::ptr::eq(last, comm) || last == comm => id,
             _ => {
                 let id = self.builder.intern(comm);
                 self.last_comm = Some((comm, id));
