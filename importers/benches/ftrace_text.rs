@@ -1,6 +1,8 @@
-//! ftrace text import speed in lines per second: the largest lab `trace.txt` as recorded, and
-//! a larger synthetic trace made of copies of it with shifted timestamps (the import sorts by
-//! time, so the copies must follow each other as one long recording would).
+//! ftrace text import speed in lines per second: the largest lab `trace.txt` (by lines) as
+//! recorded, and a larger synthetic trace made of copies of it with shifted timestamps (the
+//! import sorts by time, so the copies must follow each other as one long recording would).
+//! Both parse text already in memory; `lab_trace_txt_gz` adds what opening the file costs
+//! (reading and gunzipping it), which the lab stores compressed.
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use importers::Source;
@@ -68,6 +70,10 @@ fn bench(c: &mut Criterion) {
             b.iter(|| importers::ftrace_text::import(text.as_bytes()).expect("imports"))
         });
     }
+    group.throughput(Throughput::Elements(lab.lines().count() as u64));
+    group.bench_function("lab_trace_txt_gz", |b| {
+        b.iter(|| importers::open(&path).expect("imports"))
+    });
     group.finish();
 }
 

@@ -1,6 +1,7 @@
 //! The flags column (`d.h2.`), decoded by position: the same letter means different things in
 //! different columns (`b` is BH-off in the first, lazy resched in the second).
 
+use rustc_hash::FxHashMap;
 use trace_model::{ContextFlags, FlagBits};
 
 /// What the header said about the columns, when the file has one.
@@ -14,6 +15,43 @@ pub(super) enum FlagLayout {
     NoMigrateColumn,
     /// Header with a migrate-disable column.
     MigrateColumn,
+}
+
+/// [`decode`] with a memo: a trace prints a few dozen distinct flags columns, and looking one
+/// up costs a fraction of decoding it (this runs once per event line).
+#[derive(Debug, Default)]
+pub(super) struct FlagDecoder {
+    layout: FlagLayout,
+    memo: FxHashMap<u64, ContextFlags>,
+}
+
+impl FlagDecoder {
+    /// Follows the layout the header stated; the memo holds one layout's decodings.
+    pub fn set_layout(&mut self, layout: FlagLayout) {
+        if layout != self.layout {
+            self.layout = layout;
+            self.memo.clear();
+        }
+    }
+
+    pub fn decode(&mut self, col: &[u8]) -> Option<ContextFlags> {
+        let key = memo_key(col)?;
+        if let Some(&flags) = self.memo.get(&key) {
+            return Some(flags);
+        }
+        // Only valid columns are kept, so prose in console logs cannot grow the memo.
+        let flags = decode(col, self.layout)?;
+        self.memo.insert(key, flags);
+        Some(flags)
+    }
+}
+
+/// The column's length and bytes packed in a u64; `None` past 7 bytes (never a flags column).
+fn memo_key(col: &[u8]) -> Option<u64> {
+    (col.len() <= 7).then(|| {
+        col.iter()
+            .fold(col.len() as u64, |key, &c| key << 8 | u64::from(c))
+    })
 }
 
 /// Decodes a flags field of 4 to 7 characters; `None` if it is not one.
@@ -170,6 +208,18 @@ mod tests {
         assert_eq!(f.need_resched_lazy(), Some(false));
         assert_eq!(f.irq_context(), Some(IrqContext::Softirq));
         assert_eq!((f.preempt_depth(), f.migrate_disable()), (Some(1), Some(2)));
+    }
+
+    #[test]
+    fn memo_follows_the_layout() {
+        let mut d = FlagDecoder::default();
+        assert_eq!(d.decode(b"d..1g"), None);
+        assert_eq!(d.decode(b"d..12"), Some(flags("d..12")));
+        assert_eq!(d.decode(b"d..12"), Some(flags("d..12")));
+        d.set_layout(FlagLayout::NoMigrateColumn);
+        let f = d.decode(b"d..12").unwrap();
+        assert_eq!((f.preempt_depth(), f.migrate_disable()), (Some(0x12), None));
+        assert_eq!(d.decode(b"d..1.2345"), None);
     }
 
     #[test]

@@ -23,7 +23,7 @@ use dialect::Dialect;
 use funcgraph::{GraphClock, GraphLine};
 use header::{HeaderFacts, Marker};
 use payload::{Kind, PayloadParser};
-use prefix::Prefix;
+use prefix::{Prefix, PrefixParser};
 use rustc_hash::FxHashMap;
 use trace_model::{
     ContextFlags, EventHeader, EventStore, EventStoreBuilder, EventTypeId, Location, Payload,
@@ -34,6 +34,7 @@ use trace_model::{
 pub fn looks_like_ftrace(bytes: &[u8]) -> bool {
     let mut events = 0;
     let mut header = false;
+    let mut parser = prefix::PrefixParser::default();
     // Line by line, so that a file decides after its first events, not after a full scan.
     for line in bytes.split(|&b| b == b'\n') {
         let Ok(line) = std::str::from_utf8(line) else {
@@ -42,8 +43,8 @@ pub fn looks_like_ftrace(bytes: &[u8]) -> bool {
         let text = lines::unwrap(line).text;
         let t = text.trim_ascii_start();
         header |= t.starts_with("# tracer:") || t.starts_with("cpus=");
-        let event = prefix::parse_default(text, flags::FlagLayout::Unknown).is_some()
-            || prefix::parse_latency(text, flags::FlagLayout::Unknown).is_some()
+        let event = prefix::parse_default(text, &mut parser).is_some()
+            || prefix::parse_latency(text, &mut parser).is_some()
             || matches!(
                 funcgraph::parse(text),
                 Some(GraphLine::Entry { .. } | GraphLine::Leaf { .. })
@@ -101,6 +102,7 @@ struct Importer<'a> {
     /// Event name as printed → stored type and payload kind.
     names: FxHashMap<&'a str, (EventTypeId, Kind)>,
     header: HeaderFacts,
+    prefixes: PrefixParser<'a>,
     graph: GraphClock,
     dialect: Dialect,
     /// Decided on the first non-blank line: `None` until then.
@@ -113,6 +115,8 @@ struct Importer<'a> {
     /// `CPU:N [LOST ...]` markers waiting for the CPU's next event (their time).
     pending_lost: Vec<(u32, Option<u64>)>,
     last_ts_ns: u64,
+    /// The previous event's comm and its id: consecutive lines mostly share the task.
+    last_comm: Option<(&'a str, StrId)>,
 }
 
 impl<'a> Importer<'a> {
@@ -144,7 +148,7 @@ impl<'a> Importer<'a> {
         let text = unwrapped.text;
         self.dialect.console |= unwrapped.console;
         self.dialect.quoted |= unwrapped.quoted;
-        let trimmed = text.trim_ascii_start();
+        let trimmed = scan::trim_start(text);
         if trimmed.is_empty() {
             return Line::NonEvent;
         }
@@ -239,19 +243,20 @@ impl<'a> Importer<'a> {
     }
 
     fn prefix(&mut self, text: &'a str) -> Option<Prefix<'a>> {
-        let layout = self.header.layout;
+        let parser = &mut self.prefixes;
+        parser.flags.set_layout(self.header.layout);
         let latency_first = self.dialect.latency || self.header.latency_header;
-        if !latency_first && let Some(p) = prefix::parse_default(text, layout) {
+        if !latency_first && let Some(p) = prefix::parse_default(text, parser) {
             return Some(p);
         }
-        if let Some(p) = prefix::parse_latency(text, layout) {
+        if let Some(p) = prefix::parse_latency(text, parser) {
             self.dialect.latency = true;
             return Some(p);
         }
-        if latency_first && let Some(p) = prefix::parse_default(text, layout) {
+        if latency_first && let Some(p) = prefix::parse_default(text, parser) {
             return Some(p);
         }
-        let p = prefix::parse_report_latency(text, layout)?;
+        let p = prefix::parse_report_latency(text, parser)?;
         self.dialect.report = true;
         Some(p)
     }
@@ -306,13 +311,27 @@ impl<'a> Importer<'a> {
             ts: p.ts_ns,
             cpu: p.cpu,
             pid: p.pid,
-            comm: self.builder.intern(p.comm),
+            comm: self.intern_comm(p.comm),
             event_type,
             flags: p.flags,
         };
         self.dialect.flags_column |= p.flags.recorded();
         self.push(n, header, kind, payload);
         Ok(())
+    }
+
+    /// `comm`'s id; skips hashing when the previous event had the same comm. When the prefix
+    /// parser reused the previous line's task columns, `comm` is the very same slice, so the
+    /// pointer comparison settles it without comparing bytes.
+    fn intern_comm(&mut self, comm: &'a str) -> StrId {
+        match self.last_comm {
+            Some((last, id)) if std::ptr::eq(last, comm) || last == comm => id,
+            _ => {
+                let id = self.builder.intern(comm);
+                self.last_comm = Some((comm, id));
+                id
+            }
+        }
     }
 
     /// The stored type and payload kind of a printed event name (cached per name).
@@ -435,11 +454,15 @@ impl<'a> Importer<'a> {
 
 /// `name: payload` with an identifier name (`sched_switch`, `0`, `lab_spin_lock`).
 fn event_name(body: &str) -> Option<(&str, &str)> {
-    let colon = memchr::memchr(b':', body.as_bytes())?;
-    let name = &body[..colon];
-    let ident = !name.is_empty() && name.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'_');
-    let rest = &body[colon + 1..];
-    (ident && (rest.is_empty() || rest.starts_with(' '))).then(|| (name, rest.trim_ascii_start()))
+    // One pass: the name ends at its first non-identifier byte, which must be the colon.
+    let b = body.as_bytes();
+    let colon = b
+        .iter()
+        .position(|&c| !(c.is_ascii_alphanumeric() || c == b'_'))?;
+    if colon == 0 || b[colon] != b':' || b.get(colon + 1).is_some_and(|&c| c != b' ') {
+        return None;
+    }
+    Some((&body[..colon], body[colon + 1..].trim_ascii_start()))
 }
 
 /// A function-tracer body: `func <-parent` or a lone symbol.

@@ -2,7 +2,7 @@
 //! two-way searcher per call, which costs more than the short lines it searches; these scan
 //! with `memchr` for the needle's first byte instead.
 
-use memchr::{memchr, memchr_iter};
+use memchr::memchr_iter;
 
 /// Position of `needle` in `haystack`.
 pub(super) fn find_str(haystack: &str, needle: &str) -> Option<usize> {
@@ -17,15 +17,31 @@ pub(super) fn split_str<'a>(s: &'a str, needle: &str) -> Option<(&'a str, &'a st
     Some((&s[..i], &s[i + needle.len()..]))
 }
 
-/// Text up to the first space.
+/// Text up to the first space. Words are short: a loop beats a `memchr` call.
 pub(super) fn first_word(s: &str) -> &str {
-    memchr(b' ', s.as_bytes()).map_or(s, |i| &s[..i])
+    s.bytes().position(|c| c == b' ').map_or(s, |i| &s[..i])
 }
 
 /// `s` without leading spaces.
 pub(super) fn skip_spaces(s: &str) -> &str {
-    let n = s.bytes().take_while(|&c| c == b' ').count();
-    &s[n..]
+    &s[skip_spaces_at(s.as_bytes(), 0)..]
+}
+
+/// Position of the first byte at or after `at` that is not a space. Column padding runs to a
+/// dozen spaces per field, so whole 8-byte words of spaces go at once.
+pub(super) fn skip_spaces_at(b: &[u8], mut at: usize) -> usize {
+    while b.get(at..at + 8) == Some(b"        ") {
+        at += 8;
+    }
+    while b.get(at) == Some(&b' ') {
+        at += 1;
+    }
+    at
+}
+
+/// `s` without leading ASCII whitespace (spaces skipped word-wise first).
+pub(super) fn trim_start(s: &str) -> &str {
+    s[skip_spaces_at(s.as_bytes(), 0)..].trim_ascii_start()
 }
 
 #[cfg(test)]
@@ -45,5 +61,8 @@ mod tests {
         }
         assert_eq!(first_word("ab cd"), "ab");
         assert_eq!(skip_spaces("  x "), "x ");
+        assert_eq!(skip_spaces("            x"), "x");
+        assert_eq!(skip_spaces("        "), "");
+        assert_eq!(trim_start("         \t x"), "x");
     }
 }

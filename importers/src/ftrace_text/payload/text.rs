@@ -1,12 +1,19 @@
 //! Small text helpers shared by the payload parsers: numbers, symbols, `key=value` lookup.
 
 use crate::ftrace_text::scan::first_word;
-use memchr::memchr_iter;
 
-/// Hex with or without `0x` (`ffff88803ebdda40`, `0xffff...`).
+/// Hex with or without `0x` (`ffff88803ebdda40`, `0xffff...`). A loop of its own: every lock
+/// and timer event carries addresses, and `from_str_radix` costs twice as much (sign, radix).
 pub(super) fn hex(s: &str) -> Option<u64> {
-    let digits = s.strip_prefix("0x").unwrap_or(s);
-    u64::from_str_radix(digits, 16).ok()
+    let digits = s.strip_prefix("0x").unwrap_or(s).as_bytes();
+    if digits.is_empty() {
+        return None;
+    }
+    digits.iter().try_fold(0u64, |acc, &c| {
+        let nibble = char::from(c).to_digit(16)?;
+        // Leading zeros are fine; a 17th significant digit overflows.
+        (acc >> 60 == 0).then(|| acc << 4 | u64::from(nibble))
+    })
 }
 
 /// Decimal, possibly negative.
@@ -30,14 +37,19 @@ pub(super) fn symbol(s: &str) -> &str {
     }
 }
 
-/// The value of `key=` in a space-separated payload, up to the next space.
+/// The value of `key=` in a space-separated payload, up to the next space. Inlined so that
+/// the key's comparison is specialised to the literal key of each call.
+#[inline]
 pub(super) fn value<'a>(payload: &'a str, key: &str) -> Option<&'a str> {
-    let b = payload.as_bytes();
-    memchr_iter(b'=', b).find_map(|eq| {
-        let start = eq.checked_sub(key.len())?;
-        let whole_key = &b[start..eq] == key.as_bytes() && (start == 0 || b[start - 1] == b' ');
-        whole_key.then(|| first_word(&payload[eq + 1..]))
-    })
+    // Token by token: the key is usually among the first, so this stops after a few bytes.
+    let mut rest = payload;
+    loop {
+        if let Some(v) = rest.strip_prefix(key).and_then(|r| r.strip_prefix('=')) {
+            return Some(first_word(v));
+        }
+        let space = rest.bytes().position(|c| c == b' ')?;
+        rest = &rest[space + 1..];
+    }
 }
 
 #[cfg(test)]
@@ -61,6 +73,11 @@ mod tests {
         assert_eq!(value(p, "tid"), None);
         assert_eq!(hex("0xff"), Some(255));
         assert_eq!(hex("ff11"), Some(0xff11));
+        assert_eq!(hex("0000ffffffffffffffff"), Some(u64::MAX));
+        assert_eq!(
+            (hex("1ffffffffffffffff"), hex("0x"), hex("fg")),
+            (None, None, None)
+        );
         assert_eq!(int("-4553"), Some(-4553));
     }
 }
