@@ -593,13 +593,15 @@ fn help_ui(ui: &mut Ui) {
             ("drag, Left / Right, A / D", "pan"),
             ("right-drag or shift-drag", "zoom to a range"),
             ("F, Home, double-click", "fit the whole trace"),
-            ("click", "place the cursor, select the CPU"),
-            ("N / P", "next / previous event (selected CPU or task)"),
+            ("click a CPU row", "place the cursor, select the CPU"),
+            ("click a task lane", "place the cursor, select the task"),
+            ("click the Tasks header", "fold / unfold the task lanes"),
+            ("N / P", "next / previous event (selected task, else CPU)"),
             ("] / [", "next / previous violation"),
             ("Space", "play / pause"),
             ("1 / 2", "marker A / B at the cursor"),
             ("right-click", "markers, fit"),
-            ("Escape", "clear the selection"),
+            ("Escape", "clear the selected finding and task"),
         ] {
             ui.strong(k);
             ui.label(what);

@@ -143,7 +143,10 @@ impl Row {
     /// Texture lines the row's pixels take (none for the header).
     fn lines(&self) -> usize {
         match self.kind {
-            RowKind::Lane { .. } | RowKind::Task { .. } => 1,
+            RowKind::Lane { .. } => 1,
+            // Top half: running only; bottom half: every state. A full-height bar is the
+            // task running, a half-height one waiting or sleeping, whatever the colours.
+            RowKind::Task { .. } => 2,
             RowKind::Density { .. } => DENSITY_LINES,
             RowKind::TasksHeader => 0,
         }
@@ -510,7 +513,12 @@ fn raster_rows(
             ),
             RowKind::Task { index, pid } => {
                 let running = theme::task(pid);
-                raster.lane(line, &model.task_rows[index].lane, &|v| {
+                let lane = &model.task_rows[index].lane;
+                raster.lane(line, lane, &|v| match TaskActivity::from_value(v) {
+                    TaskActivity::Running => running,
+                    _ => Color32::TRANSPARENT,
+                });
+                raster.lane(line + 1, lane, &|v| {
                     theme::task_activity(TaskActivity::from_value(v), running)
                 });
             }
