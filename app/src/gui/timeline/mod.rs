@@ -513,14 +513,15 @@ fn raster_rows(
             ),
             RowKind::Task { index, pid } => {
                 let running = theme::task(pid);
-                let lane = &model.task_rows[index].lane;
-                raster.lane(line, lane, &|v| match TaskActivity::from_value(v) {
+                let running_only = |v| match TaskActivity::from_value(v) {
                     TaskActivity::Running => running,
                     _ => Color32::TRANSPARENT,
-                });
-                raster.lane(line + 1, lane, &|v| {
-                    theme::task_activity(TaskActivity::from_value(v), running)
-                });
+                };
+                let any = |v| theme::task_activity(TaskActivity::from_value(v), running);
+                raster.lane_lines(
+                    &model.task_rows[index].lane,
+                    &[(line, &running_only), (line + 1, &any)],
+                );
             }
             RowKind::TasksHeader => {}
         }

@@ -100,6 +100,12 @@ impl<'a> Raster<'a> {
 
     /// Draws `lane` into texture line `line`, colouring each value with `colour`.
     pub fn lane(&mut self, line: usize, lane: &Lane, colour: &dyn Fn(u32) -> Color32) {
+        self.lane_lines(lane, &[(line, colour)]);
+    }
+
+    /// Draws `lane` into several texture lines, each with its own colours (transparent:
+    /// not drawn there), reading the lane once.
+    pub fn lane_lines(&mut self, lane: &Lane, lines: &[(usize, &dyn Fn(u32) -> Color32)]) {
         let (t0, t1) = self.time_range();
         let visible = lane.visible(t0, t1);
         if visible.is_empty() {
@@ -110,23 +116,25 @@ impl<'a> Raster<'a> {
             self.interval_columns(lane, visible);
         }
         let cols_per_ns = (1.0 / self.view.ns_per_px) as f32;
-        let out = &mut self.pixels[line * self.width..(line + 1) * self.width];
-        // Neighbouring columns mostly share a value: remember its colour.
-        let mut last: Option<(u32, Color32)> = None;
-        for (px, col) in out.iter_mut().zip(self.columns.iter()) {
-            let share = (col.covered_ns * cols_per_ns).clamp(0.0, 1.0);
-            if share <= 0.0 && col.count == 0 {
-                continue;
-            }
-            let base = match last {
-                Some((v, c)) if v == col.dominant => c,
-                _ => {
-                    let c = colour(col.dominant);
-                    last = Some((col.dominant, c));
-                    c
+        for &(line, colour) in lines {
+            let out = &mut self.pixels[line * self.width..(line + 1) * self.width];
+            // Neighbouring columns mostly share a value: remember its colour.
+            let mut last: Option<(u32, Color32)> = None;
+            for (px, col) in out.iter_mut().zip(self.columns.iter()) {
+                let share = (col.covered_ns * cols_per_ns).clamp(0.0, 1.0);
+                if share <= 0.0 && col.count == 0 {
+                    continue;
                 }
-            };
-            *px = over(*px, base, share.max(MIN_ALPHA));
+                let base = match last {
+                    Some((v, c)) if v == col.dominant => c,
+                    _ => {
+                        let c = colour(col.dominant);
+                        last = Some((col.dominant, c));
+                        c
+                    }
+                };
+                *px = over(*px, base, share.max(MIN_ALPHA));
+            }
         }
     }
 
