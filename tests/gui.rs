@@ -5,6 +5,7 @@ use corpus_tests::kctx_bin;
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 use kctx::gui::findings::finding_title;
+use kctx::gui::timeline::model::TaskActivity;
 use kctx::gui::trace::load;
 use kctx::gui::{Input, KctxApp};
 use std::process::Command;
@@ -254,6 +255,91 @@ fn click_places_the_cursor_and_n_steps_on_that_cpu() {
         .take_while(|&i| store.ts()[i] == next)
         .any(|i| usize::from(store.cpus()[i]) == cpu);
     assert!(on_cpu, "N stepped to an event of CPU {cpu}");
+}
+
+/// Clicks the primary button at `at`.
+fn click_at(h: &mut Harness<'static, KctxApp>, at: egui::Pos2) {
+    h.hover_at(at);
+    for pressed in [true, false] {
+        h.event(egui::Event::PointerButton {
+            pos: at,
+            button: egui::PointerButton::Primary,
+            pressed,
+            modifiers: egui::Modifiers::NONE,
+        });
+    }
+    h.run_steps(2);
+}
+
+/// Trace seconds as printed in the sample (µs resolution) to ns.
+fn sample_ns(seconds: &str) -> u64 {
+    let (s, us) = seconds.split_once('.').expect("s.us");
+    s.parse::<u64>().unwrap() * 1_000_000_000 + us.parse::<u64>().unwrap() * 1_000
+}
+
+/// In the sample, `lab_s1-175` (the task of the planted bugs) leaves CPU 1 in state D at
+/// 65.054181 (`sched_switch ... prev_state=D`), is woken at 66.181951 (`sched_wakeup`) and
+/// switched in at 66.182198. Its lane, listed first as a finding names it, shows the sleep;
+/// clicking it selects the task; N and P then step through that task's events only.
+#[test]
+fn task_lane_shows_the_sleep_and_steps_follow_the_selected_task() {
+    let mut h = harness(sample_app());
+    let (slept, woken, switched_in) = (
+        sample_ns("65.054181"),
+        sample_ns("66.181951"),
+        sample_ns("66.182198"),
+    );
+    {
+        let s = h.state_mut().session.as_mut().unwrap();
+        assert_eq!(
+            s.trace.timeline.task_rows[0].pid, 175,
+            "the task findings name comes first"
+        );
+        s.timeline.pending_range = Some((slept - 50_000_000, switched_in + 50_000_000));
+    }
+    h.run_steps(3);
+    let during = slept + (woken - slept) / 2;
+    let at = {
+        let t = &session(&h).timeline;
+        let y = t.task_lane_y(175).expect("lab_s1's lane is drawn");
+        egui::pos2(t.screen_x(during), y.center())
+    };
+    click_at(&mut h, at);
+    let s = session(&h);
+    assert_eq!(
+        s.timeline.selected_task,
+        Some(175),
+        "the click selects the task"
+    );
+    let cursor = s.timeline.cursor_ns.expect("the click places the cursor");
+    assert!(slept < cursor && cursor < woken, "{cursor} in the sleep");
+    // The lane's pixels come from this value: blocked, uninterruptible.
+    let row = s.trace.timeline.task_row(175).unwrap();
+    let (_, _, v) = row.lane.get(row.lane.at(cursor).expect("an interval"));
+    assert_eq!(TaskActivity::from_value(v), TaskActivity::DiskSleep);
+    // The inspector says so, and the toolbar says what N / P step through.
+    h.get_by_label_contains("sleeping (D)");
+    h.get_by_label("steps: task lab_s1-175");
+    // N: the wake-up, then the switch in; P: back to the wake-up. CPU 1 has events in
+    // between (other tasks'), which a CPU step would visit.
+    assert!(
+        !s.trace.store.cpu_range(1, cursor + 1, woken).is_empty(),
+        "CPU 1 has other events before the wake-up"
+    );
+    for (key, want) in [
+        (egui::Key::N, woken),
+        (egui::Key::N, switched_in),
+        (egui::Key::P, woken),
+    ] {
+        h.key_press(key);
+        h.run_steps(2);
+        assert_eq!(session(&h).timeline.cursor_ns, Some(want), "{key:?}");
+    }
+    // Clicking a CPU row goes back to stepping that CPU.
+    let y = 80.0;
+    let x = session(&h).timeline.screen_x(during);
+    click_at(&mut h, egui::pos2(x, y));
+    assert_eq!(session(&h).timeline.selected_task, None);
 }
 
 /// The real binary, as a user runs it: `kctx sample --screenshot OUT.png` opens the X11 /

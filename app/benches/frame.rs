@@ -1,13 +1,21 @@
 //! Frame time of the timeline, headless (no GPU): one egui pass drawing the timeline over
-//! a trace, plus tessellation of its shapes, at zoom levels from the whole trace down to a
-//! few microseconds. Traces: a synthetic 10 M-event trace and the largest corpus traces the
-//! importers read.
+//! a trace (its rows' pixels handed to egui as a texture), plus tessellation of its shapes,
+//! at zoom levels from the whole trace down to a few microseconds. `pan`: every frame moves
+//! the view by a pixel, so nothing drawn before can be reused (the worst case, what dragging
+//! costs); `still`: the view does not move (what a repaint for the cursor or a tooltip
+//! costs). Traces: a synthetic 10 M-event trace and the largest corpus traces the importers
+//! read. `event-list`: refreshing the event list's rows while panning.
+//!
+//! Times are this thread's CPU time (`CLOCK_THREAD_CPUTIME_ID`), not wall time: the
+//! machines this runs on are shared with builds, whose load would otherwise inflate them.
 
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
+use kctx::gui::event_list::EventListState;
 use kctx::gui::timeline::view::TimeView;
 use kctx::gui::timeline::{TimelineState, timeline_ui};
 use kctx::gui::{Input, LoadedTrace};
 use std::path::PathBuf;
+use std::time::Duration;
 use trace_model::context::BuildOptions;
 use trace_model::synthetic::{SyntheticSpec, generate};
 
@@ -42,6 +50,21 @@ fn frame(ctx: &egui::Context, state: &mut TimelineState, trace: &LoadedTrace) ->
     ctx.tessellate(out.shapes, out.pixels_per_point).len()
 }
 
+/// CPU time of this thread.
+fn thread_cpu() -> Duration {
+    let t = rustix::time::clock_gettime(rustix::time::ClockId::ThreadCPUTime);
+    Duration::new(t.tv_sec as u64, t.tv_nsec as u32)
+}
+
+/// Runs `f` `iters` times; returns the CPU time it took.
+fn cpu_time(iters: u64, mut f: impl FnMut() -> usize) -> Duration {
+    let start = thread_cpu();
+    for _ in 0..iters {
+        std::hint::black_box(f());
+    }
+    thread_cpu() - start
+}
+
 fn bench_trace(c: &mut Criterion, name: &str, trace: &LoadedTrace) {
     let ctx = egui::Context::default();
     let mut group = c.benchmark_group(format!("frame/{name}"));
@@ -57,8 +80,43 @@ fn bench_trace(c: &mut Criterion, name: &str, trace: &LoadedTrace) {
             ns_per_px: shown / f64::from(WIDTH),
         };
         frame(&ctx, &mut state, trace); // Warm the font atlas and galley cache.
-        group.bench_with_input(BenchmarkId::from_parameter(label), &(), |b, _| {
-            b.iter(|| frame(&ctx, &mut state, trace))
+        group.bench_with_input(BenchmarkId::new("still", label), &(), |b, _| {
+            b.iter_custom(|n| cpu_time(n, || frame(&ctx, &mut state, trace)))
+        });
+        let mut dx = 1.0;
+        group.bench_with_input(BenchmarkId::new("pan", label), &(), |b, _| {
+            b.iter_custom(|n| {
+                cpu_time(n, || {
+                    dx = -dx;
+                    state.view.pan_px(dx);
+                    frame(&ctx, &mut state, trace)
+                })
+            })
+        });
+    }
+    group.finish();
+}
+
+/// The event list's rows while the view pans back and forth by 1/200 of itself.
+fn bench_event_list(c: &mut Criterion, name: &str, trace: &LoadedTrace) {
+    let mut group = c.benchmark_group(format!("event-list/{name}"));
+    group.sample_size(10);
+    let (t0, t1) = (trace.timeline.origin_ns, trace.timeline.end_ns);
+    for (label, fraction) in [("1e-2", 1e-2), ("1e-3", 1e-3)] {
+        let shown = ((t1 - t0) as f64 * fraction) as u64;
+        let (mid, step) = (t0 + (t1 - t0) / 2, (shown / 200).max(1));
+        let mut list = EventListState::default();
+        list.filter.event = "sched".into();
+        let mut a = mid;
+        group.bench_with_input(BenchmarkId::new("pan", label), &(), |b, _| {
+            b.iter_custom(|n| {
+                cpu_time(n, || {
+                    // Back and forth, so every refresh brings a new strip of events in.
+                    a = if a > mid { mid } else { mid + step };
+                    list.refresh(&trace.store, a, a + shown);
+                    list.rows().len()
+                })
+            })
         });
     }
     group.finish();
@@ -90,6 +148,7 @@ fn benches(c: &mut Criterion) {
         &|_| {},
     );
     bench_trace(c, &format!("synthetic-{events}"), &synthetic);
+    bench_event_list(c, &format!("synthetic-{events}"), &synthetic);
     drop(synthetic);
     for rel in [
         "public/tracedat/trappy_trace_idle.dat",

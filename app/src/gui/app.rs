@@ -25,8 +25,6 @@ pub struct Session {
     /// Playing forward, at this speed.
     pub playback: Option<Playback>,
     pub speed_ns_per_s: f64,
-    /// Step through this task's events instead of the selected CPU's.
-    pub step_task: Option<i32>,
 }
 
 impl Session {
@@ -42,7 +40,6 @@ impl Session {
             selected_finding: None,
             playback: None,
             speed_ns_per_s: Playback::SPEEDS[2].0,
-            step_task: None,
         }
     }
 
@@ -63,7 +60,7 @@ impl Session {
     }
 
     fn scope(&self) -> StepScope {
-        match (self.step_task, self.timeline.selected_cpu) {
+        match (self.timeline.selected_task, self.timeline.selected_cpu) {
             (Some(pid), _) => StepScope::Task(pid),
             (None, Some(cpu)) => StepScope::Cpu(cpu),
             (None, None) => StepScope::All,
@@ -76,7 +73,8 @@ impl Session {
             .timeline
             .cursor_ns
             .unwrap_or(self.trace.timeline.origin_ns);
-        if let Some(i) = step_event(&self.trace.store, from, self.scope(), forward) {
+        let (store, context) = (&self.trace.store, &self.trace.context);
+        if let Some(i) = step_event(store, context, from, self.scope(), forward) {
             self.set_cursor(self.trace.store.ts()[i as usize]);
         }
     }
@@ -410,7 +408,7 @@ fn session_ui(ui: &mut Ui, s: &mut Session) {
         .default_size(270.0)
         .resizable(true)
         .show(ui, |ui| {
-            inspector_ui(ui, &s.trace, s.timeline.cursor_ns, s.timeline.selected_cpu);
+            inspector_ui(ui, &s.trace, &s.timeline);
         });
     egui::Panel::bottom("events")
         .default_size(230.0)
@@ -421,6 +419,7 @@ fn session_ui(ui: &mut Ui, s: &mut Session) {
             if let Some(i) = event_list_ui(ui, &mut s.list, &s.trace.store, s.timeline.cursor_ns) {
                 let cpu = usize::from(s.trace.store.cpus()[i as usize]);
                 s.timeline.selected_cpu = Some(cpu);
+                s.timeline.selected_task = None;
                 s.set_cursor(s.trace.store.ts()[i as usize]);
                 s.list.follow_cursor = false;
             }
@@ -506,12 +505,24 @@ fn replay_toolbar_ui(ui: &mut Ui, s: &mut Session) {
     if let Some(p) = &mut s.playback {
         p.speed_ns_per_s = s.speed_ns_per_s;
     }
-    let scope = match (s.step_task, s.timeline.selected_cpu) {
-        (Some(pid), _) => format!("steps: task {pid}"),
+    let scope = match (s.timeline.selected_task, s.timeline.selected_cpu) {
+        (Some(pid), _) => format!("steps: task {}", task_name(&s.trace, pid)),
         (None, Some(cpu)) => format!("steps: CPU {cpu}"),
         (None, None) => "steps: all CPUs".to_owned(),
     };
     ui.weak(scope);
+}
+
+/// `comm-pid` of a task, as its lane names it.
+pub fn task_name(trace: &LoadedTrace, pid: i32) -> String {
+    match trace
+        .timeline
+        .task_row(pid)
+        .map(|t| trace.store.str(t.comm))
+    {
+        Some(comm) if !comm.is_empty() => format!("{comm}-{pid}"),
+        _ => format!("pid {pid}"),
+    }
 }
 
 fn toggle_play(s: &mut Session) {
@@ -571,7 +582,7 @@ fn replay_keys(ui: &Ui, s: &mut Session) {
     if pressed(Key::Escape) {
         s.selected_finding = None;
         s.timeline.highlights.clear();
-        s.step_task = None;
+        s.timeline.selected_task = None;
     }
 }
 
@@ -582,13 +593,15 @@ fn help_ui(ui: &mut Ui) {
             ("drag, Left / Right, A / D", "pan"),
             ("right-drag or shift-drag", "zoom to a range"),
             ("F, Home, double-click", "fit the whole trace"),
-            ("click", "place the cursor, select the CPU"),
-            ("N / P", "next / previous event (selected CPU or task)"),
+            ("click a CPU row", "place the cursor, select the CPU"),
+            ("click a task lane", "place the cursor, select the task"),
+            ("click the Tasks header", "fold / unfold the task lanes"),
+            ("N / P", "next / previous event (selected task, else CPU)"),
             ("] / [", "next / previous violation"),
             ("Space", "play / pause"),
             ("1 / 2", "marker A / B at the cursor"),
             ("right-click", "markers, fit"),
-            ("Escape", "clear the selection"),
+            ("Escape", "clear the selected finding and task"),
         ] {
             ui.strong(k);
             ui.label(what);

@@ -1,11 +1,14 @@
 //! The event list: the events in view (time, CPU, task-pid, flags, event, details),
 //! filtered by event name, CPU, task and text, drawn virtually (only visible rows are laid
-//! out) and synced with the cursor both ways.
+//! out) and synced with the cursor both ways. The filtered rows are kept between frames: an
+//! unchanged view costs two binary searches, a pan filters only the events it brings in.
 
 use super::timeline::axis::format_ts;
 use crate::text::details;
 use egui::{Color32, RichText, Ui};
-use trace_model::EventStore;
+use rustc_hash::FxHashMap;
+use std::ops::Range;
+use trace_model::{EventStore, EventTypeId, StrId};
 
 /// At most this many events in view are filtered: past it the list asks to zoom in.
 pub const MAX_SCAN: usize = 200_000;
@@ -22,36 +25,79 @@ pub struct EventFilter {
     pub text: String,
 }
 
-impl EventFilter {
-    /// True when event `i` passes every filter.
-    pub fn matches(&self, store: &EventStore, i: u32) -> bool {
-        let u = i as usize;
-        if self.cpu.is_some_and(|c| usize::from(store.cpus()[u]) != c) {
-            return false;
+/// A filter ready to test many events: needles lowercased once, verdicts on event types
+/// and comms (a few distinct values among millions of events) remembered.
+struct Matcher<'a> {
+    filter: &'a EventFilter,
+    store: &'a EventStore,
+    event: String,
+    task: String,
+    pid: Option<i32>,
+    text: String,
+    types: FxHashMap<EventTypeId, bool>,
+    comms: FxHashMap<StrId, bool>,
+}
+
+impl<'a> Matcher<'a> {
+    fn new(filter: &'a EventFilter, store: &'a EventStore) -> Self {
+        let lower = |s: &str| s.trim().to_lowercase();
+        Matcher {
+            filter,
+            store,
+            event: lower(&filter.event),
+            task: lower(&filter.task),
+            pid: filter.task.trim().parse().ok(),
+            text: lower(&filter.text),
+            types: FxHashMap::default(),
+            comms: FxHashMap::default(),
         }
-        if !self.event.is_empty()
-            && !contains_ci(store.type_name(store.event_types()[u]), &self.event)
+    }
+
+    /// True when event `i` passes every filter.
+    fn matches(&mut self, i: usize) -> bool {
+        let store = self.store;
+        if self
+            .filter
+            .cpu
+            .is_some_and(|c| usize::from(store.cpus()[i]) != c)
         {
             return false;
         }
-        if !self.task.is_empty() {
-            let pid_match = self
-                .task
-                .trim()
-                .parse::<i32>()
-                .is_ok_and(|p| p == store.pids()[u]);
-            if !pid_match && !contains_ci(store.str(store.comms()[u]), &self.task) {
+        if !self.event.is_empty() {
+            let t = store.event_types()[i];
+            let needle = &self.event;
+            let hit = *self
+                .types
+                .entry(t)
+                .or_insert_with(|| contains_lower(store.type_name(t), needle));
+            if !hit {
                 return false;
             }
         }
-        self.text.is_empty() || contains_ci(&details(store, &store.payload(i)), &self.text)
+        if !self.task.is_empty() && self.pid != Some(store.pids()[i]) {
+            let needle = &self.task;
+            let c = store.comms()[i];
+            let hit = *self
+                .comms
+                .entry(c)
+                .or_insert_with(|| contains_lower(store.str(c), needle));
+            if !hit {
+                return false;
+            }
+        }
+        self.text.is_empty()
+            || contains_lower(&details(store, &store.payload(i as u32)), &self.text)
+    }
+
+    /// The events of `range` that pass.
+    fn select(&mut self, range: Range<usize>) -> impl Iterator<Item = u32> + '_ {
+        range.filter(|&i| self.matches(i)).map(|i| i as u32)
     }
 }
 
-fn contains_ci(haystack: &str, needle: &str) -> bool {
-    haystack
-        .to_lowercase()
-        .contains(&needle.trim().to_lowercase())
+/// `needle` (already lowercase) in `haystack`, ignoring case.
+fn contains_lower(haystack: &str, needle: &str) -> bool {
+    haystack.to_lowercase().contains(needle)
 }
 
 /// The list's state: filters and the filtered rows of the last view.
@@ -61,26 +107,44 @@ pub struct EventListState {
     rows: Vec<u32>,
     /// Events in view when the rows were computed (before filtering).
     in_view: usize,
-    key: Option<(u64, u64, EventFilter)>,
+    /// The events the rows were filtered from, and with which filter.
+    scanned: Option<(Range<usize>, EventFilter)>,
     /// Scroll to the cursor's row at the next frame.
     pub follow_cursor: bool,
 }
 
 impl EventListState {
-    /// Recomputes the rows when the view or the filters changed.
+    /// Brings the rows up to date with the view `[t0, t1)` and the filters. Same events
+    /// and filters: nothing to do. Same filters and an overlapping range (a pan, a zoom):
+    /// the rows still in view are kept and only the events brought in are filtered.
     pub fn refresh(&mut self, store: &EventStore, t0: u64, t1: u64) {
-        let key = (t0, t1, self.filter.clone());
-        if self.key.as_ref() == Some(&key) {
-            return;
-        }
         let range = store.range(t0, t1);
         self.in_view = range.len();
-        let scan = range.start..range.end.min(range.start + MAX_SCAN);
-        self.rows = scan
-            .map(|i| i as u32)
-            .filter(|&i| self.filter.matches(store, i))
-            .collect();
-        self.key = Some(key);
+        let want = range.start..range.end.min(range.start + MAX_SCAN);
+        let keep = match &self.scanned {
+            Some((had, filter)) if *filter == self.filter => {
+                if *had == want {
+                    return;
+                }
+                let keep = want.start.max(had.start)..want.end.min(had.end);
+                (!keep.is_empty()).then_some(keep)
+            }
+            _ => None,
+        };
+        let mut matcher = Matcher::new(&self.filter, store);
+        self.rows = match keep {
+            Some(keep) => {
+                let rows = &self.rows;
+                let a = rows.partition_point(|&i| (i as usize) < keep.start);
+                let b = rows.partition_point(|&i| (i as usize) < keep.end);
+                let mut out: Vec<u32> = matcher.select(want.start..keep.start).collect();
+                out.extend_from_slice(&rows[a..b]);
+                out.extend(matcher.select(keep.end..want.end));
+                out
+            }
+            None => matcher.select(want.clone()).collect(),
+        };
+        self.scanned = Some((want, self.filter.clone()));
     }
 
     /// The filtered events, in time order.
@@ -216,5 +280,37 @@ mod tests {
                 .iter()
                 .all(|&i| details(&s, &s.payload(i)).contains("next_comm=gcc"))
         );
+    }
+
+    #[test]
+    fn panning_keeps_rows_equal_to_a_fresh_filter() {
+        let s = generate(SyntheticSpec {
+            events: 20_000,
+            cpus: 4,
+            ..SyntheticSpec::default()
+        });
+        let (t0, t1) = s.time_span().unwrap();
+        let w = (t1 - t0) / 5;
+        let mut panned = EventListState::default();
+        panned.filter.event = "sched".into();
+        panned.filter.task = "gcc".into();
+        // Right, further right, back left past the start, zoom out, zoom in.
+        for (a, b) in [
+            (0, w),
+            (w / 3, w + w / 3),
+            (w, 2 * w),
+            (w / 2, w + w / 2),
+            (0, 3 * w),
+            (w, w + w / 4),
+        ] {
+            panned.refresh(&s, t0 + a, t0 + b);
+            let mut fresh = EventListState {
+                filter: panned.filter.clone(),
+                ..EventListState::default()
+            };
+            fresh.refresh(&s, t0 + a, t0 + b);
+            assert!(!fresh.rows().is_empty());
+            assert_eq!(panned.rows(), fresh.rows(), "view [{a}, {b})");
+        }
     }
 }

@@ -1,26 +1,28 @@
-//! The context inspector: at the cursor, each CPU's context stack, preempt depth, irq / BH
-//! state, locks held and the last event seen.
+//! The context inspector: at the cursor, the selected task's state, then each CPU's context
+//! stack, preempt depth, irq / BH state, locks held and the last event seen.
 
+use super::app::task_name;
 use super::replay::{StepScope, step_event};
 use super::theme;
+use super::timeline::TimelineState;
 use super::timeline::axis::{format_duration, format_ts};
 use super::trace::LoadedTrace;
 use egui::{Color32, RichText, Ui};
 use trace_model::context::state::Level;
+use trace_model::context::tasks::TaskRun;
 
-/// Shows the state of every CPU at `cursor_ns` (the selected CPU first).
-pub fn inspector_ui(
-    ui: &mut Ui,
-    trace: &LoadedTrace,
-    cursor_ns: Option<u64>,
-    selected_cpu: Option<usize>,
-) {
+/// Shows the selected task's state and every CPU's at the cursor (the selected CPU first).
+pub fn inspector_ui(ui: &mut Ui, trace: &LoadedTrace, timeline: &TimelineState) {
+    let (cursor_ns, selected_cpu) = (timeline.cursor_ns, timeline.selected_cpu);
     ui.heading("Context at cursor");
     let Some(ts) = cursor_ns else {
         ui.label("Click the timeline, or step with N / P, to place the cursor.");
         return;
     };
     ui.label(RichText::new(format_ts(ts as f64, 1.0)).monospace());
+    if let Some(pid) = timeline.selected_task {
+        task_ui(ui, trace, pid, ts);
+    }
     ui.separator();
     let mut cpus: Vec<usize> = (0..trace.timeline.cpus.len()).collect();
     if let Some(sel) = selected_cpu {
@@ -95,7 +97,7 @@ fn cpu_ui(ui: &mut Ui, trace: &LoadedTrace, cpu: usize, ts: u64, selected: bool)
                                     .context
                                     .strings
                                     .lookup(&lock.class)
-                                    .map_or(theme::WITNESS, |id| theme::hashed(id.0, 0.45, 0.95));
+                                    .map_or(theme::WITNESS, |id| theme::lock_set(&[id]));
                                 ui.colored_label(
                                     colour,
                                     format!("{} ({}, {})", lock.class, lock.mode, lock.context),
@@ -113,7 +115,13 @@ fn cpu_ui(ui: &mut Ui, trace: &LoadedTrace, cpu: usize, ts: u64, selected: bool)
                     }
                     ui.end_row();
                     ui.label("last event");
-                    match step_event(store, ts.saturating_add(1), StepScope::Cpu(cpu), false) {
+                    match step_event(
+                        store,
+                        &trace.context,
+                        ts.saturating_add(1),
+                        StepScope::Cpu(cpu),
+                        false,
+                    ) {
                         Some(i) => {
                             let e = store.event(i);
                             let flags = e.flags.to_column().unwrap_or_default();
@@ -131,6 +139,38 @@ fn cpu_ui(ui: &mut Ui, trace: &LoadedTrace, cpu: usize, ts: u64, selected: bool)
                     ui.end_row();
                 });
         });
+}
+
+/// What task `pid` was doing at `ts`, since when.
+fn task_ui(ui: &mut Ui, trace: &LoadedTrace, pid: i32, ts: u64) {
+    let name = task_name(trace, pid);
+    let Some(run) = trace.context.tasks.lane(pid).and_then(|l| l.at(ts)) else {
+        ui.label(format!(
+            "task {name}: no scheduler event tells its state here"
+        ));
+        return;
+    };
+    let (what, colour) = match *run.value {
+        TaskRun::Running { cpu } => (format!("running on CPU {cpu}"), theme::task(pid)),
+        TaskRun::Runnable => ("runnable, waiting for a CPU".to_owned(), theme::RUNNABLE),
+        TaskRun::Sleeping(state) => {
+            let activity = super::timeline::model::TaskActivity::of(run.value);
+            let colour = theme::task_activity(activity, theme::task(pid));
+            (
+                format!("sleeping ({})", state.letters()),
+                colour.to_opaque(),
+            )
+        }
+    };
+    ui.horizontal_wrapped(|ui| {
+        ui.strong(format!("task {name}:"));
+        ui.colored_label(colour, what);
+        ui.weak(format!(
+            "since {} ({} ago)",
+            format_ts(run.start_ns as f64, 1.0),
+            format_duration((ts - run.start_ns) as f64)
+        ));
+    });
 }
 
 fn level_ui(ui: &mut Ui, level: &Level) {

@@ -1,7 +1,7 @@
 //! Colours: one per context kind, one per task and lock (stable hashes), and the highlight
 //! colours of findings, markers and the cursor.
 
-use super::timeline::model::{LaneKind, TimelineModel};
+use super::timeline::model::{LaneKind, TaskActivity, TimelineModel};
 use egui::Color32;
 
 pub const HARDIRQ: Color32 = Color32::from_rgb(0xf0, 0x6a, 0x2c);
@@ -19,6 +19,10 @@ pub const VIOLATION: Color32 = Color32::from_rgb(0xff, 0x3b, 0x3b);
 pub const SPLAT: Color32 = Color32::from_rgb(0xc0, 0x84, 0xfc);
 pub const WITNESS: Color32 = Color32::from_rgb(0xff, 0xd4, 0x3b);
 pub const DENSITY: Color32 = Color32::from_rgb(0x8c, 0x9c, 0xb4);
+pub const RUNNABLE: Color32 = Color32::from_rgb(0xd8, 0xe8, 0x6a);
+pub const SLEEPING: Color32 = Color32::from_rgb(0x5a, 0x6c, 0x8c);
+pub const DISK_SLEEP: Color32 = Color32::from_rgb(0xe0, 0x7b, 0x39);
+pub const TASK_OTHER: Color32 = Color32::from_rgb(0x80, 0x80, 0x80);
 pub const ROW_BG: Color32 = Color32::from_rgb(0x1e, 0x21, 0x27);
 pub const ROW_BG_ALT: Color32 = Color32::from_rgb(0x23, 0x26, 0x2d);
 
@@ -36,7 +40,11 @@ pub fn task(pid: i32) -> Color32 {
 /// The colour of a value of a context lane, before coverage is applied.
 pub fn lane_value(kind: LaneKind, value: u32, model: &TimelineModel) -> Color32 {
     match kind {
-        LaneKind::Task => task(model.tasks.get(value as usize).map_or(0, |t| t.pid)),
+        LaneKind::Task => model
+            .task_colours
+            .get(value as usize)
+            .copied()
+            .unwrap_or_else(|| task(0)),
         LaneKind::Hardirq => HARDIRQ,
         LaneKind::Softirq => SOFTIRQ,
         LaneKind::Nmi => NMI,
@@ -44,10 +52,27 @@ pub fn lane_value(kind: LaneKind, value: u32, model: &TimelineModel) -> Color32 
         LaneKind::PreemptOff => PREEMPT_OFF.gamma_multiply((0.35 + 0.22 * value as f32).min(1.0)),
         LaneKind::IrqsOff => IRQS_OFF,
         LaneKind::BhOff => BH_OFF,
-        // The innermost lock names the colour.
-        LaneKind::Locks => {
-            let innermost = model.lock_sets.get(value as usize).and_then(|s| s.last());
-            hashed(innermost.map_or(0, |n| n.0), 0.45, 0.95)
-        }
+        LaneKind::Locks => model
+            .lock_colours
+            .get(value as usize)
+            .copied()
+            .unwrap_or_else(|| lock_set(&[])),
+    }
+}
+
+/// A set of locks held (outermost first): the innermost lock names the colour.
+pub fn lock_set(names: &[trace_model::StrId]) -> Color32 {
+    hashed(names.last().map_or(0, |n| n.0), 0.45, 0.95)
+}
+
+/// The colour of a task lane: the task's own colour while it runs (`running`), a state
+/// colour otherwise. Sleeping is muted: most tasks sleep most of the time.
+pub fn task_activity(activity: TaskActivity, running: Color32) -> Color32 {
+    match activity {
+        TaskActivity::Running => running,
+        TaskActivity::Runnable => RUNNABLE,
+        TaskActivity::Sleeping => SLEEPING.gamma_multiply(0.55),
+        TaskActivity::DiskSleep => DISK_SLEEP,
+        TaskActivity::Other => TASK_OTHER.gamma_multiply(0.7),
     }
 }

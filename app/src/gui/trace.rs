@@ -77,7 +77,8 @@ impl LoadedTrace {
         stage(3);
         let findings = trace_model::detect::run_all(&store, &context);
         stage(4);
-        let timeline = TimelineModel::build(&store, &context);
+        let finding_pids: Vec<i32> = findings.iter().filter_map(|f| f.pid).collect();
+        let timeline = TimelineModel::build(&store, &context, &finding_pids);
         LoadedTrace {
             inputs,
             store,

@@ -29,6 +29,15 @@ impl Lane {
         (self.starts[i], self.ends[i], self.values[i])
     }
 
+    /// Starts, ends and values of the intervals in `range`, as slices (tight loops).
+    pub fn columns(&self, range: Range<usize>) -> (&[u64], &[u64], &[u32]) {
+        (
+            &self.starts[range.clone()],
+            &self.ends[range.clone()],
+            &self.values[range],
+        )
+    }
+
     /// The intervals overlapping `[t0, t1)`: two binary searches.
     pub fn visible(&self, t0: u64, t1: u64) -> Range<usize> {
         self.ends.partition_point(|&e| e <= t0)..self.starts.partition_point(|&s| s < t1)

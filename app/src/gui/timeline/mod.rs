@@ -1,7 +1,8 @@
 //! The timeline: a time axis over one block of rows per CPU (running task, context
-//! sub-lanes, event density), with the cursor, markers A/B, findings and lost-event gaps on
-//! top. Zoom with the wheel, `+`/`-` or a right-drag (or shift-drag) range; pan by dragging,
-//! with the arrows or WASD; `F` fits the whole trace.
+//! sub-lanes, event density), then a collapsible section of task lanes, with the cursor,
+//! markers A/B, findings and lost-event gaps on top. Zoom with the wheel, `+`/`-` or a
+//! right-drag (or shift-drag) range; pan by dragging, with the arrows or WASD; `F` fits the
+//! whole trace. Clicking a CPU row selects the CPU, a task lane the task.
 
 pub mod axis;
 pub mod lane;
@@ -13,10 +14,12 @@ pub mod view;
 use super::theme;
 use super::trace::LoadedTrace;
 use egui::{
-    Align2, Color32, FontId, Key, Mesh, Pos2, Rangef, Rect, Sense, Shape, Stroke, Ui, Vec2,
+    Align2, Color32, FontId, Key, Mesh, Pos2, Rangef, Rect, Sense, Shape, Stroke, TextureHandle,
+    TextureOptions, Ui, Vec2,
 };
-use model::{LaneKind, TimelineModel};
-use paint::Canvas;
+use model::{LaneKind, TaskActivity, TimelineModel};
+use paint::{DENSITY_LINES, Raster};
+use std::sync::Arc;
 use summary::Bucket;
 use view::TimeView;
 
@@ -27,6 +30,8 @@ const TASK_ROW_PX: f32 = 20.0;
 const SUB_ROW_PX: f32 = 11.0;
 const DENSITY_ROW_PX: f32 = 12.0;
 const CPU_GAP_PX: f32 = 9.0;
+const TASKS_HEADER_PX: f32 = 20.0;
+const TASK_LANE_PX: f32 = 13.0;
 
 /// A time range to emphasise (the selected finding's atomic interval or a witness).
 #[derive(Clone, Debug, PartialEq)]
@@ -54,6 +59,27 @@ pub struct TimelineResponse {
     pub clicked: Option<(u64, Option<usize>)>,
 }
 
+/// The rows' pixels of the last frame, redrawn only when what they show changed.
+#[derive(Default)]
+struct RowPixels {
+    key: Option<(TimeView, Rect, Vec<Row>)>,
+    texture: Option<TextureHandle>,
+    mesh: Arc<Mesh>,
+}
+
+impl std::fmt::Debug for RowPixels {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RowPixels").field("key", &self.key).finish()
+    }
+}
+
+impl Clone for RowPixels {
+    /// A clone redraws its first frame (the texture is per state).
+    fn clone(&self) -> Self {
+        RowPixels::default()
+    }
+}
+
 /// The timeline's state: the view, the cursor, markers and what is highlighted.
 #[derive(Clone, Debug, Default)]
 pub struct TimelineState {
@@ -62,6 +88,10 @@ pub struct TimelineState {
     pub marker_a: Option<u64>,
     pub marker_b: Option<u64>,
     pub selected_cpu: Option<usize>,
+    /// The task whose lane was clicked: replay steps through its events.
+    pub selected_task: Option<i32>,
+    /// The task lanes are folded away.
+    pub tasks_collapsed: bool,
     pub highlights: Vec<Highlight>,
     pub markers: Vec<PointMarker>,
     /// Fit the whole trace at the next frame (the canvas width is known only then).
@@ -72,20 +102,55 @@ pub struct TimelineState {
     pub width_px: f32,
     range_drag_from: Option<f32>,
     columns: Vec<Bucket>,
+    pixels: RowPixels,
+    /// The rows drawn in the last frame (only those in view), and the canvas's left edge.
+    rows: Vec<Row>,
+    canvas_left: f32,
 }
 
 /// One row of the layout.
 #[derive(Clone, Copy, Debug, PartialEq)]
 enum RowKind {
-    Lane(LaneKind),
-    Density,
+    Lane {
+        cpu: usize,
+        kind: LaneKind,
+    },
+    Density {
+        cpu: usize,
+    },
+    TasksHeader,
+    /// `index` into [`TimelineModel::task_rows`].
+    Task {
+        index: usize,
+        pid: i32,
+    },
 }
 
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, PartialEq)]
 struct Row {
-    cpu: usize,
     kind: RowKind,
     y: Rangef,
+}
+
+impl Row {
+    fn cpu(&self) -> Option<usize> {
+        match self.kind {
+            RowKind::Lane { cpu, .. } | RowKind::Density { cpu } => Some(cpu),
+            RowKind::TasksHeader | RowKind::Task { .. } => None,
+        }
+    }
+
+    /// Texture lines the row's pixels take (none for the header).
+    fn lines(&self) -> usize {
+        match self.kind {
+            RowKind::Lane { .. } => 1,
+            // Top half: running only; bottom half: every state. A full-height bar is the
+            // task running, a half-height one waiting or sleeping, whatever the colours.
+            RowKind::Task { .. } => 2,
+            RowKind::Density { .. } => DENSITY_LINES,
+            RowKind::TasksHeader => 0,
+        }
+    }
 }
 
 /// The sub-lanes worth showing: those with an interval on some CPU (the task lane always).
@@ -96,7 +161,10 @@ fn shown_lanes(model: &TimelineModel) -> Vec<LaneKind> {
         .collect()
 }
 
-fn layout(model: &TimelineModel, top: f32) -> (Vec<Row>, f32) {
+/// The rows from `top`: every CPU's block, the tasks header, and of the task lanes only
+/// those inside `clip` (thousands of tasks cost nothing while scrolled away). Returns the
+/// rows and the bottom of the whole layout.
+fn layout(model: &TimelineModel, top: f32, clip: Rangef, tasks_collapsed: bool) -> (Vec<Row>, f32) {
     let lanes = shown_lanes(model);
     let mut rows = Vec::new();
     let mut y = top;
@@ -108,20 +176,41 @@ fn layout(model: &TimelineModel, top: f32) -> (Vec<Row>, f32) {
                 SUB_ROW_PX
             };
             rows.push(Row {
-                cpu,
-                kind: RowKind::Lane(kind),
+                kind: RowKind::Lane { cpu, kind },
                 y: Rangef::new(y, y + h - 1.0),
             });
             y += h;
         }
         rows.push(Row {
-            cpu,
-            kind: RowKind::Density,
+            kind: RowKind::Density { cpu },
             y: Rangef::new(y + 1.0, y + DENSITY_ROW_PX),
         });
         y += DENSITY_ROW_PX + CPU_GAP_PX;
     }
-    (rows, y)
+    let tasks = model.task_rows.len();
+    if tasks == 0 {
+        return (rows, y);
+    }
+    rows.push(Row {
+        kind: RowKind::TasksHeader,
+        y: Rangef::new(y, y + TASKS_HEADER_PX - 2.0),
+    });
+    y += TASKS_HEADER_PX;
+    if tasks_collapsed {
+        return (rows, y);
+    }
+    let index_at = |at: f32| (((at - y) / TASK_LANE_PX).max(0.0) as usize).min(tasks);
+    for index in index_at(clip.min)..(index_at(clip.max) + 1).min(tasks) {
+        let top = y + index as f32 * TASK_LANE_PX;
+        rows.push(Row {
+            kind: RowKind::Task {
+                index,
+                pid: model.task_rows[index].pid,
+            },
+            y: Rangef::new(top, top + TASK_LANE_PX - 1.0),
+        });
+    }
+    (rows, y + tasks as f32 * TASK_LANE_PX)
 }
 
 fn ns(seconds: f64) -> u64 {
@@ -137,6 +226,19 @@ impl TimelineState {
     /// Fits the whole trace.
     pub fn fit(&mut self) {
         self.fit_pending = true;
+    }
+
+    /// Screen x of `ts` in the last frame.
+    pub fn screen_x(&self, ts: u64) -> f32 {
+        self.canvas_left + self.view.x_from_ts(ts as f64) as f32
+    }
+
+    /// Where task `pid`'s lane was drawn in the last frame (None: scrolled away, folded).
+    pub fn task_lane_y(&self, pid: i32) -> Option<Rangef> {
+        self.rows
+            .iter()
+            .find(|r| matches!(r.kind, RowKind::Task { pid: p, .. } if p == pid))
+            .map(|r| r.y)
     }
 
     fn apply_pending(&mut self, model: &TimelineModel, width: f32) {
@@ -205,15 +307,15 @@ pub fn timeline_ui(
         .scroll_source(egui::scroll_area::ScrollSource::SCROLL_BAR)
         .show(&mut body_ui, |ui| {
             let top = ui.max_rect().top();
-            let (rows, bottom) = layout(model, top);
+            let clip = ui.clip_rect();
+            let (rows, bottom) = layout(model, top, clip.y_range(), state.tasks_collapsed);
             let (rect, interact) = ui.allocate_exact_size(
                 Vec2::new(full.width(), bottom - top),
                 Sense::click_and_drag(),
             );
             let canvas = Rect::from_x_y_ranges(canvas_x, rect.y_range());
-            let clip = ui.clip_rect();
             response = input(ui, state, &interact, canvas, &rows);
-            paint_rows(ui, state, trace, &rows, canvas, clip);
+            paint_rows(ui, state, trace, rows, canvas, clip);
         });
     ui.allocate_rect(full, Sense::hover());
     axis_ui(ui, state, axis_rect);
@@ -264,13 +366,24 @@ fn input(
         && let Some(p) = r.interact_pointer_pos()
     {
         let ts = state.view.ts_from_x(x_of(p)).max(0.0) as u64;
-        let cpu = rows
-            .iter()
-            .find(|row| row.y.expand(1.0).contains(p.y))
-            .map(|row| row.cpu);
-        state.cursor_ns = Some(ts);
-        state.selected_cpu = cpu.or(state.selected_cpu);
-        out.clicked = Some((ts, cpu));
+        let row = rows.iter().find(|row| row.y.expand(1.0).contains(p.y));
+        match row.map(|r| r.kind) {
+            Some(RowKind::TasksHeader) => state.tasks_collapsed = !state.tasks_collapsed,
+            Some(RowKind::Task { pid, .. }) => {
+                state.selected_task = Some(pid);
+                state.cursor_ns = Some(ts);
+                out.clicked = Some((ts, None));
+            }
+            _ => {
+                let cpu = row.and_then(Row::cpu);
+                if cpu.is_some() {
+                    state.selected_task = None;
+                }
+                state.cursor_ns = Some(ts);
+                state.selected_cpu = cpu.or(state.selected_cpu);
+                out.clicked = Some((ts, cpu));
+            }
+        }
     }
     if r.double_clicked() {
         state.fit_pending = true;
@@ -332,7 +445,7 @@ fn paint_rows(
     ui: &Ui,
     state: &mut TimelineState,
     trace: &LoadedTrace,
-    rows: &[Row],
+    rows: Vec<Row>,
     canvas: Rect,
     clip: Rect,
 ) {
@@ -343,48 +456,114 @@ fn paint_rows(
         .copied()
         .filter(|r| r.y.intersects(clip.y_range()))
         .collect();
-    let mut mesh = Mesh::default();
+    let key = (state.view, canvas, visible.clone());
+    if state.pixels.key.as_ref() != Some(&key) {
+        let image = raster_rows(state, trace, &visible, canvas);
+        let mesh = row_quads(state, ui.ctx(), image, &visible, canvas);
+        state.pixels.mesh = Arc::new(mesh);
+        state.pixels.key = Some(key);
+    }
+    painter.add(Shape::Mesh(Arc::clone(&state.pixels.mesh)));
+    paint_unknown(&painter, state, model, &rows, canvas);
+    paint_task_labels(&painter, state, trace, &visible, canvas);
+    paint_gutter(&painter, ui, state, trace, &visible, canvas);
+    paint_overlays(&painter, state, &rows, canvas);
+    state.rows = visible;
+    state.canvas_left = canvas.left();
+}
+
+/// The pixels of every visible row, one texture line each (more for density bars), on the
+/// row's background.
+fn raster_rows(
+    state: &mut TimelineState,
+    trace: &LoadedTrace,
+    visible: &[Row],
+    canvas: Rect,
+) -> egui::ColorImage {
+    let model = &trace.timeline;
+    let lines = visible.iter().map(Row::lines).sum();
     let mut columns = std::mem::take(&mut state.columns);
-    let mut c = Canvas {
-        mesh: &mut mesh,
-        rect: canvas,
-        view: state.view,
-        columns: &mut columns,
-    };
-    // Row backgrounds: alternate per CPU so a CPU's block reads as one.
-    for row in &visible {
-        let bg = if row.cpu % 2 == 0 {
+    let width = canvas.width().ceil() as usize;
+    let mut raster = Raster::new(state.view, width, lines, &mut columns);
+    let mut line = 0;
+    for row in visible {
+        // Alternate per CPU so a CPU's block reads as one; per task so lanes stay apart.
+        let band = row.cpu().or(match row.kind {
+            RowKind::Task { index, .. } => Some(index),
+            _ => None,
+        });
+        let bg = if band.unwrap_or(0) % 2 == 0 {
             theme::ROW_BG
         } else {
             theme::ROW_BG_ALT
         };
-        c.mesh
-            .add_colored_rect(Rect::from_x_y_ranges(canvas.x_range(), row.y), bg);
-    }
-    for row in &visible {
-        let lanes = &model.cpus[row.cpu];
+        raster.fill_lines(line, row.lines(), bg);
         match row.kind {
-            RowKind::Lane(kind) => {
-                c.lane(lanes.lane(kind), row.y, &|v| {
+            RowKind::Lane { cpu, kind } => {
+                raster.lane(line, model.cpus[cpu].lane(kind), &|v| {
                     theme::lane_value(kind, v, model)
                 });
             }
-            RowKind::Density => {
-                c.density(
-                    &lanes.density,
-                    trace.store.ts(),
-                    trace.store.cpu_events(row.cpu),
-                    row.y,
+            RowKind::Density { cpu } => raster.density(
+                line,
+                &model.cpus[cpu].density,
+                trace.store.ts(),
+                trace.store.cpu_events(cpu),
+                theme::DENSITY,
+            ),
+            RowKind::Task { index, pid } => {
+                let running = theme::task(pid);
+                let running_only = |v| match TaskActivity::from_value(v) {
+                    TaskActivity::Running => running,
+                    _ => Color32::TRANSPARENT,
+                };
+                let any = |v| theme::task_activity(TaskActivity::from_value(v), running);
+                raster.lane_lines(
+                    &model.task_rows[index].lane,
+                    &[(line, &running_only), (line + 1, &any)],
                 );
             }
+            RowKind::TasksHeader => {}
         }
+        line += row.lines();
     }
+    let image = raster.into_image();
     state.columns = columns;
-    painter.add(Shape::mesh(mesh));
-    paint_unknown(&painter, state, model, rows, canvas);
-    paint_task_labels(&painter, state, trace, &visible, canvas);
-    paint_gutter(&painter, ui, state, &visible, canvas);
-    paint_overlays(&painter, state, rows, canvas);
+    image
+}
+
+/// Uploads the rows' pixels and returns one quad per row mapping its texture lines.
+fn row_quads(
+    state: &mut TimelineState,
+    ctx: &egui::Context,
+    image: egui::ColorImage,
+    visible: &[Row],
+    canvas: Rect,
+) -> Mesh {
+    let [width, lines] = image.size;
+    let texture = match &mut state.pixels.texture {
+        Some(t) => {
+            t.set(image, TextureOptions::NEAREST);
+            t
+        }
+        slot @ None => {
+            slot.insert(ctx.load_texture("timeline rows", image, TextureOptions::NEAREST))
+        }
+    };
+    let mut mesh = Mesh::with_texture(texture.id());
+    let u1 = canvas.width() / width as f32;
+    let mut line = 0;
+    for row in visible.iter().filter(|r| r.lines() > 0) {
+        let v0 = line as f32 / lines as f32;
+        line += row.lines();
+        let v1 = line as f32 / lines as f32;
+        mesh.add_rect_with_uv(
+            Rect::from_x_y_ranges(canvas.x_range(), row.y),
+            Rect::from_min_max(Pos2::new(0.0, v0), Pos2::new(u1, v1)),
+            Color32::WHITE,
+        );
+    }
+    mesh
 }
 
 /// Unknown-context ranges, hatched over the CPU's whole block; lost-event gaps as red lines.
@@ -447,7 +626,7 @@ fn paint_unknown(
 
 /// The y range of a CPU's whole block.
 fn cpu_y(rows: &[Row], cpu: usize) -> Option<Rangef> {
-    let mut it = rows.iter().filter(|r| r.cpu == cpu);
+    let mut it = rows.iter().filter(|r| r.cpu() == Some(cpu));
     let first = it.next()?;
     let last = it.next_back().unwrap_or(first);
     Some(Rangef::new(first.y.min, last.y.max))
@@ -468,11 +647,14 @@ fn paint_task_labels(
         view.end_ns(canvas.width()).max(0.0) as u64 + 1,
     );
     let mut drawn = 0;
-    for row in rows
-        .iter()
-        .filter(|r| r.kind == RowKind::Lane(LaneKind::Task))
-    {
-        let lane = trace.timeline.cpus[row.cpu].lane(LaneKind::Task);
+    for (cpu, row) in rows.iter().filter_map(|r| match r.kind {
+        RowKind::Lane {
+            cpu,
+            kind: LaneKind::Task,
+        } => Some((cpu, r)),
+        _ => None,
+    }) {
+        let lane = trace.timeline.cpus[cpu].lane(LaneKind::Task);
         let range = lane.visible(t0, t1);
         if range.len() > canvas.width() as usize / 8 {
             continue; // Nothing wide enough for text at this zoom.
@@ -506,6 +688,7 @@ fn paint_gutter(
     painter: &egui::Painter,
     ui: &Ui,
     state: &TimelineState,
+    trace: &LoadedTrace,
     rows: &[Row],
     canvas: Rect,
 ) {
@@ -516,19 +699,57 @@ fn paint_gutter(
     painter.rect_filled(gutter, 0.0, ui.visuals().panel_fill);
     let strong = ui.visuals().strong_text_color();
     let weak = ui.visuals().weak_text_color();
+    let selected = ui.visuals().selection.stroke.color;
     for row in rows {
         let (text, font, colour) = match row.kind {
-            RowKind::Lane(LaneKind::Task) => {
-                let selected = state.selected_cpu == Some(row.cpu);
-                let c = if selected {
-                    ui.visuals().selection.stroke.color
+            RowKind::Lane {
+                cpu,
+                kind: LaneKind::Task,
+            } => {
+                let c = if state.selected_cpu == Some(cpu) {
+                    selected
                 } else {
                     strong
                 };
-                (format!("CPU {}", row.cpu), FontId::proportional(13.0), c)
+                (format!("CPU {cpu}"), FontId::proportional(13.0), c)
             }
-            RowKind::Lane(kind) => (kind.label().to_owned(), FontId::proportional(9.5), weak),
-            RowKind::Density => ("events".to_owned(), FontId::proportional(9.5), weak),
+            RowKind::Lane { kind, .. } => {
+                (kind.label().to_owned(), FontId::proportional(9.5), weak)
+            }
+            RowKind::Density { .. } => ("events".to_owned(), FontId::proportional(9.5), weak),
+            RowKind::TasksHeader => {
+                tasks_header(painter, state, trace, row.y, canvas);
+                continue;
+            }
+            RowKind::Task { index, pid } => {
+                let task = &trace.timeline.task_rows[index];
+                let c = if state.selected_task == Some(pid) {
+                    selected
+                } else if task.in_finding {
+                    theme::VIOLATION
+                } else {
+                    strong
+                };
+                let name = trace.store.str(task.comm);
+                let label = if name.is_empty() {
+                    format!("pid {pid}")
+                } else {
+                    format!("{name}-{pid}")
+                };
+                // About 6 px a character at this size: cut the name, keep the pid.
+                let keep = ((GUTTER_PX - 10.0) / 5.6) as usize;
+                let label = if label.chars().count() > keep {
+                    let pid = format!("~-{pid}");
+                    let head: String = name
+                        .chars()
+                        .take(keep.saturating_sub(pid.chars().count()))
+                        .collect();
+                    head + &pid
+                } else {
+                    label
+                };
+                (label, FontId::proportional(10.0), c)
+            }
         };
         painter.text(
             Pos2::new(canvas.left() - 6.0, row.y.center()),
@@ -538,6 +759,53 @@ fn paint_gutter(
             colour,
         );
     }
+}
+
+/// The task section's header: fold toggle, count, and the colour key of the task lanes.
+fn tasks_header(
+    painter: &egui::Painter,
+    state: &TimelineState,
+    trace: &LoadedTrace,
+    y: Rangef,
+    canvas: Rect,
+) {
+    let fold = if state.tasks_collapsed { "[+]" } else { "[-]" };
+    let text = painter.ctx().global_style().visuals.strong_text_color();
+    painter.text(
+        Pos2::new(canvas.left() - GUTTER_PX + 4.0, y.center()),
+        Align2::LEFT_CENTER,
+        format!("{fold} Tasks ({})", trace.timeline.task_rows.len()),
+        FontId::proportional(12.0),
+        text,
+    );
+    let mut x = canvas.left() + 6.0;
+    let font = FontId::proportional(10.5);
+    for (activity, name) in [
+        (TaskActivity::Running, "running (task colour)"),
+        (TaskActivity::Runnable, "runnable"),
+        (TaskActivity::Sleeping, "sleeping S / I"),
+        (TaskActivity::DiskSleep, "blocked D"),
+        (TaskActivity::Other, "stopped, parked, exiting"),
+    ] {
+        let swatch = Rect::from_x_y_ranges(x..=x + 14.0, y.center() - 4.0..=y.center() + 4.0);
+        let colour = theme::task_activity(activity, theme::task(1));
+        painter.rect_filled(swatch, 1.0, colour);
+        let r = painter.text(
+            Pos2::new(x + 18.0, y.center()),
+            Align2::LEFT_CENTER,
+            name,
+            font.clone(),
+            text,
+        );
+        x = r.right() + 14.0;
+    }
+    painter.text(
+        Pos2::new(x + 10.0, y.center()),
+        Align2::LEFT_CENTER,
+        "· tasks in findings first, then by CPU time · click a lane to step through its task",
+        font,
+        painter.ctx().global_style().visuals.weak_text_color(),
+    );
 }
 
 /// Highlights, point markers, markers A/B and the cursor.
@@ -600,6 +868,18 @@ fn paint_overlays(painter: &egui::Painter, state: &TimelineState, rows: &[Row], 
                 colour,
             );
         }
+    }
+    if let Some(y) = state.selected_task.and_then(|pid| {
+        rows.iter()
+            .find(|r| matches!(r.kind, RowKind::Task { pid: p, .. } if p == pid))
+            .map(|r| r.y)
+    }) {
+        let r = Rect::from_x_y_ranges(canvas.x_range(), y);
+        let stroke = Stroke::new(
+            1.5,
+            painter.ctx().global_style().visuals.selection.stroke.color,
+        );
+        painter.rect_stroke(r, 0.0, stroke, egui::StrokeKind::Outside);
     }
     if let Some(ts) = state.cursor_ns {
         painter.vline(x_of(ts), all_y, Stroke::new(1.0, theme::CURSOR));

@@ -1,14 +1,19 @@
 //! The timeline's rows, built once per trace from the context model: per CPU, the running
 //! task and the context sub-lanes (hardirq, softirq, NMI, preempt-off with its depth,
-//! irqs-off, BH-off, locks held), unknown ranges, lost-event gaps and the event density, each
-//! with its zoomed-out summary.
+//! irqs-off, BH-off, locks held), unknown ranges, lost-event gaps and the event density; then
+//! one lane per task (running, runnable, sleeping by state). Each lane has its zoomed-out
+//! summary.
 
+use super::super::theme;
 use super::lane::{Lane, LaneBuilder};
 use super::summary::Summary;
+use egui::Color32;
 use rustc_hash::FxHashMap;
 use trace_model::context::ContextModel;
 use trace_model::context::lanes::IntervalLane;
 use trace_model::context::locks::{HoldIdx, HolderContext};
+use trace_model::context::tasks::TaskRun;
+use trace_model::payload::TaskState;
 use trace_model::{EventStore, StrId};
 
 /// The sub-lanes of a CPU, top to bottom.
@@ -58,6 +63,78 @@ pub struct TaskKey {
     pub comm: StrId,
 }
 
+/// What a task lane shows at a time: the value of its intervals.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TaskActivity {
+    Running,
+    /// Preempted, or woken and waiting for a CPU.
+    Runnable,
+    /// Interruptible sleep (`S`) or idle (`I`).
+    Sleeping,
+    /// Uninterruptible sleep (`D`): blocked, counted as load.
+    DiskSleep,
+    /// Stopped, traced, parked, exiting, or a state the trace could not tell.
+    Other,
+}
+
+impl TaskActivity {
+    const ALL: [TaskActivity; 5] = [
+        TaskActivity::Running,
+        TaskActivity::Runnable,
+        TaskActivity::Sleeping,
+        TaskActivity::DiskSleep,
+        TaskActivity::Other,
+    ];
+
+    /// From the context model's task state.
+    pub fn of(run: &TaskRun) -> TaskActivity {
+        match *run {
+            TaskRun::Running { .. } => TaskActivity::Running,
+            TaskRun::Runnable => TaskActivity::Runnable,
+            TaskRun::Sleeping(state) => {
+                let bits = state.0;
+                // `I` (TASK_IDLE) is D|NOLOAD on the kernel side: an idle wait, not a block.
+                if bits & TaskState::UNKNOWN != 0 {
+                    TaskActivity::Other
+                } else if bits & TaskState::IDLE != 0 || bits & TaskState::INTERRUPTIBLE != 0 {
+                    TaskActivity::Sleeping
+                } else if bits & TaskState::UNINTERRUPTIBLE != 0 {
+                    TaskActivity::DiskSleep
+                } else {
+                    TaskActivity::Other
+                }
+            }
+        }
+    }
+
+    /// The lane value of this activity.
+    pub fn value(self) -> u32 {
+        self as u32
+    }
+
+    /// The activity of a lane value.
+    pub fn from_value(v: u32) -> TaskActivity {
+        Self::ALL
+            .get(v as usize)
+            .copied()
+            .unwrap_or(TaskActivity::Other)
+    }
+}
+
+/// One task's lane.
+#[derive(Clone, Debug)]
+pub struct TaskRow {
+    pub pid: i32,
+    /// The name the task last ran under (empty when it never ran in the trace).
+    pub comm: StrId,
+    /// Time it ran, on any CPU.
+    pub running_ns: u64,
+    /// A finding names this task.
+    pub in_finding: bool,
+    /// Values are [`TaskActivity::value`]s.
+    pub lane: Lane,
+}
+
 /// One CPU's rows.
 #[derive(Clone, Debug, Default)]
 pub struct CpuLanes {
@@ -85,13 +162,24 @@ pub struct TimelineModel {
     pub cpus: Vec<CpuLanes>,
     /// Task lane values index this table.
     pub tasks: Vec<TaskKey>,
+    /// The colour of each task of `tasks`, and of each lock set of `lock_sets`: computed
+    /// once, as frames colour thousands of columns.
+    pub task_colours: Vec<Color32>,
+    pub lock_colours: Vec<Color32>,
     /// Lock lane values index this table: the lock class names held, outermost first.
     pub lock_sets: Vec<Vec<StrId>>,
+    /// One lane per task: tasks a finding names first, then by time running.
+    pub task_rows: Vec<TaskRow>,
 }
 
 impl TimelineModel {
-    /// Builds the rows of every CPU from the context model's lanes and lock holds.
-    pub fn build(store: &EventStore, context: &ContextModel) -> TimelineModel {
+    /// Builds the rows of every CPU from the context model's lanes and lock holds, and the
+    /// task lanes (`finding_pids`: tasks named by findings, listed first).
+    pub fn build(
+        store: &EventStore,
+        context: &ContextModel,
+        finding_pids: &[i32],
+    ) -> TimelineModel {
         let Some((origin_ns, end_ns)) = store.time_span() else {
             return TimelineModel::default();
         };
@@ -137,14 +225,67 @@ impl TimelineModel {
                 }
             })
             .collect();
+        let span = Span { origin_ns, end_ns };
+        let task_rows = task_rows(context, finding_pids, span);
         TimelineModel {
             origin_ns,
             end_ns,
             cpus,
+            task_colours: tables.tasks.iter().map(|t| theme::task(t.pid)).collect(),
+            lock_colours: tables
+                .lock_sets
+                .iter()
+                .map(|s| theme::lock_set(s))
+                .collect(),
             tasks: tables.tasks,
             lock_sets: tables.lock_sets,
+            task_rows,
         }
     }
+
+    /// The row of task `pid`.
+    pub fn task_row(&self, pid: i32) -> Option<&TaskRow> {
+        self.task_rows.iter().find(|r| r.pid == pid)
+    }
+}
+
+/// The name task `pid` last ran under (a task renames itself on exec), from the CPU lane
+/// of its last run.
+fn last_comm(context: &ContextModel, pid: i32, lane: &IntervalLane<TaskRun>) -> StrId {
+    let last_run = (0..lane.len())
+        .rev()
+        .find_map(|i| match *lane.get(i).value {
+            TaskRun::Running { cpu } => Some((cpu, lane.get(i).start_ns)),
+            _ => None,
+        });
+    last_run
+        .and_then(|(cpu, ts)| context.cpus.get(cpu as usize)?.tasks.at(ts))
+        .filter(|span| span.value.pid == pid)
+        .map_or(StrId::EMPTY, |span| span.value.comm)
+}
+
+/// A lane per task of the context model, sorted for the eye: tasks a finding names, then
+/// the busiest.
+fn task_rows(context: &ContextModel, finding_pids: &[i32], span: Span) -> Vec<TaskRow> {
+    let timeline = &context.tasks;
+    let mut rows: Vec<TaskRow> = timeline
+        .pids
+        .iter()
+        .zip(&timeline.lanes)
+        .map(|(&pid, lane)| TaskRow {
+            pid,
+            comm: last_comm(context, pid, lane),
+            running_ns: lane
+                .iter()
+                .filter(|iv| matches!(iv.value, TaskRun::Running { .. }))
+                .map(|iv| iv.end_ns - iv.start_ns)
+                .sum(),
+            in_finding: finding_pids.contains(&pid),
+            lane: span.lane(lane, |run| Some(TaskActivity::of(run).value())),
+        })
+        .collect();
+    rows.sort_by_key(|r| (!r.in_finding, std::cmp::Reverse(r.running_ns), r.pid));
+    rows
 }
 
 #[derive(Clone, Copy)]
@@ -279,7 +420,7 @@ mod tests {
             ..SyntheticSpec::default()
         });
         let context = ContextModel::build(&store, &BuildOptions::default());
-        let m = TimelineModel::build(&store, &context);
+        let m = TimelineModel::build(&store, &context, &[]);
         assert_eq!(m.cpus.len(), 2);
         for kind in [
             LaneKind::Task,
@@ -306,6 +447,45 @@ mod tests {
         assert_eq!(
             held.iter().map(|h| h.class.as_str()).collect::<Vec<_>>(),
             names
+        );
+    }
+
+    #[test]
+    fn task_lanes_follow_the_context_model_busiest_first_after_findings() {
+        let store = generate(SyntheticSpec {
+            events: 30_000,
+            cpus: 2,
+            ..SyntheticSpec::default()
+        });
+        let context = ContextModel::build(&store, &BuildOptions::default());
+        let plain = TimelineModel::build(&store, &context, &[]);
+        assert_eq!(plain.task_rows.len(), context.tasks.pids.len());
+        assert!(plain.task_rows.len() > 3);
+        assert!(
+            plain
+                .task_rows
+                .windows(2)
+                .all(|w| w[0].running_ns >= w[1].running_ns)
+        );
+        // A task named by a finding comes first, however little it ran.
+        let quiet = plain.task_rows.last().unwrap().pid;
+        let m = TimelineModel::build(&store, &context, &[quiet]);
+        assert_eq!(m.task_rows[0].pid, quiet);
+        assert!(m.task_rows[0].in_finding);
+        // Each lane shows what the context model says the task did.
+        let mut states = [0usize; 5];
+        for row in &m.task_rows {
+            let lane = context.tasks.lane(row.pid).unwrap();
+            for iv in lane.iter().filter(|iv| iv.end_ns > iv.start_ns) {
+                let mid = iv.start_ns + (iv.end_ns - iv.start_ns) / 2;
+                let (_, _, v) = row.lane.get(row.lane.at(mid).unwrap());
+                assert_eq!(TaskActivity::from_value(v), TaskActivity::of(iv.value));
+                states[v as usize] += 1;
+            }
+        }
+        assert!(
+            states[..3].iter().all(|&n| n > 0),
+            "running, runnable and sleeping all occur: {states:?}"
         );
     }
 }

@@ -25,7 +25,8 @@ impl Bucket {
         }
     }
 
-    fn add(&mut self, ns: f32, value: u32, starts: u32) {
+    /// Adds `ns` of `value`, and `starts` items starting here.
+    pub fn add(&mut self, ns: f32, value: u32, starts: u32) {
         self.covered_ns += ns;
         self.count += starts;
         if ns >= self.dominant_ns {
@@ -111,9 +112,14 @@ impl Summary {
         let buckets = &self.levels[level];
         let width = finest * (1u64 << level) as f64;
         let rel0 = x0_ns - self.origin_ns as f64;
+        // Bucket width is a power of two: multiplying by its inverse is exact.
+        let per_bucket = 1.0 / width;
         for (i, col) in out.iter_mut().enumerate() {
             let a = rel0 + i as f64 * ns_per_col;
-            let (lo, hi) = ((a / width).floor(), ((a + ns_per_col) / width).floor());
+            let (lo, hi) = (
+                (a * per_bucket).floor(),
+                ((a + ns_per_col) * per_bucket).floor(),
+            );
             *col = Bucket::default();
             if hi < 0.0 {
                 continue;
