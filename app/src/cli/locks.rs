@@ -2,7 +2,7 @@
 //! modes and contexts, and where its longest hold and longest wait were.
 
 use super::TextOrJson;
-use crate::gui::timeline::axis::format_duration;
+use crate::units::format_duration;
 use serde::Serialize;
 use std::fmt::Write as _;
 use std::path::Path;

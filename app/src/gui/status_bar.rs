@@ -4,8 +4,9 @@
 
 use super::theme;
 use super::timeline::TimelineState;
-use super::timeline::axis::{format_duration, format_ts};
+use super::timeline::axis::format_ts;
 use super::trace::LoadedTrace;
+use crate::units::format_duration;
 use egui::{RichText, Ui};
 use trace_model::SourceFormat;
 use trace_model::context::coverage::CheckLevel;

@@ -37,20 +37,6 @@ pub fn format_ts(ts_ns: f64, step_ns: f64) -> String {
     format!("{:.*} s", decimals, ts_ns / 1e9)
 }
 
-/// A duration with a unit: `850 ns`, `12.4 µs`, `3.20 ms`, `1.500 s`.
-pub fn format_duration(ns: f64) -> String {
-    let a = ns.abs();
-    if a < 1e3 {
-        format!("{ns:.0} ns")
-    } else if a < 1e6 {
-        format!("{:.3} µs", ns / 1e3)
-    } else if a < 1e9 {
-        format!("{:.3} ms", ns / 1e6)
-    } else {
-        format!("{:.6} s", ns / 1e9)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -62,8 +48,6 @@ mod tests {
         assert_eq!(tick_step_ns(30.0), 5000.0);
         assert_eq!(format_ts(64_418_946_000.0, 1000.0), "64.418946 s");
         assert_eq!(format_ts(64_418_946_000.0, 1e7), "64.42 s");
-        assert_eq!(format_duration(850.0), "850 ns");
-        assert_eq!(format_duration(3_200_000.0), "3.200 ms");
     }
 
     #[test]

@@ -431,7 +431,7 @@ fn axis_ui(ui: &Ui, state: &TimelineState, rect: Rect) {
             text,
         );
     }
-    let span = axis::format_duration(state.view.ns_per_px * f64::from(rect.width()));
+    let span = crate::units::format_duration(state.view.ns_per_px * f64::from(rect.width()));
     painter.text(
         Pos2::new(rect.left() - 6.0, rect.center().y),
         Align2::RIGHT_CENTER,
