@@ -15,6 +15,7 @@
 //! Corpus location: `KCTX_CORPUS`, else `../shared/corpus` from the repository root.
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use importers::tracedat::{Decompression, import_with};
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -191,8 +192,18 @@ fn build_big_file(lab: &[u8]) -> Vec<u8> {
     out
 }
 
+/// Imports on this thread alone: the one-core figure the target is about.
 fn import(bytes: &[u8]) -> usize {
-    importers::tracedat::import(bytes).expect("import").len()
+    import_with(bytes, Decompression::OnThisThread)
+        .expect("import")
+        .len()
+}
+
+/// Imports with chunks decompressed ahead on threads, as `kctx` does on several cores.
+fn import_threaded(bytes: &[u8]) -> usize {
+    import_with(bytes, Decompression::AheadOnThreads)
+        .expect("import")
+        .len()
 }
 
 /// Median wall time of `runs` calls.
@@ -291,6 +302,7 @@ fn benches(c: &mut Criterion) {
     }
     g.throughput(Throughput::Elements(import(&big) as u64));
     g.bench_function("big_v7_zstd", |b| b.iter(|| import(&big)));
+    g.bench_function("big_v7_zstd_threads", |b| b.iter(|| import_threaded(&big)));
     g.finish();
     let _ = std::fs::remove_file(&big_path);
 }
