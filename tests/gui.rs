@@ -342,6 +342,40 @@ fn task_lane_shows_the_sleep_and_steps_follow_the_selected_task() {
     assert_eq!(session(&h).timeline.selected_task, None);
 }
 
+/// The wheel zooms over the canvas, and over the labels it scrolls the rows down to the
+/// task lanes.
+#[test]
+fn the_wheel_over_the_labels_scrolls_to_the_task_lanes() {
+    let mut h = harness(sample_app());
+    let lane_y = |h: &Harness<'static, KctxApp>| {
+        session(h)
+            .timeline
+            .task_lane_y(175)
+            .expect("drawn")
+            .center()
+    };
+    let before = lane_y(&h);
+    let view = session(&h).timeline.view;
+    // Half a gutter left of the canvas's first pixel: over the lane labels.
+    let t = &session(&h).timeline;
+    let labels_x = t.screen_x(t.view.start_ns as u64) - kctx::gui::timeline::GUTTER_PX / 2.0;
+    h.hover_at(egui::pos2(labels_x, 300.0));
+    h.event(egui::Event::MouseWheel {
+        unit: egui::MouseWheelUnit::Point,
+        delta: egui::vec2(0.0, -120.0),
+        phase: egui::TouchPhase::Move,
+        source: egui::MouseWheelSource::Wheel,
+        modifiers: egui::Modifiers::NONE,
+    });
+    h.run_steps(8);
+    let after = lane_y(&h);
+    assert!(
+        after < before - 50.0,
+        "the lane moved up: {before} -> {after}"
+    );
+    assert_eq!(session(&h).timeline.view, view, "no zoom over the labels");
+}
+
 /// The real binary, as a user runs it: `kctx sample --screenshot OUT.png` opens the X11 /
 /// OpenGL window under Xvfb (Mesa's software GL), renders the loaded sample, saves it, exits.
 #[test]

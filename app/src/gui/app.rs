@@ -590,6 +590,7 @@ fn help_ui(ui: &mut Ui) {
     egui::Grid::new("keys").show(ui, |ui| {
         for (k, what) in [
             ("wheel, + / -, W / S", "zoom"),
+            ("wheel over the labels", "scroll the rows"),
             ("drag, Left / Right, A / D", "pan"),
             ("right-drag or shift-drag", "zoom to a range"),
             ("F, Home, double-click", "fit the whole trace"),

@@ -322,7 +322,8 @@ pub fn timeline_ui(
     response
 }
 
-/// Wheel zoom, drag pan, right/shift-drag range zoom, click for the cursor.
+/// Wheel zoom (on the labels: scroll), drag pan, right/shift-drag range zoom, click for the
+/// cursor.
 fn input(
     ui: &Ui,
     state: &mut TimelineState,
@@ -332,14 +333,20 @@ fn input(
 ) -> TimelineResponse {
     let mut out = TimelineResponse::default();
     let x_of = |p: Pos2| f64::from(p.x - canvas.left());
-    if let Some(p) = r.hover_pos().filter(|p| canvas.contains(*p)) {
+    if let Some(p) = r.hover_pos() {
         let (scroll, zoom) = ui.input(|i| (i.smooth_scroll_delta, i.zoom_delta()));
-        let factor = (f64::from(scroll.y) * 0.004).exp() * f64::from(zoom);
-        if factor != 1.0 {
-            state.view.zoom(factor, x_of(p));
-        }
-        if scroll.x != 0.0 {
-            state.view.pan_px(-f64::from(scroll.x));
+        if canvas.contains(p) {
+            let factor = (f64::from(scroll.y) * 0.004).exp() * f64::from(zoom);
+            if factor != 1.0 {
+                state.view.zoom(factor, x_of(p));
+            }
+            if scroll.x != 0.0 {
+                state.view.pan_px(-f64::from(scroll.x));
+            }
+        } else if scroll.y != 0.0 {
+            // Over the labels the wheel scrolls the rows (down to the task lanes): on the
+            // canvas it zooms.
+            ui.scroll_with_delta(Vec2::new(0.0, scroll.y));
         }
     }
     let range_drag = r.dragged_by(egui::PointerButton::Secondary)
