@@ -781,14 +781,21 @@ impl<'a> Builder<'a> {
     }
 
     fn lockdep_acquire(&mut self, at: &At, addr: u64, name: StrId, trylock: bool, read: u8) {
-        let pending = self.holder(at.owner).pending.take();
+        let n = self.store.str(name);
+        // A pseudo-lock taken inside a lock primitive (fs_reclaim under mutex_lock's
+        // allocation) must leave the primitive's pending call to the real lock.
+        let pseudo = is_pseudo_lock(n) || read == 2 && n.starts_with("rcu");
+        let pending = if pseudo {
+            None
+        } else {
+            self.holder(at.owner).pending.take()
+        };
         let named = match pending.map(|p| p.op) {
             Some(LockOp::Acquire { mode, .. }) => Some(mode),
             _ => None,
         };
         let mode = named.or_else(|| {
-            let n = self.store.str(name);
-            if is_pseudo_lock(n) || read == 2 && n.starts_with("rcu") {
+            if pseudo {
                 return Some(LockMode::Pseudo);
             }
             let before = at.before?;

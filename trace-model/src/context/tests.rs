@@ -318,6 +318,61 @@ fn locks_inside_a_data_symbol_are_named_with_their_offset() {
     assert_eq!(names, ["my_dev", "my_dev+0x40"]);
 }
 
+/// mutex_lock() can allocate, and the allocation takes lockdep's fs_reclaim map before the
+/// mutex's own lock_acquire: the pseudo-lock must not take the mutex's mode.
+#[test]
+fn a_pseudo_lock_inside_a_lock_call_leaves_the_mode_to_the_real_lock() {
+    let mut t = Trace::new();
+    let reclaim = t.b.intern("fs_reclaim");
+    let mutex = t.b.intern("my_mutex");
+    t.func(100, 0, 7, ".....", "mutex_lock_nested", "f");
+    for (ts, addr, name) in [(110, 0x30, reclaim), (130, 0x20, mutex)] {
+        t.ev(
+            ts,
+            0,
+            7,
+            ".....",
+            "lock_acquire",
+            Payload::LockAcquire {
+                addr,
+                name,
+                trylock: false,
+                read: 0,
+            },
+        );
+        if name == reclaim {
+            t.ev(
+                120,
+                0,
+                7,
+                ".....",
+                "lock_release",
+                Payload::LockRelease { addr, name },
+            );
+        }
+    }
+    let store = t.b.finish();
+    let model = ContextModel::build(&store, &BuildOptions::default());
+    let modes: Vec<(&str, LockMode)> = model
+        .locks
+        .holds
+        .iter()
+        .map(|h| {
+            (
+                model.str(model.locks.classes[model.locks.class_of(h.lock).0 as usize].name),
+                h.mode,
+            )
+        })
+        .collect();
+    assert_eq!(
+        modes,
+        [
+            ("fs_reclaim", LockMode::Pseudo),
+            ("my_mutex", LockMode::Mutex)
+        ]
+    );
+}
+
 #[test]
 fn lockdep_spinlock_mode_is_inferred_from_the_depth_at_release() {
     let mut t = Trace::new();
