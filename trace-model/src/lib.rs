@@ -28,6 +28,7 @@ pub mod correlate;
 pub mod detect;
 pub mod finding;
 pub mod flags;
+mod huge_pages;
 pub mod lock_stats;
 pub mod meta;
 pub mod payload;

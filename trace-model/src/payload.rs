@@ -336,6 +336,18 @@ impl PayloadArena {
         self.words.capacity() * 4 + self.text.capacity()
     }
 
+    /// Makes room for the payloads of about `events` events.
+    pub(crate) fn reserve(&mut self, events: usize) {
+        // A tag and two or three values is the common payload (function, softirq, timer).
+        const TYPICAL_WORDS: usize = 4;
+        // Generic events keep their field values as text.
+        const TYPICAL_TEXT: usize = 8;
+        self.words.reserve(events.saturating_mul(TYPICAL_WORDS));
+        self.text.reserve(events.saturating_mul(TYPICAL_TEXT));
+        crate::huge_pages::advise(&self.words);
+        crate::huge_pages::advise_bytes(self.text.as_ptr(), self.text.capacity());
+    }
+
     fn push_text(&mut self, s: &str) -> [u32; 2] {
         let off = u32::try_from(self.text.len()).expect("payload text arena over 4 GiB");
         self.text.push_str(s);
@@ -343,6 +355,7 @@ impl PayloadArena {
     }
 
     /// Appends a payload and returns its index.
+    #[inline]
     pub fn push(&mut self, p: &PayloadIn<'_>) -> u32 {
         let at = u32::try_from(self.words.len()).expect("payload arena over 16 GiB");
         let w = |v: i32| v as u32;

@@ -2,6 +2,7 @@
 //! per-CPU index. See the crate docs for the layout and its size per event.
 
 use crate::flags::ContextFlags;
+use crate::huge_pages;
 use crate::meta::{LostEvents, TraceMeta};
 use crate::payload::{PayloadArena, PayloadIn, PayloadView};
 use crate::report::ImportReport;
@@ -51,7 +52,10 @@ pub struct EventStore {
     comm: Vec<StrId>,
     flags: Vec<ContextFlags>,
     payload: Vec<u32>,
-    by_cpu: Vec<Vec<EventIdx>>,
+    /// Event indices grouped by CPU, each CPU's in time order: CPU `c`'s are
+    /// `by_cpu[cpu_starts[c]..cpu_starts[c + 1]]`.
+    by_cpu: Vec<EventIdx>,
+    cpu_starts: Vec<usize>,
     event_names: Vec<StrId>,
     /// Interned strings: comms, event names, symbols, lock names, field keys.
     pub strings: Interner,
@@ -150,12 +154,15 @@ impl EventStore {
 
     /// Number of CPU lanes (highest CPU + 1, or the stated CPU count if larger).
     pub fn cpu_count(&self) -> usize {
-        self.by_cpu.len()
+        self.cpu_starts.len().saturating_sub(1)
     }
 
     /// Indices of the events of one CPU, in time order.
     pub fn cpu_events(&self, cpu: usize) -> &[EventIdx] {
-        self.by_cpu.get(cpu).map_or(&[], |v| v.as_slice())
+        match (self.cpu_starts.get(cpu), self.cpu_starts.get(cpu + 1)) {
+            (Some(&start), Some(&end)) => &self.by_cpu[start..end],
+            _ => &[],
+        }
     }
 
     /// Events with `start <= ts < end`, as an index range (binary search).
@@ -209,6 +216,14 @@ impl EventStoreBuilder {
         s.comm.reserve(events);
         s.flags.reserve(events);
         s.payload.reserve(events);
+        s.arena.reserve(events);
+        huge_pages::advise(&s.ts);
+        huge_pages::advise(&s.cpu);
+        huge_pages::advise(&s.event_type);
+        huge_pages::advise(&s.pid);
+        huge_pages::advise(&s.comm);
+        huge_pages::advise(&s.flags);
+        huge_pages::advise(&s.payload);
         b.sorted = true;
         b
     }
@@ -238,6 +253,7 @@ impl EventStoreBuilder {
     }
 
     /// Appends one event.
+    #[inline]
     pub fn push(&mut self, h: EventHeader, payload: &PayloadIn<'_>) {
         let s = &mut self.store;
         if s.ts.last().is_some_and(|&last| last > h.ts) {
@@ -304,21 +320,29 @@ impl EventStoreBuilder {
             permute(&mut s.flags, &order);
             permute(&mut s.payload, &order);
         }
-        let max_cpu = s
-            .cpu
-            .iter()
-            .copied()
-            .max()
-            .map_or(0, |c| usize::from(c) + 1);
-        let lanes = max_cpu.max(s.meta.cpus as usize);
-        let mut counts = vec![0usize; lanes];
+        // Events per CPU, shifted by one: the prefix sums then give each CPU's start.
+        let mut starts = vec![0usize; s.meta.cpus as usize + 1];
         for &c in &s.cpu {
-            counts[usize::from(c)] += 1;
+            let at = usize::from(c) + 1;
+            if at >= starts.len() {
+                starts.resize(at + 1, 0);
+            }
+            starts[at] += 1;
         }
-        s.by_cpu = counts.iter().map(|&n| Vec::with_capacity(n)).collect();
+        let lanes = starts.len() - 1;
+        for c in 0..lanes {
+            starts[c + 1] += starts[c];
+        }
+        // Each CPU's slots fill in time order, from its start.
+        let mut next = starts.clone();
+        s.by_cpu = vec![0; s.cpu.len()];
+        huge_pages::advise(&s.by_cpu);
         for (i, &c) in s.cpu.iter().enumerate() {
-            s.by_cpu[usize::from(c)].push(i as EventIdx);
+            let slot = &mut next[usize::from(c)];
+            s.by_cpu[*slot] = i as EventIdx;
+            *slot += 1;
         }
+        s.cpu_starts = starts;
         s.meta.cpus = lanes as u32;
         s.meta.lost.sort_by_key(|l| (l.cpu, l.ts));
         self.store

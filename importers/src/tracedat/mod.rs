@@ -379,19 +379,20 @@ struct Head<'a> {
     stream: usize,
 }
 
-/// Advances a stream to its next event, recording lost events and damage on the way.
-#[inline]
-fn advance(b: &mut EventStoreBuilder, head: &mut Head<'_>, s: &CpuStream<'_>, clock: &Clock) {
+/// A stream's next event, recording lost events and damage on the way.
+#[inline(always)]
+fn advance(
+    b: &mut EventStoreBuilder,
+    cursor: &mut PageCursor<'_>,
+    s: &CpuStream<'_>,
+    clock: &Clock,
+) -> Option<RawEvent> {
     loop {
-        match head.cursor.step() {
-            Step::Event(e) => {
-                head.next = Some(e);
-                return;
-            }
+        match cursor.step() {
+            Step::Event(e) => return Some(e),
             Step::End => {
-                head.next = None;
-                stream_end(b, head, s, clock);
-                return;
+                stream_end(b, cursor, s, clock);
+                return None;
             }
             gap => record_gap(b, s, clock, gap),
         }
@@ -400,14 +401,19 @@ fn advance(b: &mut EventStoreBuilder, head: &mut Head<'_>, s: &CpuStream<'_>, cl
 
 /// Data cut short (a damaged chunk, a truncated file) is lost from the last event read on.
 #[cold]
-fn stream_end(b: &mut EventStoreBuilder, head: &mut Head<'_>, s: &CpuStream<'_>, clock: &Clock) {
-    let damage = head.cursor.take_damage().map(|d| {
+fn stream_end(
+    b: &mut EventStoreBuilder,
+    cursor: &mut PageCursor<'_>,
+    s: &CpuStream<'_>,
+    clock: &Clock,
+) {
+    let damage = cursor.take_damage().map(|d| {
         let what = format!("trace.dat cpu {} data: {}", s.cpu.cpu, d.error);
         (d.at, what)
     });
     if let Some((at, what)) = damage.as_ref().or(s.damage.as_ref()) {
         b.report_mut().warn(what, Location::Byte(*at));
-        b.lost(s.cpu.cpu, clock.convert(head.cursor.ts()), None);
+        b.lost(s.cpu.cpu, clock.convert(cursor.ts()), None);
     }
 }
 
@@ -460,7 +466,7 @@ fn merge_heads(
     clock: &Clock,
 ) {
     for h in &mut heads {
-        advance(b, h, &streams[h.stream], clock);
+        h.next = advance(b, &mut h.cursor, &streams[h.stream], clock);
     }
     let mut events = 0u64;
     loop {
@@ -480,7 +486,8 @@ fn merge_heads(
         // Take a run from this stream while it stays first.
         let head = &mut heads[i];
         let s = &streams[head.stream];
-        while let Some(e) = head.next {
+        let mut next = head.next;
+        while let Some(e) = next {
             if let Some((ts, j)) = second
                 && (e.ts > ts || (e.ts == ts && j < i))
             {
@@ -493,8 +500,9 @@ fn merge_heads(
                 );
             }
             events += 1;
-            advance(b, head, s, clock);
+            next = advance(b, &mut head.cursor, s, clock);
         }
+        head.next = next;
     }
     let report = b.report_mut();
     report.units_read += events;
