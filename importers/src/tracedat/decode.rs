@@ -6,6 +6,7 @@ use super::bytes::Endian;
 use super::cmdlines::Comms;
 use super::format::{EventFormat, Field, FieldKind, StateTable};
 use super::printk::{self, PrintkFormats};
+use super::record_strings::RecordStrings;
 use crate::ImportError;
 use rustc_hash::FxHashMap;
 use std::fmt::Write as _;
@@ -75,6 +76,15 @@ impl Slot {
     #[inline]
     fn i32(self, rec: &[u8], e: Endian) -> i32 {
         self.int(rec, e) as i32
+    }
+
+    /// A `char[16]` field (every comm: TASK_COMM_LEN) read whole, when the record holds it.
+    #[inline]
+    fn char16(self, rec: &[u8]) -> Option<[u8; 16]> {
+        if self.kind != FieldKind::CharArray || self.size != 16 {
+            return None;
+        }
+        rec.get(self.off..self.off + 16)?.try_into().ok()
     }
 
     /// The bytes of an array or dynamic field (`char[]` up to its NUL).
@@ -442,9 +452,7 @@ pub struct Decoder<'m> {
     endian: Endian,
     long_size: usize,
     symbols: Symbolizer,
-    /// Interned strings by their record bytes: comms repeat in nearly every sched
-    /// event, and a lookup by bytes skips the UTF-8 check and the interner's hash.
-    strings_by_bytes: FxHashMap<Box<[u8]>, StrId>,
+    strings_by_bytes: RecordStrings,
     printk: &'m PrintkFormats,
     pub comms: Comms,
     text: String,
@@ -525,7 +533,7 @@ impl<'m> Decoder<'m> {
                 cache: FxHashMap::default(),
                 stext,
             },
-            strings_by_bytes: FxHashMap::default(),
+            strings_by_bytes: RecordStrings::default(),
             printk,
             comms,
             text: String::new(),
@@ -591,14 +599,9 @@ impl<'m> Decoder<'m> {
             ..
         } = self;
         let dec = by_id[id].as_ref().expect("checked above");
-        let mut intern_str = |b: &mut EventStoreBuilder, s: Slot| {
-            let bytes = s.bytes(rec, e);
-            if let Some(&id) = strings_by_bytes.get(bytes) {
-                return id;
-            }
-            let id = b.intern(&String::from_utf8_lossy(bytes));
-            strings_by_bytes.insert(bytes.into(), id);
-            id
+        let mut intern_str = |b: &mut EventStoreBuilder, s: Slot| match s.char16(rec) {
+            Some(field) => strings_by_bytes.intern_char16(b, field),
+            None => strings_by_bytes.intern(b, s.bytes(rec, e)),
         };
         let u = |s: Slot| s.uint(rec, e);
         let i = |s: Slot| s.i32(rec, e);

@@ -15,6 +15,7 @@ pub mod header;
 pub mod options;
 pub mod page;
 pub mod printk;
+mod record_strings;
 pub mod section;
 
 use crate::ImportError;
