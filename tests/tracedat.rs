@@ -616,3 +616,87 @@ fn threaded_decompression_gives_the_same_import() {
         }
     }
 }
+
+/// Appends an OPTIONS section holding one option to an uncompressed little-endian v7 file
+/// and chains it from the last options section's DONE, so no offset moves.
+fn with_appended_option(v7: &[u8], option_id: u16, data: &[u8]) -> Vec<u8> {
+    let u64_at = |at: usize| u64::from_le_bytes(v7[at..at + 8].try_into().unwrap());
+    let mut out = v7.to_vec();
+    // The last section of the chain: its DONE holds 0.
+    let mut last_done = None;
+    let mut at = 32;
+    while at + 16 <= v7.len() {
+        let id = u16::from_le_bytes([v7[at], v7[at + 1]]);
+        let end = at + 16 + u64_at(at + 8) as usize;
+        if id == 0 {
+            let mut o = at + 16;
+            while u16::from_le_bytes([v7[o], v7[o + 1]]) != 0 {
+                o += 6 + u32::from_le_bytes(v7[o + 2..o + 6].try_into().unwrap()) as usize;
+            }
+            if u64_at(o + 6) == 0 {
+                last_done = Some(o + 6);
+            }
+        }
+        at = end;
+    }
+    let done = last_done.expect("an options section ending the chain");
+    out[done..done + 8].copy_from_slice(&(v7.len() as u64).to_le_bytes());
+    let mut body = option_id.to_le_bytes().to_vec();
+    body.extend((data.len() as u32).to_le_bytes());
+    body.extend(data);
+    body.extend(0u16.to_le_bytes());
+    body.extend(8u32.to_le_bytes());
+    body.extend(0u64.to_le_bytes());
+    out.extend(0u16.to_le_bytes()); // OPTIONS
+    out.extend(0u16.to_le_bytes()); // not compressed
+    out.extend(0u32.to_le_bytes()); // description
+    out.extend((body.len() as u64).to_le_bytes());
+    out.extend(body);
+    out
+}
+
+/// A guest recording's TIME_SHIFT moves each guest CPU's events onto the host clock, as
+/// `trace-cmd report` does, and the events stay merged in host time.
+#[test]
+fn a_guest_time_shift_moves_each_cpu_onto_the_host_clock() {
+    let original = std::fs::read(corpus(
+        "public/tracedat/elainecole_rpi_4.14_sched_switch.v7-nocompress.converted.dat",
+    ))
+    .expect("read");
+    let before = import_bytes(original.clone()).expect("original imports");
+    // CPU 0 runs 3 s ahead of the host; CPU 1 has no samples and stays.
+    const AHEAD_NS: u64 = 3_000_000_000;
+    let mut option = 7u64.to_le_bytes().to_vec(); // peer trace id
+    option.extend(0u32.to_le_bytes()); // flags: stepped
+    option.extend(2u32.to_le_bytes()); // CPUs
+    option.extend(1u32.to_le_bytes()); // CPU 0: one sample (time, offset, scaling)
+    for word in [0i64, AHEAD_NS as i64, 1] {
+        option.extend(word.to_le_bytes());
+    }
+    option.extend(0u32.to_le_bytes()); // CPU 1: none
+    const TIME_SHIFT: u16 = 12;
+    let after = import_bytes(with_appended_option(&original, TIME_SHIFT, &option))
+        .expect("shifted copy imports");
+
+    let by_cpu = |s: &EventStore, shift_cpu0: u64| {
+        let mut v: Vec<(u16, u64)> = (0..s.len())
+            .map(|i| {
+                let cpu = s.cpus()[i];
+                (cpu, s.ts()[i] + if cpu == 0 { shift_cpu0 } else { 0 })
+            })
+            .collect();
+        v.sort_unstable();
+        v
+    };
+    assert!(before.cpus().contains(&0) && before.cpus().iter().any(|&c| c > 0));
+    assert_eq!(by_cpu(&after, 0), by_cpu(&before, AHEAD_NS));
+    assert!(
+        after.ts().windows(2).all(|w| w[0] <= w[1]),
+        "merged in host time"
+    );
+    assert!(
+        after.report.warnings.is_empty(),
+        "{:?}",
+        after.report.warnings
+    );
+}

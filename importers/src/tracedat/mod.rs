@@ -17,6 +17,7 @@ pub mod page;
 pub mod printk;
 mod record_strings;
 pub mod section;
+mod time_shift;
 
 use crate::ImportError;
 use bytes::{Origin, Reader, lossy};
@@ -24,6 +25,7 @@ use compress::{Compression, PrefetchedChunks};
 use options::{CpuData, Options};
 use page::{PageCursor, PageLayout, PageSource, RawEvent, Step};
 use std::thread::Scope;
+use time_shift::TimeShift;
 use trace_model::EventStore;
 use trace_model::meta::SourceFormat;
 use trace_model::report::{ImportReport, Location};
@@ -134,7 +136,7 @@ pub fn import_with(bytes: &[u8], decompression: Decompression) -> Result<EventSt
             .filter(|s| s.cpu.cpu == cpu)
             .map(|s| s.first_ts(layouts[s.buffer]))
             .min();
-        b.lost(cpu, clock.convert(first.unwrap_or(0)), Some(overrun));
+        b.lost(cpu, clock.convert(cpu, first.unwrap_or(0)), Some(overrun));
     }
     merge(
         &mut b,
@@ -179,9 +181,9 @@ mod tests {
             ..Options::default()
         };
         // ((1100 - 100) * 3) >> 1 = 1500, then -10.
-        assert_eq!(Clock::new(&options).convert(1100), 1490);
-        let plain = Clock::new(&Options::default());
-        assert_eq!(plain.convert(1100), 1100);
+        assert_eq!(Clock::new(&options).convert(0, 1100), 1490);
+        let defaults = Options::default();
+        assert_eq!(Clock::new(&defaults).convert(0, 1100), 1100);
     }
 
     #[test]
@@ -207,12 +209,6 @@ fn fill_meta(b: &mut EventStoreBuilder, h: &header::Header, m: &section::Metadat
         .and_then(options::selected_clock)
         .or_else(|| m.buffers.first().and_then(|buf| buf.clock.clone()));
     meta.cpus = m.cpus;
-    if m.options.time_shift {
-        b.report_mut().warn(
-            "trace.dat TIME_SHIFT option: guest timestamps are not shifted to the host clock",
-            Location::Byte(0),
-        );
-    }
     if m.options.unknown > 0 {
         b.report_mut().warn(
             "trace.dat: options of unknown id skipped",
@@ -237,24 +233,31 @@ fn find_symbol(kallsyms: &str, name: &str) -> Option<u64> {
     u64::from_str_radix(addr, 16).ok()
 }
 
-/// Raw timestamps -> trace time, as trace-cmd converts them (TSC2NSEC, then the DATE and
-/// OFFSET offsets).
+/// Raw timestamps -> trace time, as trace-cmd converts them: a guest's TIME_SHIFT to the
+/// host clock, TSC2NSEC, then the DATE and OFFSET offsets.
 #[derive(Clone, Copy, Debug)]
-struct Clock {
+struct Clock<'o> {
+    time_shift: Option<&'o TimeShift>,
     tsc2nsec: Option<options::Tsc2Nsec>,
     offset: i64,
 }
 
-impl Clock {
-    fn new(o: &Options) -> Clock {
+impl<'o> Clock<'o> {
+    fn new(o: &'o Options) -> Clock<'o> {
         Clock {
+            time_shift: o.time_shift.as_ref(),
             tsc2nsec: o.tsc2nsec.filter(|t| t.mult != 0),
             offset: o.ts_offset_ns,
         }
     }
 
+    /// The trace time of raw time `raw` of CPU `cpu`.
     #[inline]
-    fn convert(&self, raw: u64) -> u64 {
+    fn convert(&self, cpu: u32, raw: u64) -> u64 {
+        let raw = match self.time_shift {
+            Some(shift) => shift.apply(cpu, raw),
+            None => raw,
+        };
         let ts = match self.tsc2nsec {
             Some(t) => {
                 ((u128::from(raw.saturating_sub(t.offset)) * u128::from(t.mult)) >> t.shift) as u64
@@ -380,7 +383,8 @@ struct Head<'a> {
     stream: usize,
 }
 
-/// A stream's next event, recording lost events and damage on the way.
+/// A stream's next event, its time converted to trace time (merged by that: a guest's
+/// CPUs shift differently), recording lost events and damage on the way.
 #[inline(always)]
 fn advance(
     b: &mut EventStoreBuilder,
@@ -390,7 +394,10 @@ fn advance(
 ) -> Option<RawEvent> {
     loop {
         match cursor.step() {
-            Step::Event(e) => return Some(e),
+            Step::Event(mut e) => {
+                e.ts = clock.convert(s.cpu.cpu, e.ts);
+                return Some(e);
+            }
             Step::End => {
                 stream_end(b, cursor, s, clock);
                 return None;
@@ -414,7 +421,7 @@ fn stream_end(
     });
     if let Some((at, what)) = damage.as_ref().or(s.damage.as_ref()) {
         b.report_mut().warn(what, Location::Byte(*at));
-        b.lost(s.cpu.cpu, clock.convert(cursor.ts()), None);
+        b.lost(s.cpu.cpu, clock.convert(s.cpu.cpu, cursor.ts()), None);
     }
 }
 
@@ -422,13 +429,13 @@ fn stream_end(
 #[cold]
 fn record_gap(b: &mut EventStoreBuilder, s: &CpuStream<'_>, clock: &Clock, gap: Step) {
     match gap {
-        Step::Missed { ts, count } => b.lost(s.cpu.cpu, clock.convert(ts), count),
+        Step::Missed { ts, count } => b.lost(s.cpu.cpu, clock.convert(s.cpu.cpu, ts), count),
         Step::Damaged { at, ts, what } => {
             b.report_mut().warn(
                 &format!("trace.dat cpu data: {what}"),
                 Location::Byte(s.file_offset(at)),
             );
-            b.lost(s.cpu.cpu, clock.convert(ts), None);
+            b.lost(s.cpu.cpu, clock.convert(s.cpu.cpu, ts), None);
         }
         Step::Event(_) | Step::End => {}
     }
@@ -494,7 +501,7 @@ fn merge_heads(
             {
                 break;
             }
-            if !decoder.push(b, head.cursor.record(e), clock.convert(e.ts), s.cpu.cpu) {
+            if !decoder.push(b, head.cursor.record(e), e.ts, s.cpu.cpu) {
                 b.report_mut().unparsed(
                     "trace.dat: record whose event id has no format (kept as unknown_event)",
                     Location::Byte(s.cpu.offset),

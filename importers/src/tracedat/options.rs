@@ -2,6 +2,7 @@
 //! the recording, where the v7 sections are, and how to convert timestamps.
 
 use super::bytes::{Reader, lossy};
+use super::time_shift::TimeShift;
 use crate::ImportError;
 
 /// Option ids (`enum tracecmd_option_id` of trace-cmd).
@@ -69,8 +70,8 @@ pub struct Options {
     /// DATE (µs, converted to ns) plus OFFSET (ns): added to every timestamp.
     pub ts_offset_ns: i64,
     pub tsc2nsec: Option<Tsc2Nsec>,
-    /// TIME_SHIFT present (guest trace; host correction is not applied).
-    pub time_shift: bool,
+    /// TIME_SHIFT: a guest recording's correction to the host clock.
+    pub time_shift: Option<TimeShift>,
     pub cpustat: Vec<String>,
     pub buffers: Vec<Buffer>,
     /// v7 TRACECLOCK text; v6 sets `traceclock_follows` and the text comes later.
@@ -183,18 +184,7 @@ impl Options {
             id::CPUCOUNT => self.cpu_count = Some(o.u32("cpu count").map_err(e)?),
             id::VERSION => self.version = Some(text()),
             id::TRACEID => self.trace_id = Some(o.u64("trace id").map_err(e)?),
-            id::TIME_SHIFT => {
-                // u64 peer id, u32 flags, u32 cpus, then per CPU samples: parsed for
-                // validity only; host synchronisation is a multi-file feature.
-                o.u64("peer trace id").map_err(e)?;
-                o.u32("flags").map_err(e)?;
-                let cpus = o.u32("cpu count").map_err(e)?;
-                for _ in 0..cpus {
-                    let n = o.u32("sample count").map_err(e)?;
-                    o.bytes(u64::from(n) * 24, "samples").map_err(e)?;
-                }
-                self.time_shift = true;
-            }
+            id::TIME_SHIFT => self.time_shift = Some(TimeShift::parse(o).map_err(e)?),
             id::TSC2NSEC => {
                 self.tsc2nsec = Some(Tsc2Nsec {
                     mult: o.u32("mult").map_err(e)?,
