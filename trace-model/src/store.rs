@@ -333,23 +333,14 @@ impl EventStoreBuilder {
         for c in 0..lanes {
             starts[c + 1] += starts[c];
         }
-        // Each CPU's slots fill in time order, from its start, a run of same-CPU events
-        // at a time (importers push runs: the counter moves once per run, not per event).
+        // Each CPU's slots fill in time order, from its start.
         let mut next = starts.clone();
         s.by_cpu = vec![0; s.cpu.len()];
         huge_pages::advise(&s.by_cpu);
-        let mut at = 0;
-        while let Some(&c) = s.cpu.get(at) {
-            let run = s.cpu[at..].iter().take_while(|&&x| x == c).count();
+        for (i, &c) in (0..).zip(&s.cpu) {
             let slot = &mut next[usize::from(c)];
-            for (dst, i) in s.by_cpu[*slot..*slot + run]
-                .iter_mut()
-                .zip(at as EventIdx..)
-            {
-                *dst = i;
-            }
-            *slot += run;
-            at += run;
+            s.by_cpu[*slot] = i;
+            *slot += 1;
         }
         s.cpu_starts = starts;
         s.meta.cpus = lanes as u32;
