@@ -1,7 +1,7 @@
 //! Sections of one CPU's lanes: sampled state (irqs-off, BH-off, preempt-off) and interrupt
 //! frames (hardirq, softirq, NMI).
 
-use super::{LatencyKind, Section, Source, Truncation};
+use super::{LatencyKind, Section, Source, Truncation, gap_between, gap_times};
 use crate::StrId;
 use crate::context::calibrate::function_of;
 use crate::context::lanes::IntervalLane;
@@ -37,6 +37,7 @@ pub(super) struct CpuView<'a> {
     lanes: &'a CpuLanes,
     cpu: usize,
     events: &'a [EventIdx],
+    gaps: Vec<u64>,
 }
 
 impl<'a> CpuView<'a> {
@@ -47,6 +48,7 @@ impl<'a> CpuView<'a> {
             lanes: &model.cpus[cpu],
             cpu,
             events: store.cpu_events(cpu),
+            gaps: gap_times(store, Some(cpu)),
         }
     }
 
@@ -71,9 +73,7 @@ impl<'a> CpuView<'a> {
 
     /// Lost events on this CPU after `after`, up to and including `upto`.
     fn lost_between(&self, after: u64, upto: u64) -> bool {
-        let lost = &self.store.meta.lost;
-        lost.iter()
-            .any(|g| g.cpu as usize == self.cpu && g.ts > after && g.ts <= upto)
+        gap_between(&self.gaps, after, upto)
     }
 
     /// The section opened at `start` without an explicit event: how much earlier it may have

@@ -137,3 +137,22 @@ pub fn sections(store: &EventStore, model: &ContextModel, kinds: &[LatencyKind])
     }
     out
 }
+
+/// The times of the lost-event gaps (of one CPU, or of all), sorted.
+fn gap_times(store: &EventStore, cpu: Option<usize>) -> Vec<u64> {
+    let mut gaps: Vec<u64> = store
+        .meta
+        .lost
+        .iter()
+        .filter(|g| cpu.is_none_or(|c| g.cpu as usize == c))
+        .map(|g| g.ts)
+        .collect();
+    gaps.sort_unstable();
+    gaps
+}
+
+/// A gap in `sorted` after `after`, up to and including `upto`?
+fn gap_between(sorted: &[u64], after: u64, upto: u64) -> bool {
+    let first = sorted.partition_point(|&g| g <= after);
+    sorted.get(first).is_some_and(|&g| g <= upto)
+}

@@ -1,6 +1,6 @@
 //! Wakeup latency from the per-task timelines.
 
-use super::{LatencyKind, Section, Source, Truncation};
+use super::{LatencyKind, Section, Source, Truncation, gap_between, gap_times};
 use crate::StrId;
 use crate::context::ContextModel;
 use crate::context::tasks::TaskRun;
@@ -18,6 +18,7 @@ pub(super) fn sections(store: &EventStore, model: &ContextModel, out: &mut Vec<S
         (w.wakee_pid, w.ts)
     });
     let waking_type = store.event_type_id("sched_waking");
+    let gaps = gap_times(store, None);
     for (&pid, lane) in tasks.pids.iter().zip(&tasks.lanes) {
         for k in 0..lane.len() {
             let runnable = lane.get(k);
@@ -52,6 +53,7 @@ pub(super) fn sections(store: &EventStore, model: &ContextModel, out: &mut Vec<S
                     });
             out.push(wakeup_section(
                 store,
+                &gaps,
                 pid,
                 start_ns,
                 opened_by,
@@ -64,6 +66,7 @@ pub(super) fn sections(store: &EventStore, model: &ContextModel, out: &mut Vec<S
 
 fn wakeup_section(
     store: &EventStore,
+    gaps: &[u64],
     pid: i32,
     start_ns: u64,
     opened_by: EventIdx,
@@ -83,11 +86,8 @@ fn wakeup_section(
             _ => StrId::EMPTY,
         },
     };
-    let lost = store
-        .meta
-        .lost
-        .iter()
-        .any(|g| g.ts > start_ns && g.ts <= end_ns);
+    // The task may have run and slept again on any CPU inside a gap.
+    let lost = gap_between(gaps, start_ns, end_ns);
     let truncated = if switched_in.is_none() {
         Some(Truncation::EndOfData)
     } else if lost {
