@@ -128,21 +128,18 @@ fn explicit_edge(kind: LatencyKind, p: &PayloadView<'_>) -> Option<bool> {
     }
 }
 
-/// A section of a lane sampled from the flags: `[first event showing it, first event showing
-/// it over)`. An explicit enable event (recorded just before the enable, still showing the
-/// state) ends it exactly.
-fn sampled_section(view: &CpuView<'_>, kind: LatencyKind, start: u64, end: u64) -> Section {
-    let inside = view.between(start, end);
-    let at_end = view.between(end, end.saturating_add(1));
-    let closed = at_end.iter().any(|&i| shows_over(view, kind, i));
-    // Cut by a gap or the end of the data, it ends at its last event: the one at `end`.
-    let last = if closed {
-        inside.last()
-    } else {
-        at_end.last().or(inside.last())
-    }
-    .copied();
+/// A section of a lane sampled from the flags: from the first event showing it (`inside`
+/// starts there, at `start`) to the first showing it over (at `end`). An explicit enable
+/// event (recorded just before the enable, still showing the state) ends it exactly.
+fn sampled_section(
+    view: &CpuView<'_>,
+    kind: LatencyKind,
+    inside: &[EventIdx],
+    start: u64,
+    end: u64,
+) -> Section {
     let opened_by = inside.first().copied();
+    let last = inside.last().copied();
     let opened_explicitly =
         opened_by.is_some_and(|i| explicit_edge(kind, &view.payload(i)) == Some(true));
     let (start_slack_ns, mut truncated) = if opened_explicitly {
@@ -152,12 +149,16 @@ fn sampled_section(view: &CpuView<'_>, kind: LatencyKind, start: u64, end: u64) 
     };
     let closed_explicitly =
         last.is_some_and(|i| explicit_edge(kind, &view.payload(i)) == Some(false));
-    let (end_ns, end_slack_ns) = match last {
-        Some(l) if closed_explicitly => (view.ts(l), 0),
-        Some(l) if closed => (end, end - view.ts(l)),
+    let at_end = view.between(end, end.saturating_add(1));
+    let (end_ns, end_slack_ns, closed_by) = match last {
+        Some(l) if closed_explicitly => (view.ts(l), 0, last),
+        Some(l) if at_end.iter().any(|&i| shows_over(view, kind, i)) => {
+            (end, end - view.ts(l), last)
+        }
         _ => {
+            // Cut by a gap or the end of the data: it ends at its last event, the one at `end`.
             truncated = truncated.or(Some(end_truncation(view, end)));
-            (end, 0)
+            (end, 0, at_end.last().copied().or(last))
         }
     };
     let (pid, comm) = opened_by.map_or((0, StrId::EMPTY), |i| view.task_of(i));
@@ -170,7 +171,7 @@ fn sampled_section(view: &CpuView<'_>, kind: LatencyKind, start: u64, end: u64) 
         comm,
         source: Source::None,
         opened_by,
-        closed_by: last,
+        closed_by,
         start_slack_ns,
         end_slack_ns,
         truncated,
@@ -192,10 +193,31 @@ fn sampled_sections(
     lane: &IntervalLane<EventIdx>,
     out: &mut Vec<Section>,
 ) {
-    out.extend(
-        lane.iter()
-            .map(|s| sampled_section(view, kind, s.start_ns, s.end_ns)),
-    );
+    for s in lane.iter() {
+        split_at_enables(view, kind, s.start_ns, s.end_ns, out);
+    }
+}
+
+/// The flags cannot tell an interrupt taken right at an explicit enable from the section
+/// before it (both show irqs off): the enable ends one section, and the next event showing
+/// the state begins another.
+fn split_at_enables(
+    view: &CpuView<'_>,
+    kind: LatencyKind,
+    start: u64,
+    end: u64,
+    out: &mut Vec<Section>,
+) {
+    let inside = view.between(start, end);
+    let (mut from, mut from_ts) = (0, start);
+    for (k, &i) in inside.iter().enumerate() {
+        if k + 1 < inside.len() && explicit_edge(kind, &view.payload(i)) == Some(false) {
+            out.push(sampled_section(view, kind, &inside[from..=k], from_ts, end));
+            from = k + 1;
+            from_ts = view.ts(inside[from]);
+        }
+    }
+    out.push(sampled_section(view, kind, &inside[from..], from_ts, end));
 }
 
 /// Preempt-off: the lane splits a section where the depth changes; a section is a run of
@@ -206,14 +228,14 @@ fn preempt_sections(view: &CpuView<'_>, out: &mut Vec<Section>) {
         run = match run {
             Some((start, end)) if end == s.start_ns => Some((start, s.end_ns)),
             Some((start, end)) => {
-                out.push(sampled_section(view, LatencyKind::PreemptOff, start, end));
+                split_at_enables(view, LatencyKind::PreemptOff, start, end, out);
                 Some((s.start_ns, s.end_ns))
             }
             None => Some((s.start_ns, s.end_ns)),
         };
     }
     if let Some((start, end)) = run {
-        out.push(sampled_section(view, LatencyKind::PreemptOff, start, end));
+        split_at_enables(view, LatencyKind::PreemptOff, start, end, out);
     }
 }
 

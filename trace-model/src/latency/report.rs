@@ -136,7 +136,7 @@ pub fn worst(sections: &[Section], n: usize) -> Vec<Section> {
 }
 
 /// An event at a section's edge: its name, time and what it names (the function, the lock,
-/// the waker or the task switched from).
+/// the woken task and its waker, the task switched from).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Site {
     pub event: String,
@@ -216,9 +216,11 @@ fn site(store: &EventStore, model: &ContextModel, i: EventIdx) -> Site {
             prev_pid,
             ..
         } => Some(task(prev_comm, prev_pid)),
-        Payload::SchedWakeup { .. } => {
-            Some(task(store.comms()[i as usize], store.pids()[i as usize]))
-        }
+        Payload::SchedWakeup { comm, pid, .. } => Some(format!(
+            "{} by {}",
+            task(comm, pid),
+            task(store.comms()[i as usize], store.pids()[i as usize])
+        )),
         _ => None,
     }
     .filter(|s| !s.is_empty());

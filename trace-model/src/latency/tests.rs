@@ -72,6 +72,19 @@ fn preemptirq_events_make_both_edges_exact() {
 }
 
 #[test]
+fn an_interrupt_taken_at_the_enable_is_a_section_of_its_own() {
+    let mut t = Trace::new();
+    t.func(100, 0, 7, ".....", "work", "caller");
+    preemptirq(&mut t, 200, "d....", "irq_disable", "lab_fn+0x18/0x46");
+    preemptirq(&mut t, 300, "d....", "irq_enable", "lab_fn+0x43/0x46");
+    t.ev(310, 0, 7, "d.h1.", "hrtimer_expire_entry", Payload::Empty);
+    t.ev(350, 0, 7, "d.h1.", "hrtimer_expire_exit", Payload::Empty);
+    t.func(400, 0, 7, ".....", "other", "work");
+    let got: Vec<_> = all(t, LatencyKind::IrqsOff).iter().map(edges).collect();
+    assert_eq!(got, [(200, 300, 0, 0, None), (310, 400, 10, 50, None)]);
+}
+
+#[test]
 fn lost_events_and_the_ends_of_the_data_truncate_a_section() {
     let mut t = Trace::new();
     // CPU 0: on when its data begins, and cut by lost events.
@@ -202,7 +215,10 @@ fn wakeup_latency_runs_from_the_waking_to_the_switch_in() {
         ]
     );
     let d = describe(&store, &model, &s[0]);
-    assert_eq!(d.opened_by.unwrap().at.as_deref(), Some("task9-9"));
+    assert_eq!(
+        d.opened_by.unwrap().at.as_deref(),
+        Some("task7-7 by task9-9")
+    );
     assert_eq!(d.closed_by.unwrap().event, "sched_switch");
     assert!(d.exact);
 }

@@ -32,8 +32,9 @@ pub(super) fn sections(store: &EventStore, model: &ContextModel, out: &mut Vec<S
             let Some(wakeup) = wakeup_event_at(store, pid, runnable.start_ns, waking_type) else {
                 continue;
             };
-            // The waking that began it: the task's last one since it went to sleep.
-            let slept_at = before.map_or(0, |b| b.start_ns);
+            // The waking that began it: the task's last one since it last ran (ttwu may
+            // race the task's own way into schedule()).
+            let ran_at = k.checked_sub(2).map_or(0, |r| lane.get(r).start_ns);
             let first = by_wakee.partition_point(|&w| {
                 let w = &tasks.wakeups[w as usize];
                 (w.wakee_pid, w.ts) <= (pid, runnable.start_ns)
@@ -41,7 +42,7 @@ pub(super) fn sections(store: &EventStore, model: &ContextModel, out: &mut Vec<S
             let waking = first
                 .checked_sub(1)
                 .map(|w| &tasks.wakeups[by_wakee[w] as usize])
-                .filter(|w| w.wakee_pid == pid && w.ts >= slept_at);
+                .filter(|w| w.wakee_pid == pid && w.ts >= ran_at);
             let (start_ns, opened_by) =
                 waking.map_or((runnable.start_ns, wakeup), |w| (w.ts, w.event));
             let switched_in =
@@ -51,7 +52,7 @@ pub(super) fn sections(store: &EventStore, model: &ContextModel, out: &mut Vec<S
                         TaskRun::Running { cpu } => Some((*cpu, n.start_ns)),
                         _ => None,
                     });
-            out.push(wakeup_section(
+            let mut section = wakeup_section(
                 store,
                 &gaps,
                 pid,
@@ -59,7 +60,14 @@ pub(super) fn sections(store: &EventStore, model: &ContextModel, out: &mut Vec<S
                 opened_by,
                 switched_in,
                 runnable.end_ns,
-            ));
+            );
+            let new_task =
+                store.type_name(store.event_types()[wakeup as usize]) == "sched_wakeup_new";
+            if waking.is_none() && before.is_none() && waking_type.is_some() && !new_task {
+                // Woken as the trace began: its waking is not in the trace.
+                section.truncated = Some(Truncation::StartOfData);
+            }
+            out.push(section);
         }
     }
 }
