@@ -59,7 +59,7 @@ fn a_trace_piped_on_stdin_is_read() {
 }
 
 /// `kctx latency --fail-above`: a CI gate on the longest section. The sample's longest
-/// irqs-off section (a planted `mutex_lock` under `local_irq_save()`) lasts 6.4 ms.
+/// irqs-off section lasts 33.4 ms (around a planted `msleep` under a spinlock).
 #[test]
 fn latency_gates_exit_1_when_exceeded_and_0_when_not() {
     let sample = concat!(
@@ -82,7 +82,7 @@ fn latency_gates_exit_1_when_exceeded_and_0_when_not() {
         "{stdout}"
     );
     assert!(stdout.contains("gate wakeup <= 1.000000 s: ok"), "{stdout}");
-    let passed = gate(&["--fail-above", "irqsoff=10ms", "--format", "json"]);
+    let passed = gate(&["--fail-above", "irqsoff=100ms", "--format", "json"]);
     assert_eq!(passed.status.code(), Some(0));
     let json: serde_json::Value = serde_json::from_slice(&passed.stdout).expect("JSON");
     assert_eq!(json["gates"][0]["above"], 0);

@@ -271,10 +271,14 @@ fn instance_text(i: &Instance) -> String {
         None => {
             let _ = write!(
                 text,
-                " (sampled: start up to {} earlier, end within {})",
+                " (sampled: start up to {} earlier, end within {}",
                 duration(i.start_slack_ns),
                 duration(i.end_slack_ns)
             );
+            if i.unseen_ns > i.duration_ns / 2 {
+                let _ = write!(text, "; no event for {} inside", duration(i.unseen_ns));
+            }
+            text.push(')');
         }
     }
     text

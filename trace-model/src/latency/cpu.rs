@@ -90,6 +90,17 @@ impl<'a> CpuView<'a> {
         }
     }
 
+    /// The longest stretch of `[start, end]` between the events `inside` it.
+    fn unseen(&self, inside: &[EventIdx], start: u64, end: u64) -> u64 {
+        let mut longest = 0;
+        let mut last = start;
+        for t in inside.iter().map(|&i| self.ts(i)).chain([end]) {
+            longest = longest.max(t.saturating_sub(last));
+            last = last.max(t);
+        }
+        longest
+    }
+
     fn payload(&self, i: EventIdx) -> PayloadView<'a> {
         self.store.payload(i)
     }
@@ -174,6 +185,7 @@ fn sampled_section(
         closed_by,
         start_slack_ns,
         end_slack_ns,
+        unseen_ns: view.unseen(inside, start, end_ns),
         truncated,
     }
 }
@@ -310,6 +322,7 @@ fn frame_sections<T>(
             closed_by,
             start_slack_ns,
             end_slack_ns,
+            unseen_ns: view.unseen(inside, f.start_ns, f.end_ns),
             truncated,
         });
     }

@@ -109,6 +109,9 @@ pub struct Section {
     pub start_slack_ns: u64,
     /// How far the real end may be from `end_ns` (0: an explicit event closed it).
     pub end_slack_ns: u64,
+    /// The longest stretch inside with no event on the CPU: what the flags could not see.
+    /// Sections sampled on a CPU that traced little (an idle CPU's ticks) are mostly unseen.
+    pub unseen_ns: u64,
     pub truncated: Option<Truncation>,
 }
 

@@ -164,6 +164,7 @@ pub struct Instance {
     pub exact: bool,
     pub start_slack_ns: u64,
     pub end_slack_ns: u64,
+    pub unseen_ns: u64,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub truncated: Option<Truncation>,
 }
@@ -184,6 +185,7 @@ pub fn describe(store: &EventStore, model: &ContextModel, section: &Section) -> 
         exact: section.exact(),
         start_slack_ns: section.start_slack_ns,
         end_slack_ns: section.end_slack_ns,
+        unseen_ns: section.unseen_ns,
         truncated: section.truncated,
     }
 }

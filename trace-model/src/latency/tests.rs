@@ -42,6 +42,7 @@ fn sampled_irqs_off_runs_from_the_first_event_showing_it_to_the_first_showing_it
     let s = sections(&store, &model, &[LatencyKind::IrqsOff]);
     assert_eq!(s.len(), 1);
     assert_eq!(edges(&s[0]), (200, 450, 100, 150, None));
+    assert_eq!(s[0].unseen_ns, 150, "from the last event inside to the end");
     assert!(!s[0].exact());
     let d = describe(&store, &model, &s[0]);
     assert_eq!(d.duration_ns, 250);

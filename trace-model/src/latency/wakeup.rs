@@ -115,6 +115,7 @@ fn wakeup_section(
         closed_by: switch,
         start_slack_ns: 0,
         end_slack_ns: 0,
+        unseen_ns: 0,
         truncated,
     }
 }
