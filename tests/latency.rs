@@ -7,9 +7,7 @@ use corpus_tests::{corpus, lab_scenarios};
 use std::collections::HashMap;
 use std::io::Read;
 use trace_model::context::{BuildOptions, ContextModel};
-use trace_model::latency::{
-    LatencyKind, Section, Truncation, describe, sections, summarize, worst,
-};
+use trace_model::latency::{LatencyKind, Section, Truncation, describe, sections, summarize};
 use trace_model::{EventStore, Payload};
 
 fn lab_folders() -> Vec<String> {
