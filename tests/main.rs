@@ -7,6 +7,7 @@ mod context;
 mod ftrace_text;
 mod gui;
 mod lab_stats;
+mod latency;
 mod lock_stats;
 mod splat_context;
 mod tracedat;

@@ -29,6 +29,7 @@ pub mod detect;
 pub mod finding;
 pub mod flags;
 mod huge_pages;
+pub mod latency;
 pub mod lock_stats;
 pub mod meta;
 pub mod payload;

@@ -5,6 +5,7 @@ pub mod console_check;
 pub mod context;
 pub mod coverage;
 pub mod generate;
+pub mod latency;
 pub mod locks;
 pub mod splats;
 pub mod stats;
@@ -101,6 +102,10 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t)]
         format: TextOrJson,
     },
+    /// Every irqs-off, preempt-off and BH-off section, interrupt and wakeup latency, with
+    /// where each began and ended: the kernel's irqsoff / preemptoff / wakeup tracers offline,
+    /// and a CI gate on the longest (`--fail-above irqsoff=100us`).
+    Latency(latency::LatencyArgs),
     /// The kernel's own reports (lockdep, might_sleep, RCU stalls...) in a console / serial
     /// log, or the interrupt counts by vector of a QEMU `-d int` log.
     Splats {
@@ -140,6 +145,7 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
             top,
             format,
         }) => locks::run(&file, kallsyms.as_deref(), sort, top, format),
+        Some(Command::Latency(args)) => latency::run(&args),
         Some(Command::Splats { format, file }) => splats::run(&file, format),
         None => {
             let inputs = match cli.synthetic {

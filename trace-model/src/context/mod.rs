@@ -25,7 +25,7 @@ pub mod primitives;
 pub mod state;
 pub mod tasks;
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
 
 use crate::StrId;
 use crate::store::EventIdx;

@@ -1,4 +1,5 @@
-//! The builder's rules on tiny hand-built stores.
+//! The builder's rules on tiny hand-built stores. [`Trace`] builds such stores for other
+//! modules' tests too.
 
 use super::locks::{HolderContext, LockMode, NameSource};
 use super::{BuildOptions, ContextModel, Gfp, SleepKind, UnknownReason};
@@ -21,18 +22,26 @@ fn flags(col: &str) -> ContextFlags {
     ContextFlags::new(bits, Some(depth), Some(0))
 }
 
-struct Trace {
-    b: EventStoreBuilder,
+pub(crate) struct Trace {
+    pub(crate) b: EventStoreBuilder,
 }
 
 impl Trace {
-    fn new() -> Trace {
+    pub(crate) fn new() -> Trace {
         Trace {
             b: EventStoreBuilder::default(),
         }
     }
 
-    fn ev(&mut self, ts: u64, cpu: u32, pid: i32, col: &str, name: &str, p: PayloadIn<'_>) {
+    pub(crate) fn ev(
+        &mut self,
+        ts: u64,
+        cpu: u32,
+        pid: i32,
+        col: &str,
+        name: &str,
+        p: PayloadIn<'_>,
+    ) {
         let h = EventHeader {
             ts,
             cpu,
@@ -44,7 +53,15 @@ impl Trace {
         self.b.push(h, &p);
     }
 
-    fn func(&mut self, ts: u64, cpu: u32, pid: i32, col: &str, func: &str, parent: &str) {
+    pub(crate) fn func(
+        &mut self,
+        ts: u64,
+        cpu: u32,
+        pid: i32,
+        col: &str,
+        func: &str,
+        parent: &str,
+    ) {
         let p = Payload::Function {
             func: self.b.intern(func),
             parent: self.b.intern(parent),
@@ -60,7 +77,7 @@ impl Trace {
         self.ev(ts, cpu, pid, col, "lab_probe", p);
     }
 
-    fn switch(&mut self, ts: u64, cpu: u32, prev: i32, state: &str, next: i32) {
+    pub(crate) fn switch(&mut self, ts: u64, cpu: u32, prev: i32, state: &str, next: i32) {
         let p = Payload::SchedSwitch {
             prev_comm: self.b.intern(&format!("task{prev}")),
             prev_pid: prev,
@@ -73,7 +90,7 @@ impl Trace {
         self.ev(ts, cpu, prev, "d..2.", "sched_switch", p);
     }
 
-    fn build(self) -> (EventStore, ContextModel) {
+    pub(crate) fn build(self) -> (EventStore, ContextModel) {
         let store = self.b.finish();
         let model = ContextModel::build(&store, &BuildOptions::default());
         (store, model)
