@@ -99,7 +99,16 @@ pub fn run(args: &LatencyArgs) -> anyhow::Result<u8> {
             model.cpus.len().saturating_sub(1)
         );
     }
-    let mut all = sections(&store, &model, &LatencyKind::ALL);
+    // The kinds shown and the kinds gated: nothing else is worth building.
+    let needed: Vec<LatencyKind> = LatencyKind::ALL
+        .into_iter()
+        .filter(|k| {
+            args.kinds.is_empty()
+                || args.kinds.contains(k)
+                || args.gates.iter().any(|g| g.kind == *k)
+        })
+        .collect();
+    let mut all = sections(&store, &model, &needed);
     all.retain(|s| args.cpu.is_none_or(|cpu| s.cpu == cpu));
     let gates: Vec<GateResult> = args
         .gates

@@ -299,12 +299,8 @@ fn frame_sections<T>(
                 Some(next) if !view.lost_between(f.end_ns, view.ts(next)) => {
                     view.ts(next) - f.end_ns
                 }
-                next => {
-                    truncated = truncated.or(Some(if next.is_none() {
-                        Truncation::EndOfData
-                    } else {
-                        Truncation::LostEvents
-                    }));
+                _ => {
+                    truncated = truncated.or(Some(end_truncation(view, f.end_ns)));
                     0
                 }
             }

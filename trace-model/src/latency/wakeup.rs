@@ -18,6 +18,7 @@ pub(super) fn sections(store: &EventStore, model: &ContextModel, out: &mut Vec<S
         (w.wakee_pid, w.ts)
     });
     let waking_type = store.event_type_id("sched_waking");
+    let wakeup_new_type = store.event_type_id("sched_wakeup_new");
     let gaps = gap_times(store, None);
     for (&pid, lane) in tasks.pids.iter().zip(&tasks.lanes) {
         for k in 0..lane.len() {
@@ -61,8 +62,7 @@ pub(super) fn sections(store: &EventStore, model: &ContextModel, out: &mut Vec<S
                 switched_in,
                 runnable.end_ns,
             );
-            let new_task =
-                store.type_name(store.event_types()[wakeup as usize]) == "sched_wakeup_new";
+            let new_task = Some(store.event_types()[wakeup as usize]) == wakeup_new_type;
             if waking.is_none() && before.is_none() && waking_type.is_some() && !new_task {
                 // Woken as the trace began: its waking is not in the trace.
                 section.truncated = Some(Truncation::StartOfData);
