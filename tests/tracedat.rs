@@ -273,6 +273,42 @@ fn every_tracedat_matches_its_trace_cmd_report() {
     }
 }
 
+fn u32_at(b: &[u8], at: usize) -> u32 {
+    u32::from_le_bytes(b[at..at + 4].try_into().unwrap())
+}
+
+fn u64_at(b: &[u8], at: usize) -> u64 {
+    u64::from_le_bytes(b[at..at + 8].try_into().unwrap())
+}
+
+/// The sections of an uncompressed little-endian v7 file, walked by size: (id, header
+/// offset, body).
+fn v7_sections(v7: &[u8]) -> Vec<(u16, usize, std::ops::Range<usize>)> {
+    let mut sections = Vec::new();
+    let mut at = 32;
+    while at + 16 <= v7.len() {
+        let (header, id) = (at, u16::from_le_bytes([v7[at], v7[at + 1]]));
+        let body = at + 16..at + 16 + u64_at(v7, at + 8) as usize;
+        at = body.end;
+        sections.push((id, header, body));
+    }
+    sections
+}
+
+/// The options of an OPTIONS section body starting at `at`, DONE last: (id, offset of the
+/// option's data).
+fn v7_options(v7: &[u8], mut at: usize) -> Vec<(u16, usize)> {
+    let mut options = Vec::new();
+    loop {
+        let id = u16::from_le_bytes([v7[at], v7[at + 1]]);
+        options.push((id, at + 6));
+        if id == 0 {
+            return options;
+        }
+        at += 6 + u32_at(v7, at + 2) as usize;
+    }
+}
+
 /// Rewrites an uncompressed v7 file as a zlib one in place: metadata sections become
 /// zlib blocks and each CPU's pages a chunk stream, each padded to its old size so that
 /// no offset moves. (trace-cmd 3.1.6 in Debian is built with zstd only.)
@@ -283,8 +319,6 @@ fn zlib_copy(v7: &[u8]) -> Vec<u8> {
         e.write_all(data).unwrap();
         e.finish().unwrap()
     };
-    let u32_at = |b: &[u8], at: usize| u32::from_le_bytes(b[at..at + 4].try_into().unwrap());
-    let u64_at = |b: &[u8], at: usize| u64::from_le_bytes(b[at..at + 8].try_into().unwrap());
     let mut out = v7.to_vec();
     let header = b"\x17\x08\x44tracing7\0\0\x08\x00\x10\x00\x00none\0\0";
     assert!(
@@ -293,11 +327,8 @@ fn zlib_copy(v7: &[u8]) -> Vec<u8> {
     );
     out[18..22].copy_from_slice(b"zlib");
     let mut cpu_data = Vec::new();
-    let mut at = 32;
-    while at + 16 <= v7.len() {
-        let id = u16::from_le_bytes([v7[at], v7[at + 1]]);
-        let size = u64_at(v7, at + 8) as usize;
-        let body = at + 16..at + 16 + size;
+    for (id, at, body) in v7_sections(v7) {
+        let size = body.len();
         match id {
             16..=21 => {
                 let z = zlib(&v7[body.clone()]);
@@ -306,36 +337,26 @@ fn zlib_copy(v7: &[u8]) -> Vec<u8> {
                 block.extend_from_slice(&z);
                 assert!(block.len() <= size, "section {id} compresses");
                 block.resize(size, 0);
-                out[body.clone()].copy_from_slice(&block);
+                out[body].copy_from_slice(&block);
                 out[at + 2] |= 1;
             }
             3 => out[at + 2] |= 1,
             0 => {
-                // Options until DONE; BUFFER: u64 offset, name, clock, u32 page size,
-                // u32 cpus, then per CPU {u32 cpu, u64 offset, u64 size}.
-                let mut o = at + 16;
-                loop {
-                    let (oid, osize) = (u16::from_le_bytes([v7[o], v7[o + 1]]), u32_at(v7, o + 2));
-                    if oid == 0 {
-                        break;
+                // BUFFER: u64 offset, name, clock, u32 page size, u32 cpus, then per CPU
+                // {u32 cpu, u64 offset, u64 size}.
+                for (_, data) in v7_options(v7, body.start).into_iter().filter(|o| o.0 == 3) {
+                    let mut p = data + 8;
+                    for _ in 0..2 {
+                        p += v7[p..].iter().position(|&b| b == 0).unwrap() + 1;
                     }
-                    if oid == 3 {
-                        let mut p = o + 6 + 8;
-                        for _ in 0..2 {
-                            p += v7[p..].iter().position(|&b| b == 0).unwrap() + 1;
-                        }
-                        for c in 0..u32_at(v7, p + 4) as usize {
-                            let e = p + 8 + 20 * c;
-                            cpu_data
-                                .push((u64_at(v7, e + 4) as usize, u64_at(v7, e + 12) as usize));
-                        }
+                    for c in 0..u32_at(v7, p + 4) as usize {
+                        let e = p + 8 + 20 * c;
+                        cpu_data.push((u64_at(v7, e + 4) as usize, u64_at(v7, e + 12) as usize));
                     }
-                    o += 6 + osize as usize;
                 }
             }
             _ => {}
         }
-        at = body.end;
     }
     assert!(!cpu_data.is_empty(), "BUFFER option found");
     for (offset, size) in cpu_data {
@@ -620,25 +641,13 @@ fn threaded_decompression_gives_the_same_import() {
 /// Appends an OPTIONS section holding one option to an uncompressed little-endian v7 file
 /// and chains it from the last options section's DONE, so no offset moves.
 fn with_appended_option(v7: &[u8], option_id: u16, data: &[u8]) -> Vec<u8> {
-    let u64_at = |at: usize| u64::from_le_bytes(v7[at..at + 8].try_into().unwrap());
     let mut out = v7.to_vec();
     // The last section of the chain: its DONE holds 0.
-    let mut last_done = None;
-    let mut at = 32;
-    while at + 16 <= v7.len() {
-        let id = u16::from_le_bytes([v7[at], v7[at + 1]]);
-        let end = at + 16 + u64_at(at + 8) as usize;
-        if id == 0 {
-            let mut o = at + 16;
-            while u16::from_le_bytes([v7[o], v7[o + 1]]) != 0 {
-                o += 6 + u32::from_le_bytes(v7[o + 2..o + 6].try_into().unwrap()) as usize;
-            }
-            if u64_at(o + 6) == 0 {
-                last_done = Some(o + 6);
-            }
-        }
-        at = end;
-    }
+    let last_done = v7_sections(v7)
+        .into_iter()
+        .filter(|(id, ..)| *id == 0)
+        .filter_map(|(.., body)| v7_options(v7, body.start).last().map(|&(_, data)| data))
+        .find(|&data| u64_at(v7, data) == 0);
     let done = last_done.expect("an options section ending the chain");
     out[done..done + 8].copy_from_slice(&(v7.len() as u64).to_le_bytes());
     let mut body = option_id.to_le_bytes().to_vec();
