@@ -521,13 +521,28 @@ impl PayloadArena {
                 self.words.extend([tag::RAW, t[0], t[1]]);
             }
             Payload::Fields(fields) => {
-                self.words.push(tag::FIELDS);
-                self.words.push(fields.len() as u32);
-                for (key, value) in fields {
-                    let t = self.push_text(value);
-                    self.words.extend([key.0, t[0], t[1]]);
-                }
+                return self.push_fields_with(fields, |value, text| text.push_str(value));
             }
+        }
+        at
+    }
+
+    /// Appends a [`Payload::Fields`] payload whose values `render` writes into the text
+    /// arena, and returns its index.
+    pub fn push_fields_with<T>(
+        &mut self,
+        fields: &[(StrId, T)],
+        mut render: impl FnMut(&T, &mut String),
+    ) -> u32 {
+        let at = u32::try_from(self.words.len()).expect("payload arena over 16 GiB");
+        self.words.push(tag::FIELDS);
+        self.words.push(fields.len() as u32);
+        for (key, value) in fields {
+            let off = self.text.len();
+            render(value, &mut self.text);
+            let [off, end] = [off, self.text.len()]
+                .map(|n| u32::try_from(n).expect("payload text arena over 4 GiB"));
+            self.words.extend([key.0, off, end - off]);
         }
         at
     }

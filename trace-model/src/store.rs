@@ -255,6 +255,26 @@ impl EventStoreBuilder {
     /// Appends one event.
     #[inline]
     pub fn push(&mut self, h: EventHeader, payload: &PayloadIn<'_>) {
+        let at = self.store.arena.push(payload);
+        self.push_header(h, at);
+    }
+
+    /// Appends one event with a [`Payload::Fields`](crate::payload::Payload::Fields)
+    /// payload whose values `render` writes straight into the store's text: no copy
+    /// through a buffer for the events an importer has no typed payload for.
+    #[inline]
+    pub fn push_fields<T>(
+        &mut self,
+        h: EventHeader,
+        fields: &[(StrId, T)],
+        render: impl FnMut(&T, &mut String),
+    ) {
+        let at = self.store.arena.push_fields_with(fields, render);
+        self.push_header(h, at);
+    }
+
+    #[inline]
+    fn push_header(&mut self, h: EventHeader, payload: u32) {
         let s = &mut self.store;
         if s.ts.last().is_some_and(|&last| last > h.ts) {
             self.sorted = false;
@@ -265,7 +285,7 @@ impl EventStoreBuilder {
         s.pid.push(h.pid);
         s.comm.push(h.comm);
         s.flags.push(h.flags);
-        s.payload.push(s.arena.push(payload));
+        s.payload.push(payload);
     }
 
     /// Records lost events on `cpu` before time `ts`.
@@ -363,6 +383,29 @@ mod tests {
             event_type: b.event_type(name).unwrap(),
             flags: ContextFlags::NOT_RECORDED,
         }
+    }
+
+    #[test]
+    fn fields_rendered_in_place_read_back_like_fields_pushed_as_text() {
+        let mut b = EventStoreBuilder::default();
+        let (irq, name) = (b.intern("irq"), b.intern("name"));
+        let h = header(&mut b, 10, 0, "irq_handler_entry");
+        b.push(h, &Payload::Fields(&[(irq, "24"), (name, "virtio0")]));
+        let h = header(&mut b, 20, 0, "irq_handler_entry");
+        b.push_fields(h, &[(irq, 24u32), (name, 0)], |&v, out| match v {
+            0 => out.push_str("virtio0"),
+            n => out.push_str(&n.to_string()),
+        });
+        let h = header(&mut b, 30, 0, "irq_handler_entry");
+        b.push_fields::<u32>(h, &[], |_, _| unreachable!("no fields"));
+        let s = b.finish();
+        let fields = |i| match s.payload(i) {
+            Payload::Fields(f) => f.collect::<Vec<_>>(),
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(fields(0), [(irq, "24"), (name, "virtio0")]);
+        assert_eq!(fields(1), fields(0));
+        assert!(fields(2).is_empty());
     }
 
     #[test]
