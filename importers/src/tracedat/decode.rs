@@ -425,10 +425,16 @@ struct Symbolizer {
 
 impl Symbolizer {
     /// The function containing `addr`, or its hex form.
+    #[inline]
     fn name(&mut self, b: &mut EventStoreBuilder, addr: u64) -> StrId {
-        if let Some(s) = self.cache.get(addr) {
-            return s;
+        match self.cache.get(addr) {
+            Some(s) => s,
+            None => self.look_up(b, addr),
         }
+    }
+
+    #[cold]
+    fn look_up(&mut self, b: &mut EventStoreBuilder, addr: u64) -> StrId {
         let id = match b.symbols_mut().containing(addr) {
             Some((sym, _)) => sym.name,
             None => b.intern(&format!("0x{addr:x}")),
