@@ -709,3 +709,47 @@ fn a_guest_time_shift_moves_each_cpu_onto_the_host_clock() {
         after.report.warnings
     );
 }
+
+#[test]
+fn an_event_format_that_does_not_parse_costs_its_fields_only() {
+    // Break one field line of sched_switch's format (v6: the formats lie in the file as
+    // text): its records keep their name, time, CPU and task, lose their fields, and the
+    // report says which format; the other events decode as before.
+    let rel = "public/tracedat/elainecole_rpi_4.14_sched_switch.dat";
+    let full = std::fs::read(corpus(rel)).expect("read");
+    let intact = import_bytes(full.clone()).expect("intact");
+    let find = |from: usize, what: &[u8]| {
+        from + full[from..]
+            .windows(what.len())
+            .position(|w| w == what)
+            .expect("in the format")
+    };
+    let format = find(0, b"name: sched_switch");
+    let offset = find(format, b"prev_pid;\toffset:") + "prev_pid;\toffset:".len();
+    let mut bytes = full.clone();
+    bytes[offset..offset + 2].copy_from_slice(b"xx");
+    let s = import_bytes(bytes).expect("a bad format is not fatal");
+    assert_eq!(s.len(), intact.len());
+    assert_eq!(s.ts(), intact.ts());
+    assert_eq!(s.pids(), intact.pids());
+    let w = s
+        .report
+        .warnings
+        .iter()
+        .find(|(kind, _)| kind.contains("sched_switch format"))
+        .expect("warning names the format");
+    // The format's text follows its u64 size, where the location points.
+    assert_eq!(w.1.first, [Location::Byte(format as u64 - 8)]);
+    let mut switches = 0;
+    for i in 0..s.len() as u32 {
+        let (event, was) = (s.event(i), intact.event(i));
+        assert_eq!(event.name, was.name);
+        if event.name == "sched_switch" {
+            switches += 1;
+            assert_eq!(s.payload(i), Payload::Empty, "event {i}");
+        } else {
+            assert_eq!(s.payload(i), intact.payload(i), "event {i}");
+        }
+    }
+    assert!(switches > 100, "{switches} sched_switch records");
+}

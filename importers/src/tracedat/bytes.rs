@@ -66,22 +66,25 @@ impl Origin {
         }
     }
 
+    /// Where `pos` bytes into the region is in the file: decompressed data has no file
+    /// position of its own, so it names its section's.
+    pub fn location(&self, pos: usize) -> Location {
+        match self.decompressed {
+            true => Location::Byte(self.file_offset),
+            false => Location::Byte(self.file_offset + pos as u64),
+        }
+    }
+
     /// The error for a problem at `pos` bytes into the region.
     pub fn error(&self, pos: usize, problem: &str) -> ImportError {
-        if self.decompressed {
-            ImportError::malformed(
-                Location::Byte(self.file_offset),
-                format!(
-                    "trace.dat {} section: {problem} (at byte {pos} of its decompressed data)",
-                    self.what
-                ),
-            )
-        } else {
-            ImportError::malformed(
-                Location::Byte(self.file_offset + pos as u64),
-                format!("trace.dat {}: {problem}", self.what),
-            )
-        }
+        let what = match self.decompressed {
+            true => format!(
+                "trace.dat {} section: {problem} (at byte {pos} of its decompressed data)",
+                self.what
+            ),
+            false => format!("trace.dat {}: {problem}", self.what),
+        };
+        ImportError::malformed(self.location(pos), what)
     }
 }
 

@@ -4,7 +4,7 @@
 
 use super::bytes::Endian;
 use super::cmdlines::Comms;
-use super::format::{EventFormat, Field, FieldKind, StateTable};
+use super::format::{EventFormat, Field, FieldKind, FormatSource, StateTable};
 use super::printk::{self, PrintkFormats};
 use super::record_strings::RecordStrings;
 use crate::ImportError;
@@ -379,6 +379,23 @@ struct EventDecoder {
     kind: Kind,
 }
 
+/// What the decoder knows of an event id. Not boxed: the table has one entry per event id
+/// (~1 300) and every record reads its `Ready` decoder, so a pointer chase would cost more
+/// than the space.
+#[allow(clippy::large_enum_variant)]
+enum Entry {
+    /// No format has this id.
+    Absent,
+    /// A format whose fields are parsed when its first record comes.
+    Unparsed {
+        format: usize,
+        event_type: EventTypeId,
+    },
+    Ready(EventDecoder),
+    /// The format's fields did not parse: its records keep their name and common fields.
+    Undecodable(EventTypeId),
+}
+
 /// Offsets of the common fields (from the formats' `common_*`).
 #[derive(Clone, Copy, Debug)]
 struct Common {
@@ -483,7 +500,8 @@ impl SymbolCache {
 
 /// Decodes records of one trace into a builder.
 pub struct Decoder<'m> {
-    by_id: Vec<Option<EventDecoder>>,
+    by_id: Vec<Entry>,
+    formats: &'m [FormatSource],
     common: Common,
     flag_bits: [ContextFlags; 256],
     /// Depth and migrate-disable bits of each `common_preempt_count` byte.
@@ -505,7 +523,7 @@ impl<'m> Decoder<'m> {
     #[allow(clippy::too_many_arguments)]
     pub fn new(
         b: &mut EventStoreBuilder,
-        formats: &[EventFormat],
+        formats: &'m [FormatSource],
         abi: KernelAbi,
         endian: Endian,
         long_size: usize,
@@ -513,10 +531,18 @@ impl<'m> Decoder<'m> {
         printk: &'m PrintkFormats,
         comms: Comms,
     ) -> Result<Decoder<'m>, ImportError> {
+        // Every event has the common fields: the first format that parses with them tells
+        // their layout.
         let with_common = formats
             .iter()
+            .filter_map(FormatSource::parse)
             .find(|f| f.common_field("common_pid").is_some());
-        let common_slot = |name: &str| with_common.and_then(|f| f.common_field(name)).map(Slot::of);
+        let common_slot = |name: &str| {
+            with_common
+                .as_ref()
+                .and_then(|f| f.common_field(name))
+                .map(Slot::of)
+        };
         let common = Common {
             event_type: common_slot("common_type").unwrap_or(Slot::new(
                 0,
@@ -535,23 +561,12 @@ impl<'m> Decoder<'m> {
             .max()
             .unwrap_or(0)
             .min(u16::MAX.into());
-        let mut by_id: Vec<Option<EventDecoder>> = (0..=max_id).map(|_| None).collect();
-        for ev in formats {
-            let Some(slot) = by_id.get_mut(ev.id as usize) else {
-                continue;
-            };
-            let kind = Kind::for_format(ev).unwrap_or_else(|| {
-                Kind::Fields(
-                    ev.fields
-                        .iter()
-                        .map(|f| (b.intern(&f.name), Slot::of(f)))
-                        .collect(),
-                )
-            });
-            *slot = Some(EventDecoder {
-                event_type: b.event_type(&ev.name)?,
-                kind,
-            });
+        let mut by_id: Vec<Entry> = (0..=max_id).map(|_| Entry::Absent).collect();
+        for (format, f) in formats.iter().enumerate() {
+            if let Some(slot) = by_id.get_mut(f.id as usize) {
+                let event_type = b.event_type(&f.name)?;
+                *slot = Entry::Unparsed { format, event_type };
+            }
         }
         let flag_bits = std::array::from_fn(|f| flag_bits(f as u8, abi));
         let preempt_bits = std::array::from_fn(|pc| preempt_bits(pc as u32, abi));
@@ -563,6 +578,7 @@ impl<'m> Decoder<'m> {
             && at(Some(common.pid)) == Some((4, 4));
         Ok(Decoder {
             by_id,
+            formats,
             common,
             flag_bits,
             preempt_bits,
@@ -579,6 +595,75 @@ impl<'m> Decoder<'m> {
             text: String::new(),
             unknown_type: b.event_type("unknown_event")?,
         })
+    }
+
+    /// A record whose event has no decoder: on the event's first record its format is
+    /// parsed and `None` returned (decode it now); a record without a usable format is
+    /// pushed without payload here, and whether its event is known returned.
+    #[cold]
+    fn without_decoder(
+        &mut self,
+        b: &mut EventStoreBuilder,
+        rec: &[u8],
+        ts: u64,
+        cpu: u32,
+    ) -> Option<bool> {
+        let (id, pid, flags) = self.common(rec);
+        let event_type = match self.by_id.get(id) {
+            Some(&Entry::Unparsed { format, event_type }) => {
+                if self.parse_format(b, id, format, event_type) {
+                    return None;
+                }
+                Some(event_type)
+            }
+            Some(&Entry::Undecodable(event_type)) => Some(event_type),
+            _ => None,
+        };
+        let h = EventHeader {
+            ts,
+            cpu,
+            pid,
+            comm: self.comms.get(pid),
+            event_type: event_type.unwrap_or(self.unknown_type),
+            flags,
+        };
+        b.push(h, &Payload::Empty);
+        Some(event_type.is_some())
+    }
+
+    /// Parses the format of event `id` and builds its decoder; false when its fields do
+    /// not parse.
+    fn parse_format(
+        &mut self,
+        b: &mut EventStoreBuilder,
+        id: usize,
+        format: usize,
+        event_type: EventTypeId,
+    ) -> bool {
+        let source = &self.formats[format];
+        self.by_id[id] = match source.parse() {
+            Some(ev) => Entry::Ready(EventDecoder {
+                event_type,
+                kind: Kind::for_format(&ev).unwrap_or_else(|| {
+                    Kind::Fields(
+                        ev.fields
+                            .iter()
+                            .map(|f| (b.intern(&f.name), Slot::of(f)))
+                            .collect(),
+                    )
+                }),
+            }),
+            None => {
+                let what = format!(
+                    "trace.dat {} format: a field line does not parse; its records keep only \
+                     their common fields",
+                    source.name
+                );
+                b.report_mut().warn(&what, source.at);
+                Entry::Undecodable(event_type)
+            }
+        };
+        matches!(self.by_id[id], Entry::Ready(_))
     }
 
     /// The event id, pid and context flags of a record.
@@ -608,7 +693,9 @@ impl<'m> Decoder<'m> {
     }
 
     /// Decodes one record and pushes it. Returns false for an event id without a format.
-    #[inline]
+    /// Always inlined into its one caller, the merge loop: the compiler's own choice
+    /// flips with small changes, and a call here costs ~15 instructions an event.
+    #[inline(always)]
     pub fn push(&mut self, b: &mut EventStoreBuilder, rec: &[u8], ts: u64, cpu: u32) -> bool {
         let e = self.endian;
         let (id, pid, flags) = self.common(rec);
@@ -620,13 +707,12 @@ impl<'m> Decoder<'m> {
             event_type,
             flags,
         };
+        if !matches!(self.by_id.get(id), Some(Entry::Ready(_)))
+            && let Some(known) = self.without_decoder(b, rec, ts, cpu)
+        {
+            return known;
+        }
         let comm = self.comms.get(pid);
-        let Some(Some(dec)) = self.by_id.get(id) else {
-            let h = header(self.unknown_type, comm);
-            b.push(h, &Payload::Empty);
-            return false;
-        };
-        let h = header(dec.event_type, comm);
         // Split borrows: the decoder table is read while symbols / comms / text change.
         let Decoder {
             by_id,
@@ -638,7 +724,10 @@ impl<'m> Decoder<'m> {
             long_size,
             ..
         } = self;
-        let dec = by_id[id].as_ref().expect("checked above");
+        let Entry::Ready(dec) = &by_id[id] else {
+            unreachable!("checked above")
+        };
+        let h = header(dec.event_type, comm);
         let mut intern_str = |b: &mut EventStoreBuilder, s: Slot| match s.char16(rec) {
             Some(field) => strings_by_bytes.intern_char16(b, field),
             None => strings_by_bytes.intern(b, s.bytes(rec, e)),

@@ -2,6 +2,7 @@
 //! layouts, and from the print fmt the flag table of `sched_switch`'s `prev_state`.
 
 use trace_model::payload::TaskState;
+use trace_model::report::Location;
 
 /// How a field's bytes are laid out.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -57,7 +58,54 @@ impl EventFormat {
     }
 }
 
-/// Parses a format file. `None` when it has no `name:` / `ID:` (not a format).
+/// An event's format text with its name and id; the fields are parsed on first use (a
+/// trace.dat carries the format of every event the kernel has, ~1 300, and its records
+/// use a few dozen: parsing all of them cost as much as 100 k records).
+#[derive(Clone, Debug)]
+pub struct FormatSource {
+    pub system: String,
+    pub name: String,
+    pub id: u32,
+    pub text: String,
+    /// Where the text is in the file.
+    pub at: Location,
+}
+
+impl FormatSource {
+    /// Reads the `name:` and `ID:` lines that head a format. `None` when either is missing
+    /// (not a format).
+    pub fn new(system: &str, text: &str, at: Location) -> Option<FormatSource> {
+        let (mut name, mut id) = (None, None);
+        for line in text.lines() {
+            let t = line.trim();
+            if let Some(n) = t.strip_prefix("name:") {
+                name = Some(n.trim());
+            } else if let Some(i) = t.strip_prefix("ID:") {
+                id = Some(i.trim().parse().ok()?);
+            } else if t.starts_with("field:") {
+                break;
+            }
+            if name.is_some() && id.is_some() {
+                break;
+            }
+        }
+        Some(FormatSource {
+            system: system.to_owned(),
+            name: name.filter(|n| !n.is_empty())?.to_owned(),
+            id: id?,
+            text: text.to_owned(),
+            at,
+        })
+    }
+
+    /// The whole format. `None` when a field line does not parse.
+    pub fn parse(&self) -> Option<EventFormat> {
+        parse(&self.system, &self.text)
+    }
+}
+
+/// Parses a format file. `None` when it has no `name:` / `ID:` (not a format) or a field
+/// line does not parse.
 pub fn parse(system: &str, text: &str) -> Option<EventFormat> {
     let mut ev = EventFormat {
         system: system.to_owned(),
@@ -355,6 +403,34 @@ impl Parser {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_source_reads_name_and_id_and_leaves_the_fields_for_later() {
+        let at = Location::Byte(7);
+        let text = "name: wake\nID: 9\nformat:\n\tfield:int pid;\toffset:8;\tsize:4;\tsigned:1;\n";
+        let src = FormatSource::new("sched", text, at).expect("a format");
+        assert_eq!((src.name.as_str(), src.id, src.at), ("wake", 9, at));
+        assert_eq!(src.parse().expect("fields parse").fields[0].offset, 8);
+        // A bad field line spoils only the later parse.
+        let bad = text.replace("offset:8", "offset:x");
+        assert!(
+            FormatSource::new("sched", &bad, at)
+                .expect("header")
+                .parse()
+                .is_none()
+        );
+        for not_a_format in [
+            "ID: 9\n",
+            "name: wake\n",
+            "name:\nID: 9\n",
+            "name: w\nID: x\n",
+        ] {
+            assert!(
+                FormatSource::new("s", not_a_format, at).is_none(),
+                "{not_a_format:?}"
+            );
+        }
+    }
 
     const SWITCH_6_1: &str = r#""prev_comm=%s prev_state=%s%s", REC->prev_comm, (REC->prev_state & ((((0x00000000 | 0x00000001 | 0x00000002 | 0x00000004 | 0x00000008 | 0x00000010 | 0x00000020 | 0x00000040) + 1) << 1) - 1)) ? __print_flags(REC->prev_state & ((((0x00000000 | 0x00000001 | 0x00000002 | 0x00000004 | 0x00000008 | 0x00000010 | 0x00000020 | 0x00000040) + 1) << 1) - 1), "|", { 0x00000001, "S" }, { 0x00000002, "D" }, { 0x00000004, "T" }, { 0x00000008, "t" }, { 0x00000010, "X" }, { 0x00000020, "Z" }, { 0x00000040, "P" }, { 0x00000080, "I" }) : "R", REC->prev_state & (((0x00000000 | 0x00000001 | 0x00000002 | 0x00000004 | 0x00000008 | 0x00000010 | 0x00000020 | 0x00000040) + 1) << 1) ? "+" : "", REC->next_comm"#;
     const SWITCH_4_4: &str = r#""prev_state=%s%s", REC->prev_state & (1024-1) ? __print_flags(REC->prev_state & (1024-1), "|", { 1, "S"} , { 2, "D" }, { 4, "T" }, { 8, "t" }, { 16, "Z" }, { 32, "X" }, { 64, "x" }, { 128, "K" }, { 256, "W" }, { 512, "P" }) : "R", REC->prev_state & 1024 ? "+" : "", REC->next_comm"#;

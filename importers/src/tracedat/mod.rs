@@ -39,7 +39,16 @@ pub fn is_tracedat(bytes: &[u8]) -> bool {
 /// The event formats of a trace.dat file (for tools and tests that inspect layouts).
 pub fn event_formats(bytes: &[u8]) -> Result<Vec<format::EventFormat>, ImportError> {
     let h = header::parse(bytes)?;
-    Ok(section::read(bytes, &h)?.formats)
+    section::read(bytes, &h)?
+        .formats
+        .iter()
+        .map(|f| {
+            f.parse().ok_or_else(|| {
+                let what = format!("trace.dat {} format: a field line does not parse", f.name);
+                ImportError::malformed(f.at, what)
+            })
+        })
+        .collect()
 }
 
 /// Where compressed CPU data is decompressed.

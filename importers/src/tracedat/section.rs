@@ -3,7 +3,7 @@
 
 use super::bytes::{Origin, Reader, lossy};
 use super::compress;
-use super::format::{self, EventFormat, PageHeader};
+use super::format::{FormatSource, PageHeader};
 use super::header::Header;
 use super::options::{Buffer, CpuData, Options, id};
 use crate::ImportError;
@@ -16,7 +16,7 @@ pub type Text<'a> = Cow<'a, [u8]>;
 #[derive(Debug, Default)]
 pub struct Metadata<'a> {
     pub page_header: Option<PageHeader>,
-    pub formats: Vec<EventFormat>,
+    pub formats: Vec<FormatSource>,
     pub kallsyms: Text<'a>,
     pub printk: Text<'a>,
     pub cmdlines: Text<'a>,
@@ -61,12 +61,12 @@ fn header_info(r: &mut Reader<'_>, long_size: usize) -> Result<PageHeader, Impor
 }
 
 /// u32 count, then u64 size + format text each.
-fn ftrace_formats(r: &mut Reader<'_>, out: &mut Vec<EventFormat>) -> Result<(), ImportError> {
+fn ftrace_formats(r: &mut Reader<'_>, out: &mut Vec<FormatSource>) -> Result<(), ImportError> {
     let count = r.u32("ftrace format count")?;
     for _ in 0..count {
         let at = r.pos();
         let text = r.sized64("ftrace format")?;
-        let f = format::parse("ftrace", &lossy(text))
+        let f = FormatSource::new("ftrace", &lossy(text), r.origin.location(at))
             .ok_or_else(|| r.origin.error(at, "ftrace format without name or ID"))?;
         out.push(f);
     }
@@ -74,7 +74,7 @@ fn ftrace_formats(r: &mut Reader<'_>, out: &mut Vec<EventFormat>) -> Result<(), 
 }
 
 /// u32 systems, then per system: name\0, u32 count, then u64 size + format text each.
-fn event_formats(r: &mut Reader<'_>, out: &mut Vec<EventFormat>) -> Result<(), ImportError> {
+fn event_formats(r: &mut Reader<'_>, out: &mut Vec<FormatSource>) -> Result<(), ImportError> {
     let systems = r.u32("event system count")?;
     for _ in 0..systems {
         let system = r.cstring("event system name")?;
@@ -82,10 +82,12 @@ fn event_formats(r: &mut Reader<'_>, out: &mut Vec<EventFormat>) -> Result<(), I
         for _ in 0..count {
             let at = r.pos();
             let text = r.sized64("event format")?;
-            let f = format::parse(&system, &lossy(text)).ok_or_else(|| {
-                r.origin
-                    .error(at, &format!("{system} event format without name or ID"))
-            })?;
+            let f = FormatSource::new(&system, &lossy(text), r.origin.location(at)).ok_or_else(
+                || {
+                    r.origin
+                        .error(at, &format!("{system} event format without name or ID"))
+                },
+            )?;
             out.push(f);
         }
     }
