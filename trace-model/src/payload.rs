@@ -330,6 +330,46 @@ fn hi(v: u64) -> u32 {
     (v >> 32) as u32
 }
 
+/// Where the short payloads pushed lately are, so that a repeat points at the first copy:
+/// most events carry one of a few hundred payloads (a softirq vector, a function and its
+/// caller, a timer), and sharing them takes 8-16 bytes an event off the arena (the
+/// arena is read-only once pushed, so a shared payload is never changed under another
+/// event). Direct-mapped: a slot holds the last payload hashed to it.
+#[derive(Debug)]
+pub(crate) struct SharedPayloads {
+    /// (the payload's words packed, its index); `u128::MAX` (no payload has tag
+    /// `u32::MAX`) marks a free slot.
+    slots: Box<[(u128, u32)]>,
+}
+
+impl SharedPayloads {
+    /// Payloads of up to this many words are shared (the tag and three values).
+    const MAX_WORDS: usize = 4;
+    const BITS: u32 = 12;
+
+    /// A table that shares nothing.
+    pub(crate) fn none() -> SharedPayloads {
+        SharedPayloads {
+            slots: Box::default(),
+        }
+    }
+
+    /// Fibonacci hashing of the packed words into a slot.
+    #[inline]
+    fn slot(key: u128) -> usize {
+        let folded = (key as u64) ^ ((key >> 64) as u64).rotate_left(29);
+        (folded.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> (64 - Self::BITS)) as usize
+    }
+}
+
+impl Default for SharedPayloads {
+    fn default() -> Self {
+        SharedPayloads {
+            slots: vec![(u128::MAX, 0); 1 << Self::BITS].into_boxed_slice(),
+        }
+    }
+}
+
 impl PayloadArena {
     /// Resident bytes of both arenas.
     pub fn heap_bytes(&self) -> usize {
@@ -355,12 +395,17 @@ impl PayloadArena {
     }
 
     /// Appends a payload and returns its index.
-    #[inline]
     pub fn push(&mut self, p: &PayloadIn<'_>) -> u32 {
-        let at = u32::try_from(self.words.len()).expect("payload arena over 16 GiB");
+        self.push_sharing(p, &mut SharedPayloads::none())
+    }
+
+    /// Appends a payload and returns its index; a short payload equal to one `shared`
+    /// remembers gets that one's index instead of a copy.
+    #[inline]
+    pub(crate) fn push_sharing(&mut self, p: &PayloadIn<'_>, shared: &mut SharedPayloads) -> u32 {
         let w = |v: i32| v as u32;
         match *p {
-            Payload::Empty => self.words.push(tag::EMPTY),
+            Payload::Empty => self.put(shared, [tag::EMPTY]),
             Payload::SchedSwitch {
                 prev_comm,
                 prev_pid,
@@ -369,105 +414,107 @@ impl PayloadArena {
                 next_comm,
                 next_pid,
                 next_prio,
-            } => self.words.extend([
-                tag::SCHED_SWITCH,
-                prev_comm.0,
-                w(prev_pid),
-                w(prev_prio),
-                u32::from(prev_state.0),
-                next_comm.0,
-                w(next_pid),
-                w(next_prio),
-            ]),
+            } => self.put(
+                shared,
+                [
+                    tag::SCHED_SWITCH,
+                    prev_comm.0,
+                    w(prev_pid),
+                    w(prev_prio),
+                    u32::from(prev_state.0),
+                    next_comm.0,
+                    w(next_pid),
+                    w(next_prio),
+                ],
+            ),
             Payload::SchedWakeup {
                 comm,
                 pid,
                 prio,
                 target_cpu,
-            } => self
-                .words
-                .extend([tag::SCHED_WAKEUP, comm.0, w(pid), w(prio), w(target_cpu)]),
+            } => self.put(
+                shared,
+                [tag::SCHED_WAKEUP, comm.0, w(pid), w(prio), w(target_cpu)],
+            ),
             Payload::SchedMigrate {
                 comm,
                 pid,
                 prio,
                 orig_cpu,
                 dest_cpu,
-            } => self.words.extend([
-                tag::SCHED_MIGRATE,
-                comm.0,
-                w(pid),
-                w(prio),
-                w(orig_cpu),
-                w(dest_cpu),
-            ]),
+            } => self.put(
+                shared,
+                [
+                    tag::SCHED_MIGRATE,
+                    comm.0,
+                    w(pid),
+                    w(prio),
+                    w(orig_cpu),
+                    w(dest_cpu),
+                ],
+            ),
             Payload::IrqHandlerEntry { irq, name } => {
-                self.words.extend([tag::IRQ_HANDLER_ENTRY, w(irq), name.0])
+                self.put(shared, [tag::IRQ_HANDLER_ENTRY, w(irq), name.0])
             }
             Payload::IrqHandlerExit { irq, handled } => {
-                self.words
-                    .extend([tag::IRQ_HANDLER_EXIT, w(irq), u32::from(handled)])
+                self.put(shared, [tag::IRQ_HANDLER_EXIT, w(irq), u32::from(handled)])
             }
-            Payload::SoftirqEntry { vec } => self.words.extend([tag::SOFTIRQ_ENTRY, vec]),
-            Payload::SoftirqExit { vec } => self.words.extend([tag::SOFTIRQ_EXIT, vec]),
-            Payload::SoftirqRaise { vec } => self.words.extend([tag::SOFTIRQ_RAISE, vec]),
+            Payload::SoftirqEntry { vec } => self.put(shared, [tag::SOFTIRQ_ENTRY, vec]),
+            Payload::SoftirqExit { vec } => self.put(shared, [tag::SOFTIRQ_EXIT, vec]),
+            Payload::SoftirqRaise { vec } => self.put(shared, [tag::SOFTIRQ_RAISE, vec]),
             Payload::IrqVectorEntry { vector } => {
-                self.words.extend([tag::IRQ_VECTOR_ENTRY, w(vector)])
+                self.put(shared, [tag::IRQ_VECTOR_ENTRY, w(vector)])
             }
             Payload::IrqVectorExit { vector } => {
-                self.words.extend([tag::IRQ_VECTOR_EXIT, w(vector)])
+                self.put(shared, [tag::IRQ_VECTOR_EXIT, w(vector)])
             }
             Payload::IrqDisable { caller, parent } => {
-                self.words.extend([tag::IRQ_DISABLE, caller.0, parent.0])
+                self.put(shared, [tag::IRQ_DISABLE, caller.0, parent.0])
             }
             Payload::IrqEnable { caller, parent } => {
-                self.words.extend([tag::IRQ_ENABLE, caller.0, parent.0])
+                self.put(shared, [tag::IRQ_ENABLE, caller.0, parent.0])
             }
             Payload::PreemptDisable { caller, parent } => {
-                self.words
-                    .extend([tag::PREEMPT_DISABLE, caller.0, parent.0])
+                self.put(shared, [tag::PREEMPT_DISABLE, caller.0, parent.0])
             }
             Payload::PreemptEnable { caller, parent } => {
-                self.words.extend([tag::PREEMPT_ENABLE, caller.0, parent.0])
+                self.put(shared, [tag::PREEMPT_ENABLE, caller.0, parent.0])
             }
             Payload::LockAcquire {
                 addr,
                 name,
                 trylock,
                 read,
-            } => self.words.extend([
-                tag::LOCK_ACQUIRE,
-                lo(addr),
-                hi(addr),
-                name.0,
-                u32::from(trylock) | u32::from(read) << 8,
-            ]),
+            } => self.put(
+                shared,
+                [
+                    tag::LOCK_ACQUIRE,
+                    lo(addr),
+                    hi(addr),
+                    name.0,
+                    u32::from(trylock) | u32::from(read) << 8,
+                ],
+            ),
             Payload::LockRelease { addr, name } => {
-                self.words
-                    .extend([tag::LOCK_RELEASE, lo(addr), hi(addr), name.0])
+                self.put(shared, [tag::LOCK_RELEASE, lo(addr), hi(addr), name.0])
             }
             Payload::LockContended { addr, name } => {
-                self.words
-                    .extend([tag::LOCK_CONTENDED, lo(addr), hi(addr), name.0])
+                self.put(shared, [tag::LOCK_CONTENDED, lo(addr), hi(addr), name.0])
             }
             Payload::LockAcquired { addr, name } => {
-                self.words
-                    .extend([tag::LOCK_ACQUIRED, lo(addr), hi(addr), name.0])
+                self.put(shared, [tag::LOCK_ACQUIRED, lo(addr), hi(addr), name.0])
             }
             Payload::ContentionBegin { addr, flags } => {
-                self.words
-                    .extend([tag::CONTENTION_BEGIN, lo(addr), hi(addr), flags])
+                self.put(shared, [tag::CONTENTION_BEGIN, lo(addr), hi(addr), flags])
             }
             Payload::ContentionEnd { addr, ret } => {
-                self.words
-                    .extend([tag::CONTENTION_END, lo(addr), hi(addr), w(ret)])
+                self.put(shared, [tag::CONTENTION_END, lo(addr), hi(addr), w(ret)])
             }
             Payload::LockProbe { addr, probed } => {
-                self.words
-                    .extend([tag::LOCK_PROBE, lo(addr), hi(addr), probed.0])
+                self.put(shared, [tag::LOCK_PROBE, lo(addr), hi(addr), probed.0])
             }
             Payload::Function { func, parent } => {
-                self.words.extend([tag::FUNCTION, func.0, parent.0])
+                self.put(shared, [tag::FUNCTION, func.0, parent.0])
             }
             Payload::FuncGraphEntry {
                 func,
@@ -475,55 +522,85 @@ impl PayloadArena {
                 leaf_duration_ns,
             } => {
                 let d = leaf_duration_ns.unwrap_or(u64::MAX);
-                self.words
-                    .extend([tag::FUNCGRAPH_ENTRY, func.0, u32::from(depth), lo(d), hi(d)])
+                self.put(
+                    shared,
+                    [tag::FUNCGRAPH_ENTRY, func.0, u32::from(depth), lo(d), hi(d)],
+                )
             }
             Payload::FuncGraphExit {
                 func,
                 depth,
                 duration_ns,
-            } => self.words.extend([
-                tag::FUNCGRAPH_EXIT,
-                func.0,
-                u32::from(depth),
-                lo(duration_ns),
-                hi(duration_ns),
-            ]),
+            } => self.put(
+                shared,
+                [
+                    tag::FUNCGRAPH_EXIT,
+                    func.0,
+                    u32::from(depth),
+                    lo(duration_ns),
+                    hi(duration_ns),
+                ],
+            ),
             Payload::WorkqueueExecuteStart { work, function } => {
-                self.words
-                    .extend([tag::WQ_START, lo(work), hi(work), function.0])
+                self.put(shared, [tag::WQ_START, lo(work), hi(work), function.0])
             }
             Payload::WorkqueueExecuteEnd { work, function } => {
-                self.words
-                    .extend([tag::WQ_END, lo(work), hi(work), function.0])
+                self.put(shared, [tag::WQ_END, lo(work), hi(work), function.0])
             }
             Payload::TimerExpireEntry { timer, function } => {
-                self.words
-                    .extend([tag::TIMER_ENTRY, lo(timer), hi(timer), function.0])
+                self.put(shared, [tag::TIMER_ENTRY, lo(timer), hi(timer), function.0])
             }
             Payload::TimerExpireExit { timer } => {
-                self.words.extend([tag::TIMER_EXIT, lo(timer), hi(timer)])
+                self.put(shared, [tag::TIMER_EXIT, lo(timer), hi(timer)])
             }
-            Payload::HrtimerExpireEntry { hrtimer, function } => {
-                self.words
-                    .extend([tag::HRTIMER_ENTRY, lo(hrtimer), hi(hrtimer), function.0])
-            }
+            Payload::HrtimerExpireEntry { hrtimer, function } => self.put(
+                shared,
+                [tag::HRTIMER_ENTRY, lo(hrtimer), hi(hrtimer), function.0],
+            ),
             Payload::HrtimerExpireExit { hrtimer } => {
-                self.words
-                    .extend([tag::HRTIMER_EXIT, lo(hrtimer), hi(hrtimer)])
+                self.put(shared, [tag::HRTIMER_EXIT, lo(hrtimer), hi(hrtimer)])
             }
             Payload::Print { text } => {
                 let t = self.push_text(text);
-                self.words.extend([tag::PRINT, t[0], t[1]]);
+                self.append([tag::PRINT, t[0], t[1]])
             }
             Payload::Raw(text) => {
                 let t = self.push_text(text);
-                self.words.extend([tag::RAW, t[0], t[1]]);
+                self.append([tag::RAW, t[0], t[1]])
             }
             Payload::Fields(fields) => {
-                return self.push_fields_with(fields, |value, text| text.push_str(value));
+                self.push_fields_with(fields, |value, text| text.push_str(value))
             }
         }
+    }
+
+    /// Appends `words` unless `shared` knows an equal payload of up to four words.
+    #[inline]
+    fn put<const N: usize>(&mut self, shared: &mut SharedPayloads, words: [u32; N]) -> u32 {
+        if N > SharedPayloads::MAX_WORDS {
+            return self.append(words);
+        }
+        let key = words
+            .iter()
+            .rev()
+            .fold(0u128, |k, &w| k << 32 | u128::from(w));
+        let slot = SharedPayloads::slot(key);
+        if let Some(&(known, at)) = shared.slots.get(slot)
+            && known == key
+        {
+            return at;
+        }
+        let at = self.append(words);
+        if let Some(s) = shared.slots.get_mut(slot) {
+            *s = (key, at);
+        }
+        at
+    }
+
+    #[inline]
+    fn append<const N: usize>(&mut self, words: [u32; N]) -> u32 {
+        let at = u32::try_from(self.words.len()).expect("payload arena over 16 GiB");
+        self.words.extend(words);
         at
     }
 
@@ -718,16 +795,77 @@ mod tests {
         ];
         let at: Vec<u32> = cases.iter().map(|p| arena.push(p)).collect();
         for (p, &i) in cases.iter().zip(&at) {
-            let back = arena.get(i);
-            match (p, back) {
-                (Payload::Fields(want), Payload::Fields(got)) => {
-                    assert_eq!(want.to_vec(), got.collect::<Vec<_>>())
-                }
-                (Payload::Print { text: a }, Payload::Print { text: b }) => assert_eq!(*a, b),
-                (Payload::Raw(a), Payload::Raw(b)) => assert_eq!(*a, b),
-                (want, got) => assert_eq!(format!("{want:?}"), format!("{got:?}")),
-            }
+            assert_reads_back(p, arena.get(i));
         }
+    }
+
+    fn assert_reads_back(want: &PayloadIn<'_>, got: PayloadView<'_>) {
+        match (want, got) {
+            (Payload::Fields(want), Payload::Fields(got)) => {
+                assert_eq!(want.to_vec(), got.collect::<Vec<_>>())
+            }
+            (Payload::Print { text: a }, Payload::Print { text: b }) => assert_eq!(*a, b),
+            (Payload::Raw(a), Payload::Raw(b)) => assert_eq!(*a, b),
+            (want, got) => assert_eq!(format!("{want:?}"), format!("{got:?}")),
+        }
+    }
+
+    #[test]
+    fn short_payloads_repeated_share_one_copy_and_read_back_the_same() {
+        let mut arena = PayloadArena::default();
+        let mut shared = SharedPayloads::default();
+        let switch = Payload::SchedSwitch {
+            prev_comm: StrId(1),
+            prev_pid: 2,
+            prev_prio: 120,
+            prev_state: TaskState(1),
+            next_comm: StrId(3),
+            next_pid: 4,
+            next_prio: 120,
+        };
+        let fields = [(StrId(3), "a=b")];
+        // (payload, shared when pushed again): up to four words and no text.
+        let cases: [(PayloadIn<'_>, bool); 8] = [
+            (Payload::Empty, true),
+            (Payload::SoftirqEntry { vec: 3 }, true),
+            (Payload::SoftirqExit { vec: 3 }, true),
+            (
+                Payload::Function {
+                    func: StrId(7),
+                    parent: StrId(8),
+                },
+                true,
+            ),
+            (
+                Payload::HrtimerExpireEntry {
+                    hrtimer: u64::MAX - 1,
+                    function: StrId(9),
+                },
+                true,
+            ),
+            (switch, false),
+            (Payload::Print { text: "hello" }, false),
+            (Payload::Fields(&fields), false),
+        ];
+        let first: Vec<u32> = cases
+            .iter()
+            .map(|(p, _)| arena.push_sharing(p, &mut shared))
+            .collect();
+        let second: Vec<u32> = cases
+            .iter()
+            .map(|(p, _)| arena.push_sharing(p, &mut shared))
+            .collect();
+        for (k, (p, shares)) in cases.iter().enumerate() {
+            assert_eq!(first[k] == second[k], *shares, "{p:?}");
+            assert_reads_back(p, arena.get(first[k]));
+            assert_reads_back(p, arena.get(second[k]));
+        }
+        // Values that differ in any word are never shared.
+        let a = arena.push_sharing(&Payload::SoftirqEntry { vec: 4 }, &mut shared);
+        assert_ne!(a, first[1]);
+        // Without a table nothing is shared.
+        let (x, y) = (arena.push(&Payload::Empty), arena.push(&Payload::Empty));
+        assert_ne!(x, y);
     }
 
     #[test]

@@ -4,7 +4,7 @@
 use crate::flags::ContextFlags;
 use crate::huge_pages;
 use crate::meta::{LostEvents, TraceMeta};
-use crate::payload::{PayloadArena, PayloadIn, PayloadView};
+use crate::payload::{PayloadArena, PayloadIn, PayloadView, SharedPayloads};
 use crate::report::ImportReport;
 use crate::strings::{Interner, StrId};
 use crate::symbols::SymbolTable;
@@ -197,6 +197,8 @@ pub struct EventStoreBuilder {
     store: EventStore,
     /// Events pushed and not yet in the columns.
     pending: Box<Pending>,
+    /// Short payloads pushed lately, shared by the events that repeat them.
+    shared: SharedPayloads,
     /// The latest time pushed, and whether every push kept time order.
     last_ts: u64,
     sorted: bool,
@@ -298,7 +300,7 @@ impl EventStoreBuilder {
     /// Appends one event.
     #[inline]
     pub fn push(&mut self, h: EventHeader, payload: &PayloadIn<'_>) {
-        let at = self.store.arena.push(payload);
+        let at = self.store.arena.push_sharing(payload, &mut self.shared);
         self.push_header(h, at);
     }
 
