@@ -26,6 +26,7 @@
 pub mod context;
 pub mod correlate;
 pub mod detect;
+pub mod direct_mapped;
 pub mod finding;
 pub mod flags;
 mod huge_pages;

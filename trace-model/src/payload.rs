@@ -354,11 +354,11 @@ impl SharedPayloads {
         }
     }
 
-    /// Fibonacci hashing of the packed words into a slot.
+    /// The slot of the packed words.
     #[inline]
     fn slot(key: u128) -> usize {
         let folded = (key as u64) ^ ((key >> 64) as u64).rotate_left(29);
-        (folded.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> (64 - Self::BITS)) as usize
+        crate::direct_mapped::slot(folded, Self::BITS)
     }
 }
 
