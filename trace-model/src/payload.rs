@@ -611,9 +611,7 @@ impl PayloadArena {
         fields: &[(StrId, T)],
         mut render: impl FnMut(&T, &mut String),
     ) -> u32 {
-        let at = u32::try_from(self.words.len()).expect("payload arena over 16 GiB");
-        self.words.push(tag::FIELDS);
-        self.words.push(fields.len() as u32);
+        let at = self.append([tag::FIELDS, fields.len() as u32]);
         for (key, value) in fields {
             let off = self.text.len();
             render(value, &mut self.text);
