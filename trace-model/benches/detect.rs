@@ -129,6 +129,7 @@ fn synthetic() -> (EventStore, ContextModel) {
                 softirqs_enabled: Some(softirqs_on),
                 hardirqs_enabled_while_held: Some(false),
                 softirqs_enabled_while_held: Some(false),
+                validated: true,
                 held_before: start..start + k as u32,
             });
         }

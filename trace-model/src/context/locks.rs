@@ -113,8 +113,14 @@ pub struct LockHold {
     pub lock: LockId,
     pub mode: LockMode,
     pub trylock: bool,
-    /// lockdep read level: 0 write/exclusive, 1 read, 2 recursive read.
+    /// lockdep read level: 0 write/exclusive, 1 read, 2 recursive read. A trace's
+    /// `lock_acquire` says only whether it was a read (1): recursive or not is not recorded.
     pub read: u8,
+    /// lockdep validates this acquisition (its `check` argument): false for the classes it
+    /// never validates (RCU's read-side maps, SRCU read locks, the no-validate device mutex)
+    /// and in NMI context, where lockdep tracks nothing. Such holds make no dependency and
+    /// set no irq usage.
+    pub validated: bool,
     pub cpu: u32,
     /// The task (`common_pid`); for interrupt holds, the interrupted task's pid.
     pub pid: i32,

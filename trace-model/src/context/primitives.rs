@@ -200,6 +200,18 @@ pub fn is_pseudo_lock(name: &str) -> bool {
         || name == "mmu_notifier_invalidate_range_start"
 }
 
+/// Whether lockdep validates an acquisition of the class `name` (lock_acquire's `check`
+/// argument). RCU's read-side maps (`rcu_read_lock`, `_bh`, `_sched`, `rcu_callback`) and
+/// SRCU read locks are taken through `rcu_lock_acquire()` with check=0, and every device's
+/// `&dev->mutex` is in lockdep's no-validate class (`device_initialize()`).
+pub fn lockdep_validates(name: &str, read: bool) -> bool {
+    let rcu_map = name.starts_with("rcu_read_lock") || name == "rcu_callback";
+    // An SRCU domain's map is named after its srcu_struct: `tracepoint_srcu`, `&kvm->srcu`.
+    let last_field = name.rsplit(['.', '>', '&']).next().unwrap_or(name);
+    let srcu_read = read && last_field.ends_with("srcu");
+    !(rcu_map || srcu_read || name == "&dev->mutex")
+}
+
 /// A `gfp_flags=` value allows blocking (includes `__GFP_DIRECT_RECLAIM`).
 pub fn gfp_blocks(gfp: &str) -> bool {
     const BLOCKING: [&str; 7] = [

@@ -98,6 +98,7 @@ impl Fixture {
             softirqs_enabled: Some(context == HolderContext::Task),
             hardirqs_enabled_while_held: None,
             softirqs_enabled_while_held: None,
+            validated: true,
             held_before: start..start + held.len() as u32,
         });
         self.table.holds.last_mut().expect("just pushed")

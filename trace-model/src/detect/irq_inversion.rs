@@ -14,7 +14,6 @@ use super::evidence::{
 use super::lock_order::DependencyGraph;
 use crate::context::locks::{ClassId, HoldIdx, HolderContext, LockHold, LockMode, LockTable};
 use crate::{Confidence, Evidence, Finding, FindingKind, seconds};
-use std::collections::VecDeque;
 
 /// Further unsafe classes a safe -> unsafe finding names besides the nearest one.
 const MAX_UNSAFE_NAMED: usize = 8;
@@ -145,6 +144,9 @@ fn used_in(hold: &LockHold, state: IrqState) -> bool {
 fn usage_table(table: &LockTable) -> Vec<[Usage; 2]> {
     let mut usage = vec![[Usage::default(); 2]; table.classes.len()];
     for (i, hold) in table.holds.iter().enumerate() {
+        if !hold.validated {
+            continue;
+        }
         let i = i as HoldIdx;
         let class = table.class_of(hold.lock).0 as usize;
         for (s, state) in IrqState::ALL.into_iter().enumerate() {
@@ -370,22 +372,13 @@ impl Judge<'_> {
         graph: &DependencyGraph,
     ) -> Option<Finding> {
         let s = state as usize;
-        let mut via: Vec<Option<u32>> = vec![None; usage.len()];
-        let mut queue = VecDeque::from([safe]);
-        let mut unsafe_reached = Vec::new();
-        while let Some(at) = queue.pop_front() {
-            for &e in &graph.out[at.0 as usize] {
-                let to = graph.edges[e as usize].to;
-                if to == safe || via[to.0 as usize].is_some() {
-                    continue;
-                }
-                via[to.0 as usize] = Some(e);
-                queue.push_back(to);
-                if usage[to.0 as usize][s].enabled.is_set() {
-                    unsafe_reached.push(to);
-                }
-            }
-        }
+        // lockdep's check_irq_usage: the irq-unsafe side is a class taken for writing with
+        // the irq enabled (a reader with it enabled may be re-entered by an irq reader).
+        let (reached, via) = graph.strong_reach(safe);
+        let unsafe_reached: Vec<ClassId> = reached
+            .into_iter()
+            .filter(|c| usage[c.0 as usize][s].enabled.first_write.is_some())
+            .collect();
         let (&nearest, others) = unsafe_reached.split_first()?;
         let mut f = self.safe_to_unsafe_finding(safe, nearest, state, usage, graph, &via);
         if !others.is_empty() {
@@ -431,7 +424,12 @@ impl Judge<'_> {
         }
         path.reverse();
         let used = self.hold(usage[safe.0 as usize][s].used_in.first.expect("safe"));
-        let enabled = self.hold(usage[unsafe_.0 as usize][s].enabled.first.expect("unsafe"));
+        let enabled = self.hold(
+            usage[unsafe_.0 as usize][s]
+                .enabled
+                .first_write
+                .expect("unsafe"),
+        );
         let mut locks = vec![self.name(safe)];
         let mut evidence = vec![self.usage_evidence(used, state, true)];
         let mut holds = vec![used];

@@ -16,6 +16,7 @@ use super::evidence::{
 use crate::context::locks::{ClassId, HoldIdx, HolderContext, LockHold, LockTable};
 use crate::{Confidence, Evidence, Finding, FindingKind, seconds};
 use rustc_hash::FxHashMap;
+use std::collections::VecDeque;
 
 /// At most this many elementary cycles are reported (a kernel-wide trace can have a dense
 /// dependency graph; the SCCs are all reported through their first cycles anyway).
@@ -25,7 +26,10 @@ const MAX_CYCLE_LEN: usize = 8;
 /// DFS steps allowed for the whole enumeration.
 const MAX_SEARCH_STEPS: usize = 2_000_000;
 
-/// Edge types of lockdep's recursive-read rules: bit `2*prev_recursive + next_recursive`.
+/// Edge types of lockdep's read rules (5.10+): bit `2*prev_shared + next_recursive`. The
+/// held side is shared when held as any reader; the acquired side counts as a recursive
+/// reader whenever it was a read: a trace does not record which reads are recursive, and
+/// taking them all as recursive never turns a non-deadlock into a deadlock.
 const TYPE_BITS: [(bool, bool); 4] = [(false, false), (false, true), (true, false), (true, true)];
 
 /// One dependency `from -> to` with its first witness and how often it was seen.
@@ -38,8 +42,23 @@ pub struct Edge {
     pub count: u64,
     pub first_ts: u64,
     pub last_ts: u64,
-    /// Bit set of `TYPE_BITS` seen (held / acquired as recursive read).
+    /// The shortest distance seen between the two in their held stack (1: `to` was taken
+    /// right on top of `from`; more through held trylocks and locks lockdep does not
+    /// validate). `/proc/lockdep` lists the edges of distance 1.
+    pub distance: u32,
+    /// Bit set of `TYPE_BITS` seen (held as shared reader / acquired as recursive reader).
     types: u8,
+}
+
+impl Edge {
+    /// The lockdep dependency types seen: `(held shared, acquired as recursive read)`.
+    pub fn types(&self) -> impl Iterator<Item = (bool, bool)> + '_ {
+        TYPE_BITS
+            .iter()
+            .enumerate()
+            .filter(|&(i, _)| self.types & (1 << i) != 0)
+            .map(|(_, &t)| t)
+    }
 }
 
 /// A same-instance re-acquisition: a self-deadlock (unless both are recursive reads).
@@ -61,12 +80,14 @@ pub struct DependencyGraph {
     pub recursions: Vec<(ClassId, Recursion)>,
 }
 
-fn is_recursive_read(h: &LockHold) -> bool {
-    h.read == 2
-}
-
 impl DependencyGraph {
-    /// Builds the graph from every hold of the table.
+    /// Builds the graph from every hold of the table, as lockdep's `validate_chain` does
+    /// (kernel/locking/lockdep.c): a trylock or an unvalidated acquisition adds nothing; an
+    /// acquisition of a class the context already holds adds nothing either (lockdep reports
+    /// it, or lets it pass under a `nest_lock` without new dependencies, or it is a subclass
+    /// the trace cannot tell apart) unless both are reads; otherwise the held stack is walked
+    /// from the top, unvalidated holds skipped, adding `prev -> next` and stopping after the
+    /// first held lock that is not a trylock.
     pub fn build(table: &LockTable) -> DependencyGraph {
         let mut edge_of: FxHashMap<(ClassId, ClassId), u32> = FxHashMap::default();
         let mut recursion_of: FxHashMap<ClassId, usize> = FxHashMap::default();
@@ -75,28 +96,36 @@ impl DependencyGraph {
             ..Default::default()
         };
         for (next_idx, next) in table.holds.iter().enumerate() {
-            if next.trylock {
+            if next.trylock || !next.validated {
                 continue;
             }
             let next_class = table.class_of(next.lock);
-            for &prev_idx in table.held_before(next).iter().rev() {
+            let held = table.held_before(next);
+            let same_class = held.iter().rev().copied().find(|&h| {
+                let prev = &table.holds[h as usize];
+                prev.validated
+                    && table.class_of(prev.lock) == next_class
+                    && !(next.read != 0 && prev.read != 0)
+            });
+            if let Some(prev_idx) = same_class {
+                if table.holds[prev_idx as usize].lock == next.lock {
+                    g.note_recursion(&mut recursion_of, next_class, prev_idx, next_idx, next);
+                }
+                continue;
+            }
+            for (depth, &prev_idx) in held.iter().enumerate().rev() {
                 let prev = &table.holds[prev_idx as usize];
+                if !prev.validated {
+                    continue;
+                }
                 let prev_class = table.class_of(prev.lock);
-                if prev_class == next_class {
-                    let both_recursive_read = is_recursive_read(prev) && is_recursive_read(next);
-                    if prev.lock == next.lock && !both_recursive_read {
-                        g.note_recursion(&mut recursion_of, prev_class, prev_idx, next_idx, next);
-                    }
-                } else {
+                if prev_class != next_class {
+                    let bit = 2 * usize::from(prev.read != 0) + usize::from(next.read != 0);
                     g.add_edge(
                         &mut edge_of,
                         (prev_class, prev_idx),
                         (next_class, next_idx),
-                        {
-                            let bit = 2 * usize::from(is_recursive_read(prev))
-                                + usize::from(is_recursive_read(next));
-                            (1u8 << bit, next.acquire_ts)
-                        },
+                        (1u8 << bit, next.acquire_ts, (held.len() - depth) as u32),
                     );
                 }
                 if !prev.trylock {
@@ -112,7 +141,7 @@ impl DependencyGraph {
         edge_of: &mut FxHashMap<(ClassId, ClassId), u32>,
         (from, prev_idx): (ClassId, HoldIdx),
         (to, next_idx): (ClassId, usize),
-        (type_bit, ts): (u8, u64),
+        (type_bit, ts, distance): (u8, u64, u32),
     ) {
         let edges = &mut self.edges;
         let i = *edge_of.entry((from, to)).or_insert_with(|| {
@@ -123,6 +152,7 @@ impl DependencyGraph {
                 count: 0,
                 first_ts: ts,
                 last_ts: ts,
+                distance,
                 types: 0,
             });
             let i = (edges.len() - 1) as u32;
@@ -133,6 +163,7 @@ impl DependencyGraph {
         e.count += 1;
         e.last_ts = e.last_ts.max(ts);
         e.types |= type_bit;
+        e.distance = e.distance.min(distance);
     }
 
     fn note_recursion(
@@ -235,36 +266,55 @@ impl DependencyGraph {
         }
     }
 
-    /// lockdep 5.10+: a cycle is a deadlock unless every way of choosing its edges' types
-    /// has a `-(*R)->` immediately followed by `-(R*)->` (cyclically).
+    /// lockdep 5.10+: a cycle is a deadlock when some choice of its edges' types is a
+    /// "strong" path: no `-(*R)->` (acquired as recursive reader) immediately followed by
+    /// `-(S*)->` (held as shared reader), cyclically.
     fn is_deadlock(&self, cycle: &[u32]) -> bool {
-        let types = |e: u32| {
-            let bits = self.edges[e as usize].types;
-            TYPE_BITS
-                .iter()
-                .enumerate()
-                .filter(move |&(i, _)| bits & (1 << i) != 0)
-                .map(|(_, &t)| t)
-        };
-        types(cycle[0]).any(|(first_from_r, first_to_r)| {
-            // Possible "to is recursive read" values at the end of the path so far.
-            let mut ends = [!first_to_r, first_to_r];
-            for &e in &cycle[1..] {
-                let mut next = [false, false];
-                for (from_r, to_r) in types(e) {
-                    let reachable = if from_r { ends[0] } else { ends[0] || ends[1] };
-                    if reachable {
-                        next[usize::from(to_r)] = true;
-                    }
+        let edge = |e: u32| &self.edges[e as usize];
+        edge(cycle[0])
+            .types()
+            .any(|(first_shared, first_recursive)| {
+                // Possible "acquired as recursive read" values at the end of the path so far.
+                let mut ends = [!first_recursive, first_recursive];
+                for &e in &cycle[1..] {
+                    ends = strong_step(ends, edge(e));
                 }
-                ends = next;
+                if first_shared {
+                    ends[0]
+                } else {
+                    ends[0] || ends[1]
+                }
+            })
+    }
+
+    /// Classes `from` reaches by strong paths, nearest first, and the edge each was first
+    /// reached by (breadth-first).
+    pub fn strong_reach(&self, from: ClassId) -> (Vec<ClassId>, Vec<Option<u32>>) {
+        let mut order = Vec::new();
+        let mut via: Vec<Option<u32>> = vec![None; self.out.len()];
+        // Per class, whether it was reached by a last edge that can be non-recursive / is
+        // recursive: a recursive arrival may only leave through an exclusive hold.
+        let mut arrived = vec![[false; 2]; self.out.len()];
+        let mut queue = VecDeque::from([(from, [true, false])]);
+        while let Some((at, ends)) = queue.pop_front() {
+            for &e in &self.out[at.0 as usize] {
+                let edge = &self.edges[e as usize];
+                let next = strong_step(ends, edge);
+                let seen = &mut arrived[edge.to.0 as usize];
+                let new = [next[0] && !seen[0], next[1] && !seen[1]];
+                if edge.to == from || !(new[0] || new[1]) {
+                    continue;
+                }
+                seen[0] |= new[0];
+                seen[1] |= new[1];
+                if via[edge.to.0 as usize].is_none() {
+                    via[edge.to.0 as usize] = Some(e);
+                    order.push(edge.to);
+                }
+                queue.push_back((edge.to, new));
             }
-            if first_from_r {
-                ends[0]
-            } else {
-                ends[0] || ends[1]
-            }
-        })
+        }
+        (order, via)
     }
 
     /// Tarjan's algorithm, iterative (a deep graph must not overflow the stack).
@@ -327,6 +377,19 @@ impl DependencyGraph {
         }
         sccs
     }
+}
+
+/// One step of a strong path: from the possible `[non-recursive, recursive]` arrivals at
+/// `edge.from`, the arrivals at `edge.to` its types allow.
+fn strong_step(ends: [bool; 2], edge: &Edge) -> [bool; 2] {
+    let mut next = [false, false];
+    for (shared, recursive) in edge.types() {
+        let reachable = if shared { ends[0] } else { ends[0] || ends[1] };
+        if reachable {
+            next[usize::from(recursive)] = true;
+        }
+    }
+    next
 }
 
 /// Every lock-order cycle and same-instance recursion of the trace.

@@ -240,11 +240,16 @@ impl Builder<'_> {
         } else {
             at.sample.bh_off.map(|off| !off)
         };
+        // lockdep does not track acquisitions in NMI context at all (lock_acquire returns
+        // early there), nor the classes it never validates.
+        let validated = at.context != HolderContext::Nmi
+            && lockdep_name.is_none_or(|n| lockdep_validates(self.store.str(n), read != 0));
         let hold = LockHold {
             lock,
             mode,
             trylock,
             read,
+            validated,
             cpu: at.cpu as u32,
             pid: at.pid,
             context: at.context,
@@ -373,10 +378,18 @@ impl Builder<'_> {
     }
 
     pub(super) fn lock_id(&mut self, addr: u64, lockdep_name: Option<StrId>) -> LockId {
+        let lockdep_name = lockdep_name.filter(|&n| n != StrId::EMPTY);
         if let Some(&id) = self.lock_ids.get(&addr) {
-            return id;
+            // Freed memory is reused for other locks: an address lockdep now names after
+            // another class is a new instance.
+            let class = &self.model.locks.classes[self.model.locks.class_of(id).0 as usize];
+            let renamed = lockdep_name
+                .is_some_and(|n| class.source == NameSource::Lockdep && class.name != n);
+            if !renamed {
+                return id;
+            }
         }
-        let (name, source) = match lockdep_name.filter(|&n| n != StrId::EMPTY) {
+        let (name, source) = match lockdep_name {
             Some(n) => (n, NameSource::Lockdep),
             None => match self.symbol_name(addr) {
                 Some(n) => (n, NameSource::Kallsyms),

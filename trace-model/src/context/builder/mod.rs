@@ -10,6 +10,7 @@ use super::locks::{
 };
 use super::primitives::{
     Classifier, LockOp, SleepEntry, base_name, gfp_blocks, is_pseudo_lock, lock_op,
+    lockdep_validates,
 };
 use super::{
     BuildOptions, ContextModel, CpuLanes, Gfp, HardirqSpan, HoldSpan, PreemptSpan, Sidecar,
