@@ -32,6 +32,7 @@ pub mod flags;
 mod huge_pages;
 pub mod latency;
 pub mod lock_stats;
+pub mod lockdep;
 pub mod meta;
 pub mod payload;
 pub mod qemu;

@@ -21,7 +21,7 @@ pub fn run_all(store: &EventStore, model: &ContextModel) -> Vec<Finding> {
         strings: &model.strings,
         bh_off_visible: model.coverage.bh_off_visible,
     };
-    let graph = lock_order::DependencyGraph::build(view.table);
+    let graph = crate::lockdep::DependencyGraph::build(view.table);
     let mut findings = sleep_in_atomic::detect(store, model);
     findings.extend(lock_order::detect_in(&view, &graph));
     findings.extend(irq_inversion::detect(&view, &graph));
