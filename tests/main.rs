@@ -9,5 +9,6 @@ mod gui;
 mod lab_stats;
 mod latency;
 mod lock_stats;
+mod lockdep_truth;
 mod splat_context;
 mod tracedat;

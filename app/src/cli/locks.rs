@@ -32,11 +32,16 @@ struct LocksOutput<'a> {
 pub fn run(
     file: &Path,
     kallsyms: Option<&Path>,
+    deps: bool,
     sort: LockSort,
     top: Option<usize>,
     format: TextOrJson,
 ) -> anyhow::Result<u8> {
-    let (_, model) = super::context::load(file, kallsyms)?;
+    let (store, model) = super::context::load(file, kallsyms)?;
+    if deps {
+        super::lock_deps::print(file, &store, &model, format)?;
+        return Ok(0);
+    }
     let mut classes = lock_stats(&model);
     sort_classes(&mut classes, sort);
     classes.truncate(top.unwrap_or(usize::MAX));

@@ -6,7 +6,8 @@ pub mod context;
 pub mod coverage;
 pub mod generate;
 pub mod latency;
-pub mod locks;
+mod lock_deps;
+mod locks;
 pub mod splats;
 pub mod stats;
 
@@ -94,6 +95,10 @@ pub enum Command {
         file: PathBuf,
         #[arg(long)]
         kallsyms: Option<PathBuf>,
+        /// The lock classes' irq usage and the dependencies between them, as lockdep
+        /// derives them (its `/proc/lockdep`, offline).
+        #[arg(long)]
+        deps: bool,
         #[arg(long, value_enum, default_value_t)]
         sort: locks::LockSort,
         /// Only the first N classes.
@@ -141,10 +146,11 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
         Some(Command::Locks {
             file,
             kallsyms,
+            deps,
             sort,
             top,
             format,
-        }) => locks::run(&file, kallsyms.as_deref(), sort, top, format),
+        }) => locks::run(&file, kallsyms.as_deref(), deps, sort, top, format),
         Some(Command::Latency(args)) => latency::run(&args),
         Some(Command::Splats { format, file }) => splats::run(&file, format),
         None => {

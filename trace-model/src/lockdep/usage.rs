@@ -48,6 +48,7 @@ impl IrqState {
 pub struct UsageBit {
     pub first: Option<HoldIdx>,
     pub first_write: Option<HoldIdx>,
+    pub first_read: Option<HoldIdx>,
     pub count: u64,
     pub last_ts: u64,
 }
@@ -57,6 +58,8 @@ impl UsageBit {
         self.first.get_or_insert(idx);
         if hold.read == 0 {
             self.first_write.get_or_insert(idx);
+        } else {
+            self.first_read.get_or_insert(idx);
         }
         self.count += 1;
         self.last_ts = self.last_ts.max(hold.acquire_ts);
