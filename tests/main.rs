@@ -12,3 +12,4 @@ mod lock_stats;
 mod lockdep_truth;
 mod splat_context;
 mod tracedat;
+mod wholekernel_locks;

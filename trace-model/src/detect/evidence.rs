@@ -2,7 +2,8 @@
 //! and stable finding ids.
 
 use crate::context::locks::{ClassId, HolderContext, LockHold, LockTable, NameSource};
-use crate::{EventStore, Evidence, FindingKind, Interner, seconds};
+use crate::{Confidence, EventStore, Evidence, Finding, FindingKind, Interner, seconds};
+use rustc_hash::FxHashMap;
 use std::borrow::Cow;
 
 /// What the lock detectors read: the events, the lock table and the strings that resolve
@@ -106,4 +107,49 @@ pub fn push_unique(list: &mut Vec<String>, name: &str) {
     if !list.iter().any(|n| n == name) {
         list.push(name.to_owned());
     }
+}
+
+/// A lock finding whose chain no lock instance ties together at `class` (see
+/// [`crate::lockdep::first_untied_class`]): lockdep may hold two classes there, so the trace
+/// cannot decide it.
+pub fn mark_untied(f: &mut Finding, class: &str) {
+    f.confidence = Confidence::Unverifiable;
+    f.summary.push_str(&format!(
+        " Undecided: at {class} it joins different lock instances, and \
+         lock:* events carry lockdep's class name but not its key (#N) or subclass, so they \
+         may be two lockdep classes that share the name. To decide, read the kernel's \
+         /proc/lockdep (classes with their #N keys) or run the scenario on a lockdep kernel \
+         and read its console."
+    ));
+}
+
+/// Untied findings once per class where they come apart: the first stands for the others,
+/// which its summary counts and names.
+pub fn group_untied(findings: Vec<(Finding, Option<String>)>) -> Vec<Finding> {
+    let mut out: Vec<Finding> = Vec::new();
+    let mut by_class: FxHashMap<String, (usize, Vec<String>)> = FxHashMap::default();
+    for (f, untied) in findings {
+        let Some(class) = untied else {
+            out.push(f);
+            continue;
+        };
+        match by_class.get_mut(&class) {
+            Some((_, others)) => others.push(f.id),
+            None => {
+                by_class.insert(class, (out.len(), Vec::new()));
+                out.push(f);
+            }
+        }
+    }
+    for (at, others) in by_class.into_values() {
+        if !others.is_empty() {
+            let f = &mut out[at];
+            f.summary.push_str(&format!(
+                " {} more finding(s) come apart at the same name: {}.",
+                others.len(),
+                others.join(", ")
+            ));
+        }
+    }
+    out
 }

@@ -9,11 +9,15 @@
 
 use super::evidence::{
     LockView, acquire_evidence, caller_name, class_name, describe_acquire, finding_id,
-    holder_label, push_unique,
+    group_untied, holder_label, mark_untied, push_unique,
 };
-use crate::context::locks::{ClassId, HoldIdx, LockHold};
-use crate::lockdep::{DependencyGraph, IrqState, Usage, usage_table};
+use crate::context::locks::{ClassId, HoldIdx, HolderContext, LockHold, LockId, LockTable};
+use crate::lockdep::usage::used_in;
+use crate::lockdep::{
+    DependencyGraph, IrqState, Usage, enabled_at, first_untied_class, usage_table,
+};
 use crate::{Confidence, Evidence, Finding, FindingKind, seconds};
+use rustc_hash::FxHashSet;
 
 /// Further unsafe classes a safe -> unsafe finding names besides the nearest one.
 const MAX_UNSAFE_NAMED: usize = 8;
@@ -33,12 +37,59 @@ pub fn detect(v: &LockView, graph: &DependencyGraph) -> Vec<Finding> {
             if let Some(f) = judge.inconsistent(class, state, u) {
                 findings.push(f);
             } else if u.undecided.is_set() {
-                findings.push(judge.undecided(class, state, u));
+                findings.push((judge.undecided(class, state, u), None));
             }
             findings.extend(judge.safe_to_unsafe(class, state, &usage, graph));
         }
     }
-    findings
+    group_untied(findings)
+}
+
+/// lockdep's usage suffix: `W` for a write acquisition, `R` for a read.
+fn rw(hold: &LockHold) -> &'static str {
+    if hold.read == 0 { "W" } else { "R" }
+}
+
+/// The lock instances that set a class's usage bits for one state.
+#[derive(Default)]
+struct UsageInstances {
+    used: FxHashSet<LockId>,
+    used_write: FxHashSet<LockId>,
+    enabled: FxHashSet<LockId>,
+    enabled_write: FxHashSet<LockId>,
+}
+
+impl UsageInstances {
+    /// The same predicates as [`crate::lockdep::usage_table`], for one class.
+    fn of(table: &LockTable, class: ClassId, state: IrqState) -> UsageInstances {
+        let mut u = UsageInstances::default();
+        let holds = table
+            .holds
+            .iter()
+            .filter(|h| h.validated && table.class_of(h.lock) == class);
+        for h in holds {
+            let write = h.read == 0;
+            if used_in(h, state) {
+                u.used.insert(h.lock);
+                if write {
+                    u.used_write.insert(h.lock);
+                }
+            }
+            if h.context != HolderContext::Unknown && enabled_at(h, state) == Some(true) {
+                u.enabled.insert(h.lock);
+                if write {
+                    u.enabled_write.insert(h.lock);
+                }
+            }
+        }
+        u
+    }
+
+    /// One instance both used in the irq and taken with it enabled, one of them a write.
+    fn inconsistent_on_one_instance(&self) -> bool {
+        self.used_write.iter().any(|l| self.enabled.contains(l))
+            || self.used.iter().any(|l| self.enabled_write.contains(l))
+    }
 }
 
 struct Judge<'a> {
@@ -82,11 +133,10 @@ impl Judge<'_> {
                 format!("{}-ON", state.upper()),
             )
         };
-        let rw = if h.read == 0 { "W" } else { "R" };
         acquire_evidence(
             self.v,
             h,
-            format!("{} {how}: {{{bit}-{rw}}}", describe_acquire(self.v, h)),
+            format!("{} {how}: {{{bit}-{}}}", describe_acquire(self.v, h), rw(h)),
         )
     }
 
@@ -118,7 +168,12 @@ impl Judge<'_> {
     }
 
     /// USED_IN_X and ENABLED_X on one class, one of them a write.
-    fn inconsistent(&self, class: ClassId, state: IrqState, u: &Usage) -> Option<Finding> {
+    fn inconsistent(
+        &self,
+        class: ClassId,
+        state: IrqState,
+        u: &Usage,
+    ) -> Option<(Finding, Option<String>)> {
         let (used, enabled) = match (u.used_in.first_write, u.enabled.first_write) {
             (Some(w), _) => (w, u.enabled.first?),
             (None, Some(w)) => (u.used_in.first?, w),
@@ -143,10 +198,12 @@ impl Judge<'_> {
         f.functions = self.functions([used, enabled]);
         f.locks = vec![name.clone()];
         f.summary = format!(
-            "Inconsistent lock state {{IN-{up}-W}} / {{{up}-ON-W}}: {name} is taken in {st} \
+            "Inconsistent lock state {{IN-{up}-{}}} / {{{up}-ON-{}}}: {name} is taken in {st} \
              context ({} at {:.6}, CPU {}) and also with {st}s enabled ({} at {:.6}, CPU {}). \
              If a {st} that takes {name} interrupts the second holder on its CPU, it spins \
              forever. Take it with {} on that side.",
+            rw(used),
+            rw(enabled),
             holder_label(self.v, used),
             seconds(used.acquire_ts),
             used.cpu,
@@ -165,7 +222,12 @@ impl Judge<'_> {
             self.usage_evidence(enabled, state, false),
         ];
         f.count = u.used_in.count + u.enabled.count;
-        Some(f)
+        let tied = UsageInstances::of(self.v.table, class, state).inconsistent_on_one_instance();
+        let untied = (!tied).then_some(name);
+        if let Some(class) = &untied {
+            mark_untied(&mut f, class);
+        }
+        Some((f, untied))
     }
 
     /// USED_IN_X, and task-side holds whose X state the trace does not show.
@@ -222,7 +284,7 @@ impl Judge<'_> {
         state: IrqState,
         usage: &[[Usage; 2]],
         graph: &DependencyGraph,
-    ) -> Option<Finding> {
+    ) -> Option<(Finding, Option<String>)> {
         let s = state as usize;
         // lockdep's check_irq_usage: the irq-unsafe side is a class taken for writing with
         // the irq enabled (a reader with it enabled may be re-entered by an irq reader).
@@ -232,7 +294,7 @@ impl Judge<'_> {
             .filter(|c| usage[c.0 as usize][s].enabled.first_write.is_some())
             .collect();
         let (&nearest, others) = unsafe_reached.split_first()?;
-        let mut f = self.safe_to_unsafe_finding(safe, nearest, state, usage, graph, &via);
+        let (mut f, untied) = self.safe_to_unsafe_finding(safe, nearest, state, usage, graph, &via);
         if !others.is_empty() {
             let named: Vec<String> = others
                 .iter()
@@ -254,7 +316,7 @@ impl Judge<'_> {
                 push_unique(&mut f.locks, &name);
             }
         }
-        Some(f)
+        Some((f, untied))
     }
 
     fn safe_to_unsafe_finding(
@@ -265,7 +327,7 @@ impl Judge<'_> {
         usage: &[[Usage; 2]],
         graph: &DependencyGraph,
         via: &[Option<u32>],
-    ) -> Finding {
+    ) -> (Finding, Option<String>) {
         let s = state as usize;
         let mut path = Vec::new();
         let mut at = unsafe_;
@@ -334,7 +396,14 @@ impl Judge<'_> {
         f.locks = locks;
         f.evidence = evidence;
         f.count = count;
-        f
+        let start = UsageInstances::of(self.v.table, safe, state).used;
+        let end = UsageInstances::of(self.v.table, unsafe_, state).enabled_write;
+        let untied =
+            first_untied_class(graph, &path, Some(&start), Some(&end), false).map(|c| self.name(c));
+        if let Some(class) = &untied {
+            mark_untied(&mut f, class);
+        }
+        (f, untied)
     }
 }
 

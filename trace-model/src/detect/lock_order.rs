@@ -5,10 +5,10 @@
 
 use super::evidence::{
     LockView, acquire_evidence, caller_name, class_name, describe_acquire, finding_id,
-    holder_label, push_unique,
+    group_untied, holder_label, mark_untied, push_unique,
 };
 use crate::context::locks::{ClassId, HoldIdx, HolderContext, LockHold};
-use crate::lockdep::{DependencyGraph, Edge, Recursion};
+use crate::lockdep::{DependencyGraph, Edge, Recursion, first_untied_class};
 use crate::{Confidence, Evidence, Finding, FindingKind, seconds};
 
 /// Every lock-order cycle and same-instance recursion of the trace.
@@ -18,11 +18,17 @@ pub fn detect(v: &LockView) -> Vec<Finding> {
 
 /// [`detect`] on an already built graph (the irq-inversion detector shares it).
 pub fn detect_in(v: &LockView, graph: &DependencyGraph) -> Vec<Finding> {
-    let mut findings: Vec<Finding> = graph
-        .cycles()
-        .iter()
-        .map(|cycle| cycle_finding(v, graph, cycle))
-        .collect();
+    let cycles = graph.cycles();
+    let cycles = cycles.iter().map(|cycle| {
+        let mut f = cycle_finding(v, graph, cycle);
+        let untied = first_untied_class(graph, cycle, None, None, true)
+            .map(|c| class_name(v, c).into_owned());
+        if let Some(class) = &untied {
+            mark_untied(&mut f, class);
+        }
+        (f, untied)
+    });
+    let mut findings = group_untied(cycles.collect());
     findings.extend(
         graph
             .recursions
@@ -349,5 +355,70 @@ mod tests {
         let hb = fx.last();
         fx.acquire(4, (2, 7, HolderContext::Unknown), a, Spin, &[hb]);
         assert_eq!(cycles_of(fx)[0].confidence, Confidence::Probable);
+    }
+
+    #[test]
+    fn unvalidated_holds_make_no_edge_and_the_walk_passes_them() {
+        // a -> rcu_read_lock (check=0) -> b: lockdep adds a -> b (distance 2) and nothing
+        // through the RCU map; b -> a elsewhere closes a real cycle.
+        let mut fx = Fixture::default();
+        let (a, rcu, b) = (fx.lock("a"), fx.lock("rcu_read_lock"), fx.lock("b"));
+        fx.acquire(1, TASK1, a, Spin, &[]);
+        let ha = fx.last();
+        fx.acquire(2, TASK1, rcu, Spin, &[ha]).validated = false;
+        let hr = fx.last();
+        fx.acquire(3, TASK1, b, Spin, &[ha, hr]);
+        fx.nest(10, TASK2, &[b, a], Spin);
+        let (store, table) = fx.finish();
+        let graph = DependencyGraph::build(&table);
+        let names: Vec<(u32, u32, u32)> = graph
+            .edges
+            .iter()
+            .map(|e| (e.from.0, e.to.0, e.distance))
+            .collect();
+        assert_eq!(
+            names,
+            [(0, 2, 2), (2, 0, 1)],
+            "a -> b across the RCU map, b -> a"
+        );
+        let found = detect_in(&Fixture::view(&store, &table), &graph);
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].confidence, Confidence::Definite);
+    }
+
+    #[test]
+    fn a_class_already_held_adds_no_edges() {
+        // Two instances of one class nested (nest_lock or a subclass lockdep tells apart):
+        // lockdep adds no dependency the trace could name for the inner one.
+        let mut fx = Fixture::default();
+        let (a, b) = (fx.lock("a"), fx.lock("b"));
+        let b2 = fx.instance(b);
+        fx.nest(1, TASK1, &[b, a, b2], Spin);
+        fx.nest(10, TASK2, &[a, b], Spin);
+        let found = cycles_of(fx);
+        assert_eq!(
+            found.len(),
+            1,
+            "b -> a and a -> b, not a -> b via the nested b2"
+        );
+    }
+
+    #[test]
+    fn a_cycle_that_joins_different_instances_of_a_name_is_undecided() {
+        // x -> y on one instance of y, y -> x on another: lockdep may hold two classes named
+        // y (different keys), so the trace cannot prove the cycle.
+        let mut fx = Fixture::default();
+        let (x, y) = (fx.lock("x"), fx.lock("y"));
+        let y2 = fx.instance(y);
+        fx.nest(1, TASK1, &[x, y], Spin);
+        fx.nest(10, TASK2, &[y2, x], Spin);
+        let found = cycles_of(fx);
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].confidence, Confidence::Unverifiable);
+        assert!(
+            found[0].summary.contains("/proc/lockdep"),
+            "{}",
+            found[0].summary
+        );
     }
 }

@@ -1,8 +1,8 @@
 //! The lock-class dependency graph as lockdep derives it (kernel/locking/lockdep.c,
 //! `validate_chain` / `check_prevs_add`), its elementary cycles and its strong paths.
 
-use crate::context::locks::{ClassId, HoldIdx, LockHold, LockTable};
-use rustc_hash::FxHashMap;
+use crate::context::locks::{ClassId, HoldIdx, LockHold, LockId, LockTable};
+use rustc_hash::{FxHashMap, FxHashSet};
 use std::collections::VecDeque;
 
 /// At most this many elementary cycles are reported (a kernel-wide trace can have a dense
@@ -35,6 +35,8 @@ pub struct Edge {
     pub distance: u32,
     /// Bit set of `TYPE_BITS` seen (held as shared reader / acquired as recursive reader).
     types: u8,
+    /// Every distinct pair of lock instances (held, acquired) that made it.
+    pub instances: Vec<(LockId, LockId)>,
 }
 
 impl Edge {
@@ -65,6 +67,8 @@ pub struct DependencyGraph {
     pub out: Vec<Vec<u32>>,
     /// Recursive acquisitions, by class.
     pub recursions: Vec<(ClassId, Recursion)>,
+    /// (edge, held instance, acquired instance) already in an edge's `instances`.
+    seen_instances: FxHashSet<(u32, LockId, LockId)>,
 }
 
 impl DependencyGraph {
@@ -108,12 +112,15 @@ impl DependencyGraph {
                 let prev_class = table.class_of(prev.lock);
                 if prev_class != next_class {
                     let bit = 2 * usize::from(prev.read != 0) + usize::from(next.read != 0);
-                    g.add_edge(
+                    let e = g.add_edge(
                         &mut edge_of,
                         (prev_class, prev_idx),
                         (next_class, next_idx),
                         (1u8 << bit, next.acquire_ts, (held.len() - depth) as u32),
                     );
+                    if g.seen_instances.insert((e, prev.lock, next.lock)) {
+                        g.edges[e as usize].instances.push((prev.lock, next.lock));
+                    }
                 }
                 if !prev.trylock {
                     break;
@@ -129,7 +136,7 @@ impl DependencyGraph {
         (from, prev_idx): (ClassId, HoldIdx),
         (to, next_idx): (ClassId, usize),
         (type_bit, ts, distance): (u8, u64, u32),
-    ) {
+    ) -> u32 {
         let edges = &mut self.edges;
         let i = *edge_of.entry((from, to)).or_insert_with(|| {
             edges.push(Edge {
@@ -141,6 +148,7 @@ impl DependencyGraph {
                 last_ts: ts,
                 distance,
                 types: 0,
+                instances: Vec::new(),
             });
             let i = (edges.len() - 1) as u32;
             self.out[from.0 as usize].push(i);
@@ -151,6 +159,7 @@ impl DependencyGraph {
         e.last_ts = e.last_ts.max(ts);
         e.types |= type_bit;
         e.distance = e.distance.min(distance);
+        i
     }
 
     fn note_recursion(
@@ -377,4 +386,42 @@ fn strong_step(ends: [bool; 2], edge: &Edge) -> [bool; 2] {
         }
     }
     next
+}
+
+/// lock:* events name a class but not lockdep's key (`#N`) nor subclass, so one name can
+/// stand for several lockdep classes (every `seqcount_spinlock_t` is `&____s->seqcount`). A
+/// chain of dependencies is one lockdep chain only where lock instances tie it together: at
+/// each class between two consecutive edges, one instance the first edge acquired and the
+/// second held (and at the ends, one of the instances `start` / `end` name). Returns the
+/// first class where nothing ties them.
+pub fn first_untied_class(
+    graph: &DependencyGraph,
+    path: &[u32],
+    start: Option<&FxHashSet<LockId>>,
+    end: Option<&FxHashSet<LockId>>,
+    cyclic: bool,
+) -> Option<ClassId> {
+    let edge = |e: u32| &graph.edges[e as usize];
+    let acquired =
+        |e: u32| -> FxHashSet<LockId> { edge(e).instances.iter().map(|p| p.1).collect() };
+    let held_by =
+        |e: u32, set: &FxHashSet<LockId>| edge(e).instances.iter().any(|p| set.contains(&p.0));
+    let (&first, &last) = (path.first()?, path.last()?);
+    if let Some(start) = start
+        && !held_by(first, start)
+    {
+        return Some(edge(first).from);
+    }
+    for pair in path.windows(2) {
+        if !held_by(pair[1], &acquired(pair[0])) {
+            return Some(edge(pair[1]).from);
+        }
+    }
+    if cyclic && !held_by(first, &acquired(last)) {
+        return Some(edge(first).from);
+    }
+    match end {
+        Some(end) if !acquired(last).iter().any(|l| end.contains(l)) => Some(edge(last).to),
+        _ => None,
+    }
 }

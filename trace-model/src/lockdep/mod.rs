@@ -5,5 +5,5 @@
 pub mod graph;
 pub mod usage;
 
-pub use graph::{DependencyGraph, Edge, Recursion};
+pub use graph::{DependencyGraph, Edge, Recursion, first_untied_class};
 pub use usage::{IrqState, Usage, UsageBit, enabled_at, usage_table};
