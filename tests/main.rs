@@ -10,4 +10,5 @@ mod lab_stats;
 mod latency;
 mod lock_stats;
 mod splat_context;
+mod syzkaller;
 mod tracedat;

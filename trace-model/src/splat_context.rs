@@ -426,7 +426,11 @@ mod tests {
         let mut splat = Splat::new(
             SplatKind::HungTask,
             1,
-            SplatFacts::HungTask { blocked_seconds: 1 },
+            SplatFacts::HungTask {
+                blocked_seconds: 1,
+                io_wait: false,
+                cant_die: false,
+            },
         );
         splat.pid = Some(175);
         assert!(held_by_reporting_task(&splat, Some("lab_s1/175")));

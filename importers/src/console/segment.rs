@@ -35,10 +35,38 @@ pub fn splats(lines: &[LogLine]) -> Vec<Splat> {
         if let Some(end) = own.iter().skip(1).position(|l| ends_splat(&l.text)) {
             own.truncate(end + 2);
         }
-        out.push(parse(kind, &own));
+        let mut splat = parse(kind, &own);
+        if splat.stack.is_empty() && next < lines.len() && next - start <= NESTED_WITHIN_LINES {
+            borrow_nested_stack(&mut splat, &lines[next..], &same_source);
+        }
+        out.push(splat);
     }
     out
 }
+
+/// A report cut short by another one a few lines in (a WARNING raised while an RCU stall was
+/// being printed) has no trace of its own: the nested report's trace is the same CPU's stack.
+const NESTED_WITHIN_LINES: usize = 8;
+
+fn borrow_nested_stack(
+    splat: &mut Splat,
+    after: &[LogLine],
+    same_source: &dyn Fn(&LogLine) -> bool,
+) {
+    let nested: Vec<LogLine> = after
+        .iter()
+        .take(NESTED_SCAN_LINES)
+        .filter(|l| same_source(l))
+        .cloned()
+        .collect();
+    if let Some(trace) = call_trace_line(&nested, 0) {
+        splat.stack = frames_after(&nested, trace);
+        splat.culprit = trace_model::culprit::culprit(splat);
+    }
+}
+
+/// How far into the nested report its trace may start.
+const NESTED_SCAN_LINES: usize = 200;
 
 /// First lines of splats. A symbolizer repeats a `WARNING: CPU:` line once per inlined frame:
 /// consecutive repeats of one warning start one splat.
@@ -94,7 +122,9 @@ fn parse(kind: SplatKind, lines: &[LogLine]) -> Splat {
             rcu_stall::parse(lines, &mut splat)
         }
         SplatKind::HungTask => hung_task::parse(lines, &mut splat),
+        SplatKind::PreemptibleCpuAccess => atomic_sleep::parse_preemptible(lines, &mut splat),
         SplatKind::SpinlockBadMagic
+        | SplatKind::RwlockBug
         | SplatKind::SpinlockRecursion
         | SplatKind::SpinlockCpuRecursion
         | SplatKind::SpinlockWrongOwner
@@ -104,6 +134,7 @@ fn parse(kind: SplatKind, lines: &[LogLine]) -> Splat {
         _ => warning::parse(lines, &mut splat),
     }
     fill_scaffolding(lines, &mut splat);
+    splat.culprit = trace_model::culprit::culprit(&splat);
     splat
 }
 
@@ -147,6 +178,9 @@ fn fill_scaffolding(lines: &[LogLine], splat: &mut Splat) {
         lines
             .iter()
             .position(|l| parse_cpu_line(&l.text).is_some_and(|c| Some(c.cpu) == splat.cpu))
+    } else if is_hung {
+        // The blocked task's own dump comes first; the `CPU:` line is khungtaskd's backtrace.
+        Some(0)
     } else {
         cpu_line
     };
