@@ -426,6 +426,11 @@ const INTERRUPT_ENTRIES: &[Pattern] = &[
     "__irq_svc$",
 ];
 
+/// True for a frame that enters an interrupt (the timer interrupt of a stall report).
+pub fn is_interrupt_entry(function: &str) -> bool {
+    any_matches(INTERRUPT_ENTRIES, function)
+}
+
 /// The culprit of `splat` by its kind's rule; `None` when the report names no function.
 pub fn culprit(splat: &Splat) -> Option<String> {
     use SplatKind::*;
@@ -455,9 +460,12 @@ pub fn culprit(splat: &Splat) -> Option<String> {
         IrqLockInversion | BadUnlockBalance | HeldLockFreed => {
             first_site(&[site(|f| &f.lock_at)], &[]).or_else(|| first_frame(stack, &[]))
         }
+        // The stack that made the lock irq-safe; a report cut short before it (and pre-4.12
+        // reports) leaves the acquisition site.
         IrqSafeToUnsafeLockOrder => lockdep
             .and_then(|f| f.usage_history.first())
             .and_then(|u| first_frame(&u.stack, &[]))
+            .or_else(|| first_site(&[site(|f| &f.acquiring_lock_at)], &[]))
             .or_else(|| first_frame(stack, &[])),
         InconsistentLockState => {
             first_frame(stack, &[]).or_else(|| first_site(&[site(|f| &f.lock_at)], &[]))
@@ -535,15 +543,20 @@ fn first_frame<'a>(stack: &'a [Frame], extra: &[Pattern]) -> Option<&'a str> {
         .find(|f| !ignored(without_suffix(f), extra))
 }
 
-/// The frames of the code an interrupt stopped: after the last interrupt-entry frame (the
-/// timer interrupt that found the stall; its softirq work may still run on the irq stack
-/// below it), else after the last interrupt-context frame (`<IRQ>` ... `</IRQ>`); the whole
-/// stack if neither was printed.
+/// The frames of the code an interrupt stopped: after the first interrupt-entry frame (the
+/// timer interrupt that found the stall; softirq work it ran may follow on the irq stack)
+/// and the entry wrappers right after it, else after the last interrupt-context frame
+/// (`<IRQ>` ... `</IRQ>`); the whole stack if neither was printed.
 fn interrupted(stack: &[Frame]) -> &[Frame] {
-    let entry = stack
-        .iter()
-        .rposition(|f| any_matches(INTERRUPT_ENTRIES, &f.function))
-        .or_else(|| stack.iter().rposition(|f| f.context != FrameContext::Task));
+    let is_entry = |f: &Frame| any_matches(INTERRUPT_ENTRIES, &f.function);
+    let mut entry = stack.iter().position(is_entry);
+    while let Some(at) = entry {
+        match stack.iter().skip(at + 1).take(3).position(is_entry) {
+            Some(next) => entry = Some(at + 1 + next),
+            None => break,
+        }
+    }
+    let entry = entry.or_else(|| stack.iter().rposition(|f| f.context != FrameContext::Task));
     match entry {
         Some(at) if at + 1 < stack.len() => &stack[at + 1..],
         _ => stack,

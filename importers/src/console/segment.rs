@@ -6,7 +6,7 @@ use super::header::classify;
 use super::lines::LogLine;
 use super::prefix::Caller;
 use super::{atomic_sleep, hung_task, lockdep, rcu_stall, spinlock, warning};
-use trace_model::splat::{Splat, SplatFacts, SplatKind, WarningFacts};
+use trace_model::splat::{FrameContext, Splat, SplatFacts, SplatKind, WarningFacts};
 
 /// No report is longer (an RCU stall with NMI backtraces of every CPU is a few thousand lines);
 /// the cap keeps reports of interleaved callers from spanning a whole log each.
@@ -175,9 +175,12 @@ fn fill_scaffolding(lines: &[LogLine], splat: &mut Splat) {
     // The stack printed for the report: the first trace after the CPU line (lockdep prints
     // its chain stacks before it).
     let from = if is_stall {
+        // The stalled CPU's backtrace, else the first trace of interrupted code (not the
+        // grace-period kthread's dump).
         lines
             .iter()
             .position(|l| parse_cpu_line(&l.text).is_some_and(|c| Some(c.cpu) == splat.cpu))
+            .or_else(|| first_interrupted_trace(lines))
     } else if is_hung {
         // The blocked task's own dump comes first; the `CPU:` line is khungtaskd's backtrace.
         Some(0)
@@ -189,4 +192,19 @@ fn fill_scaffolding(lines: &[LogLine], splat: &mut Splat) {
     {
         splat.stack = frames_after(lines, trace);
     }
+}
+
+/// The line before the first `Call Trace:` whose frames show an interrupt.
+fn first_interrupted_trace(lines: &[LogLine]) -> Option<usize> {
+    let mut from = 0;
+    while let Some(trace) = call_trace_line(lines, from) {
+        let frames = frames_after(lines, trace);
+        if frames.iter().any(|f| {
+            f.context != FrameContext::Task || trace_model::culprit::is_interrupt_entry(&f.function)
+        }) {
+            return Some(trace);
+        }
+        from = trace + 1;
+    }
+    None
 }
