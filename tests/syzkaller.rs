@@ -139,7 +139,7 @@ const CLAIMED: &[(&str, &[&str])] = &[
         &["non_static_lock_key"],
     ),
     ("BUG: workqueue lockup", &["workqueue_lockup"]),
-    ("BUG: MAX_LOCKDEP", &["lockdep_limit"]),
+    ("BUG: MAX_", &["lockdep_limit"]),
     ("BUG: looking up invalid subclass", &["lockdep_limit"]),
     (
         "WARNING: locking bug in ",
