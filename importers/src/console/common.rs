@@ -342,4 +342,54 @@ mod tests {
             Some("6.18.0-rc2-g")
         );
     }
+
+    fn log(text: &str) -> Vec<LogLine> {
+        super::super::lines::logical_lines(text.as_bytes())
+    }
+
+    #[test]
+    fn traces_skip_stray_lines_and_dumps() {
+        let lines = log("\
+ dffffc0000000000Call Trace:
+  [<ffffffff81d90889>] dump_stack+0xc1/0x128
+ tc_dump_action: action bad kind
+  [<ffffffff833f3f78>] ipcomp_init_state+0x188/0x930
+ RIP: 0010:fuse_abort_conn+0xb1f/0x1580
+ RSP: 0018:ffff880198357618 EFLAGS: 00000246
+  fuse_put_super+0x123/0x440
+ other info that might help us debug this:
+  later_fn+0x1/0x2
+");
+        let trace = call_trace_line(&lines, 0).unwrap();
+        let names: Vec<String> = frames_after(&lines, trace)
+            .into_iter()
+            .map(|f| f.function)
+            .collect();
+        assert_eq!(
+            names,
+            [
+                "dump_stack",
+                "ipcomp_init_state",
+                "fuse_abort_conn",
+                "fuse_put_super"
+            ]
+        );
+        let arm = log("\
+Backtrace:
+[<80de0078>] (dump_backtrace) from [<80de0574>] (show_stack+0x28/0x2c)
+ r9:400f0193 r8:ffffffff r7:00000001
+[<80de054c>] (show_stack) from [<80de7c10>] (dump_stack+0x154/0x1a8)
+Exception stack(0x83381bc0 to 0x83381c08)
+1bc0: 00000001 00000001 83369b00 00000000
+[<80dee90c>] (_raw_spin_unlock) from [<803e3050>] (kfree+0x1/0x2)
+");
+        let names: Vec<String> = frames_after(&arm, 0)
+            .into_iter()
+            .map(|f| f.function)
+            .collect();
+        assert_eq!(
+            names,
+            ["dump_backtrace", "show_stack", "dump_stack", "kfree"]
+        );
+    }
 }
