@@ -424,9 +424,7 @@ fn lab_splats_link_to_their_planted_bugs() {
                     .position(|s| s.console_line == line)
                     .expect("splat at line");
                 // The text output names the planted function as the culprit.
-                let culprit = splats[splat_index]
-                    .culprit_frame()
-                    .map(|f| f.function.as_str());
+                let culprit = splats[splat_index].culprit.as_deref();
                 assert!(
                     findings[finding_index]
                         .functions

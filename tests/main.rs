@@ -11,5 +11,6 @@ mod latency;
 mod lock_stats;
 mod lockdep_truth;
 mod splat_context;
+mod syzkaller;
 mod tracedat;
 mod wholekernel_locks;

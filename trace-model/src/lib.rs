@@ -25,6 +25,7 @@
 
 pub mod context;
 pub mod correlate;
+pub mod culprit;
 pub mod detect;
 pub mod direct_mapped;
 pub mod finding;

@@ -31,6 +31,8 @@ pub enum SplatKind {
     SpinlockWrongCpu,
     SpinlockAlreadyUnlocked,
     SpinlockLockup,
+    /// `BUG: rwlock <reason> on CPU#N, comm/pid, %p` (CONFIG_DEBUG_SPINLOCK rwlocks).
+    RwlockBug,
     RcuStall,
     RcuSelfDetectedStall,
     HungTask,
@@ -39,6 +41,18 @@ pub enum SplatKind {
     Warning,
     /// `kernel BUG at file:line!`.
     KernelBug,
+    /// `BUG: using smp_processor_id() in preemptible [%08x] code: comm/pid`: a per-CPU access
+    /// (CONFIG_DEBUG_PREEMPT) from code that can migrate.
+    PreemptibleCpuAccess,
+    /// `WARNING: comm/pid still has locks held!`: a task froze or exited holding locks.
+    StillHasLocksHeld,
+    /// `INFO: trying to register non-static key.`: a lock used without lockdep init.
+    NonStaticLockKey,
+    /// `BUG: workqueue lockup - pool cpus=N ... stuck for Ns!`.
+    WorkqueueLockup,
+    /// lockdep ran out of a table (`BUG: MAX_LOCKDEP_KEYS too low!`) or a bad subclass: it
+    /// turns itself off, so later lock bugs go unreported.
+    LockdepLimit,
 }
 
 impl SplatKind {
@@ -66,12 +80,18 @@ impl SplatKind {
             SpinlockWrongCpu => "spinlock_wrong_cpu",
             SpinlockAlreadyUnlocked => "spinlock_already_unlocked",
             SpinlockLockup => "spinlock_lockup",
+            RwlockBug => "rwlock_bug",
             RcuStall => "rcu_stall",
             RcuSelfDetectedStall => "rcu_self_detected_stall",
             HungTask => "hung_task",
             SoftLockup => "soft_lockup",
             Warning => "warning",
             KernelBug => "kernel_bug",
+            PreemptibleCpuAccess => "preemptible_cpu_access",
+            StillHasLocksHeld => "still_has_locks_held",
+            NonStaticLockKey => "non_static_lock_key",
+            WorkqueueLockup => "workqueue_lockup",
+            LockdepLimit => "lockdep_limit",
         }
     }
 
@@ -89,6 +109,9 @@ impl SplatKind {
                 | BadUnlockBalance
                 | HeldLockFreed
                 | LockHeldReturningToUser
+                | StillHasLocksHeld
+                | NonStaticLockKey
+                | LockdepLimit
         )
     }
 }
@@ -144,6 +167,17 @@ pub struct ChainEntry {
     pub stack: Vec<Frame>,
 }
 
+/// One lock-usage event of lockdep's history and the stack that recorded it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct UsageStack {
+    /// `HARDIRQ-irq-safe`, `IN-SOFTIRQ-W`, ... as printed.
+    pub usage: String,
+    /// The lock it happened to, when the report names it just before.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lock: Option<String>,
+    pub stack: Vec<Frame>,
+}
+
 /// The held-locks list (`N locks held by comm/pid:` + ` #i: ... (name){....}, at: sym`).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct HeldLocks {
@@ -164,8 +198,13 @@ pub struct HeldLocks {
 pub struct LockdepFacts {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub acquiring_lock: Option<String>,
+    /// The `at:` function of the lock being acquired (kept when the report is cut short).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub acquiring_lock_at: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub held_lock: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub held_lock_at: Option<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub dependency_chain_printed: Vec<ChainEntry>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -186,6 +225,13 @@ pub struct LockdepFacts {
     /// The one lock of inconsistent-state / wait-context / unlock-balance reports.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub lock: Option<String>,
+    /// Where `lock` was taken, released or freed (its `at:` function).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lock_at: Option<String>,
+    /// The usage history printed with the report: `... which became HARDIRQ-irq-safe at:` and
+    /// `{IN-SOFTIRQ-W} state was registered at:` blocks, each with its stack.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub usage_history: Vec<UsageStack>,
     /// `which would create a new lock dependency: (A) -> (B)`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub new_dependency: Option<[String; 2]>,
@@ -269,6 +315,21 @@ pub struct SuspiciousRcuFacts {
     pub debug_locks: Option<i64>,
 }
 
+/// Facts of `BUG: using smp_processor_id() in preemptible [%08x] code: comm/pid` +
+/// `caller is F+off/size`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct PreemptibleFacts {
+    /// `smp_processor_id()`, `__this_cpu_read()`, ... as printed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub accessor: Option<String>,
+    /// preempt_count() as printed (hex).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub preempt_count: Option<String>,
+    /// The function that made the access (`caller is`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub caller: Option<String>,
+}
+
 /// Facts of `WARNING: CPU: N PID: P at file:line func` and `kernel BUG at file:line!`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct WarningFacts {
@@ -284,18 +345,34 @@ pub struct WarningFacts {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(untagged)]
 pub enum SplatFacts {
-    Lockdep(LockdepFacts),
+    Lockdep(Box<LockdepFacts>),
     AtomicSleep(AtomicSleepFacts),
     Spinlock(SpinlockFacts),
     RcuStall(RcuStallFacts),
     SuspiciousRcu(SuspiciousRcuFacts),
     HungTask {
         blocked_seconds: u64,
+        /// `blocked in I/O wait for more than` (6.x): the task sleeps in `io_schedule`.
+        #[serde(skip_serializing_if = "std::ops::Not::not")]
+        io_wait: bool,
+        /// `can't die for more than`: blocked with a fatal signal pending.
+        #[serde(skip_serializing_if = "std::ops::Not::not")]
+        cant_die: bool,
     },
     WorkqueueLeak {
         /// `preempt=0x%08x lock=%d->%d RCU=%d->%d workfn=%ps`, as printed.
         #[serde(skip_serializing_if = "Option::is_none")]
         preempt_lock_rcu: Option<String>,
+        /// The work function that leaked (`workfn=` or `last function:`).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        work_function: Option<String>,
+    },
+    PreemptibleCpuAccess(PreemptibleFacts),
+    WorkqueueLockup {
+        /// `pool cpus=0 node=0 flags=0x0 nice=0`, as printed.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pool: Option<String>,
+        stuck_seconds: u64,
     },
     SoftLockup {
         stuck_seconds: u64,
@@ -328,6 +405,9 @@ pub struct Splat {
     /// CPU of a `[    C1]` printk caller id when no `CPU:` line was printed.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cpu_from_printk_caller_id: Option<u32>,
+    /// The function the report is named after (syzbot's "in F"), see [`crate::culprit`].
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub culprit: Option<String>,
     #[serde(flatten)]
     pub facts: SplatFacts,
     #[serde(flatten, skip_serializing_if = "Option::is_none")]
@@ -353,19 +433,12 @@ impl Splat {
             cpu: None,
             comm: None,
             cpu_from_printk_caller_id: None,
+            culprit: None,
             facts,
             held_locks: None,
             panic: false,
             stack: Vec::new(),
         }
-    }
-
-    /// The frame the report is about: the first reliable frame that is neither the reporting
-    /// machinery (dump_stack, lockdep, might_sleep, the scheduler) nor a lock / sleep primitive.
-    pub fn culprit_frame(&self) -> Option<&Frame> {
-        self.stack
-            .iter()
-            .find(|f| !f.unreliable && !is_report_or_primitive(&f.function))
     }
 
     /// Lock class names the report names: its own lock facts, then the held locks.
@@ -389,58 +462,4 @@ impl Splat {
         names.dedup();
         names
     }
-}
-
-/// Function-name prefixes of the code that prints reports and of the lock / sleep primitives a
-/// culprit calls.
-const REPORT_OR_PRIMITIVE: &[&str] = &[
-    "dump_stack",
-    "__dump_stack",
-    "show_stack",
-    "unwind_backtrace",
-    "dump_backtrace",
-    "print_",
-    "__might_resched",
-    "___might_sleep",
-    "__might_sleep",
-    "__schedule_bug",
-    "__schedule",
-    "schedule",
-    "lockdep_",
-    "__lock_acquire",
-    "lock_acquire",
-    "lock_release",
-    "mark_lock",
-    "mark_usage",
-    "check_",
-    "validate_chain",
-    "valid_state",
-    "__warn",
-    "report_bug",
-    "handle_bug",
-    "exc_invalid_op",
-    "asm_exc_invalid_op",
-    "panic",
-    "spin_dump",
-    "spin_bug",
-    "do_raw_spin_",
-    "_raw_",
-    "__mutex_lock",
-    "mutex_lock",
-    "down",
-    "msleep",
-    "usleep",
-    "__kmalloc",
-    "kmalloc",
-    "nmi_",
-    "debug_check_no_locks_freed",
-    "slab_",
-    "kmem_cache_",
-    "__kmem_cache_",
-    "fs_reclaim_",
-    "might_alloc",
-];
-
-fn is_report_or_primitive(function: &str) -> bool {
-    REPORT_OR_PRIMITIVE.iter().any(|p| function.starts_with(p))
 }

@@ -73,6 +73,12 @@ impl PrintedContext {
                 printed.preempt_count = f.preempt_count.as_deref().and_then(parse_hex);
                 printed.irqs_disabled = f.irqs_disabled.map(|v| v != 0);
             }
+            // check_preemption_disabled() reports only from preemptible code: preempt count
+            // as printed and interrupts on (it returns early when they are off).
+            SplatFacts::PreemptibleCpuAccess(f) => {
+                printed.preempt_count = f.preempt_count.as_deref().and_then(parse_hex);
+                printed.irqs_disabled = Some(false);
+            }
             SplatFacts::Lockdep(f) => {
                 printed.lockdep_irq_state =
                     f.irq_context.as_deref().and_then(LockdepIrqState::parse);
@@ -426,11 +432,33 @@ mod tests {
         let mut splat = Splat::new(
             SplatKind::HungTask,
             1,
-            SplatFacts::HungTask { blocked_seconds: 1 },
+            SplatFacts::HungTask {
+                blocked_seconds: 1,
+                io_wait: false,
+                cant_die: false,
+            },
         );
         splat.pid = Some(175);
         assert!(held_by_reporting_task(&splat, Some("lab_s1/175")));
         assert!(held_by_reporting_task(&splat, None));
         assert!(!held_by_reporting_task(&splat, Some("kworker/0:1/12")));
+    }
+
+    #[test]
+    fn preemptible_access_prints_a_preemptible_context() {
+        let splat = Splat::new(
+            SplatKind::PreemptibleCpuAccess,
+            1,
+            SplatFacts::PreemptibleCpuAccess(crate::splat::PreemptibleFacts {
+                accessor: Some("smp_processor_id".to_owned()),
+                preempt_count: Some("00000000".to_owned()),
+                caller: None,
+            }),
+        );
+        let printed = PrintedContext::of(&splat);
+        assert_eq!(
+            (printed.preempt_count, printed.irqs_disabled),
+            (Some(0), Some(false))
+        );
     }
 }

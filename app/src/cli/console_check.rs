@@ -68,7 +68,7 @@ impl SplatSummary {
             console_ts: splat.console_ts,
             task: splat.task.clone(),
             pid: splat.pid,
-            culprit: splat.culprit_frame().map(|f| f.function.clone()),
+            culprit: splat.culprit.clone(),
         }
     }
 }

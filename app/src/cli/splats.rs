@@ -113,11 +113,7 @@ fn splat_line(splat: &Splat) -> String {
     {
         let _ = write!(line, " at {file}:{l}");
     }
-    let warned_in = match &splat.facts {
-        SplatFacts::Warning(facts) => facts.function.as_deref(),
-        _ => None,
-    };
-    if let Some(function) = warned_in.or(splat.culprit_frame().map(|f| f.function.as_str())) {
+    if let Some(function) = &splat.culprit {
         let _ = write!(line, " in {function}");
     }
     line

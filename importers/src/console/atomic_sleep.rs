@@ -3,7 +3,7 @@
 
 use super::common::{task_pid, text_after};
 use super::lines::LogLine;
-use trace_model::splat::{AtomicSleepFacts, Splat, SplatFacts, SplatKind};
+use trace_model::splat::{AtomicSleepFacts, PreemptibleFacts, Splat, SplatFacts, SplatKind};
 
 pub fn parse(lines: &[LogLine], splat: &mut Splat) {
     let mut facts = AtomicSleepFacts::default();
@@ -83,4 +83,29 @@ fn symbol(text: &str) -> Option<String> {
         None => text,
     };
     rest.split_whitespace().next().map(str::to_owned)
+}
+
+/// `BUG: using smp_processor_id() in preemptible [00000000] code: comm/pid` +
+/// `caller is ext4_mb_new_blocks+0x1/0x2` (lib/smp_processor_id.c).
+pub fn parse_preemptible(lines: &[LogLine], splat: &mut Splat) {
+    let header = lines.first().map_or("", |l| l.text.as_str());
+    let mut facts = PreemptibleFacts::default();
+    if let Some(rest) = header.strip_prefix("BUG: using ")
+        && let Some((accessor, rest)) = rest.split_once(" in preemptible [")
+        && let Some((count, task)) = rest.split_once("] code: ")
+    {
+        facts.accessor = Some(accessor.to_owned());
+        facts.preempt_count = Some(count.to_owned());
+        if let Some((comm, pid)) = task_pid(task) {
+            splat.task = Some(comm);
+            splat.pid = Some(pid);
+        }
+    }
+    facts.caller = lines
+        .iter()
+        .take(4)
+        .find_map(|l| l.text.strip_prefix("caller is "))
+        .and_then(symbol)
+        .map(|s| s.split_once('+').map_or(s.as_str(), |(f, _)| f).to_owned());
+    splat.facts = SplatFacts::PreemptibleCpuAccess(facts);
 }

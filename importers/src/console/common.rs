@@ -1,7 +1,7 @@
 //! Scaffolding shared by every splat family: the `CPU:` stack-dump line, the kernel ident,
 //! `comm/pid` tokens, lockdep lock lines, held-lock lists and the call trace.
 
-use super::frames::{context_marker, parse_frame};
+use super::frames::{arm_callee, context_marker, parse_frame};
 use super::lines::LogLine;
 use trace_model::splat::{Frame, FrameContext, HeldLocks};
 
@@ -84,7 +84,7 @@ pub fn lock_name(text: &str) -> Option<&str> {
 }
 
 /// The function after `, at: ` (`[<addr>] ` and offsets removed).
-fn lock_site(text: &str) -> Option<String> {
+pub fn lock_site(text: &str) -> Option<String> {
     let (_, at) = text.split_once(", at:")?;
     let at = at.trim_start();
     let at = match at.strip_prefix("[<") {
@@ -162,13 +162,26 @@ pub fn held_locks(lines: &[LogLine], holder: Option<&str>) -> Option<HeldLocks> 
     Some(held)
 }
 
-/// Frames of the trace printed right after `lines[start]` (a `Call Trace:` or `-> #N` line),
-/// up to the first line that is neither frame, marker, register dump nor blank.
+/// Frames of the trace printed right after `lines[start]` (a `Call Trace:` or `-> #N` line,
+/// whose own text may already hold the first frame), up to the first line that is neither
+/// frame, marker, register dump nor blank. A stray line of other output inside the trace is
+/// skipped when frames follow it.
 pub fn frames_after(lines: &[LogLine], start: usize) -> Vec<Frame> {
     let mut frames = Vec::new();
     let mut context = FrameContext::Task;
-    for line in lines.iter().skip(start + 1) {
-        let mut text = line.text.as_str();
+    let first = lines
+        .get(start)
+        .map(|l| after_trace_marker(&l.text).unwrap_or(""))
+        .map(str::trim)
+        .filter(|rest| parse_frame(rest).is_some());
+    let texts = first
+        .into_iter()
+        .chain(lines.iter().skip(start + 1).map(|l| l.text.as_str()));
+    let texts: Vec<&str> = texts.take(MAX_TRACE_LINES).collect();
+    let mut i = 0;
+    while i < texts.len() {
+        let mut text = texts[i];
+        i += 1;
         if let Some((marker_context, rest)) = context_marker(text) {
             context = marker_context;
             text = rest;
@@ -176,20 +189,84 @@ pub fn frames_after(lines: &[LogLine], start: usize) -> Vec<Frame> {
         if text.is_empty() {
             continue;
         }
-        match parse_frame(text) {
-            Some(mut frame) => {
-                frame.context = context;
-                frames.push(frame);
+        if let Some(mut frame) = parse_frame(text) {
+            if frames.is_empty()
+                && let Some(mut callee) = arm_callee(text)
+            {
+                callee.context = context;
+                frames.push(callee);
             }
-            None if is_register_dump(text) => {}
-            None => break,
+            frame.context = context;
+            frames.push(frame);
+            continue;
+        }
+        if let Some(mut frame) = interrupted_at(text) {
+            frame.context = context;
+            frames.push(frame);
+            continue;
+        }
+        let stray = !frames.is_empty() && frames_resume(&texts[i..]) && !is_section(text);
+        if !(is_register_dump(text) || stray) {
+            break;
         }
     }
     frames
 }
 
-/// `RIP: 0010:...`, `RAX: ...`, `Code: ...`, `FS:  0000`: register dumps inside a trace.
+/// A trace longer than this is a runaway (a recursion printed in full): the rest is dropped.
+const MAX_TRACE_LINES: usize = 2_000;
+
+/// True when a frame comes within the next few lines (an unrelated printk in between).
+fn frames_resume(next: &[&str]) -> bool {
+    next.iter()
+        .take(3)
+        .find(|t| !t.is_empty())
+        .is_some_and(|t| parse_frame(t).is_some() || context_marker(t).is_some())
+}
+
+/// A line that opens another part of a report (`Call Trace:`, `-> #0 (lock){....}:`,
+/// `CPU: 1 PID: ...`, a new title): it ends the trace even when frames follow.
+fn is_section(text: &str) -> bool {
+    text.ends_with(':')
+        || text.starts_with("-> ")
+        || text.starts_with("CPU: ")
+        || text.starts_with("NMI backtrace")
+        || super::header::classify(text).is_some()
+}
+
+/// The kernel-mode instruction pointer of a register dump inside a trace (`RIP: 0010:f+0x1/0x2`,
+/// arm64 `pc : f+0x1/0x2`, powerpc `NIP [c0..] f+0x1/0x2`): the frame the interrupt stopped.
+fn interrupted_at(text: &str) -> Option<Frame> {
+    let rest = text
+        .strip_prefix("RIP: 0010:")
+        .or_else(|| text.strip_prefix("pc : "))
+        .or_else(|| text.strip_prefix("NIP:"))
+        .or_else(|| text.strip_prefix("NIP "))?;
+    let frame = parse_frame(rest.trim())?;
+    (!frame.function.starts_with("0x")).then_some(frame)
+}
+
+/// `RIP: 0010:...`, `RAX: ...`, `Code: ...`, `FS:  0000`, arm `r10:8336a068 r9:00000000`,
+/// `Exception stack(0x83381bc0 to 0x83381c08)` and its `1bc0: 00000001 ...` words:
+/// register and stack dumps inside a trace.
 fn is_register_dump(text: &str) -> bool {
+    if text.starts_with("Exception stack(") || text.starts_with("---") {
+        return true;
+    }
+    let hex = |t: &str| !t.is_empty() && t.bytes().all(|b| b.is_ascii_hexdigit());
+    let pairs = text.split_whitespace().all(|word| {
+        word.split_once(':')
+            .is_some_and(|(name, value)| name.len() <= 4 && hex(value) && !name.is_empty())
+    });
+    if pairs && !text.is_empty() {
+        return true;
+    }
+    if let Some((offset, words)) = text.split_once(": ")
+        && hex(offset)
+        && words.split_whitespace().all(hex)
+    {
+        return true;
+    }
     let Some((name, _)) = text.split_once(':') else {
         return false;
     };
@@ -202,9 +279,22 @@ fn is_register_dump(text: &str) -> bool {
                 .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b' '))
 }
 
-/// Index of the `Call Trace:` line to use: the first after `from`.
+/// Index of the `Call Trace:` line to use: the first after `from` (`Backtrace:` on arm,
+/// `Call Trace: [<..>] f+..` with the first frame on the same line on m68k).
 pub fn call_trace_line(lines: &[LogLine], from: usize) -> Option<usize> {
-    find_line(lines, from, |t| t.eq_ignore_ascii_case("Call Trace:"))
+    find_line(lines, from, |t| after_trace_marker(t).is_some())
+}
+
+/// The text after `Call Trace:` / `Call trace:` (anywhere: a console may glue it after stack
+/// words) or a leading `Backtrace:`.
+fn after_trace_marker(text: &str) -> Option<&str> {
+    if let Some(rest) = text.strip_prefix("Backtrace:") {
+        return Some(rest);
+    }
+    let at = text
+        .find("Call Trace:")
+        .or_else(|| text.find("Call trace:"))?;
+    Some(&text[at + "Call Trace:".len()..])
 }
 
 #[cfg(test)]
@@ -250,6 +340,56 @@ mod tests {
         assert_eq!(
             kernel_from_ident("6.18.0-rc2-g #97 Tainted: G S          E").as_deref(),
             Some("6.18.0-rc2-g")
+        );
+    }
+
+    fn log(text: &str) -> Vec<LogLine> {
+        super::super::lines::logical_lines(text.as_bytes())
+    }
+
+    #[test]
+    fn traces_skip_stray_lines_and_dumps() {
+        let lines = log("\
+ dffffc0000000000Call Trace:
+  [<ffffffff81d90889>] dump_stack+0xc1/0x128
+ tc_dump_action: action bad kind
+  [<ffffffff833f3f78>] ipcomp_init_state+0x188/0x930
+ RIP: 0010:fuse_abort_conn+0xb1f/0x1580
+ RSP: 0018:ffff880198357618 EFLAGS: 00000246
+  fuse_put_super+0x123/0x440
+ other info that might help us debug this:
+  later_fn+0x1/0x2
+");
+        let trace = call_trace_line(&lines, 0).unwrap();
+        let names: Vec<String> = frames_after(&lines, trace)
+            .into_iter()
+            .map(|f| f.function)
+            .collect();
+        assert_eq!(
+            names,
+            [
+                "dump_stack",
+                "ipcomp_init_state",
+                "fuse_abort_conn",
+                "fuse_put_super"
+            ]
+        );
+        let arm = log("\
+Backtrace:
+[<80de0078>] (dump_backtrace) from [<80de0574>] (show_stack+0x28/0x2c)
+ r9:400f0193 r8:ffffffff r7:00000001
+[<80de054c>] (show_stack) from [<80de7c10>] (dump_stack+0x154/0x1a8)
+Exception stack(0x83381bc0 to 0x83381c08)
+1bc0: 00000001 00000001 83369b00 00000000
+[<80dee90c>] (_raw_spin_unlock) from [<803e3050>] (kfree+0x1/0x2)
+");
+        let names: Vec<String> = frames_after(&arm, 0)
+            .into_iter()
+            .map(|f| f.function)
+            .collect();
+        assert_eq!(
+            names,
+            ["dump_backtrace", "show_stack", "dump_stack", "kfree"]
         );
     }
 }

@@ -32,19 +32,43 @@ pub fn context_marker(text: &str) -> Option<(FrameContext, &str)> {
 pub fn parse_frame(text: &str) -> Option<Frame> {
     let mut rest = text.trim();
     let mut had_address = false;
-    if let Some(after) = rest.strip_prefix("[<") {
-        let (_, after) = after.split_once(">]")?;
-        rest = after.trim_start();
-        had_address = true;
+    // s390 prints the frame it could not vouch for in parentheses: `([<addr>] f+0x1/0x2)`.
+    let mut parenthesized = false;
+    if let Some(inner) = rest.strip_prefix("([<").and_then(|r| r.strip_suffix(')')) {
+        rest = &rest[1..=inner.len() + 2];
+        parenthesized = true;
     }
-    let mut frame = Frame::default();
+    // x86 / riscv / s390 `[<addr>] `, powerpc `[sp] [pc] ` (stack pointer and address).
+    for _ in 0..2 {
+        match bracketed_address(rest) {
+            Some(after) => {
+                rest = after;
+                had_address = true;
+            }
+            None => break,
+        }
+    }
+    let mut frame = Frame {
+        unreliable: parenthesized,
+        ..Frame::default()
+    };
     if let Some(after) = rest.strip_prefix("? ") {
         frame.unreliable = true;
         rest = after.trim_start();
     }
-    // ARM unwinder: `callee [mod] from caller+0x1a/0x50 [mod]`: the frame is the caller.
+    // ARM unwinder: `callee [mod] from caller+0x1a/0x50 [mod]` or, with addresses,
+    // `(callee) from [<addr>] (caller+0x28/0x2c)`: the frame is the caller.
     if let Some((_, caller)) = rest.split_once(" from ") {
         rest = caller.trim_start();
+        if let Some(after) = bracketed_address(rest) {
+            rest = after;
+        }
+        if let Some(inner) = rest.strip_prefix('(') {
+            let (symbol, after) = inner.split_once(')')?;
+            let mut frame = parse_frame(symbol)?;
+            frame.module = module_token(after.trim()).or(frame.module);
+            return Some(frame);
+        }
     }
     let (symbol, mut rest) = rest.split_once(char::is_whitespace).unwrap_or((rest, ""));
     let has_offset = parse_symbol(symbol, &mut frame);
@@ -57,10 +81,13 @@ pub fn parse_frame(text: &str) -> Option<Frame> {
         if rest.is_empty() {
             break;
         }
-        // decode_stacktrace.sh: `(file:line file:line (discriminator 1))`.
+        // decode_stacktrace.sh: `(file:line file:line (discriminator 1))`; powerpc
+        // `(unreliable)`; arm64 `(T)` / `(P)` / `(L)` (which register gave the frame).
         if rest.starts_with('(') {
-            let (group, after) = parenthesized(rest)?;
-            if frame.source.is_none() {
+            let (group, after) = parenthesized_group(rest)?;
+            if group == "unreliable" {
+                frame.unreliable = true;
+            } else if frame.source.is_none() {
                 frame.source = group
                     .split_whitespace()
                     .find_map(source_location)
@@ -73,8 +100,8 @@ pub fn parse_frame(text: &str) -> Option<Frame> {
         rest = after;
         if token == "[inline]" {
             frame.inline = true;
-        } else if let Some(module) = token.strip_prefix('[').and_then(|t| t.strip_suffix(']')) {
-            frame.module = Some(module.to_owned());
+        } else if let Some(module) = module_token(token) {
+            frame.module = Some(module);
         } else if let Some(source) = source_location(token) {
             frame.source = Some(source.to_owned());
         } else {
@@ -84,8 +111,45 @@ pub fn parse_frame(text: &str) -> Option<Frame> {
     (has_offset || frame.source.is_some() || had_address).then_some(frame)
 }
 
+/// The callee of an ARM unwinder line (`[<pc>] (callee) from [<lr>] (caller+..)`): the line
+/// names two frames, and the first line of a trace is the only one whose callee is not the
+/// previous line's caller.
+pub fn arm_callee(text: &str) -> Option<Frame> {
+    let (callee, _) = text.trim().split_once(" from ")?;
+    let callee = bracketed_address(callee).unwrap_or(callee).trim();
+    let callee = callee
+        .strip_prefix('(')
+        .and_then(|c| c.strip_suffix(')'))
+        .unwrap_or(callee);
+    let mut frame = Frame::default();
+    parse_symbol(callee.split_whitespace().next()?, &mut frame);
+    is_identifier(&frame.function).then_some(frame)
+}
+
+/// `[<ffffffff81000000>] rest` / `[c000000001bb3530] rest` -> `rest`.
+fn bracketed_address(text: &str) -> Option<&str> {
+    let inner = text.strip_prefix('[')?;
+    let (address, after) = inner.split_once(']')?;
+    let address = address
+        .strip_prefix('<')
+        .and_then(|a| a.strip_suffix('>'))
+        .unwrap_or(address);
+    let address = address.strip_prefix("0x").unwrap_or(address);
+    let hex = !address.is_empty() && address.bytes().all(|b| b.is_ascii_hexdigit());
+    (hex && address.len() >= 4).then(|| after.trim_start())
+}
+
+/// `[module]` (a loadable module's name) -> `module`.
+fn module_token(token: &str) -> Option<String> {
+    token
+        .strip_prefix('[')
+        .and_then(|t| t.strip_suffix(']'))
+        .filter(|m| !m.is_empty())
+        .map(str::to_owned)
+}
+
 /// Splits `(a (b)) rest` into the group's inside `a (b)` and ` rest`.
-fn parenthesized(text: &str) -> Option<(&str, &str)> {
+fn parenthesized_group(text: &str) -> Option<(&str, &str)> {
     let mut depth = 0usize;
     for (at, c) in text.char_indices() {
         match c {
@@ -181,5 +245,35 @@ mod tests {
         assert_eq!(ctx, FrameContext::Exception);
         assert!(parse_frame(rest).is_some());
         assert!(context_marker("<none>/-1").is_none());
+    }
+
+    #[test]
+    fn other_architectures() {
+        // arm32 with addresses: the line's caller, and its callee for the first line.
+        let line = "[<80de0078>] (dump_backtrace) from [<80de0574>] (show_stack+0x28/0x2c)";
+        let f = parse_frame(line).unwrap();
+        assert_eq!((f.function.as_str(), f.offset), ("show_stack", Some(0x28)));
+        assert_eq!(arm_callee(line).unwrap().function, "dump_backtrace");
+        // Old arm: offsets on both sides.
+        let f = parse_frame(
+            "[<c0013c4c>] (unwind_backtrace+0x0/0xe0) from [<c0011118>] (show_stack+0x10/0x14)",
+        )
+        .unwrap();
+        assert_eq!(f.function, "show_stack");
+        // powerpc: stack pointer, address, `(unreliable)`.
+        let f =
+            parse_frame("[c000000001bb3710] [c0000000000286fc] __switch_to+0x43c/0x6d0").unwrap();
+        assert_eq!((f.function.as_str(), f.unreliable), ("__switch_to", false));
+        let f = parse_frame(
+            "[c000000001bb3530] [c000000001bb35a0] __rela_dyn_start+0x308828/0x345288 (unreliable)",
+        )
+        .unwrap();
+        assert!(f.unreliable);
+        // s390: the parenthesised frame is the unreliable one.
+        let f = parse_frame("([<000000000011a3c8>] show_trace+0x108/0x148)").unwrap();
+        assert_eq!((f.function.as_str(), f.unreliable), ("show_trace", true));
+        // arm64 6.x: which register gave the frame.
+        let f = parse_frame("__switch_to+0x2b0/0x6e0 (T)").unwrap();
+        assert_eq!(f.function, "__switch_to");
     }
 }

@@ -2,10 +2,12 @@
 //! inconsistent state, irq-safe -> irq-unsafe order, irq inversion, wait context, unlock
 //! balance, freed held locks, suspicious RCU usage.
 
-use super::common::{find_line, frames_after, lock_name, next_text, task_pid, text_after};
+use super::common::{
+    find_line, frames_after, lock_name, lock_site, next_text, task_pid, text_after,
+};
 use super::lines::LogLine;
 use trace_model::splat::{
-    ChainEntry, LockdepFacts, Splat, SplatFacts, SplatKind, SuspiciousRcuFacts,
+    ChainEntry, LockdepFacts, Splat, SplatFacts, SplatKind, SuspiciousRcuFacts, UsageStack,
 };
 
 /// Phrases that follow `comm/pid` on a report's task line.
@@ -39,10 +41,13 @@ pub fn parse(lines: &[LogLine], splat: &mut Splat) {
             .and_then(lock_name)
             .map(str::to_owned)
     };
+    let site_after = |phrase: &str| text_after(lines, phrase).and_then(lock_site);
     match splat.kind {
         SplatKind::CircularLockingDependency | SplatKind::RecursiveLocking => {
             facts.acquiring_lock = lock_after("is trying to acquire lock:");
+            facts.acquiring_lock_at = site_after("is trying to acquire lock:");
             facts.held_lock = lock_after("but task is already holding lock:");
+            facts.held_lock_at = site_after("but task is already holding lock:");
             facts.dependency_chain_printed = dependency_chain(lines);
             facts.chain_exists_of = text_after(lines, "Chain exists of:").map(str::to_owned);
             derive_cycle(splat.kind, &mut facts);
@@ -50,10 +55,13 @@ pub fn parse(lines: &[LogLine], splat: &mut Splat) {
         SplatKind::InconsistentLockState => {
             facts.usage = inconsistent_usage(lines);
             facts.lock = lock_after("] takes:");
+            facts.lock_at = site_after("] takes:");
         }
         SplatKind::IrqSafeToUnsafeLockOrder => {
             facts.acquiring_lock = lock_after("is trying to acquire:");
+            facts.acquiring_lock_at = site_after("is trying to acquire:");
             facts.held_lock = lock_after("and this task is already holding:");
+            facts.held_lock_at = site_after("and this task is already holding:");
             facts.new_dependency = text_after(lines, "which would create a new lock dependency:")
                 .and_then(dependency_pair);
             facts.irq_safe_lock = lock_after("-irq-safe lock:");
@@ -61,28 +69,47 @@ pub fn parse(lines: &[LogLine], splat: &mut Splat) {
         }
         SplatKind::IrqLockInversion => {
             facts.lock = lock_after("just changed the state of lock:");
+            facts.lock_at = site_after("just changed the state of lock:");
             facts.irq_unsafe_lock = lock_after("-unsafe lock in the past:");
             facts.irq_safe_lock = lock_after("-safe lock in the past:");
         }
         SplatKind::InvalidWaitContext => {
             facts.lock = lock_after("is trying to lock:");
+            facts.lock_at = site_after("is trying to lock:");
             facts.context = lines
                 .iter()
                 .find_map(|l| l.text.strip_prefix("context-{")?.strip_suffix('}'))
                 .map(str::to_owned);
         }
         SplatKind::BadUnlockBalance => {
-            facts.lock = lines
-                .iter()
-                .find(|l| l.text.contains(" is trying to release lock ("))
-                .and_then(|l| lock_name_plain(&l.text));
+            let at = find_line(lines, 0, |t| t.contains(" is trying to release lock ("));
+            facts.lock = at.and_then(|i| lock_name_plain(&lines[i].text));
+            // `... at:` then `[<addr>] func+0x10/0x80` on the next line.
+            facts.lock_at = at
+                .and_then(|i| next_text(lines, i))
+                .and_then(super::frames::parse_frame)
+                .map(|f| f.function);
         }
         SplatKind::HeldLockFreed => {
             facts.lock = lock_after("with a lock still held there!");
+            facts.lock_at = site_after("with a lock still held there!");
+        }
+        SplatKind::StillHasLocksHeld => {
+            // `WARNING: comm/pid still has locks held!`
+            let header = lines.first().map_or("", |l| l.text.as_str());
+            let task = header
+                .split_once(" still has locks held!")
+                .and_then(|(head, _)| head.rsplit_once(": "))
+                .and_then(|(_, task)| task_pid(task));
+            if let Some((comm, pid)) = task {
+                splat.task = Some(comm);
+                splat.pid = Some(pid);
+            }
         }
         _ => {}
     }
-    splat.facts = SplatFacts::Lockdep(facts);
+    facts.usage_history = usage_history(lines);
+    splat.facts = SplatFacts::Lockdep(Box::new(facts));
 }
 
 /// `comm/pid <phrase>...` -> (comm, pid, text from the phrase on).
@@ -90,6 +117,45 @@ fn task_line(text: &str) -> Option<(String, i32, &str)> {
     let at = TASK_PHRASES.iter().filter_map(|p| text.find(p)).min()?;
     let (comm, pid) = task_pid(&text[..at])?;
     Some((comm, pid, &text[at..]))
+}
+
+/// Lockdep's usage history: `... which became HARDIRQ-irq-safe at:`, `{IN-SOFTIRQ-W} state
+/// was registered at:` and the `IN-HARDIRQ-W at:` entries of a `-> (lock){....} {` block,
+/// each followed by the stack that recorded the usage.
+fn usage_history(lines: &[LogLine]) -> Vec<UsageStack> {
+    let mut history = Vec::new();
+    let mut last_lock: Option<&str> = None;
+    for (i, line) in lines.iter().enumerate() {
+        let text = line.text.as_str();
+        let Some(head) = text.strip_suffix(" at:") else {
+            if let Some(name) = lock_name(text) {
+                last_lock = Some(name);
+            }
+            continue;
+        };
+        let usage = if let Some(rest) = head.strip_prefix("... which became ") {
+            rest
+        } else if let Some(rest) = head.strip_suffix(" state was registered") {
+            rest.trim_start_matches('{').trim_end_matches('}')
+        } else if is_usage_name(head) {
+            head
+        } else {
+            continue;
+        };
+        history.push(UsageStack {
+            usage: usage.to_owned(),
+            lock: last_lock.map(str::to_owned),
+            stack: frames_after(lines, i),
+        });
+    }
+    history
+}
+
+/// `IN-HARDIRQ-W`, `SOFTIRQ-ON-R`, `INITIAL USE`, `INITIAL READ USE`, `IN-NMI`.
+fn is_usage_name(text: &str) -> bool {
+    text.starts_with("INITIAL ")
+        || ((text.starts_with("IN-") || text.contains("IRQ-ON-"))
+            && text.bytes().all(|b| b.is_ascii_uppercase() || b == b'-'))
 }
 
 /// `is trying to release lock (name) at:` has no usage braces.

@@ -168,6 +168,16 @@ fn strip_harness_counter(s: &str) -> &str {
     }
 }
 
+/// Where the last printk stamp starts inside `text` after other output (never at 0): a record
+/// the console glued to an unterminated line.
+pub fn glued_stamp(text: &str) -> Option<usize> {
+    let bytes = text.as_bytes();
+    (1..bytes.len())
+        .rev()
+        .filter(|&i| bytes[i] == b'[')
+        .find(|&i| printk_time(&text[i..]).is_some_and(|(_, after)| after.starts_with([' ', '['])))
+}
+
 /// `[   12.345678]` (any padding). Returns seconds and the text after `]`.
 fn printk_time(s: &str) -> Option<(f64, &str)> {
     let inner = s.trim_start().strip_prefix('[')?;

@@ -6,7 +6,7 @@ use super::header::classify;
 use super::lines::LogLine;
 use super::prefix::Caller;
 use super::{atomic_sleep, hung_task, lockdep, rcu_stall, spinlock, warning};
-use trace_model::splat::{Splat, SplatFacts, SplatKind, WarningFacts};
+use trace_model::splat::{FrameContext, Splat, SplatFacts, SplatKind, WarningFacts};
 
 /// No report is longer (an RCU stall with NMI backtraces of every CPU is a few thousand lines);
 /// the cap keeps reports of interleaved callers from spanning a whole log each.
@@ -35,10 +35,38 @@ pub fn splats(lines: &[LogLine]) -> Vec<Splat> {
         if let Some(end) = own.iter().skip(1).position(|l| ends_splat(&l.text)) {
             own.truncate(end + 2);
         }
-        out.push(parse(kind, &own));
+        let mut splat = parse(kind, &own);
+        if splat.stack.is_empty() && next < lines.len() && next - start <= NESTED_WITHIN_LINES {
+            borrow_nested_stack(&mut splat, &lines[next..], &same_source);
+        }
+        out.push(splat);
     }
     out
 }
+
+/// A report cut short by another one a few lines in (a WARNING raised while an RCU stall was
+/// being printed) has no trace of its own: the nested report's trace is the same CPU's stack.
+const NESTED_WITHIN_LINES: usize = 8;
+
+fn borrow_nested_stack(
+    splat: &mut Splat,
+    after: &[LogLine],
+    same_source: &dyn Fn(&LogLine) -> bool,
+) {
+    let nested: Vec<LogLine> = after
+        .iter()
+        .take(NESTED_SCAN_LINES)
+        .filter(|l| same_source(l))
+        .cloned()
+        .collect();
+    if let Some(trace) = call_trace_line(&nested, 0) {
+        splat.stack = frames_after(&nested, trace);
+        splat.culprit = trace_model::culprit::culprit(splat);
+    }
+}
+
+/// How far into the nested report its trace may start.
+const NESTED_SCAN_LINES: usize = 200;
 
 /// First lines of splats. A symbolizer repeats a `WARNING: CPU:` line once per inlined frame:
 /// consecutive repeats of one warning start one splat.
@@ -94,7 +122,9 @@ fn parse(kind: SplatKind, lines: &[LogLine]) -> Splat {
             rcu_stall::parse(lines, &mut splat)
         }
         SplatKind::HungTask => hung_task::parse(lines, &mut splat),
+        SplatKind::PreemptibleCpuAccess => atomic_sleep::parse_preemptible(lines, &mut splat),
         SplatKind::SpinlockBadMagic
+        | SplatKind::RwlockBug
         | SplatKind::SpinlockRecursion
         | SplatKind::SpinlockCpuRecursion
         | SplatKind::SpinlockWrongOwner
@@ -104,6 +134,7 @@ fn parse(kind: SplatKind, lines: &[LogLine]) -> Splat {
         _ => warning::parse(lines, &mut splat),
     }
     fill_scaffolding(lines, &mut splat);
+    splat.culprit = trace_model::culprit::culprit(&splat);
     splat
 }
 
@@ -144,9 +175,15 @@ fn fill_scaffolding(lines: &[LogLine], splat: &mut Splat) {
     // The stack printed for the report: the first trace after the CPU line (lockdep prints
     // its chain stacks before it).
     let from = if is_stall {
+        // The stalled CPU's backtrace, else the first trace of interrupted code (not the
+        // grace-period kthread's dump).
         lines
             .iter()
             .position(|l| parse_cpu_line(&l.text).is_some_and(|c| Some(c.cpu) == splat.cpu))
+            .or_else(|| first_interrupted_trace(lines))
+    } else if is_hung {
+        // The blocked task's own dump comes first; the `CPU:` line is khungtaskd's backtrace.
+        Some(0)
     } else {
         cpu_line
     };
@@ -155,4 +192,19 @@ fn fill_scaffolding(lines: &[LogLine], splat: &mut Splat) {
     {
         splat.stack = frames_after(lines, trace);
     }
+}
+
+/// The line before the first `Call Trace:` whose frames show an interrupt.
+fn first_interrupted_trace(lines: &[LogLine]) -> Option<usize> {
+    let mut from = 0;
+    while let Some(trace) = call_trace_line(lines, from) {
+        let frames = frames_after(lines, trace);
+        if frames.iter().any(|f| {
+            f.context != FrameContext::Task || trace_model::culprit::is_interrupt_entry(&f.function)
+        }) {
+            return Some(trace);
+        }
+        from = trace + 1;
+    }
+    None
 }

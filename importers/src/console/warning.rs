@@ -9,8 +9,55 @@ pub fn parse(lines: &[LogLine], splat: &mut Splat) {
     splat.facts = match splat.kind {
         SplatKind::WorkqueueLeakedLock => workqueue_leak(lines, header, splat),
         SplatKind::SoftLockup => soft_lockup(header, splat),
+        SplatKind::WorkqueueLockup => workqueue_lockup(header),
+        SplatKind::KernelBug => {
+            let mut facts = warning(header, splat);
+            facts.function = lines.iter().find_map(|l| faulting_function(&l.text));
+            SplatFacts::Warning(facts)
+        }
         _ => SplatFacts::Warning(warning(header, splat)),
     };
+}
+
+/// The function of the register dump's instruction pointer: x86 `RIP: 0010:f+0x1/0x2`
+/// (`RIP: f+..` before 4.x), arm64 `pc : f+..`, arm `PC is at f+..`, powerpc `NIP [..] f+..`.
+fn faulting_function(text: &str) -> Option<String> {
+    let rest = text
+        .strip_prefix("RIP: ")
+        .map(|r| {
+            r.split_once(':')
+                .map_or(r, |(segment, f)| if segment.len() == 4 { f } else { r })
+        })
+        .or_else(|| text.strip_prefix("pc : "))
+        .or_else(|| text.strip_prefix("PC is at "))
+        .or_else(|| {
+            text.strip_prefix("NIP ")
+                .or_else(|| text.strip_prefix("NIP:"))
+        })?;
+    let frame = super::frames::parse_frame(rest.trim())?;
+    (!frame.function.starts_with("0x")).then_some(frame.function)
+}
+
+/// `BUG: workqueue lockup - pool cpus=0 node=0 flags=0x0 nice=0 stuck for 32s!`.
+fn workqueue_lockup(header: &str) -> SplatFacts {
+    let pool = header.split_once(" - pool ").map(|(_, rest)| {
+        rest.split_once(" stuck for ")
+            .map_or(rest, |(p, _)| p)
+            .to_owned()
+    });
+    let stuck_seconds = header
+        .split_once(" stuck for ")
+        .and_then(|(_, rest)| {
+            rest.split(|c: char| !c.is_ascii_digit())
+                .next()?
+                .parse()
+                .ok()
+        })
+        .unwrap_or(0);
+    SplatFacts::WorkqueueLockup {
+        pool,
+        stuck_seconds,
+    }
 }
 
 /// `WARNING: CPU: 0 PID: 10 at kernel/jump_label.c:276 func+0x8e/0xa0` /
@@ -82,5 +129,16 @@ fn workqueue_leak(lines: &[LogLine], header: &str, splat: &mut Splat) -> SplatFa
         .get(1)
         .filter(|l| l.text.starts_with("preempt="))
         .map(|l| l.text.clone());
-    SplatFacts::WorkqueueLeak { preempt_lock_rcu }
+    let work_function = lines.iter().take(3).find_map(|l| {
+        let named = l
+            .text
+            .split_once("workfn=")
+            .or_else(|| l.text.split_once("last function: "))?
+            .1;
+        named.split_whitespace().next().map(str::to_owned)
+    });
+    SplatFacts::WorkqueueLeak {
+        preempt_lock_rcu,
+        work_function,
+    }
 }
