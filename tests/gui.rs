@@ -3,7 +3,7 @@
 
 use corpus_tests::kctx_bin;
 use egui_kittest::Harness;
-use egui_kittest::kittest::Queryable;
+use egui_kittest::kittest::{NodeT, Queryable};
 use kctx::gui::findings::finding_title;
 use kctx::gui::timeline::model::TaskActivity;
 use kctx::gui::trace::load;
@@ -451,4 +451,87 @@ fn lock_lanes_agree_with_the_inspector_across_the_sample() {
         held_somewhere > 0,
         "the sample holds locks at some sampled time"
     );
+}
+
+/// The event list row of the cursor is highlighted and scrolled into view: the rows are
+/// placed by their real height, and after selecting a finding the scroll is computed on the
+/// list of the new view. Returns the highlighted rows.
+fn assert_cursor_row_shown(h: &Harness<'static, KctxApp>) -> std::ops::Range<usize> {
+    let s = session(h);
+    let cursor = s.timeline.cursor_ns.expect("a cursor");
+    let rows = s.list.cursor_rows(&s.trace.store, cursor);
+    assert!(!rows.is_empty(), "a row at or before the cursor");
+    assert!(
+        s.list.drawn_rows.contains(&rows.start),
+        "row {} drawn in {:?}",
+        rows.start,
+        s.list.drawn_rows
+    );
+    let shown = s.list.shown_rect.expect("the list was drawn");
+    let pitch = s.list.row_height().expect("measured") + 3.0;
+    for r in rows.clone() {
+        let text = kctx::gui::event_list::row_text(&s.trace.store, s.list.rows()[r]);
+        let node = h.get_by_label(&text);
+        assert_eq!(
+            node.accesskit_node().toggled(),
+            Some(egui::accesskit::Toggled::True),
+            "row {r} is highlighted"
+        );
+        let rect = node.rect();
+        assert!(
+            shown.top() - 0.5 <= rect.top() && rect.bottom() <= shown.bottom() + 0.5,
+            "row {r} at {rect:?} inside the list {shown:?}"
+        );
+        // Scrolled so that the cursor's first row is the fourth visible, or as near as the
+        // list's ends allow: the offset was computed with the rows' real height and spacing.
+        if r == rows.start {
+            let total = s.list.rows().len() as f32 * pitch - 3.0;
+            let offset = ((r as f32 - 3.0) * pitch).clamp(0.0, (total - shown.height()).max(0.0));
+            let want = r as f32 * pitch - offset;
+            let got = rect.top() - shown.top();
+            assert!(
+                (got - want).abs() < 1.0,
+                "the cursor's row is {got} px down the list, not {want} (rows {pitch} px apart)"
+            );
+        }
+    }
+    rows
+}
+
+/// Issue 20, point 1: selecting a finding scrolls the event list to the call, highlighted;
+/// clicking the timeline between events highlights the event before the cursor.
+#[test]
+fn the_event_list_shows_and_highlights_the_cursors_row() {
+    let mut h = harness(sample_app());
+    let title = finding_title(&session(&h).trace.findings[0]);
+    h.get_by_label(&title).click();
+    h.run_steps(4);
+    let rows = assert_cursor_row_shown(&h);
+    let s = session(&h);
+    let call = s.timeline.cursor_ns.unwrap();
+    let first = s.list.rows()[rows.start];
+    assert_eq!(s.trace.store.ts()[first as usize], call, "the call's event");
+    // The list is the zoomed view's (the offset was not computed on the whole trace's).
+    let (t0, t1) = s.view_range();
+    let store = &s.trace.store;
+    assert_eq!(s.list.rows().len(), store.range(t0, t1).len());
+    // A click on CPU 1's row 40 px right of the call: between events.
+    let x = s.timeline.screen_x(call) + 40.0;
+    click_at(&mut h, egui::pos2(x, 80.0));
+    h.run_steps(2);
+    let s = session(&h);
+    let cursor = s.timeline.cursor_ns.unwrap();
+    assert!(cursor > call);
+    let rows = assert_cursor_row_shown(&h);
+    let s = session(&h);
+    let before = s.list.rows()[rows.start];
+    let ts = s.trace.store.ts()[before as usize];
+    assert!(
+        ts <= cursor,
+        "the highlighted event is not after the cursor"
+    );
+    if rows.end < s.list.rows().len() {
+        let next = s.list.rows()[rows.end];
+        assert!(s.trace.store.ts()[next as usize] > cursor);
+    }
 }

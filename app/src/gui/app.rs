@@ -414,6 +414,9 @@ fn session_ui(ui: &mut Ui, s: &mut Session) {
         .default_size(230.0)
         .resizable(true)
         .show(ui, |ui| {
+            // A finding selected or a fit asked for this frame: list the new view's events
+            // (the scroll to the cursor is computed on them).
+            s.timeline.apply_pending(&s.trace.timeline);
             let (t0, t1) = s.view_range();
             s.list.refresh(&s.trace.store, t0, t1);
             if let Some(i) = event_list_ui(ui, &mut s.list, &s.trace.store, s.timeline.cursor_ns) {

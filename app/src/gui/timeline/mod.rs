@@ -241,7 +241,14 @@ impl TimelineState {
             .map(|r| r.y)
     }
 
-    fn apply_pending(&mut self, model: &TimelineModel, width: f32) {
+    /// Applies a pending fit or range at the canvas width of the last frame. The app calls
+    /// it before the panels that follow the view (the event list) are drawn, so that they
+    /// show the new view in the same frame as the timeline.
+    pub fn apply_pending(&mut self, model: &TimelineModel) {
+        let width = self.width_px;
+        if width <= 1.0 {
+            return; // Not drawn yet: the timeline applies it once its width is known.
+        }
         if std::mem::take(&mut self.fit_pending) {
             self.view = TimeView::fit(model.origin_ns, model.end_ns, width);
         }
@@ -294,7 +301,7 @@ pub fn timeline_ui(
     let full = ui.available_rect_before_wrap();
     let canvas_x = Rangef::new(full.left() + GUTTER_PX, full.right());
     state.width_px = canvas_x.span().max(1.0);
-    state.apply_pending(model, state.width_px);
+    state.apply_pending(model);
     state.keyboard(ui);
 
     let axis_rect = Rect::from_x_y_ranges(canvas_x, full.top()..=full.top() + AXIS_PX);
