@@ -535,3 +535,134 @@ fn the_event_list_shows_and_highlights_the_cursors_row() {
         assert!(s.trace.store.ts()[next as usize] > cursor);
     }
 }
+
+fn corpus_app(rel: &str) -> KctxApp {
+    let path = corpus_tests::corpus(rel);
+    KctxApp::with_trace(load(vec![Input::File(path)], &|_| {}).expect("the corpus trace loads"))
+}
+
+/// Issue 20, point 2, on the Debian-kernel s5_clean recording: its one finding groups three
+/// allocations in atomic context whose GFP flags the trace lacks. Every instance is listed,
+/// `]` / `[` step through them one by one, each shows its own atomic span, and the finding
+/// says "unverifiable" in a colour of its own.
+#[test]
+fn grouped_findings_list_and_step_through_every_instance() {
+    let mut h = harness(corpus_app("lab/s5_clean/trace.dat"));
+    let f = session(&h).trace.findings[0].clone();
+    assert_eq!(f.confidence, trace_model::Confidence::Unverifiable);
+    assert!(f.count >= 3, "a group: ×{}", f.count);
+    assert_eq!(f.instances.len() as u64, f.count, "every instance kept");
+    let span = {
+        let t = &session(&h).trace.timeline;
+        t.end_ns - t.origin_ns
+    };
+    h.get_by_label(&finding_title(&f)).click();
+    h.run_steps(4);
+    // The confidence in words beside the title, and its colour everywhere.
+    h.get_by_label("unverifiable");
+    let colour = kctx::gui::theme::UNVERIFIABLE;
+    assert_ne!(colour, kctx::gui::theme::VIOLATION);
+    let check_instance = |h: &Harness<'static, KctxApp>, k: usize| {
+        let s = session(h);
+        let inst = &f.instances[k];
+        assert_eq!(s.selected_instance, k);
+        let call = kctx::gui::timeline::ns_from_seconds(inst.ts);
+        assert_eq!(s.timeline.cursor_ns, Some(call), "instance {k}'s call");
+        let atomic = &s.timeline.highlights[0];
+        assert_eq!(atomic.label, "atomic context");
+        assert_eq!(atomic.cpu, Some(inst.cpu));
+        assert_eq!(atomic.colour, colour);
+        assert_eq!(
+            atomic.start_ns,
+            kctx::gui::timeline::ns_from_seconds(inst.span[0])
+        );
+        assert!(atomic.end_ns - atomic.start_ns < span / 100, "its own span");
+        let (t0, t1) = s.view_range();
+        assert!(
+            t0 <= call && call <= t1 && t1 - t0 < span / 100,
+            "zoomed on it"
+        );
+        assert!(
+            s.timeline
+                .markers
+                .iter()
+                .any(|m| m.ts_ns == call && m.colour == colour),
+            "a marker at instance {k}"
+        );
+    };
+    check_instance(&h, 0);
+    // The group is expanded: one line per instance, the shown one selected.
+    for k in 0..f.instances.len() {
+        let label = kctx::gui::findings::instance_label(&f, k);
+        let node = h.get_by_label(&label);
+        let toggled = node.accesskit_node().toggled();
+        assert_eq!(toggled == Some(egui::accesskit::Toggled::True), k == 0);
+    }
+    for k in 1..f.instances.len() {
+        h.key_press(egui::Key::CloseBracket);
+        h.run_steps(3);
+        check_instance(&h, k);
+    }
+    h.key_press(egui::Key::OpenBracket);
+    h.run_steps(3);
+    check_instance(&h, f.instances.len() - 2);
+    // A click on an instance's line selects it.
+    h.get_by_label(&kctx::gui::findings::instance_label(&f, 0))
+        .click();
+    h.run_steps(3);
+    check_instance(&h, 0);
+}
+
+/// The sample's findings are definite: labelled so, in the violation red.
+#[test]
+fn definite_findings_are_labelled_and_red() {
+    let mut h = harness(sample_app());
+    let f = session(&h).trace.findings[0].clone();
+    assert_eq!(f.confidence, trace_model::Confidence::Definite);
+    h.get_by_label(&finding_title(&f)).click();
+    h.run_steps(3);
+    assert!(
+        !h.get_all_by_label("definite")
+            .collect::<Vec<_>>()
+            .is_empty()
+    );
+    let s = session(&h);
+    assert_eq!(s.timeline.highlights[0].colour, kctx::gui::theme::VIOLATION);
+}
+
+/// Issue 20, points 7 and 9: an evidence line is a button placing the cursor on its event
+/// (and selecting its CPU); stepping through the findings keeps the panels' widths, so the
+/// timeline does not jump.
+#[test]
+fn evidence_lines_place_the_cursor_and_the_timeline_keeps_its_width() {
+    let mut h = harness(sample_app());
+    let width = session(&h).timeline.width_px;
+    let n = session(&h).trace.findings.len();
+    for _ in 0..n {
+        h.key_press(egui::Key::CloseBracket);
+        h.run_steps(3);
+        assert_eq!(
+            session(&h).timeline.width_px,
+            width,
+            "the canvas keeps its width"
+        );
+    }
+    let f = session(&h).trace.findings[session(&h).selected_finding.unwrap()].clone();
+    let e = f.evidence.first().expect("evidence").clone();
+    let line = format!(
+        "1. {:.6} CPU {} {} {}: {}",
+        e.ts, e.cpu, e.task, e.event, e.detail
+    );
+    // Move away first, so that the click is what brings the cursor back.
+    h.key_press(egui::Key::N);
+    h.run_steps(2);
+    h.get_by_label(&line).click();
+    h.run_steps(3);
+    let s = session(&h);
+    assert_eq!(
+        s.timeline.cursor_ns,
+        Some(kctx::gui::timeline::ns_from_seconds(e.ts))
+    );
+    assert_eq!(s.timeline.selected_cpu, Some(e.cpu as usize));
+    assert_eq!(s.timeline.width_px, width);
+}

@@ -56,8 +56,11 @@ fn cpu_ui(ui: &mut Ui, trace: &LoadedTrace, cpu: usize, ts: u64, selected: bool)
             if let Some(reason) = state.unknown {
                 ui.colored_label(theme::UNKNOWN, format!("context unknown here ({reason:?})"));
             }
+            // The panel cuts long values rather than widen: the names column keeps its
+            // width (a cut cell would otherwise measure, and stay, narrow).
             egui::Grid::new(("inspector grid", cpu))
                 .num_columns(2)
+                .min_col_width(92.0)
                 .show(ui, |ui| {
                     ui.label("context");
                     ui.vertical(|ui| {
