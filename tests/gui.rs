@@ -666,3 +666,128 @@ fn evidence_lines_place_the_cursor_and_the_timeline_keeps_its_width() {
     assert_eq!(s.timeline.selected_cpu, Some(e.cpu as usize));
     assert_eq!(s.timeline.width_px, width);
 }
+
+/// Presses the primary button at `from`, drags to `to` and releases.
+fn drag(h: &mut Harness<'static, KctxApp>, from: egui::Pos2, to: egui::Pos2) {
+    h.hover_at(from);
+    h.event(egui::Event::PointerButton {
+        pos: from,
+        button: egui::PointerButton::Primary,
+        pressed: true,
+        modifiers: egui::Modifiers::NONE,
+    });
+    h.run_steps(1);
+    for k in 1..=8 {
+        h.hover_at(from + (to - from) * (k as f32 / 8.0));
+        h.run_steps(1);
+    }
+    h.event(egui::Event::PointerButton {
+        pos: to,
+        button: egui::PointerButton::Primary,
+        pressed: false,
+        modifiers: egui::Modifiers::NONE,
+    });
+    h.run_steps(2);
+}
+
+/// Issue 20, points 3 and 9, on the lockdep AB-BA recording: the first view is a fit of the
+/// trace; the cycle's four witness labels all find a spot, none over another, all inside
+/// the canvas; scrolled away, they are not piled at the edge; panning stops at the trace's
+/// ends.
+#[test]
+fn labels_never_collide_and_the_view_stays_on_the_trace() {
+    let mut h = harness(corpus_app("lab/lockdep-s3_abba_mutex/trace.dat"));
+    let (origin, end) = {
+        let t = &session(&h).trace.timeline;
+        (t.origin_ns, t.end_ns)
+    };
+    let shown = |h: &Harness<'static, KctxApp>| {
+        let t = &session(h).timeline;
+        t.view.ns_per_px * f64::from(t.width_px)
+    };
+    let span = (end - origin) as f64;
+    assert!(
+        (shown(&h) / span - 1.02).abs() < 0.005,
+        "the first view is a fit: {} of {span} ns",
+        shown(&h)
+    );
+    let fitted = session(&h).timeline.view;
+    // Dragging the fitted view right or left does not leave the trace.
+    let y = 80.0;
+    drag(&mut h, egui::pos2(700.0, y), egui::pos2(1100.0, y));
+    assert_eq!(session(&h).timeline.view, fitted, "panned past the start");
+    h.key_press(egui::Key::Plus);
+    h.key_press(egui::Key::Plus);
+    h.run_steps(2);
+    for _ in 0..3 {
+        drag(&mut h, egui::pos2(1100.0, y), egui::pos2(500.0, y));
+    }
+    let v = session(&h).timeline.view;
+    let width = session(&h).timeline.width_px;
+    assert!(
+        (v.end_ns(width) - fitted.end_ns(width)).abs() < 1.0,
+        "stops at the end: {} vs {}",
+        v.end_ns(width),
+        fitted.end_ns(width)
+    );
+    // The cycle: one highlight per witness, each labelled.
+    let title = finding_title(&session(&h).trace.findings[0]);
+    h.get_by_label(&title).click();
+    h.run_steps(4);
+    let s = session(&h);
+    let n = s.timeline.highlights.len();
+    assert!(n >= 4, "{n} witnesses");
+    let labels = &s.timeline.label_rects;
+    assert_eq!(labels.len(), n, "every witness labelled");
+    let left = s.timeline.screen_x(s.timeline.view.start_ns.ceil() as u64) - 1.0;
+    let right = left + s.timeline.width_px + 2.0;
+    for (k, a) in labels.iter().enumerate() {
+        assert!(
+            a.left() >= left && a.right() <= right,
+            "{a:?} in [{left}, {right}]"
+        );
+        for b in &labels[k + 1..] {
+            assert!(!a.intersects(*b), "{a:?} over {b:?}");
+        }
+    }
+    // Zoomed in far right of the witnesses: no label left at the edge.
+    let last = s
+        .timeline
+        .highlights
+        .iter()
+        .map(|w| w.end_ns)
+        .max()
+        .unwrap();
+    let s = h.state_mut().session.as_mut().unwrap();
+    s.timeline.pending_range = Some((last + (end - last) / 2, end));
+    h.run_steps(3);
+    assert!(session(&h).timeline.label_rects.is_empty());
+}
+
+/// Issue 20, point 8: inputs that hold no trace are named with what they were read as.
+#[test]
+fn inputs_without_a_trace_are_named_in_the_error() {
+    let info = corpus_tests::corpus("lab/s1_spin_sleep/run-info.txt");
+    let syms = corpus_tests::corpus("lab/s1_spin_sleep/ctxlab.kallsyms");
+    let ctx = egui::Context::default();
+    let mut app = KctxApp::default();
+    app.open(
+        vec![Input::File(info.clone()), Input::File(syms.clone())],
+        &ctx,
+    );
+    app.wait_loaded();
+    let h = harness(app);
+    let error = h.state().error.clone().expect("an error");
+    assert!(
+        error.contains(&format!("{}: no trace events found", info.display())),
+        "{error}"
+    );
+    assert!(
+        error.contains(&format!(
+            "{}: kallsyms symbols, not a trace",
+            syms.display()
+        )),
+        "{error}"
+    );
+    h.get_by_label_contains(&info.display().to_string());
+}

@@ -74,7 +74,7 @@ pub fn findings_ui(
 ) -> Option<FindingAction> {
     ui.heading(format!("Findings ({})", findings.len()));
     if findings.is_empty() {
-        ui.label(note.unwrap_or("No violations found."));
+        ui.add(egui::Label::new(note.unwrap_or("No violations found.")).wrap());
         return None;
     }
     let mut by_kind: BTreeMap<FindingKind, Vec<usize>> = BTreeMap::new();

@@ -17,7 +17,9 @@ pub fn inspector_ui(ui: &mut Ui, trace: &LoadedTrace, timeline: &TimelineState) 
     let (cursor_ns, selected_cpu) = (timeline.cursor_ns, timeline.selected_cpu);
     ui.heading("Context at cursor");
     let Some(ts) = cursor_ns else {
-        ui.label("Click the timeline, or step with N / P, to place the cursor.");
+        ui.add(
+            egui::Label::new("Click the timeline, or step with N / P, to place the cursor.").wrap(),
+        );
         return;
     };
     ui.label(RichText::new(format_ts(ts as f64, 1.0)).monospace());

@@ -5,6 +5,7 @@
 //! whole trace. Clicking a CPU row selects the CPU, a task lane the task.
 
 pub mod axis;
+pub mod labels;
 pub mod lane;
 pub mod model;
 pub mod paint;
@@ -17,6 +18,7 @@ use egui::{
     Align2, Color32, FontId, Key, Mesh, Pos2, Rangef, Rect, Sense, Shape, Stroke, TextureHandle,
     TextureOptions, Ui, Vec2,
 };
+use labels::LabelPlacer;
 use model::{LaneKind, TaskActivity, TimelineModel};
 use paint::{DENSITY_LINES, Raster};
 use std::sync::Arc;
@@ -98,11 +100,15 @@ pub struct TimelineState {
     pub fit_pending: bool,
     /// Show `[t0, t1]` at the next frame.
     pub pending_range: Option<(u64, u64)>,
+    /// The last fit and the canvas width it was made for.
+    fitted: Option<(TimeView, f32)>,
     /// Width of the canvas in the last frame.
     pub width_px: f32,
     range_drag_from: Option<f32>,
     columns: Vec<Bucket>,
     pixels: RowPixels,
+    /// Where the highlights' labels were drawn in the last frame (none overlap).
+    pub label_rects: Vec<Rect>,
     /// The rows drawn in the last frame (only those in view), and the canvas's left edge.
     rows: Vec<Row>,
     canvas_left: f32,
@@ -249,8 +255,14 @@ impl TimelineState {
         if width <= 1.0 {
             return; // Not drawn yet: the timeline applies it once its width is known.
         }
-        if std::mem::take(&mut self.fit_pending) {
+        // The panels around the canvas settle over the first frames: a view still as fitted
+        // is fitted again at the new width, so the first view shows the whole trace.
+        let refit = self
+            .fitted
+            .is_some_and(|(view, w)| view == self.view && w != width);
+        if std::mem::take(&mut self.fit_pending) || refit {
             self.view = TimeView::fit(model.origin_ns, model.end_ns, width);
+            self.fitted = Some((self.view, width));
         }
         if let Some((t0, t1)) = self.pending_range.take() {
             self.view.show_range(t0, t1.max(t0 + 1), width);
@@ -322,6 +334,9 @@ pub fn timeline_ui(
             );
             let canvas = Rect::from_x_y_ranges(canvas_x, rect.y_range());
             response = input(ui, state, &interact, canvas, &rows);
+            state
+                .view
+                .clamp_to(model.origin_ns, model.end_ns, state.width_px);
             paint_rows(ui, state, trace, rows, canvas, clip);
         });
     ui.allocate_rect(full, Sense::hover());
@@ -445,12 +460,13 @@ fn axis_ui(ui: &Ui, state: &TimelineState, rect: Rect) {
             text,
         );
     }
-    let span = crate::units::format_duration(state.view.ns_per_px * f64::from(rect.width()));
+    // Two short lines fit the gutter whatever the span ("292.450 s" over "in view").
+    let span = axis::format_span(state.view.ns_per_px * f64::from(rect.width()));
     painter.text(
         Pos2::new(rect.left() - 6.0, rect.center().y),
         Align2::RIGHT_CENTER,
-        format!("{span} in view"),
-        FontId::proportional(11.0),
+        format!("{span}\nin view"),
+        FontId::proportional(10.0),
         ui.visuals().weak_text_color(),
     );
 }
@@ -481,7 +497,7 @@ fn paint_rows(
     paint_unknown(&painter, state, model, &rows, canvas);
     paint_task_labels(&painter, state, trace, &visible, canvas);
     paint_gutter(&painter, ui, state, trace, &visible, canvas);
-    paint_overlays(&painter, state, &rows, canvas);
+    state.label_rects = paint_overlays(&painter, state, &rows, canvas);
     state.rows = visible;
     state.canvas_left = canvas.left();
 }
@@ -822,14 +838,23 @@ fn tasks_header(
     );
 }
 
-/// Highlights, point markers, markers A/B and the cursor.
-fn paint_overlays(painter: &egui::Painter, state: &TimelineState, rows: &[Row], canvas: Rect) {
+/// Highlights, point markers, markers A/B and the cursor; returns where the labels went.
+fn paint_overlays(
+    painter: &egui::Painter,
+    state: &TimelineState,
+    rows: &[Row],
+    canvas: Rect,
+) -> Vec<Rect> {
     let view = &state.view;
     let x_of = |ts: u64| canvas.left() + view.x_from_ts(ts as f64) as f32;
     let all_y = Rangef::new(canvas.top(), canvas.bottom());
     let y_of = |cpu: Option<u32>| cpu.and_then(|c| cpu_y(rows, c as usize)).unwrap_or(all_y);
+    let mut labels = LabelPlacer::new(canvas);
     for h in &state.highlights {
         let (x0, x1) = (x_of(h.start_ns), x_of(h.end_ns));
+        if x1 < canvas.left() - 2.0 || x0 > canvas.right() + 2.0 {
+            continue; // Scrolled away: neither its box nor its label.
+        }
         let (x0, x1) = (
             x0.max(canvas.left() - 2.0),
             x1.min(canvas.right() + 2.0).max(x0 + 3.0),
@@ -842,13 +867,21 @@ fn paint_overlays(painter: &egui::Painter, state: &TimelineState, rows: &[Row], 
             Stroke::new(2.0, h.colour),
             egui::StrokeKind::Outside,
         );
-        // Wide ranges label their right end, points their left: two labels never collide.
-        let (at, align) = if r.width() > 120.0 {
-            (r.right_top() + Vec2::new(-2.0, -2.0), Align2::RIGHT_BOTTOM)
+        // A wide range labels its right end, a point its left.
+        let wide = r.width() > 120.0;
+        let at = if wide {
+            r.right_top() + Vec2::new(-2.0, -2.0)
         } else {
-            (r.left_top() + Vec2::new(2.0, -2.0), Align2::LEFT_BOTTOM)
+            r.left_top() + Vec2::new(2.0, -2.0)
         };
-        painter.text(at, align, &h.label, FontId::proportional(11.0), h.colour);
+        labels.place(
+            painter,
+            at,
+            wide,
+            &h.label,
+            FontId::proportional(11.0),
+            h.colour,
+        );
     }
     for m in &state.markers {
         let x = x_of(m.ts_ns);
@@ -898,4 +931,5 @@ fn paint_overlays(painter: &egui::Painter, state: &TimelineState, rows: &[Row], 
     if let Some(ts) = state.cursor_ns {
         painter.vline(x_of(ts), all_y, Stroke::new(1.0, theme::CURSOR));
     }
+    labels.into_placed()
 }
