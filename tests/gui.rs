@@ -791,3 +791,85 @@ fn inputs_without_a_trace_are_named_in_the_error() {
     );
     h.get_by_label_contains(&info.display().to_string());
 }
+
+/// Issue 20, point 7: tooltips say what is under the pointer (a finding's marker, its
+/// atomic span, a task's interval), and a right-drag shows the range it will zoom to.
+#[test]
+fn tooltips_name_what_is_hovered_and_a_range_drag_shows_its_band() {
+    let mut h = harness(sample_app());
+    let title = finding_title(&session(&h).trace.findings[0]);
+    h.get_by_label(&title).click();
+    h.run_steps(4);
+    let (atomic, cpu, call) = {
+        let s = session(&h);
+        let a = s.timeline.highlights[0].clone();
+        (
+            a,
+            s.trace.findings[0].cpu.unwrap() as usize,
+            s.timeline.cursor_ns.unwrap(),
+        )
+    };
+    let block = session(&h).timeline.cpu_block_y(cpu).expect("drawn");
+    // The marker's tip, at the top of the finding's CPU.
+    let t = &session(&h).timeline;
+    h.hover_at(egui::pos2(t.screen_x(call), block.min + 3.0));
+    h.run_steps(2);
+    let tip = session(&h).timeline.hover_text.clone().expect("a tooltip");
+    assert!(
+        tip.starts_with("Sleep in atomic context (definite) at"),
+        "{tip}"
+    );
+    // Inside the atomic span, below the marker.
+    let t = &session(&h).timeline;
+    let mid = atomic.start_ns + (atomic.end_ns - atomic.start_ns) / 2;
+    h.hover_at(egui::pos2(t.screen_x(mid), block.center()));
+    h.run_steps(2);
+    let tip = session(&h).timeline.hover_text.clone().expect("a tooltip");
+    assert!(tip.starts_with("atomic context\n"), "{tip}");
+    // The finding's task lane: its state and the interval's length.
+    let t = &session(&h).timeline;
+    let lane = t.task_lane_y(175).expect("lab_s1's lane");
+    h.hover_at(egui::pos2(t.screen_x(call), lane.center()));
+    h.run_steps(2);
+    let tip = session(&h).timeline.hover_text.clone().expect("a tooltip");
+    assert!(tip.starts_with("running (task colour)\n"), "{tip}");
+    assert!(tip.contains(" from ") && tip.contains(" to "), "{tip}");
+    // A right-drag: the band follows the pointer, the release zooms to it.
+    let (x0, x1, y) = (700.0, 1000.0, block.center());
+    let range = {
+        let t = &session(&h).timeline;
+        let at = |x: f32| {
+            t.view
+                .ts_from_x(f64::from(x - t.screen_x(t.view.start_ns as u64)))
+        };
+        (at(x0), at(x1))
+    };
+    h.hover_at(egui::pos2(x0, y));
+    h.event(egui::Event::PointerButton {
+        pos: egui::pos2(x0, y),
+        button: egui::PointerButton::Secondary,
+        pressed: true,
+        modifiers: egui::Modifiers::NONE,
+    });
+    h.run_steps(1);
+    for k in 1..=6 {
+        h.hover_at(egui::pos2(x0 + (x1 - x0) * k as f32 / 6.0, y));
+        h.run_steps(1);
+    }
+    assert_eq!(session(&h).timeline.selection_band, Some((x0, x1)));
+    h.event(egui::Event::PointerButton {
+        pos: egui::pos2(x1, y),
+        button: egui::PointerButton::Secondary,
+        pressed: false,
+        modifiers: egui::Modifiers::NONE,
+    });
+    h.run_steps(2);
+    let t = &session(&h).timeline;
+    assert_eq!(t.selection_band, None);
+    let (start, end) = (t.view.start_ns, t.view.end_ns(t.width_px));
+    let tol = (range.1 - range.0) * 0.05;
+    assert!(
+        (start - range.0).abs() < tol && (end - range.1).abs() < tol,
+        "zoomed to the band: [{start}, {end}] vs {range:?}"
+    );
+}

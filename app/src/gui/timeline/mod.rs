@@ -5,6 +5,7 @@
 //! whole trace. Clicking a CPU row selects the CPU, a task lane the task.
 
 pub mod axis;
+mod hover;
 pub mod labels;
 pub mod lane;
 pub mod model;
@@ -107,6 +108,10 @@ pub struct TimelineState {
     range_drag_from: Option<f32>,
     columns: Vec<Bucket>,
     pixels: RowPixels,
+    /// The screen x range a range drag covers so far (drawn as a band).
+    pub selection_band: Option<(f32, f32)>,
+    /// The tooltip of what the pointer is over, as shown in the last frame.
+    pub hover_text: Option<String>,
     /// Where the highlights' labels were drawn in the last frame (none overlap).
     pub label_rects: Vec<Rect>,
     /// The rows drawn in the last frame (only those in view), and the canvas's left edge.
@@ -239,6 +244,11 @@ impl TimelineState {
         self.canvas_left + self.view.x_from_ts(ts as f64) as f32
     }
 
+    /// Where CPU `cpu`'s block of rows was drawn in the last frame.
+    pub fn cpu_block_y(&self, cpu: usize) -> Option<Rangef> {
+        cpu_y(&self.rows, cpu)
+    }
+
     /// Where task `pid`'s lane was drawn in the last frame (None: scrolled away, folded).
     pub fn task_lane_y(&self, pid: i32) -> Option<Rangef> {
         self.rows
@@ -333,7 +343,7 @@ pub fn timeline_ui(
                 Sense::click_and_drag(),
             );
             let canvas = Rect::from_x_y_ranges(canvas_x, rect.y_range());
-            response = input(ui, state, &interact, canvas, &rows);
+            response = input(ui, state, trace, &interact, canvas, &rows);
             state
                 .view
                 .clamp_to(model.origin_ns, model.end_ns, state.width_px);
@@ -349,6 +359,7 @@ pub fn timeline_ui(
 fn input(
     ui: &Ui,
     state: &mut TimelineState,
+    trace: &LoadedTrace,
     r: &egui::Response,
     canvas: Rect,
     rows: &[Row],
@@ -374,9 +385,25 @@ fn input(
     let range_drag = r.dragged_by(egui::PointerButton::Secondary)
         || (r.dragged_by(egui::PointerButton::Primary) && ui.input(|i| i.modifiers.shift));
     if r.drag_started() && range_drag {
-        state.range_drag_from = r.interact_pointer_pos().map(|p| p.x);
+        // From where the button went down: a drag is recognised some points later.
+        state.range_drag_from = ui
+            .input(|i| i.pointer.press_origin())
+            .or(r.interact_pointer_pos())
+            .map(|p| p.x);
     } else if r.dragged_by(egui::PointerButton::Primary) && state.range_drag_from.is_none() {
         state.view.pan_px(-f64::from(r.drag_delta().x));
+    }
+    // The range a right-drag (shift-drag) will zoom to, shown while dragging.
+    state.selection_band = match (state.range_drag_from, r.interact_pointer_pos()) {
+        (Some(x0), Some(p)) if r.dragged() => Some((x0.min(p.x), x0.max(p.x))),
+        _ => None,
+    };
+    state.hover_text = r
+        .hover_pos()
+        .filter(|_| !r.dragged())
+        .and_then(|p| hover::hover_text(state, trace, rows, canvas, p));
+    if let Some(text) = &state.hover_text {
+        r.clone().on_hover_text_at_pointer(text);
     }
     if r.drag_stopped()
         && let (Some(x0), Some(p)) = (state.range_drag_from.take(), r.interact_pointer_pos())
@@ -810,13 +837,8 @@ fn tasks_header(
     );
     let mut x = canvas.left() + 6.0;
     let font = FontId::proportional(10.5);
-    for (activity, name) in [
-        (TaskActivity::Running, "running (task colour)"),
-        (TaskActivity::Runnable, "runnable"),
-        (TaskActivity::Sleeping, "sleeping S / I"),
-        (TaskActivity::DiskSleep, "blocked D"),
-        (TaskActivity::Other, "stopped, parked, exiting"),
-    ] {
+    for activity in TaskActivity::ALL {
+        let name = activity.name();
         let swatch = Rect::from_x_y_ranges(x..=x + 14.0, y.center() - 4.0..=y.center() + 4.0);
         let colour = theme::task_activity(activity, theme::task(1));
         painter.rect_filled(swatch, 1.0, colour);
@@ -930,6 +952,24 @@ fn paint_overlays(
     }
     if let Some(ts) = state.cursor_ns {
         painter.vline(x_of(ts), all_y, Stroke::new(1.0, theme::CURSOR));
+    }
+    if let Some((a, b)) = state.selection_band {
+        let band = Rect::from_x_y_ranges(a.max(canvas.left())..=b.min(canvas.right()), all_y);
+        painter.rect_filled(band, 0.0, theme::SELECTION.gamma_multiply(0.2));
+        painter.rect_stroke(
+            band,
+            0.0,
+            Stroke::new(1.0, theme::SELECTION),
+            egui::StrokeKind::Inside,
+        );
+        let span = view.ns_per_px * f64::from(b - a);
+        painter.text(
+            band.center_top() + Vec2::new(0.0, 4.0),
+            Align2::CENTER_TOP,
+            axis::format_span(span),
+            FontId::proportional(12.0),
+            theme::SELECTION,
+        );
     }
     labels.into_placed()
 }
