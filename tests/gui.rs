@@ -453,6 +453,15 @@ fn lock_lanes_agree_with_the_inspector_across_the_sample() {
     );
 }
 
+/// The sample with its first finding selected by a click on its title.
+fn sample_with_first_finding_selected() -> Harness<'static, KctxApp> {
+    let mut h = harness(sample_app());
+    let title = finding_title(&session(&h).trace.findings[0]);
+    h.get_by_label(&title).click();
+    h.run_steps(4);
+    h
+}
+
 /// The event list row of the cursor is highlighted and scrolled into view: the rows are
 /// placed by their real height, and after selecting a finding the scroll is computed on the
 /// list of the new view. Returns the highlighted rows.
@@ -502,10 +511,7 @@ fn assert_cursor_row_shown(h: &Harness<'static, KctxApp>) -> std::ops::Range<usi
 /// clicking the timeline between events highlights the event before the cursor.
 #[test]
 fn the_event_list_shows_and_highlights_the_cursors_row() {
-    let mut h = harness(sample_app());
-    let title = finding_title(&session(&h).trace.findings[0]);
-    h.get_by_label(&title).click();
-    h.run_steps(4);
+    let mut h = sample_with_first_finding_selected();
     let rows = assert_cursor_row_shown(&h);
     let s = session(&h);
     let call = s.timeline.cursor_ns.unwrap();
@@ -616,11 +622,9 @@ fn grouped_findings_list_and_step_through_every_instance() {
 /// The sample's findings are definite: labelled so, in the violation red.
 #[test]
 fn definite_findings_are_labelled_and_red() {
-    let mut h = harness(sample_app());
-    let f = session(&h).trace.findings[0].clone();
+    let h = sample_with_first_finding_selected();
+    let f = &session(&h).trace.findings[0];
     assert_eq!(f.confidence, trace_model::Confidence::Definite);
-    h.get_by_label(&finding_title(&f)).click();
-    h.run_steps(3);
     assert!(
         !h.get_all_by_label("definite")
             .collect::<Vec<_>>()
@@ -796,10 +800,7 @@ fn inputs_without_a_trace_are_named_in_the_error() {
 /// atomic span, a task's interval), and a right-drag shows the range it will zoom to.
 #[test]
 fn tooltips_name_what_is_hovered_and_a_range_drag_shows_its_band() {
-    let mut h = harness(sample_app());
-    let title = finding_title(&session(&h).trace.findings[0]);
-    h.get_by_label(&title).click();
-    h.run_steps(4);
+    let mut h = sample_with_first_finding_selected();
     let (atomic, cpu, call) = {
         let s = session(&h);
         let a = s.timeline.highlights[0].clone();
