@@ -70,7 +70,19 @@ fn sample_shows_every_planted_bug_and_the_kernels_own_reports() {
         "the console's BUG reports: {}",
         s.trace.splats.len()
     );
-    // Findings and splats are both marked on the timeline.
+    // Findings and splats are both marked on the timeline, the findings painted last (on
+    // top: the console's report of a bug sits at the same time as the finding).
+    let first_finding = s
+        .timeline
+        .markers
+        .iter()
+        .position(|m| !m.label.starts_with("console:"))
+        .expect("finding markers");
+    assert!(
+        s.timeline.markers[first_finding..]
+            .iter()
+            .all(|m| !m.label.starts_with("console:"))
+    );
     assert_eq!(
         s.timeline.markers.len(),
         s.trace.findings.len()

@@ -295,8 +295,8 @@ pub fn focus_finding(timeline: &mut TimelineState, f: &Finding, k: usize) {
     timeline.selected_cpu = cpu.map(|c| c as usize).or(timeline.selected_cpu);
 }
 
-/// A marker at each instance of a finding, and at each console splat (the console's
-/// clock is the trace's on `global`-clock recordings).
+/// A marker at each console splat (the console's clock is the trace's on `global`-clock
+/// recordings) and, painted over them, at each instance of a finding.
 pub fn finding_markers(findings: &[Finding], splats: &[Splat]) -> Vec<PointMarker> {
     let findings = findings.iter().flat_map(|f| {
         let cpus = f.instances.iter().map(|inst| Some(inst.cpu));
@@ -316,7 +316,8 @@ pub fn finding_markers(findings: &[Finding], splats: &[Splat]) -> Vec<PointMarke
             label: format!("console: {}", s.kind.name()),
         })
     });
-    findings.chain(splats).collect()
+    // Drawn in this order: a finding's marker stays on top of a splat's at the same spot.
+    splats.chain(findings).collect()
 }
 
 /// Lists the console splats; returns the time of the one clicked.

@@ -26,7 +26,8 @@ pub(super) fn hover_text(
         cpu.and_then(|c| cpu_y(rows, c as usize))
             .unwrap_or(canvas.y_range())
     };
-    let marker = state.markers.iter().find(|m| {
+    // The last painted is on top.
+    let marker = state.markers.iter().rev().find(|m| {
         let y = y_of(m.cpu).min;
         (x_of(m.ts_ns) - p.x).abs() <= MARKER_SLACK_PX && (y..=y + 10.0).contains(&p.y)
     });
