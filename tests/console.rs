@@ -396,6 +396,7 @@ fn findings_from_truth(scenario: &Value) -> Vec<Finding> {
                 summary: String::new(),
                 evidence: Vec::new(),
                 count: 1,
+                instances: Vec::new(),
             }
         })
         .collect()

@@ -3,7 +3,7 @@
 
 use corpus_tests::kctx_bin;
 use egui_kittest::Harness;
-use egui_kittest::kittest::Queryable;
+use egui_kittest::kittest::{NodeT, Queryable};
 use kctx::gui::findings::finding_title;
 use kctx::gui::timeline::model::TaskActivity;
 use kctx::gui::trace::load;
@@ -70,7 +70,19 @@ fn sample_shows_every_planted_bug_and_the_kernels_own_reports() {
         "the console's BUG reports: {}",
         s.trace.splats.len()
     );
-    // Findings and splats are both marked on the timeline.
+    // Findings and splats are both marked on the timeline, the findings painted last (on
+    // top: the console's report of a bug sits at the same time as the finding).
+    let first_finding = s
+        .timeline
+        .markers
+        .iter()
+        .position(|m| !m.label.starts_with("console:"))
+        .expect("finding markers");
+    assert!(
+        s.timeline.markers[first_finding..]
+            .iter()
+            .all(|m| !m.label.starts_with("console:"))
+    );
     assert_eq!(
         s.timeline.markers.len(),
         s.trace.findings.len()
@@ -450,5 +462,427 @@ fn lock_lanes_agree_with_the_inspector_across_the_sample() {
     assert!(
         held_somewhere > 0,
         "the sample holds locks at some sampled time"
+    );
+}
+
+/// The sample with its first finding selected by a click on its title.
+fn sample_with_first_finding_selected() -> Harness<'static, KctxApp> {
+    let mut h = harness(sample_app());
+    let title = finding_title(&session(&h).trace.findings[0]);
+    h.get_by_label(&title).click();
+    h.run_steps(4);
+    h
+}
+
+/// The event list row of the cursor is highlighted and scrolled into view: the rows are
+/// placed by their real height, and after selecting a finding the scroll is computed on the
+/// list of the new view. Returns the highlighted rows.
+fn assert_cursor_row_shown(h: &Harness<'static, KctxApp>) -> std::ops::Range<usize> {
+    let s = session(h);
+    let cursor = s.timeline.cursor_ns.expect("a cursor");
+    let rows = s.list.cursor_rows(&s.trace.store, cursor);
+    assert!(!rows.is_empty(), "a row at or before the cursor");
+    assert!(
+        s.list.drawn_rows.contains(&rows.start),
+        "row {} drawn in {:?}",
+        rows.start,
+        s.list.drawn_rows
+    );
+    let shown = s.list.shown_rect.expect("the list was drawn");
+    let pitch = s.list.row_height().expect("measured") + 3.0;
+    for r in rows.clone() {
+        let text = kctx::gui::event_list::row_text(&s.trace.store, s.list.rows()[r]);
+        let node = h.get_by_label(&text);
+        assert_eq!(
+            node.accesskit_node().toggled(),
+            Some(egui::accesskit::Toggled::True),
+            "row {r} is highlighted"
+        );
+        let rect = node.rect();
+        assert!(
+            shown.top() - 0.5 <= rect.top() && rect.bottom() <= shown.bottom() + 0.5,
+            "row {r} at {rect:?} inside the list {shown:?}"
+        );
+        // Scrolled so that the cursor's first row is the fourth visible, or as near as the
+        // list's ends allow: the offset was computed with the rows' real height and spacing.
+        if r == rows.start {
+            let total = s.list.rows().len() as f32 * pitch - 3.0;
+            let offset = ((r as f32 - 3.0) * pitch).clamp(0.0, (total - shown.height()).max(0.0));
+            let want = r as f32 * pitch - offset;
+            let got = rect.top() - shown.top();
+            assert!(
+                (got - want).abs() < 1.0,
+                "the cursor's row is {got} px down the list, not {want} (rows {pitch} px apart)"
+            );
+        }
+    }
+    rows
+}
+
+/// Issue 20, point 1: selecting a finding scrolls the event list to the call, highlighted;
+/// clicking the timeline between events highlights the event before the cursor.
+#[test]
+fn the_event_list_shows_and_highlights_the_cursors_row() {
+    let mut h = sample_with_first_finding_selected();
+    let rows = assert_cursor_row_shown(&h);
+    let s = session(&h);
+    let call = s.timeline.cursor_ns.unwrap();
+    let first = s.list.rows()[rows.start];
+    assert_eq!(s.trace.store.ts()[first as usize], call, "the call's event");
+    // The list is the zoomed view's (the offset was not computed on the whole trace's).
+    let (t0, t1) = s.view_range();
+    let store = &s.trace.store;
+    assert_eq!(s.list.rows().len(), store.range(t0, t1).len());
+    // A click on CPU 1's row 40 px right of the call: between events.
+    let x = s.timeline.screen_x(call) + 40.0;
+    click_at(&mut h, egui::pos2(x, 80.0));
+    h.run_steps(2);
+    let s = session(&h);
+    let cursor = s.timeline.cursor_ns.unwrap();
+    assert!(cursor > call);
+    let rows = assert_cursor_row_shown(&h);
+    let s = session(&h);
+    let before = s.list.rows()[rows.start];
+    let ts = s.trace.store.ts()[before as usize];
+    assert!(
+        ts <= cursor,
+        "the highlighted event is not after the cursor"
+    );
+    if rows.end < s.list.rows().len() {
+        let next = s.list.rows()[rows.end];
+        assert!(s.trace.store.ts()[next as usize] > cursor);
+    }
+}
+
+fn corpus_app(rel: &str) -> KctxApp {
+    let path = corpus_tests::corpus(rel);
+    KctxApp::with_trace(load(vec![Input::File(path)], &|_| {}).expect("the corpus trace loads"))
+}
+
+/// Issue 20, point 2, on the Debian-kernel s5_clean recording: its one finding groups three
+/// allocations in atomic context whose GFP flags the trace lacks. Every instance is listed,
+/// `]` / `[` step through them one by one, each shows its own atomic span, and the finding
+/// says "unverifiable" in a colour of its own.
+#[test]
+fn grouped_findings_list_and_step_through_every_instance() {
+    let mut h = harness(corpus_app("lab/s5_clean/trace.dat"));
+    let f = session(&h).trace.findings[0].clone();
+    assert_eq!(f.confidence, trace_model::Confidence::Unverifiable);
+    assert!(f.count >= 3, "a group: ×{}", f.count);
+    assert_eq!(f.instances.len() as u64, f.count, "every instance kept");
+    let span = {
+        let t = &session(&h).trace.timeline;
+        t.end_ns - t.origin_ns
+    };
+    h.get_by_label(&finding_title(&f)).click();
+    h.run_steps(4);
+    // The confidence in words beside the title, and its colour everywhere.
+    h.get_by_label("unverifiable");
+    let colour = kctx::gui::theme::UNVERIFIABLE;
+    assert_ne!(colour, kctx::gui::theme::VIOLATION);
+    let check_instance = |h: &Harness<'static, KctxApp>, k: usize| {
+        let s = session(h);
+        let inst = &f.instances[k];
+        assert_eq!(s.selected_instance, k);
+        let call = kctx::gui::timeline::ns_from_seconds(inst.ts);
+        assert_eq!(s.timeline.cursor_ns, Some(call), "instance {k}'s call");
+        let atomic = &s.timeline.highlights[0];
+        assert_eq!(atomic.label, "atomic context");
+        assert_eq!(atomic.cpu, Some(inst.cpu));
+        assert_eq!(atomic.colour, colour);
+        assert_eq!(
+            atomic.start_ns,
+            kctx::gui::timeline::ns_from_seconds(inst.span[0])
+        );
+        assert!(atomic.end_ns - atomic.start_ns < span / 100, "its own span");
+        let (t0, t1) = s.view_range();
+        assert!(
+            t0 <= call && call <= t1 && t1 - t0 < span / 100,
+            "zoomed on it"
+        );
+        assert!(
+            s.timeline
+                .markers
+                .iter()
+                .any(|m| m.ts_ns == call && m.colour == colour),
+            "a marker at instance {k}"
+        );
+    };
+    check_instance(&h, 0);
+    // The group is expanded: one line per instance, the shown one selected.
+    for k in 0..f.instances.len() {
+        let label = kctx::gui::findings::instance_label(&f, k);
+        let node = h.get_by_label(&label);
+        let toggled = node.accesskit_node().toggled();
+        assert_eq!(toggled == Some(egui::accesskit::Toggled::True), k == 0);
+    }
+    for k in 1..f.instances.len() {
+        h.key_press(egui::Key::CloseBracket);
+        h.run_steps(3);
+        check_instance(&h, k);
+    }
+    h.key_press(egui::Key::OpenBracket);
+    h.run_steps(3);
+    check_instance(&h, f.instances.len() - 2);
+    // A click on an instance's line selects it.
+    h.get_by_label(&kctx::gui::findings::instance_label(&f, 0))
+        .click();
+    h.run_steps(3);
+    check_instance(&h, 0);
+}
+
+/// The sample's findings are definite: labelled so, in the violation red.
+#[test]
+fn definite_findings_are_labelled_and_red() {
+    let h = sample_with_first_finding_selected();
+    let f = &session(&h).trace.findings[0];
+    assert_eq!(f.confidence, trace_model::Confidence::Definite);
+    assert!(
+        !h.get_all_by_label("definite")
+            .collect::<Vec<_>>()
+            .is_empty()
+    );
+    let s = session(&h);
+    assert_eq!(s.timeline.highlights[0].colour, kctx::gui::theme::VIOLATION);
+}
+
+/// Issue 20, points 7 and 9: an evidence line is a button placing the cursor on its event
+/// (and selecting its CPU); stepping through the findings keeps the panels' widths, so the
+/// timeline does not jump.
+#[test]
+fn evidence_lines_place_the_cursor_and_the_timeline_keeps_its_width() {
+    let mut h = harness(sample_app());
+    let width = session(&h).timeline.width_px;
+    let n = session(&h).trace.findings.len();
+    for _ in 0..n {
+        h.key_press(egui::Key::CloseBracket);
+        h.run_steps(3);
+        assert_eq!(
+            session(&h).timeline.width_px,
+            width,
+            "the canvas keeps its width"
+        );
+    }
+    let f = session(&h).trace.findings[session(&h).selected_finding.unwrap()].clone();
+    let e = f.evidence.first().expect("evidence").clone();
+    let line = format!(
+        "1. {:.6} CPU {} {} {}: {}",
+        e.ts, e.cpu, e.task, e.event, e.detail
+    );
+    // Move away first, so that the click is what brings the cursor back.
+    h.key_press(egui::Key::N);
+    h.run_steps(2);
+    h.get_by_label(&line).click();
+    h.run_steps(3);
+    let s = session(&h);
+    assert_eq!(
+        s.timeline.cursor_ns,
+        Some(kctx::gui::timeline::ns_from_seconds(e.ts))
+    );
+    assert_eq!(s.timeline.selected_cpu, Some(e.cpu as usize));
+    assert_eq!(s.timeline.width_px, width);
+}
+
+/// Presses the primary button at `from`, drags to `to` and releases.
+fn drag(h: &mut Harness<'static, KctxApp>, from: egui::Pos2, to: egui::Pos2) {
+    h.hover_at(from);
+    h.event(egui::Event::PointerButton {
+        pos: from,
+        button: egui::PointerButton::Primary,
+        pressed: true,
+        modifiers: egui::Modifiers::NONE,
+    });
+    h.run_steps(1);
+    for k in 1..=8 {
+        h.hover_at(from + (to - from) * (k as f32 / 8.0));
+        h.run_steps(1);
+    }
+    h.event(egui::Event::PointerButton {
+        pos: to,
+        button: egui::PointerButton::Primary,
+        pressed: false,
+        modifiers: egui::Modifiers::NONE,
+    });
+    h.run_steps(2);
+}
+
+/// Issue 20, points 3 and 9, on the lockdep AB-BA recording: the first view is a fit of the
+/// trace; the cycle's four witness labels all find a spot, none over another, all inside
+/// the canvas; scrolled away, they are not piled at the edge; panning stops at the trace's
+/// ends.
+#[test]
+fn labels_never_collide_and_the_view_stays_on_the_trace() {
+    let mut h = harness(corpus_app("lab/lockdep-s3_abba_mutex/trace.dat"));
+    let (origin, end) = {
+        let t = &session(&h).trace.timeline;
+        (t.origin_ns, t.end_ns)
+    };
+    let shown = |h: &Harness<'static, KctxApp>| {
+        let t = &session(h).timeline;
+        t.view.ns_per_px * f64::from(t.width_px)
+    };
+    let span = (end - origin) as f64;
+    assert!(
+        (shown(&h) / span - 1.02).abs() < 0.005,
+        "the first view is a fit: {} of {span} ns",
+        shown(&h)
+    );
+    let fitted = session(&h).timeline.view;
+    // Dragging the fitted view right or left does not leave the trace.
+    let y = 80.0;
+    drag(&mut h, egui::pos2(700.0, y), egui::pos2(1100.0, y));
+    assert_eq!(session(&h).timeline.view, fitted, "panned past the start");
+    h.key_press(egui::Key::Plus);
+    h.key_press(egui::Key::Plus);
+    h.run_steps(2);
+    for _ in 0..3 {
+        drag(&mut h, egui::pos2(1100.0, y), egui::pos2(500.0, y));
+    }
+    let v = session(&h).timeline.view;
+    let width = session(&h).timeline.width_px;
+    assert!(
+        (v.end_ns(width) - fitted.end_ns(width)).abs() < 1.0,
+        "stops at the end: {} vs {}",
+        v.end_ns(width),
+        fitted.end_ns(width)
+    );
+    // The cycle: one highlight per witness, each labelled.
+    let title = finding_title(&session(&h).trace.findings[0]);
+    h.get_by_label(&title).click();
+    h.run_steps(4);
+    let s = session(&h);
+    let n = s.timeline.highlights.len();
+    assert!(n >= 4, "{n} witnesses");
+    let labels = &s.timeline.label_rects;
+    assert_eq!(labels.len(), n, "every witness labelled");
+    let left = s.timeline.screen_x(s.timeline.view.start_ns.ceil() as u64) - 1.0;
+    let right = left + s.timeline.width_px + 2.0;
+    for (k, a) in labels.iter().enumerate() {
+        assert!(
+            a.left() >= left && a.right() <= right,
+            "{a:?} in [{left}, {right}]"
+        );
+        for b in &labels[k + 1..] {
+            assert!(!a.intersects(*b), "{a:?} over {b:?}");
+        }
+    }
+    // Zoomed in far right of the witnesses: no label left at the edge.
+    let last = s
+        .timeline
+        .highlights
+        .iter()
+        .map(|w| w.end_ns)
+        .max()
+        .unwrap();
+    let s = h.state_mut().session.as_mut().unwrap();
+    s.timeline.pending_range = Some((last + (end - last) / 2, end));
+    h.run_steps(3);
+    assert!(session(&h).timeline.label_rects.is_empty());
+}
+
+/// Issue 20, point 8: inputs that hold no trace are named with what they were read as.
+#[test]
+fn inputs_without_a_trace_are_named_in_the_error() {
+    let info = corpus_tests::corpus("lab/s1_spin_sleep/run-info.txt");
+    let syms = corpus_tests::corpus("lab/s1_spin_sleep/ctxlab.kallsyms");
+    let ctx = egui::Context::default();
+    let mut app = KctxApp::default();
+    app.open(
+        vec![Input::File(info.clone()), Input::File(syms.clone())],
+        &ctx,
+    );
+    app.wait_loaded();
+    let h = harness(app);
+    let error = h.state().error.clone().expect("an error");
+    assert!(
+        error.contains(&format!("{}: no trace events found", info.display())),
+        "{error}"
+    );
+    assert!(
+        error.contains(&format!(
+            "{}: kallsyms symbols, not a trace",
+            syms.display()
+        )),
+        "{error}"
+    );
+    h.get_by_label_contains(&info.display().to_string());
+}
+
+/// Issue 20, point 7: tooltips say what is under the pointer (a finding's marker, its
+/// atomic span, a task's interval), and a right-drag shows the range it will zoom to.
+#[test]
+fn tooltips_name_what_is_hovered_and_a_range_drag_shows_its_band() {
+    let mut h = sample_with_first_finding_selected();
+    let (atomic, cpu, call) = {
+        let s = session(&h);
+        let a = s.timeline.highlights[0].clone();
+        (
+            a,
+            s.trace.findings[0].cpu.unwrap() as usize,
+            s.timeline.cursor_ns.unwrap(),
+        )
+    };
+    let block = session(&h).timeline.cpu_block_y(cpu).expect("drawn");
+    // The marker's tip, at the top of the finding's CPU.
+    let t = &session(&h).timeline;
+    h.hover_at(egui::pos2(t.screen_x(call), block.min + 3.0));
+    h.run_steps(2);
+    let tip = session(&h).timeline.hover_text.clone().expect("a tooltip");
+    assert!(
+        tip.starts_with("Sleep in atomic context (definite) at"),
+        "{tip}"
+    );
+    // Inside the atomic span, below the marker.
+    let t = &session(&h).timeline;
+    let mid = atomic.start_ns + (atomic.end_ns - atomic.start_ns) / 2;
+    h.hover_at(egui::pos2(t.screen_x(mid), block.center()));
+    h.run_steps(2);
+    let tip = session(&h).timeline.hover_text.clone().expect("a tooltip");
+    assert!(tip.starts_with("atomic context\n"), "{tip}");
+    // The finding's task lane: its state and the interval's length.
+    let t = &session(&h).timeline;
+    let lane = t.task_lane_y(175).expect("lab_s1's lane");
+    h.hover_at(egui::pos2(t.screen_x(call), lane.center()));
+    h.run_steps(2);
+    let tip = session(&h).timeline.hover_text.clone().expect("a tooltip");
+    assert!(tip.starts_with("running (task colour)\n"), "{tip}");
+    assert!(tip.contains(" from ") && tip.contains(" to "), "{tip}");
+    // A right-drag: the band follows the pointer, the release zooms to it.
+    let (x0, x1, y) = (700.0, 1000.0, block.center());
+    let range = {
+        let t = &session(&h).timeline;
+        let at = |x: f32| {
+            t.view
+                .ts_from_x(f64::from(x - t.screen_x(t.view.start_ns as u64)))
+        };
+        (at(x0), at(x1))
+    };
+    h.hover_at(egui::pos2(x0, y));
+    h.event(egui::Event::PointerButton {
+        pos: egui::pos2(x0, y),
+        button: egui::PointerButton::Secondary,
+        pressed: true,
+        modifiers: egui::Modifiers::NONE,
+    });
+    h.run_steps(1);
+    for k in 1..=6 {
+        h.hover_at(egui::pos2(x0 + (x1 - x0) * k as f32 / 6.0, y));
+        h.run_steps(1);
+    }
+    assert_eq!(session(&h).timeline.selection_band, Some((x0, x1)));
+    h.event(egui::Event::PointerButton {
+        pos: egui::pos2(x1, y),
+        button: egui::PointerButton::Secondary,
+        pressed: false,
+        modifiers: egui::Modifiers::NONE,
+    });
+    h.run_steps(2);
+    let t = &session(&h).timeline;
+    assert_eq!(t.selection_band, None);
+    let (start, end) = (t.view.start_ns, t.view.end_ns(t.width_px));
+    let tol = (range.1 - range.0) * 0.05;
+    assert!(
+        (start - range.0).abs() < tol && (end - range.1).abs() < tol,
+        "zoomed to the band: [{start}, {end}] vs {range:?}"
     );
 }

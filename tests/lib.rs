@@ -1,10 +1,31 @@
 //! Helpers shared by the corpus integration tests.
 
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 
 /// The shared corpus: `KCTX_CORPUS`, else the first `shared/corpus` beside the project root or
 /// one of its ancestors (`../shared/corpus` for a checkout, further up for a git worktree).
+///
+/// Without it the test binary stops at the first test that needs it, with one message saying
+/// where the corpus goes: sixty tests panicking on a missing file would say nothing useful.
 pub fn corpus_dir() -> PathBuf {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let dir = configured_corpus_dir();
+        if !dir.join("lab/truth.json").is_file() {
+            // Written straight to stderr: the test harness captures `eprintln!`, and its
+            // capture is lost when the process exits here.
+            let _ = writeln!(std::io::stderr(), "{}", missing_corpus_message(&dir));
+            std::process::exit(2);
+        }
+        dir
+    })
+    .clone()
+}
+
+/// Where the corpus should be: `KCTX_CORPUS`, else a `shared/corpus` found above the project.
+fn configured_corpus_dir() -> PathBuf {
     if let Some(dir) = std::env::var_os("KCTX_CORPUS") {
         return dir.into();
     }
@@ -16,6 +37,23 @@ pub fn corpus_dir() -> PathBuf {
         .map(|dir| dir.join("shared/corpus"))
         .find(|candidate| candidate.is_dir())
         .unwrap_or_else(|| project_root.join("../shared/corpus"))
+}
+
+/// What a fresh clone without the corpus is told.
+fn missing_corpus_message(dir: &Path) -> String {
+    let how = if std::env::var_os("KCTX_CORPUS").is_some() {
+        "KCTX_CORPUS names it"
+    } else {
+        "KCTX_CORPUS is not set; the default is ../shared/corpus beside the project root"
+    };
+    format!(
+        "\nkctx corpus tests: no corpus at {} ({how}).\n\
+         These tests read the shared corpus of real kernel traces (lab recordings with planted \
+         bugs and their lab/truth.json, public trace.dat and ftrace text files, console logs). \
+         Put it at ../shared/corpus or set KCTX_CORPUS=/path/to/corpus, then run \
+         `cargo test --workspace --release` again.\n",
+        dir.display()
+    )
 }
 
 /// A file of the corpus.

@@ -2,6 +2,7 @@
 //! area.
 
 mod check;
+mod cli_text;
 mod console;
 mod context;
 mod ftrace_text;

@@ -11,6 +11,7 @@
 
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 use kctx::gui::event_list::EventListState;
+use kctx::gui::findings::{finding_markers, focus_finding};
 use kctx::gui::timeline::view::TimeView;
 use kctx::gui::timeline::{TimelineState, timeline_ui};
 use kctx::gui::{Input, LoadedTrace};
@@ -73,6 +74,13 @@ fn bench_trace(c: &mut Criterion, name: &str, trace: &LoadedTrace) {
     let span = (t1 - t0) as f64;
     for (label, fraction) in ZOOMS {
         let mut state = TimelineState::default();
+        // The overlays a user sees: a marker at every finding instance and splat, and the
+        // first finding's highlights and labels.
+        state.markers = finding_markers(&trace.findings, &trace.splats);
+        if let Some(f) = trace.findings.first() {
+            focus_finding(&mut state, f, 0);
+            state.pending_range = None;
+        }
         // Centre each zoom on the middle of the trace.
         let shown = (span * fraction).max(1.0);
         state.view = TimeView {

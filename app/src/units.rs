@@ -1,5 +1,15 @@
-//! Durations as kctx prints them, in the window and in the CLI's tables, and as the CLI
-//! reads them.
+//! Durations and counts as kctx prints them, in the window and in the CLI's tables, and
+//! durations as the CLI reads them.
+
+/// A count and its noun, singular for one: `1 finding`, `3 findings`, `1 time`. Every noun
+/// kctx counts takes a plain `s`.
+pub fn counted(n: u64, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
+}
 
 /// A duration with a unit: `850 ns`, `12.4 µs`, `3.20 ms`, `1.500 s`.
 pub fn format_duration(ns: f64) -> String {
@@ -48,6 +58,13 @@ pub fn parse_duration(text: &str) -> Result<u64, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn one_is_singular() {
+        assert_eq!(counted(1, "finding"), "1 finding");
+        assert_eq!(counted(0, "finding"), "0 findings");
+        assert_eq!(counted(1589, "time"), "1589 times");
+    }
 
     #[test]
     fn durations_carry_their_unit() {

@@ -58,6 +58,18 @@ pub struct Evidence {
     pub detail: String,
 }
 
+/// One occurrence of a finding: where it happened and its own atomic span.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct FindingInstance {
+    pub cpu: u32,
+    pub pid: i32,
+    /// Trace seconds of the call that slept.
+    pub ts: f64,
+    /// Trace seconds: from what made the context atomic to the sleep's end (its first and
+    /// last evidence events).
+    pub span: [f64; 2],
+}
+
 /// One violation, deduplicated by kind and call site / lock classes.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Finding {
@@ -79,4 +91,9 @@ pub struct Finding {
     pub evidence: Vec<Evidence>,
     /// Instances merged into this finding.
     pub count: u64,
+    /// Each instance, in time order, where the detector keeps them (sleep-in-atomic); empty
+    /// for kinds whose evidence is the first witnesses of each order (lock-order cycles,
+    /// irq inversions), and absent from older JSON.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub instances: Vec<FindingInstance>,
 }

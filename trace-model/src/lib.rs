@@ -45,7 +45,7 @@ pub mod strings;
 pub mod symbols;
 pub mod synthetic;
 
-pub use finding::{Confidence, Evidence, Finding, FindingKind};
+pub use finding::{Confidence, Evidence, Finding, FindingInstance, FindingKind};
 pub use flags::{ContextFlags, FlagBits, IrqContext};
 pub use meta::{LostEvents, SourceFormat, TraceMeta};
 pub use payload::{Payload, PayloadIn, PayloadView, TaskState};

@@ -114,6 +114,28 @@ pub fn state_text(s: &CpuState) -> String {
     out
 }
 
+/// Says so when `ts` is outside the trace's events: the state printed there is not seen but
+/// carried over from the nearest end (or nothing at all before the first event).
+fn outside_warning(store: &EventStore, ts: u64) -> Option<String> {
+    let (first, last) = store.time_span()?;
+    let span = format!("{:.6} .. {:.6} s", seconds(first), seconds(last));
+    if ts < first {
+        Some(format!(
+            "--at {:.6} is before the trace's first event (the trace spans {span}): no event \
+             has shown any context yet",
+            seconds(ts)
+        ))
+    } else if ts > last {
+        Some(format!(
+            "--at {:.6} is after the trace's last event (the trace spans {span}): the state \
+             shown is the one the trace ended with",
+            seconds(ts)
+        ))
+    } else {
+        None
+    }
+}
+
 /// `kctx context FILE --at TS [--cpu N] [--kallsyms FILE]`
 pub fn run(
     file: &Path,
@@ -124,6 +146,9 @@ pub fn run(
 ) -> anyhow::Result<u8> {
     let ts = ns_from_secs(at)?;
     let (store, model) = load(file, kallsyms)?;
+    if let Some(warning) = outside_warning(&store, ts) {
+        eprintln!("kctx context: warning: {warning}");
+    }
     let cpus: Vec<u32> = match cpu {
         Some(c) => vec![c],
         None => (0..model.cpus.len() as u32).collect(),

@@ -7,7 +7,7 @@ use serde::Serialize;
 use std::fmt::Write as _;
 use std::path::Path;
 use trace_model::lock_stats::{Instance, LockClassStats, lock_stats};
-use trace_model::seconds;
+use trace_model::{EventStore, seconds};
 
 /// Which total orders the table.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
@@ -54,7 +54,7 @@ pub fn run(
             };
             println!("{}", serde_json::to_string_pretty(&output)?);
         }
-        TextOrJson::Text => print!("{}", locks_text(file, &classes, &model.coverage)),
+        TextOrJson::Text => print!("{}", locks_text(file, &store, &classes, &model.coverage)),
     }
     Ok(0)
 }
@@ -72,6 +72,7 @@ fn sort_classes(classes: &mut [LockClassStats], sort: LockSort) {
 /// The human-readable table: one row per class, then where each longest hold and wait was.
 pub fn locks_text(
     file: &Path,
+    store: &EventStore,
     classes: &[LockClassStats],
     coverage: &trace_model::context::Coverage,
 ) -> String {
@@ -115,7 +116,8 @@ pub fn locks_text(
     for c in classes {
         for (what, instance) in [("hold", &c.longest_hold), ("wait", &c.longest_wait)] {
             if let Some(i) = instance {
-                let _ = writeln!(w, "    {:<32} {what} {}", c.class, instance_text(i));
+                let text = instance_text(store, i);
+                let _ = writeln!(w, "    {:<32} {what} {text}", c.class);
             }
         }
         if c.unreleased > 0 {
@@ -135,17 +137,35 @@ fn max_text(instance: &Option<Instance>) -> String {
         .map_or_else(|| "-".to_owned(), |i| format_duration(i.duration_ns as f64))
 }
 
-fn instance_text(i: &Instance) -> String {
+fn instance_text(store: &EventStore, i: &Instance) -> String {
     let mut text = format!(
-        "{} from {:.6} on CPU {} by pid {} ({})",
+        "{} from {:.6} on CPU {} by {} ({})",
         format_duration(i.duration_ns as f64),
         seconds(i.ts_ns),
         i.cpu,
-        i.pid,
+        task_text(store, i),
         i.context
     );
     if let Some(caller) = &i.caller {
         let _ = write!(text, " in {caller}()");
     }
     text
+}
+
+/// `comm-pid` of the task an instance began in: the comm of its event at that time on that
+/// CPU (the acquire, or the start of the wait), else of the task's last earlier event there.
+fn task_text(store: &EventStore, i: &Instance) -> String {
+    let cpu = i.cpu as usize;
+    let events = store.cpu_events(cpu);
+    let upto = store.cpu_range(cpu, 0, i.ts_ns.saturating_add(1)).end;
+    let comm = events[..upto]
+        .iter()
+        .rev()
+        .find(|&&e| store.pids()[e as usize] == i.pid)
+        .map(|&e| store.str(store.comms()[e as usize]))
+        .filter(|c| !c.is_empty());
+    match comm {
+        Some(comm) => format!("{comm}-{}", i.pid),
+        None => format!("pid {}", i.pid),
+    }
 }

@@ -32,6 +32,15 @@ pub fn load(path: &Path) -> anyhow::Result<SplatsOutput> {
     let source =
         importers::Source::open(path).with_context(|| format!("reading {}", path.display()))?;
     let bytes = source.bytes();
+    // A binary trace holds no console text: "0 splats" would read as an empty log.
+    anyhow::ensure!(
+        importers::detect(bytes) != importers::Format::TraceDat,
+        "{} is a trace (trace-cmd trace.dat), not a console log: `kctx splats` reads the \
+         kernel's console or serial output; `kctx check {} --console LOG` compares a log with \
+         the trace",
+        path.display(),
+        path.display()
+    );
     Ok(if importers::qemu::looks_like_qemu(bytes) {
         let log = importers::qemu::parse(bytes);
         SplatsOutput::Qemu {
@@ -62,7 +71,11 @@ pub fn render_text(output: &SplatsOutput) -> String {
     let mut out = String::new();
     match output {
         SplatsOutput::Console { splats } => {
-            let _ = writeln!(out, "{} splats", splats.len());
+            let _ = writeln!(
+                out,
+                "{}",
+                crate::units::counted(splats.len() as u64, "splat")
+            );
             for splat in splats {
                 let _ = writeln!(out, "{}", splat_line(splat));
             }

@@ -2,7 +2,9 @@
 //! background loading, recent files, drag and drop, report export and `--screenshot`.
 
 use super::event_list::{EventListState, event_list_ui};
-use super::findings::{finding_markers, findings_ui, focus_finding, splats_ui};
+use super::findings::{
+    FindingAction, finding_markers, findings_ui, focus_finding, instance_count, splats_ui,
+};
 use super::inspector::inspector_ui;
 use super::loader::Loader;
 use super::replay::{Playback, StepScope, step_event, step_violation};
@@ -22,6 +24,8 @@ pub struct Session {
     pub timeline: TimelineState,
     pub list: EventListState,
     pub selected_finding: Option<usize>,
+    /// Which instance of the selected finding is shown.
+    pub selected_instance: usize,
     /// Playing forward, at this speed.
     pub playback: Option<Playback>,
     pub speed_ns_per_s: f64,
@@ -38,24 +42,33 @@ impl Session {
             timeline,
             list: EventListState::default(),
             selected_finding: None,
+            selected_instance: 0,
             playback: None,
             speed_ns_per_s: Playback::SPEEDS[2].0,
         }
     }
 
-    /// Selects finding `i`: the timeline zooms to it and the cursor moves there.
+    /// Selects finding `i` at its first instance.
     pub fn select_finding(&mut self, i: usize) {
+        self.select_instance(i, 0);
+    }
+
+    /// Selects instance `k` of finding `i`: the timeline zooms to it and the cursor moves
+    /// to its call.
+    pub fn select_instance(&mut self, i: usize, k: usize) {
         if let Some(f) = self.trace.findings.get(i) {
-            self.selected_finding = Some(i);
-            focus_finding(&mut self.timeline, f);
+            let k = k.min(instance_count(f) - 1);
+            (self.selected_finding, self.selected_instance) = (Some(i), k);
+            focus_finding(&mut self.timeline, f, k);
             self.list.follow_cursor = true;
         }
     }
 
-    /// Steps to the next (previous) violation after (before) the cursor.
+    /// Steps to the next (previous) instance of a violation after (before) the cursor.
     pub fn step_violation(&mut self, forward: bool) {
-        if let Some(i) = step_violation(&self.trace.findings, self.timeline.cursor_ns, forward) {
-            self.select_finding(i);
+        let cursor = self.timeline.cursor_ns;
+        if let Some((i, k)) = step_violation(&self.trace.findings, cursor, forward) {
+            self.select_instance(i, k);
         }
     }
 
@@ -394,8 +407,15 @@ fn session_ui(ui: &mut Ui, s: &mut Session) {
         .default_size(300.0)
         .resizable(true)
         .show(ui, |ui| {
-            if let Some(i) = findings_ui(ui, &s.trace.findings, s.selected_finding, Some(note)) {
-                s.select_finding(i);
+            fixed_width(ui);
+            let selected = s.selected_finding.map(|i| (i, s.selected_instance));
+            match findings_ui(ui, &s.trace.findings, selected, Some(note)) {
+                Some(FindingAction::Select((i, k))) => s.select_instance(i, k),
+                Some(FindingAction::Evidence { ts_ns, cpu }) => {
+                    s.timeline.selected_cpu = Some(cpu as usize);
+                    s.set_cursor(ts_ns);
+                }
+                None => {}
             }
             if let Some(ts) = splats_ui(ui, &s.trace.splats) {
                 s.set_cursor(ts);
@@ -408,12 +428,16 @@ fn session_ui(ui: &mut Ui, s: &mut Session) {
         .default_size(270.0)
         .resizable(true)
         .show(ui, |ui| {
+            fixed_width(ui);
             inspector_ui(ui, &s.trace, &s.timeline);
         });
     egui::Panel::bottom("events")
         .default_size(230.0)
         .resizable(true)
         .show(ui, |ui| {
+            // A finding selected or a fit asked for this frame: list the new view's events
+            // (the scroll to the cursor is computed on them).
+            s.timeline.apply_pending(&s.trace.timeline);
             let (t0, t1) = s.view_range();
             s.list.refresh(&s.trace.store, t0, t1);
             if let Some(i) = event_list_ui(ui, &mut s.list, &s.trace.store, s.timeline.cursor_ns) {
@@ -430,6 +454,13 @@ fn session_ui(ui: &mut Ui, s: &mut Session) {
             s.list.follow_cursor = true;
         }
     });
+}
+
+/// A side panel keeps the width the user gave it: a long line (a lock name, a finding's
+/// title) is cut, not allowed to widen the panel, so the timeline does not jump while
+/// stepping. Paragraphs wrap explicitly.
+fn fixed_width(ui: &mut Ui) {
+    ui.style_mut().wrap_mode = Some(egui::TextWrapMode::Truncate);
 }
 
 /// Asks where to save the report and writes it; returns what happened, for the menu bar.
@@ -598,7 +629,7 @@ fn help_ui(ui: &mut Ui) {
             ("click a task lane", "place the cursor, select the task"),
             ("click the Tasks header", "fold / unfold the task lanes"),
             ("N / P", "next / previous event (selected task, else CPU)"),
-            ("] / [", "next / previous violation"),
+            ("] / [", "next / previous instance of a violation"),
             ("Space", "play / pause"),
             ("1 / 2", "marker A / B at the cursor"),
             ("right-click", "markers, fit"),

@@ -111,6 +111,14 @@ pub struct EventListState {
     scanned: Option<(Range<usize>, EventFilter)>,
     /// Scroll to the cursor's row at the next frame.
     pub follow_cursor: bool,
+    /// A row's height as egui lays it out, measured on the last frame drawn (its font, the
+    /// button padding and the style's minimum), without the spacing between rows. The
+    /// virtual scrolling and the scroll to the cursor both place rows by it.
+    row_height: Option<f32>,
+    /// Where the table's visible rows were on screen in the last frame.
+    pub shown_rect: Option<egui::Rect>,
+    /// Rows laid out in the last frame (the visible ones and one beyond).
+    pub drawn_rows: Range<usize>,
 }
 
 impl EventListState {
@@ -151,6 +159,38 @@ impl EventListState {
     pub fn rows(&self) -> &[u32] {
         &self.rows
     }
+
+    /// A row's measured height (without spacing); None before the list was drawn.
+    pub fn row_height(&self) -> Option<f32> {
+        self.row_height
+    }
+
+    /// The rows the cursor is on: the events at its time, else the last event before it
+    /// (the one whose state the cursor shows). Empty when no row is at or before it.
+    pub fn cursor_rows(&self, store: &EventStore, cursor_ns: u64) -> Range<usize> {
+        let ts = |r: &u32| store.ts()[*r as usize];
+        let first = self.rows.partition_point(|r| ts(r) < cursor_ns);
+        let end = self.rows.partition_point(|r| ts(r) <= cursor_ns);
+        if first < end {
+            first..end
+        } else {
+            first.saturating_sub(1)..first
+        }
+    }
+}
+
+/// One row's text: time, CPU, comm-pid, flags, event, details.
+pub fn row_text(store: &EventStore, i: u32) -> String {
+    let e = store.event(i);
+    format!(
+        "{:>18} {:>3} {:>22} {:<7} {:<22} {}",
+        format_ts(e.ts as f64, 1000.0),
+        e.cpu,
+        format!("{}-{}", e.comm, e.pid),
+        e.flags.to_column().unwrap_or_default(),
+        e.name,
+        details(store, &e.payload)
+    )
 }
 
 /// Draws the filters and the table; returns the event the user clicked.
@@ -171,42 +211,51 @@ pub fn event_list_ui(
         format!("{shown} of {} events in view", state.in_view)
     };
     ui.weak(note);
-    let row_h = 16.0;
-    let cursor_row = cursor_ns.map(|c| state.rows.partition_point(|&i| store.ts()[i as usize] < c));
+    // Until a row was measured: egui's minimum widget height, which a one-line label fills.
+    let row_h = state
+        .row_height
+        .unwrap_or_else(|| ui.spacing().interact_size.y);
+    let pitch = row_h + ui.spacing().item_spacing.y;
+    let cursor_rows = cursor_ns.map_or(0..0, |c| state.cursor_rows(store, c));
     let mut area = egui::ScrollArea::vertical()
         .id_salt("event list")
         .auto_shrink([false, false]);
-    if std::mem::take(&mut state.follow_cursor)
-        && let Some(r) = cursor_row
-    {
-        area = area.vertical_scroll_offset((r as f32 * row_h - 3.0 * row_h).max(0.0));
+    let follow = std::mem::take(&mut state.follow_cursor);
+    if follow && !cursor_rows.is_empty() {
+        // The cursor's first row, three rows below the top.
+        let offset = (cursor_rows.start as f32 - 3.0) * pitch;
+        area = area.vertical_scroll_offset(offset.max(0.0));
     }
     let mut clicked = None;
-    area.show_rows(ui, row_h, shown, |ui, range| {
+    let mut measured = None;
+    let output = area.show_rows(ui, row_h, shown, |ui, range| {
         // One line per event: long details are cut, never wrapped into the next row.
         ui.style_mut().wrap_mode = Some(egui::TextWrapMode::Truncate);
-        for r in range {
+        for r in range.clone() {
             let i = state.rows[r];
-            let e = store.event(i);
-            let at_cursor = cursor_ns == Some(e.ts);
-            let text = format!(
-                "{:>18} {:>3} {:>22} {:<7} {:<22} {}",
-                format_ts(e.ts as f64, 1000.0),
-                e.cpu,
-                format!("{}-{}", e.comm, e.pid),
-                e.flags.to_column().unwrap_or_default(),
-                e.name,
-                details(store, &e.payload)
-            );
-            let mut rich = RichText::new(text).monospace().size(11.5);
+            let at_cursor = cursor_rows.contains(&r);
+            let mut rich = RichText::new(row_text(store, i)).monospace().size(11.5);
             if at_cursor {
                 rich = rich.color(Color32::WHITE);
             }
-            if ui.selectable_label(at_cursor, rich).clicked() {
+            let response = ui.selectable_label(at_cursor, rich);
+            measured.get_or_insert(response.rect.height());
+            if response.clicked() {
                 clicked = Some(i);
             }
         }
+        range
     });
+    state.drawn_rows = output.inner;
+    state.shown_rect = Some(output.inner_rect);
+    if let Some(h) = measured
+        && state.row_height != Some(h)
+    {
+        // Rows were placed by a wrong height this frame: draw again with the real one.
+        state.row_height = Some(h);
+        state.follow_cursor |= follow;
+        ui.ctx().request_repaint();
+    }
     clicked
 }
 

@@ -1,6 +1,7 @@
-//! The findings panel: violations grouped by kind with counts. Selecting one zooms the
-//! timeline to it, highlights its atomic interval and sleeping call (or, for a lock-order
-//! cycle, each witness acquisition) and shows the explanation.
+//! The findings panel: violations grouped by kind with counts, each with its confidence in
+//! words and colour. Selecting one zooms the timeline to its first instance, highlights that
+//! instance's atomic span and sleeping call (or, for a lock-order cycle, each witness
+//! acquisition) and shows the explanation; a group lists its instances, each selectable.
 
 use super::theme;
 use super::timeline::{Highlight, PointMarker, TimelineState, ns_from_seconds};
@@ -39,16 +40,41 @@ pub fn finding_title(f: &Finding) -> String {
     parts.join(" · ")
 }
 
-/// Lists the findings; returns the index the user selected this frame.
+/// A finding and one of its instances (0 for a finding that keeps none).
+pub type Selection = (usize, usize);
+
+/// What the user asked of the findings panel.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FindingAction {
+    /// Show this instance of this finding.
+    Select(Selection),
+    /// Place the cursor on an evidence event.
+    Evidence { ts_ns: u64, cpu: u32 },
+}
+
+/// Instances a finding can be stepped through: its own, or itself as one.
+pub fn instance_count(f: &Finding) -> usize {
+    f.instances.len().max(1)
+}
+
+/// The time (ns) of each instance of `f`, in order.
+pub fn instance_times(f: &Finding) -> impl Iterator<Item = u64> + '_ {
+    let own = f.instances.iter().map(|inst| ns_from_seconds(inst.ts));
+    let itself = f.instances.is_empty().then(|| ns_from_seconds(f.ts[0]));
+    own.chain(itself)
+}
+
+/// Lists the findings, each with its confidence in words and colour; the selected one, when
+/// it groups several instances, lists them. Returns what the user asked for this frame.
 pub fn findings_ui(
     ui: &mut Ui,
     findings: &[Finding],
-    selected: Option<usize>,
+    selected: Option<Selection>,
     note: Option<&str>,
-) -> Option<usize> {
+) -> Option<FindingAction> {
     ui.heading(format!("Findings ({})", findings.len()));
     if findings.is_empty() {
-        ui.label(note.unwrap_or("No violations found."));
+        ui.add(egui::Label::new(note.unwrap_or("No violations found.")).wrap());
         return None;
     }
     let mut by_kind: BTreeMap<FindingKind, Vec<usize>> = BTreeMap::new();
@@ -69,73 +95,170 @@ pub fn findings_ui(
                     .show(ui, |ui| {
                         for &i in list {
                             let f = &findings[i];
-                            let text = RichText::new(finding_title(f)).color(theme::VIOLATION);
-                            if ui
-                                .selectable_label(selected == Some(i), text)
-                                .on_hover_text(&f.summary)
-                                .clicked()
+                            let colour = theme::confidence(f.confidence);
+                            let is_selected = selected.is_some_and(|(s, _)| s == i);
+                            let row = ui.horizontal(|ui| {
+                                ui.label(
+                                    RichText::new(f.confidence.name())
+                                        .small()
+                                        .strong()
+                                        .color(colour),
+                                );
+                                let text = RichText::new(finding_title(f)).color(colour);
+                                ui.selectable_label(is_selected, text)
+                                    .on_hover_text(&f.summary)
+                            });
+                            if row.inner.clicked() {
+                                clicked = Some(FindingAction::Select((i, 0)));
+                            }
+                            if let Some((_, k)) = selected.filter(|_| is_selected)
+                                && f.instances.len() > 1
+                                && let Some(k) = instances_ui(ui, f, k)
                             {
-                                clicked = Some(i);
+                                clicked = Some(FindingAction::Select((i, k)));
                             }
                         }
                     });
             }
         });
-    if let Some(f) = selected.and_then(|i| findings.get(i)) {
+    if let Some((i, k)) = selected
+        && let Some(f) = findings.get(i)
+    {
         ui.separator();
-        explanation_ui(ui, f);
+        if let Some(action) = explanation_ui(ui, f, i, k) {
+            clicked = Some(action);
+        }
     }
     clicked
 }
 
-fn explanation_ui(ui: &mut Ui, f: &Finding) {
-    ui.label(
-        RichText::new(kind_name(f.kind))
-            .strong()
-            .color(theme::VIOLATION),
-    );
-    ui.label(format!("{:?} · id {}", f.confidence, f.id));
+/// One line for instance `k` of `f`.
+pub fn instance_label(f: &Finding, k: usize) -> String {
+    let Some(inst) = f.instances.get(k) else {
+        return format!("#{} {:.6}", k + 1, f.ts[0]);
+    };
+    let span = crate::units::format_duration((inst.span[1] - inst.span[0]) * 1e9);
+    format!(
+        "#{} {:.6} CPU {} pid {} · atomic {span}",
+        k + 1,
+        inst.ts,
+        inst.cpu,
+        inst.pid
+    )
+}
+
+/// The instances of a grouped finding, scrolled to the selected one; returns a click.
+fn instances_ui(ui: &mut Ui, f: &Finding, selected: usize) -> Option<usize> {
+    let mut clicked = None;
+    let row_h = ui.spacing().interact_size.y;
+    ui.indent("instances", |ui| {
+        egui::ScrollArea::vertical()
+            .id_salt(("instances", &f.id))
+            .max_height(row_h * 6.0)
+            .show_rows(ui, row_h, f.instances.len(), |ui, range| {
+                for k in range {
+                    let text = RichText::new(instance_label(f, k)).monospace().size(11.0);
+                    if ui.selectable_label(k == selected, text).clicked() {
+                        clicked = Some(k);
+                    }
+                }
+            });
+    });
+    clicked
+}
+
+/// Kind, confidence, the explanation and the numbered evidence; for a group, which instance
+/// is shown with buttons to the previous and next; each evidence line places the cursor on
+/// its event. Returns what the user asked for.
+fn explanation_ui(ui: &mut Ui, f: &Finding, i: usize, k: usize) -> Option<FindingAction> {
+    let colour = theme::confidence(f.confidence);
+    ui.label(RichText::new(kind_name(f.kind)).strong().color(colour));
+    ui.label(RichText::new(format!("{} · id {}", f.confidence.name(), f.id)).color(colour));
+    let mut asked = None;
+    let n = instance_count(f);
+    if n > 1 {
+        ui.horizontal(|ui| {
+            if ui
+                .button("<")
+                .on_hover_text("previous instance  [")
+                .clicked()
+            {
+                asked = Some(FindingAction::Select((i, k.saturating_sub(1))));
+            }
+            ui.label(format!("instance {} of {n}", k + 1));
+            if ui.button(">").on_hover_text("next instance  ]").clicked() {
+                asked = Some(FindingAction::Select((i, (k + 1).min(n - 1))));
+            }
+        });
+    } else if f.count > 1 {
+        let text = format!(
+            "×{}: the acquisitions seen in these orders; the evidence is the first of each",
+            f.count
+        );
+        ui.add(egui::Label::new(RichText::new(text).weak()).wrap());
+    }
     egui::ScrollArea::vertical()
         .id_salt("explanation")
         .show(ui, |ui| {
-            ui.label(&f.summary);
+            ui.add(egui::Label::new(&f.summary).wrap());
             ui.add_space(4.0);
+            if k > 0 {
+                ui.weak("Evidence of the first instance:");
+            }
             for (n, e) in f.evidence.iter().enumerate() {
-                ui.label(
-                    RichText::new(format!(
-                        "{}. {:.6} CPU {} {} {}: {}",
-                        n + 1,
-                        e.ts,
-                        e.cpu,
-                        e.task,
-                        e.event,
-                        e.detail
-                    ))
-                    .monospace()
-                    .size(11.0),
-                );
+                let line = RichText::new(format!(
+                    "{}. {:.6} CPU {} {} {}: {}",
+                    n + 1,
+                    e.ts,
+                    e.cpu,
+                    e.task,
+                    e.event,
+                    e.detail
+                ))
+                .monospace()
+                .size(11.0);
+                let line =
+                    egui::Button::selectable(false, line).wrap_mode(egui::TextWrapMode::Wrap);
+                if ui
+                    .add(line)
+                    .on_hover_text("place the cursor on this event")
+                    .clicked()
+                {
+                    asked = Some(FindingAction::Evidence {
+                        ts_ns: ns_from_seconds(e.ts),
+                        cpu: e.cpu,
+                    });
+                }
             }
         });
+    asked
 }
 
-/// Points the timeline at finding `f`: zooms to its evidence, highlights the atomic
-/// interval and the sleeping call (or each witness of a cycle) and places the cursor on the
-/// call.
-pub fn focus_finding(timeline: &mut TimelineState, f: &Finding) {
-    let call = ns_from_seconds(f.ts[0]);
-    let evidence: Vec<u64> = f.evidence.iter().map(|e| ns_from_seconds(e.ts)).collect();
-    let lo = evidence.iter().copied().chain([call]).min().unwrap_or(call);
-    let hi = evidence
-        .iter()
-        .copied()
-        .chain([ns_from_seconds(f.ts[1])])
-        .max()
-        .unwrap_or(call);
+/// Points the timeline at instance `k` of finding `f`: zooms to it, highlights its atomic
+/// span and sleeping call (or each witness of a cycle) and places the cursor on the call.
+pub fn focus_finding(timeline: &mut TimelineState, f: &Finding, k: usize) {
+    let colour = theme::confidence(f.confidence);
     timeline.highlights.clear();
+    let (lo, hi, call, cpu) = match f.instances.get(k) {
+        Some(inst) => {
+            let (lo, hi) = (ns_from_seconds(inst.span[0]), ns_from_seconds(inst.span[1]));
+            let call = ns_from_seconds(inst.ts);
+            (lo.min(call), hi.max(call), call, Some(inst.cpu))
+        }
+        None => {
+            // The evidence (the first instance's, or each order's first witness).
+            let call = ns_from_seconds(f.ts[0]);
+            let evidence = f.evidence.iter().map(|e| ns_from_seconds(e.ts));
+            let lo = evidence.clone().chain([call]).min().unwrap_or(call);
+            let hi = evidence.chain([call]).max().unwrap_or(call);
+            (lo, hi, call, f.cpu)
+        }
+    };
     match f.kind {
         FindingKind::LockOrderCycle => {
             let pad = (hi - lo).max(1000) / 200;
-            for (n, (e, &t)) in f.evidence.iter().zip(&evidence).enumerate() {
+            for (n, e) in f.evidence.iter().enumerate() {
+                let t = ns_from_seconds(e.ts);
                 timeline.highlights.push(Highlight {
                     cpu: Some(e.cpu),
                     start_ns: t.saturating_sub(pad),
@@ -148,14 +271,14 @@ pub fn focus_finding(timeline: &mut TimelineState, f: &Finding) {
         _ => {
             // From what made the context atomic (the first evidence) to the sleep.
             timeline.highlights.push(Highlight {
-                cpu: f.cpu,
+                cpu,
                 start_ns: lo,
                 end_ns: hi.max(lo + 1),
-                colour: theme::VIOLATION,
+                colour,
                 label: "atomic context".into(),
             });
             timeline.highlights.push(Highlight {
-                cpu: f.cpu,
+                cpu,
                 start_ns: call,
                 end_ns: call + 1,
                 colour: theme::WITNESS,
@@ -169,17 +292,21 @@ pub fn focus_finding(timeline: &mut TimelineState, f: &Finding) {
     }
     timeline.pending_range = Some((lo, hi.max(lo + 1000)));
     timeline.cursor_ns = Some(call);
-    timeline.selected_cpu = f.cpu.map(|c| c as usize).or(timeline.selected_cpu);
+    timeline.selected_cpu = cpu.map(|c| c as usize).or(timeline.selected_cpu);
 }
 
-/// A marker at each finding's first instance, and at each console splat (the console's
-/// clock is the trace's on `global`-clock recordings).
+/// A marker at each console splat (the console's clock is the trace's on `global`-clock
+/// recordings) and, painted over them, at each instance of a finding.
 pub fn finding_markers(findings: &[Finding], splats: &[Splat]) -> Vec<PointMarker> {
-    let findings = findings.iter().map(|f| PointMarker {
-        cpu: f.cpu,
-        ts_ns: ns_from_seconds(f.ts[0]),
-        colour: theme::VIOLATION,
-        label: kind_name(f.kind).to_owned(),
+    let findings = findings.iter().flat_map(|f| {
+        let cpus = f.instances.iter().map(|inst| Some(inst.cpu));
+        let cpus = cpus.chain(f.instances.is_empty().then_some(f.cpu));
+        instance_times(f).zip(cpus).map(|(ts_ns, cpu)| PointMarker {
+            cpu,
+            ts_ns,
+            colour: theme::confidence(f.confidence),
+            label: format!("{} ({})", kind_name(f.kind), f.confidence.name()),
+        })
     });
     let splats = splats.iter().filter_map(|s| {
         Some(PointMarker {
@@ -189,7 +316,8 @@ pub fn finding_markers(findings: &[Finding], splats: &[Splat]) -> Vec<PointMarke
             label: format!("console: {}", s.kind.name()),
         })
     });
-    findings.chain(splats).collect()
+    // Drawn in this order: a finding's marker stays on top of a splat's at the same spot.
+    splats.chain(findings).collect()
 }
 
 /// Lists the console splats; returns the time of the one clicked.

@@ -17,7 +17,9 @@ pub fn inspector_ui(ui: &mut Ui, trace: &LoadedTrace, timeline: &TimelineState) 
     let (cursor_ns, selected_cpu) = (timeline.cursor_ns, timeline.selected_cpu);
     ui.heading("Context at cursor");
     let Some(ts) = cursor_ns else {
-        ui.label("Click the timeline, or step with N / P, to place the cursor.");
+        ui.add(
+            egui::Label::new("Click the timeline, or step with N / P, to place the cursor.").wrap(),
+        );
         return;
     };
     ui.label(RichText::new(format_ts(ts as f64, 1.0)).monospace());
@@ -56,8 +58,11 @@ fn cpu_ui(ui: &mut Ui, trace: &LoadedTrace, cpu: usize, ts: u64, selected: bool)
             if let Some(reason) = state.unknown {
                 ui.colored_label(theme::UNKNOWN, format!("context unknown here ({reason:?})"));
             }
+            // The panel cuts long values rather than widen: the names column keeps its
+            // width (a cut cell would otherwise measure, and stay, narrow).
             egui::Grid::new(("inspector grid", cpu))
                 .num_columns(2)
+                .min_col_width(92.0)
                 .show(ui, |ui| {
                     ui.label("context");
                     ui.vertical(|ui| {

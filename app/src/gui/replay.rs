@@ -1,7 +1,7 @@
 //! Replay: stepping the cursor event by event (on the selected CPU, or the selected task, or
 //! all), violation by violation, or playing forward at a chosen speed.
 
-use super::timeline::ns_from_seconds;
+use super::findings::{Selection, instance_times};
 use trace_model::context::ContextModel;
 use trace_model::context::lanes::Interval;
 use trace_model::context::tasks::TaskRun;
@@ -133,21 +133,26 @@ impl TaskSteps<'_> {
     }
 }
 
-/// The finding whose first instance is the next (previous) one after (before) `cursor_ns`.
+/// The instance of a finding (finding, instance) that is the next (previous) one after
+/// (before) `cursor_ns`, over every instance of every finding.
 pub fn step_violation(
     findings: &[Finding],
     cursor_ns: Option<u64>,
     forward: bool,
-) -> Option<usize> {
-    let start = |f: &Finding| ns_from_seconds(f.ts[0]);
-    let mut order: Vec<usize> = (0..findings.len()).collect();
-    order.sort_by_key(|&i| (start(&findings[i]), i));
-    match (cursor_ns, forward) {
+) -> Option<Selection> {
+    let mut order: Vec<(u64, usize, usize)> = findings
+        .iter()
+        .enumerate()
+        .flat_map(|(i, f)| instance_times(f).enumerate().map(move |(k, t)| (t, i, k)))
+        .collect();
+    order.sort_unstable();
+    let found = match (cursor_ns, forward) {
         (None, true) => order.first().copied(),
         (None, false) => order.last().copied(),
-        (Some(c), true) => order.into_iter().find(|&i| start(&findings[i]) > c),
-        (Some(c), false) => order.into_iter().rev().find(|&i| start(&findings[i]) < c),
-    }
+        (Some(c), true) => order.into_iter().find(|&(t, ..)| t > c),
+        (Some(c), false) => order.into_iter().rev().find(|&(t, ..)| t < c),
+    };
+    found.map(|(_, i, k)| (i, k))
 }
 
 /// Playing forward: trace time advances `speed` times real time.

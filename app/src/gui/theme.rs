@@ -16,6 +16,9 @@ pub const CURSOR: Color32 = Color32::from_rgb(0xff, 0xff, 0xff);
 pub const MARKER_A: Color32 = Color32::from_rgb(0x40, 0xe0, 0xd0);
 pub const MARKER_B: Color32 = Color32::from_rgb(0xff, 0x9f, 0xf3);
 pub const VIOLATION: Color32 = Color32::from_rgb(0xff, 0x3b, 0x3b);
+pub const PROBABLE: Color32 = Color32::from_rgb(0xff, 0x9a, 0x3b);
+pub const UNVERIFIABLE: Color32 = Color32::from_rgb(0x8f, 0xa3, 0xc4);
+pub const SELECTION: Color32 = Color32::from_rgb(0x6c, 0xc4, 0xff);
 pub const SPLAT: Color32 = Color32::from_rgb(0xc0, 0x84, 0xfc);
 pub const WITNESS: Color32 = Color32::from_rgb(0xff, 0xd4, 0x3b);
 pub const DENSITY: Color32 = Color32::from_rgb(0x8c, 0x9c, 0xb4);
@@ -25,6 +28,16 @@ pub const DISK_SLEEP: Color32 = Color32::from_rgb(0xe0, 0x7b, 0x39);
 pub const TASK_OTHER: Color32 = Color32::from_rgb(0x80, 0x80, 0x80);
 pub const ROW_BG: Color32 = Color32::from_rgb(0x1e, 0x21, 0x27);
 pub const ROW_BG_ALT: Color32 = Color32::from_rgb(0x23, 0x26, 0x2d);
+
+/// A finding's colour by how sure it is: red for what the trace proves, orange for what
+/// sampled state makes likely, grey-blue for what the trace cannot decide.
+pub fn confidence(c: trace_model::Confidence) -> Color32 {
+    match c {
+        trace_model::Confidence::Definite => VIOLATION,
+        trace_model::Confidence::Probable => PROBABLE,
+        trace_model::Confidence::Unverifiable => UNVERIFIABLE,
+    }
+}
 
 /// A stable, well-spread colour for a key (a pid, a lock name id): golden-ratio hues.
 pub fn hashed(key: u32, saturation: f32, value: f32) -> Color32 {

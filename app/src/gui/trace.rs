@@ -124,6 +124,7 @@ pub fn load(inputs: Vec<Input>, stage: &dyn Fn(usize)) -> anyhow::Result<LoadedT
     let mut splats = Vec::new();
     let mut notes = Vec::new();
     let mut sources = Vec::new();
+    let mut not_traces = Vec::new();
     for input in &inputs {
         match input {
             Input::File(path) => {
@@ -150,12 +151,22 @@ pub fn load(inputs: Vec<Input>, stage: &dyn Fn(usize)) -> anyhow::Result<LoadedT
     }
     for (name, source) in sources {
         if looks_like_kallsyms(source.bytes()) {
+            not_traces.push(format!("{name}: kallsyms symbols, not a trace"));
             sidecars.push((name, String::from_utf8_lossy(source.bytes()).into_owned()));
             continue;
         }
         if importers::detect(source.bytes()) == importers::Format::Console {
             let found = importers::console::parse_splats(source.bytes());
-            notes.push(format!("{name}: {} console splats", found.len()));
+            let what = format!(
+                "{name}: no trace events found (not ftrace text or trace.dat); read as a \
+                 console log: {}",
+                crate::units::counted(found.len() as u64, "kernel report")
+            );
+            notes.push(format!(
+                "{name}: {}",
+                crate::units::counted(found.len() as u64, "console splat")
+            ));
+            not_traces.push(what);
             splats.extend(found);
             continue;
         }
@@ -167,7 +178,11 @@ pub fn load(inputs: Vec<Input>, stage: &dyn Fn(usize)) -> anyhow::Result<LoadedT
         let imported = importers::import(&source).with_context(|| format!("importing {name}"))?;
         store = Some(imported);
     }
-    let store = store.context("no trace among the inputs (only symbol files?)")?;
+    let Some(store) = store else {
+        // Name each input and what it was read as: "no trace" alone leaves the user guessing
+        // which file is wrong.
+        anyhow::bail!("no trace among the inputs:\n{}", not_traces.join("\n"));
+    };
     let mut sidecar = Sidecar::default();
     for (name, text) in sidecars {
         let mut report = trace_model::ImportReport::default();

@@ -164,6 +164,7 @@ impl Judge<'_> {
             summary: String::new(),
             evidence: Vec::new(),
             count: 0,
+            instances: Vec::new(),
         }
     }
 

@@ -146,6 +146,7 @@ fn cycle_finding(v: &LockView, graph: &DependencyGraph, cycle: &[u32]) -> Findin
         summary,
         evidence,
         count: edges.iter().map(|e| e.count).sum(),
+        instances: Vec::new(),
     }
 }
 
@@ -194,6 +195,7 @@ fn recursion_finding(v: &LockView, class: ClassId, r: &Recursion) -> Finding {
         ),
         evidence,
         count: r.count,
+        instances: Vec::new(),
     }
 }
 

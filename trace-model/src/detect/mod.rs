@@ -40,17 +40,21 @@ pub fn run_all(store: &EventStore, model: &ContextModel) -> Vec<Finding> {
 fn merge_same_id(findings: Vec<Finding>) -> Vec<Finding> {
     let mut index: FxHashMap<String, usize> = FxHashMap::default();
     let mut out: Vec<Finding> = Vec::with_capacity(findings.len());
-    for f in findings {
+    for mut f in findings {
         match index.get(&f.id) {
             Some(&i) => {
                 let kept = &mut out[i];
                 kept.count += f.count;
                 kept.ts = [kept.ts[0].min(f.ts[0]), kept.ts[1].max(f.ts[1])];
+                let mut instances = std::mem::take(&mut kept.instances);
+                instances.append(&mut f.instances);
+                instances.sort_by(|a, b| a.ts.total_cmp(&b.ts));
                 if f.confidence < kept.confidence {
                     let count = kept.count;
                     let ts = kept.ts;
                     *kept = Finding { count, ts, ..f };
                 }
+                kept.instances = instances;
             }
             None => {
                 index.insert(f.id.clone(), out.len());

@@ -15,7 +15,7 @@ use crate::context::state::softirq_name;
 use crate::context::{ContextModel, Gfp, SleepCall, SleepKind};
 use crate::payload::Payload;
 use crate::store::{EventIdx, EventStore};
-use crate::{Confidence, Evidence, Finding, FindingKind, seconds};
+use crate::{Confidence, Evidence, Finding, FindingInstance, FindingKind, seconds};
 use rustc_hash::FxHashMap;
 use std::collections::BTreeMap;
 
@@ -355,6 +355,15 @@ impl Instance {
         locks.dedup();
         let comm = store.str(store.comms()[root.event as usize]).to_owned();
         let last_ts = root.slept.map_or(at.ts, |s| store.ts()[s as usize]);
+        let one = FindingInstance {
+            cpu: root.cpu,
+            pid: root.pid,
+            ts: seconds(root.ts),
+            span: [
+                ev.first().map_or(seconds(root.ts), |e| e.ts),
+                ev.last().map_or(seconds(last_ts), |e| e.ts),
+            ],
+        };
         Instance {
             id: id.clone(),
             finding: Finding {
@@ -370,6 +379,7 @@ impl Instance {
                 summary,
                 evidence: ev,
                 count: 1,
+                instances: vec![one],
             },
         }
     }
@@ -380,6 +390,7 @@ impl Instance {
         f.confidence = f.confidence.min(g.confidence);
         f.ts[0] = f.ts[0].min(g.ts[0]);
         f.ts[1] = f.ts[1].max(g.ts[1]);
+        f.instances.extend(g.instances);
         for l in g.locks {
             if !f.locks.contains(&l) {
                 f.locks.push(l);

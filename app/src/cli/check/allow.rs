@@ -207,6 +207,7 @@ mod tests {
             summary: String::new(),
             evidence: Vec::new(),
             count: 1,
+            instances: Vec::new(),
         }
     }
 

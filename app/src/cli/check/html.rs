@@ -92,12 +92,12 @@ pub fn render(report: &Report) -> String {
         let _ = writeln!(
             w,
             "<section class=\"finding\" id=\"finding-{n}\"><h2>{}. {} <span class=\"{c}\">{c}</span></h2>\n\
-             <p>{}</p>\n<p>Seen {} times between {:.6} and {:.6} s in <code>{}</code>. \
+             <p>{}</p>\n<p>Seen {} between {:.6} and {:.6} s in <code>{}</code>. \
              Id <code>{}</code>.</p>",
             n + 1,
             f.kind.name(),
             escape(&f.summary),
-            f.count,
+            crate::units::counted(f.count, "time"),
             f.ts[0],
             f.ts[1],
             escape(&rf.input),

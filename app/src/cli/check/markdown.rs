@@ -72,12 +72,12 @@ pub fn render(report: &Report) -> String {
         let f = &rf.finding;
         let _ = writeln!(
             w,
-            "\n## Finding {}\n<a id=\"finding-{}\"></a>\n\n**{}**, {}, seen {} times between {:.6} and {:.6} s in `{}`.\n\n{}\n",
+            "\n## Finding {}\n<a id=\"finding-{}\"></a>\n\n**{}**, {}, seen {} between {:.6} and {:.6} s in `{}`.\n\n{}\n",
             n + 1,
             n + 1,
             f.kind.name(),
             f.confidence.name(),
-            f.count,
+            crate::units::counted(f.count, "time"),
             f.ts[0],
             f.ts[1],
             rf.input.replace('`', "'"),

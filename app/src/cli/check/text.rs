@@ -32,9 +32,9 @@ pub fn verdict(report: &Report) -> String {
     };
     use trace_model::Confidence::*;
     format!(
-        "{} findings ({} definite, {} probable, {} unverifiable); {} hidden by the allowlist; \
+        "{} ({} definite, {} probable, {} unverifiable); {} hidden by the allowlist; \
          exit status {}",
-        report.findings.len(),
+        crate::units::counted(report.findings.len() as u64, "finding"),
         count(Definite),
         count(Probable),
         count(Unverifiable),

@@ -37,6 +37,16 @@ pub fn format_ts(ts_ns: f64, step_ns: f64) -> String {
     format!("{:.*} s", decimals, ts_ns / 1e9)
 }
 
+/// A span for the axis's corner: as [`crate::units::format_duration`], but seconds with three
+/// decimals (`292.450 s`) so that it fits the gutter.
+pub fn format_span(ns: f64) -> String {
+    if ns >= 1e9 {
+        format!("{:.3} s", ns / 1e9)
+    } else {
+        crate::units::format_duration(ns)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

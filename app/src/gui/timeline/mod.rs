@@ -5,6 +5,8 @@
 //! whole trace. Clicking a CPU row selects the CPU, a task lane the task.
 
 pub mod axis;
+mod hover;
+pub mod labels;
 pub mod lane;
 pub mod model;
 pub mod paint;
@@ -17,6 +19,7 @@ use egui::{
     Align2, Color32, FontId, Key, Mesh, Pos2, Rangef, Rect, Sense, Shape, Stroke, TextureHandle,
     TextureOptions, Ui, Vec2,
 };
+use labels::LabelPlacer;
 use model::{LaneKind, TaskActivity, TimelineModel};
 use paint::{DENSITY_LINES, Raster};
 use std::sync::Arc;
@@ -98,11 +101,19 @@ pub struct TimelineState {
     pub fit_pending: bool,
     /// Show `[t0, t1]` at the next frame.
     pub pending_range: Option<(u64, u64)>,
+    /// The last fit and the canvas width it was made for.
+    fitted: Option<(TimeView, f32)>,
     /// Width of the canvas in the last frame.
     pub width_px: f32,
     range_drag_from: Option<f32>,
     columns: Vec<Bucket>,
     pixels: RowPixels,
+    /// The screen x range a range drag covers so far (drawn as a band).
+    pub selection_band: Option<(f32, f32)>,
+    /// The tooltip of what the pointer is over, as shown in the last frame.
+    pub hover_text: Option<String>,
+    /// Where the highlights' labels were drawn in the last frame (none overlap).
+    pub label_rects: Vec<Rect>,
     /// The rows drawn in the last frame (only those in view), and the canvas's left edge.
     rows: Vec<Row>,
     canvas_left: f32,
@@ -233,6 +244,11 @@ impl TimelineState {
         self.canvas_left + self.view.x_from_ts(ts as f64) as f32
     }
 
+    /// Where CPU `cpu`'s block of rows was drawn in the last frame.
+    pub fn cpu_block_y(&self, cpu: usize) -> Option<Rangef> {
+        cpu_y(&self.rows, cpu)
+    }
+
     /// Where task `pid`'s lane was drawn in the last frame (None: scrolled away, folded).
     pub fn task_lane_y(&self, pid: i32) -> Option<Rangef> {
         self.rows
@@ -241,9 +257,22 @@ impl TimelineState {
             .map(|r| r.y)
     }
 
-    fn apply_pending(&mut self, model: &TimelineModel, width: f32) {
-        if std::mem::take(&mut self.fit_pending) {
+    /// Applies a pending fit or range at the canvas width of the last frame. The app calls
+    /// it before the panels that follow the view (the event list) are drawn, so that they
+    /// show the new view in the same frame as the timeline.
+    pub fn apply_pending(&mut self, model: &TimelineModel) {
+        let width = self.width_px;
+        if width <= 1.0 {
+            return; // Not drawn yet: the timeline applies it once its width is known.
+        }
+        // The panels around the canvas settle over the first frames: a view still as fitted
+        // is fitted again at the new width, so the first view shows the whole trace.
+        let refit = self
+            .fitted
+            .is_some_and(|(view, w)| view == self.view && w != width);
+        if std::mem::take(&mut self.fit_pending) || refit {
             self.view = TimeView::fit(model.origin_ns, model.end_ns, width);
+            self.fitted = Some((self.view, width));
         }
         if let Some((t0, t1)) = self.pending_range.take() {
             self.view.show_range(t0, t1.max(t0 + 1), width);
@@ -294,7 +323,7 @@ pub fn timeline_ui(
     let full = ui.available_rect_before_wrap();
     let canvas_x = Rangef::new(full.left() + GUTTER_PX, full.right());
     state.width_px = canvas_x.span().max(1.0);
-    state.apply_pending(model, state.width_px);
+    state.apply_pending(model);
     state.keyboard(ui);
 
     let axis_rect = Rect::from_x_y_ranges(canvas_x, full.top()..=full.top() + AXIS_PX);
@@ -314,7 +343,10 @@ pub fn timeline_ui(
                 Sense::click_and_drag(),
             );
             let canvas = Rect::from_x_y_ranges(canvas_x, rect.y_range());
-            response = input(ui, state, &interact, canvas, &rows);
+            response = input(ui, state, trace, &interact, canvas, &rows);
+            state
+                .view
+                .clamp_to(model.origin_ns, model.end_ns, state.width_px);
             paint_rows(ui, state, trace, rows, canvas, clip);
         });
     ui.allocate_rect(full, Sense::hover());
@@ -327,6 +359,7 @@ pub fn timeline_ui(
 fn input(
     ui: &Ui,
     state: &mut TimelineState,
+    trace: &LoadedTrace,
     r: &egui::Response,
     canvas: Rect,
     rows: &[Row],
@@ -352,9 +385,25 @@ fn input(
     let range_drag = r.dragged_by(egui::PointerButton::Secondary)
         || (r.dragged_by(egui::PointerButton::Primary) && ui.input(|i| i.modifiers.shift));
     if r.drag_started() && range_drag {
-        state.range_drag_from = r.interact_pointer_pos().map(|p| p.x);
+        // From where the button went down: a drag is recognised some points later.
+        state.range_drag_from = ui
+            .input(|i| i.pointer.press_origin())
+            .or(r.interact_pointer_pos())
+            .map(|p| p.x);
     } else if r.dragged_by(egui::PointerButton::Primary) && state.range_drag_from.is_none() {
         state.view.pan_px(-f64::from(r.drag_delta().x));
+    }
+    // The range a right-drag (shift-drag) will zoom to, shown while dragging.
+    state.selection_band = match (state.range_drag_from, r.interact_pointer_pos()) {
+        (Some(x0), Some(p)) if r.dragged() => Some((x0.min(p.x), x0.max(p.x))),
+        _ => None,
+    };
+    state.hover_text = r
+        .hover_pos()
+        .filter(|_| !r.dragged())
+        .and_then(|p| hover::hover_text(state, trace, rows, canvas, p));
+    if let Some(text) = &state.hover_text {
+        r.clone().on_hover_text_at_pointer(text);
     }
     if r.drag_stopped()
         && let (Some(x0), Some(p)) = (state.range_drag_from.take(), r.interact_pointer_pos())
@@ -438,12 +487,13 @@ fn axis_ui(ui: &Ui, state: &TimelineState, rect: Rect) {
             text,
         );
     }
-    let span = crate::units::format_duration(state.view.ns_per_px * f64::from(rect.width()));
+    // Two short lines fit the gutter whatever the span ("292.450 s" over "in view").
+    let span = axis::format_span(state.view.ns_per_px * f64::from(rect.width()));
     painter.text(
         Pos2::new(rect.left() - 6.0, rect.center().y),
         Align2::RIGHT_CENTER,
-        format!("{span} in view"),
-        FontId::proportional(11.0),
+        format!("{span}\nin view"),
+        FontId::proportional(10.0),
         ui.visuals().weak_text_color(),
     );
 }
@@ -474,7 +524,7 @@ fn paint_rows(
     paint_unknown(&painter, state, model, &rows, canvas);
     paint_task_labels(&painter, state, trace, &visible, canvas);
     paint_gutter(&painter, ui, state, trace, &visible, canvas);
-    paint_overlays(&painter, state, &rows, canvas);
+    state.label_rects = paint_overlays(&painter, state, &rows, canvas);
     state.rows = visible;
     state.canvas_left = canvas.left();
 }
@@ -787,13 +837,8 @@ fn tasks_header(
     );
     let mut x = canvas.left() + 6.0;
     let font = FontId::proportional(10.5);
-    for (activity, name) in [
-        (TaskActivity::Running, "running (task colour)"),
-        (TaskActivity::Runnable, "runnable"),
-        (TaskActivity::Sleeping, "sleeping S / I"),
-        (TaskActivity::DiskSleep, "blocked D"),
-        (TaskActivity::Other, "stopped, parked, exiting"),
-    ] {
+    for activity in TaskActivity::ALL {
+        let name = activity.name();
         let swatch = Rect::from_x_y_ranges(x..=x + 14.0, y.center() - 4.0..=y.center() + 4.0);
         let colour = theme::task_activity(activity, theme::task(1));
         painter.rect_filled(swatch, 1.0, colour);
@@ -815,14 +860,23 @@ fn tasks_header(
     );
 }
 
-/// Highlights, point markers, markers A/B and the cursor.
-fn paint_overlays(painter: &egui::Painter, state: &TimelineState, rows: &[Row], canvas: Rect) {
+/// Highlights, point markers, markers A/B and the cursor; returns where the labels went.
+fn paint_overlays(
+    painter: &egui::Painter,
+    state: &TimelineState,
+    rows: &[Row],
+    canvas: Rect,
+) -> Vec<Rect> {
     let view = &state.view;
     let x_of = |ts: u64| canvas.left() + view.x_from_ts(ts as f64) as f32;
     let all_y = Rangef::new(canvas.top(), canvas.bottom());
     let y_of = |cpu: Option<u32>| cpu.and_then(|c| cpu_y(rows, c as usize)).unwrap_or(all_y);
+    let mut labels = LabelPlacer::new(canvas);
     for h in &state.highlights {
         let (x0, x1) = (x_of(h.start_ns), x_of(h.end_ns));
+        if x1 < canvas.left() - 2.0 || x0 > canvas.right() + 2.0 {
+            continue; // Scrolled away: neither its box nor its label.
+        }
         let (x0, x1) = (
             x0.max(canvas.left() - 2.0),
             x1.min(canvas.right() + 2.0).max(x0 + 3.0),
@@ -835,13 +889,21 @@ fn paint_overlays(painter: &egui::Painter, state: &TimelineState, rows: &[Row], 
             Stroke::new(2.0, h.colour),
             egui::StrokeKind::Outside,
         );
-        // Wide ranges label their right end, points their left: two labels never collide.
-        let (at, align) = if r.width() > 120.0 {
-            (r.right_top() + Vec2::new(-2.0, -2.0), Align2::RIGHT_BOTTOM)
+        // A wide range labels its right end, a point its left.
+        let wide = r.width() > 120.0;
+        let at = if wide {
+            r.right_top() + Vec2::new(-2.0, -2.0)
         } else {
-            (r.left_top() + Vec2::new(2.0, -2.0), Align2::LEFT_BOTTOM)
+            r.left_top() + Vec2::new(2.0, -2.0)
         };
-        painter.text(at, align, &h.label, FontId::proportional(11.0), h.colour);
+        labels.place(
+            painter,
+            at,
+            wide,
+            &h.label,
+            FontId::proportional(11.0),
+            h.colour,
+        );
     }
     for m in &state.markers {
         let x = x_of(m.ts_ns);
@@ -891,4 +953,23 @@ fn paint_overlays(painter: &egui::Painter, state: &TimelineState, rows: &[Row], 
     if let Some(ts) = state.cursor_ns {
         painter.vline(x_of(ts), all_y, Stroke::new(1.0, theme::CURSOR));
     }
+    if let Some((a, b)) = state.selection_band {
+        let band = Rect::from_x_y_ranges(a.max(canvas.left())..=b.min(canvas.right()), all_y);
+        painter.rect_filled(band, 0.0, theme::SELECTION.gamma_multiply(0.2));
+        painter.rect_stroke(
+            band,
+            0.0,
+            Stroke::new(1.0, theme::SELECTION),
+            egui::StrokeKind::Inside,
+        );
+        let span = view.ns_per_px * f64::from(b - a);
+        painter.text(
+            band.center_top() + Vec2::new(0.0, 4.0),
+            Align2::CENTER_TOP,
+            axis::format_span(span),
+            FontId::proportional(12.0),
+            theme::SELECTION,
+        );
+    }
+    labels.into_placed()
 }

@@ -78,7 +78,7 @@ pub enum TaskActivity {
 }
 
 impl TaskActivity {
-    const ALL: [TaskActivity; 5] = [
+    pub const ALL: [TaskActivity; 5] = [
         TaskActivity::Running,
         TaskActivity::Runnable,
         TaskActivity::Sleeping,
@@ -104,6 +104,17 @@ impl TaskActivity {
                     TaskActivity::Other
                 }
             }
+        }
+    }
+
+    /// What the lane's colour key and tooltips call it.
+    pub fn name(self) -> &'static str {
+        match self {
+            TaskActivity::Running => "running (task colour)",
+            TaskActivity::Runnable => "runnable",
+            TaskActivity::Sleeping => "sleeping S / I",
+            TaskActivity::DiskSleep => "blocked D",
+            TaskActivity::Other => "stopped, parked, exiting",
         }
     }
 

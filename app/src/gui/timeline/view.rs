@@ -64,6 +64,17 @@ impl TimeView {
         self.start_ns = ts - f64::from(width_px) / 2.0 * self.ns_per_px;
     }
 
+    /// Keeps the view on the trace `[t0, t1]` shown in `width_px`: no further out than the
+    /// fit, and no further past either end than the fit's margin.
+    pub fn clamp_to(&mut self, t0: u64, t1: u64, width_px: f32) {
+        let fit = TimeView::fit(t0, t1, width_px);
+        self.ns_per_px = self.ns_per_px.min(fit.ns_per_px);
+        let margin = t0 as f64 - fit.start_ns;
+        let shown = self.ns_per_px * f64::from(width_px);
+        let (lo, hi) = (fit.start_ns, t1 as f64 + margin - shown);
+        self.start_ns = self.start_ns.min(hi).max(lo);
+    }
+
     /// Shows `[t0, t1]` with a margin on each side.
     pub fn show_range(&mut self, t0: u64, t1: u64, width_px: f32) {
         *self = TimeView::fit(t0, t1, width_px * 0.8);
@@ -85,5 +96,24 @@ mod tests {
         assert!((v.ns_per_px - 102.0 / 4.0).abs() < 1e-9);
         v.pan_px(10.0);
         assert!((v.ts_from_x(240.0) - before).abs() < 1e-6);
+    }
+
+    #[test]
+    fn clamping_keeps_the_view_on_the_trace() {
+        let fit = TimeView::fit(1_000, 101_000, 1000.0);
+        let mut v = fit;
+        v.zoom(0.25, 500.0);
+        v.clamp_to(1_000, 101_000, 1000.0);
+        assert_eq!(v, fit, "no further out than the fit");
+        v.zoom(10.0, 500.0);
+        v.pan_px(-1e6);
+        v.clamp_to(1_000, 101_000, 1000.0);
+        assert!((v.start_ns - fit.start_ns).abs() < 1e-6, "left end: {v:?}");
+        v.pan_px(1e6);
+        v.clamp_to(1_000, 101_000, 1000.0);
+        assert!(
+            (v.end_ns(1000.0) - fit.end_ns(1000.0)).abs() < 1e-6,
+            "right end"
+        );
     }
 }

@@ -1,0 +1,117 @@
+//! Issue 20, point 10: what a first-time user reads. Counts take the singular for one, a time
+//! outside the trace is warned about, a trace given to `kctx splats` is named as a trace, the
+//! worst lock instances name their task, and a checkout without the corpus is told once where
+//! it goes.
+
+use corpus_tests::{corpus, kctx_bin};
+use std::process::{Command, Output};
+
+fn kctx(args: &[&str]) -> Output {
+    Command::new(kctx_bin())
+        .args(args)
+        .output()
+        .expect("run kctx")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// lockdep-s3_abba_mutex has one finding (an AB-BA cycle seen twice).
+#[test]
+fn one_finding_is_singular_and_a_count_of_times_too() {
+    let dat = corpus("lab/lockdep-s3_abba_mutex/trace.dat");
+    let out = kctx(&["check", dat.to_str().unwrap()]);
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.starts_with("kctx check: 1 finding ("),
+        "{}",
+        stdout.lines().next().unwrap_or_default()
+    );
+    let out = kctx(&["check", "--format", "markdown", dat.to_str().unwrap()]);
+    let md = text(&out.stdout);
+    assert!(md.contains(", seen 2 times between"), "{md}");
+    // s1's findings are each seen once.
+    let s1 = corpus("lab/lockdep-s1_spin_sleep/trace.dat");
+    let out = kctx(&["check", "--format", "html", s1.to_str().unwrap()]);
+    let html = text(&out.stdout);
+    assert!(html.contains("Seen 1 time between"), "{html}");
+    assert!(!html.contains("Seen 1 times"));
+}
+
+#[test]
+fn context_outside_the_trace_warns() {
+    let dat = corpus("lab/lockdep-s1_spin_sleep/trace.dat");
+    let dat = dat.to_str().unwrap();
+    let after = kctx(&["context", dat, "--at", "5000", "--cpu", "1"]);
+    assert_eq!(after.status.code(), Some(0));
+    let stderr = text(&after.stderr);
+    assert!(
+        stderr.contains("warning: --at 5000.000000 is after the trace's last event"),
+        "{stderr}"
+    );
+    let before = kctx(&["context", dat, "--at", "1", "--cpu", "1"]);
+    assert!(
+        text(&before.stderr).contains("is before the trace's first event"),
+        "{}",
+        text(&before.stderr)
+    );
+    // Inside the trace: no warning. The first planted bug's call is at 63.86 s.
+    let inside = kctx(&["context", dat, "--at", "63.9", "--cpu", "1"]);
+    assert_eq!(text(&inside.stderr), "");
+}
+
+#[test]
+fn splats_of_a_trace_dat_say_it_is_a_trace() {
+    let dat = corpus("lab/lockdep-s1_spin_sleep/trace.dat");
+    let out = kctx(&["splats", dat.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("is a trace (trace-cmd trace.dat), not a console log"),
+        "{stderr}"
+    );
+    assert!(!text(&out.stdout).contains("0 splats"));
+}
+
+#[test]
+fn worst_lock_instances_name_the_task() {
+    let dat = corpus("lab/lockdep-s1_spin_sleep/trace.dat");
+    let out = kctx(&["locks", dat.to_str().unwrap()]);
+    let stdout = text(&out.stdout);
+    let worst: Vec<&str> = stdout
+        .lines()
+        .skip_while(|l| l.trim() != "longest:")
+        .skip(1)
+        .filter(|l| l.contains(" hold ") || l.contains(" wait "))
+        .collect();
+    assert!(!worst.is_empty(), "{stdout}");
+    for line in &worst {
+        assert!(!line.contains("by pid"), "a comm for every task: {line}");
+    }
+    // The planted spinlock is held longest by the lab module's task.
+    let s1 = worst
+        .iter()
+        .find(|l| l.trim_start().starts_with("lab_s1_lock "))
+        .expect("lab_s1_lock's longest hold");
+    assert!(s1.contains(" by lab_s1-"), "{s1}");
+}
+
+/// The test binary itself, run where no corpus is: it stops at once with one message naming
+/// the path and `KCTX_CORPUS`, instead of one panic per test.
+#[test]
+fn without_the_corpus_the_tests_stop_once_naming_where_it_goes() {
+    let missing = std::env::temp_dir().join("kctx-no-corpus-here");
+    let out = Command::new(std::env::current_exe().expect("this test binary"))
+        .args(["lab_stats", "--test-threads", "4"])
+        .env("KCTX_CORPUS", &missing)
+        .output()
+        .expect("run the corpus tests");
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = text(&out.stderr);
+    let stdout = text(&out.stdout);
+    assert_eq!(stderr.matches("no corpus at").count(), 1, "{stderr}");
+    assert!(stderr.contains(&missing.display().to_string()), "{stderr}");
+    assert!(stderr.contains("KCTX_CORPUS"), "{stderr}");
+    assert!(!stdout.contains("panicked") && !stderr.contains("panicked"));
+}
