@@ -11,3 +11,4 @@ mod latency;
 mod lock_stats;
 mod splat_context;
 mod tracedat;
+mod wholekernel_sleep;
