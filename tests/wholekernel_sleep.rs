@@ -11,7 +11,6 @@ use std::sync::OnceLock;
 use trace_model::context::locks::HolderContext;
 use trace_model::context::primitives::SleepEntry;
 use trace_model::context::{BuildOptions, ContextModel, Gfp, SleepCall, SleepKind};
-use trace_model::detect::sleep_in_atomic;
 use trace_model::payload::TaskState;
 use trace_model::{EventStore, Payload};
 
