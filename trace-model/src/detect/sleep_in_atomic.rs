@@ -321,7 +321,8 @@ impl Instance {
         if root.gfp == Gfp::Unknown {
             summary += ". The allocation's GFP flags are not in the trace, so whether it may \
                         sleep is undecided: record kmem:kmalloc / kmem:kmem_cache_alloc \
-                        (gfp_flags), or trace __might_sleep on a CONFIG_DEBUG_ATOMIC_SLEEP kernel";
+                        (gfp_flags), or trace __might_sleep (CONFIG_DEBUG_ATOMIC_SLEEP) or __cond_resched \
+                        (voluntary preemption) with the function tracer";
         }
         // The call, the cause and the sleep can be one event (irqs first seen off at the
         // call itself): cite each event once, in time order.
