@@ -15,3 +15,4 @@ mod splat_context;
 mod syzkaller;
 mod tracedat;
 mod wholekernel_locks;
+mod wholekernel_sleep;

@@ -1,14 +1,15 @@
 //! The findings panel: violations grouped by kind with counts, each with its confidence in
-//! words and colour. Selecting one zooms the timeline to its first instance, highlights that
-//! instance's atomic span and sleeping call (or, for a lock-order cycle, each witness
-//! acquisition) and shows the explanation; a group lists its instances, each selectable.
+//! words and colour, then, apart and collapsed, what the trace cannot decide. Selecting one
+//! zooms the timeline to its first instance, highlights that instance's atomic span and
+//! sleeping call (or, for a lock-order cycle, each witness acquisition) and shows the
+//! explanation; a group lists its instances, each selectable.
 
 use super::theme;
 use super::timeline::{Highlight, PointMarker, TimelineState, ns_from_seconds};
 use egui::{RichText, Ui};
 use std::collections::BTreeMap;
 use trace_model::splat::Splat;
-use trace_model::{Finding, FindingKind};
+use trace_model::{Confidence, Finding, FindingKind};
 
 /// Human name of a kind.
 pub fn kind_name(kind: FindingKind) -> &'static str {
@@ -77,21 +78,27 @@ pub fn findings_ui(
         ui.add(egui::Label::new(note.unwrap_or("No violations found.")).wrap());
         return None;
     }
-    let mut by_kind: BTreeMap<FindingKind, Vec<usize>> = BTreeMap::new();
+    // Violations first; undecided findings (unverifiable) in groups of their own after them.
+    let mut by_kind: BTreeMap<(bool, FindingKind), Vec<usize>> = BTreeMap::new();
     for (i, f) in findings.iter().enumerate() {
-        by_kind.entry(f.kind).or_default().push(i);
+        let undecided = f.confidence == Confidence::Unverifiable;
+        by_kind.entry((undecided, f.kind)).or_default().push(i);
     }
     let mut clicked = None;
     egui::ScrollArea::vertical()
         .id_salt("findings")
         .max_height(ui.available_height() * 0.55)
         .show(ui, |ui| {
-            for (kind, list) in &by_kind {
-                let header =
-                    RichText::new(format!("{} ({})", kind_name(*kind), list.len())).strong();
+            for (&(undecided, kind), list) in &by_kind {
+                let name = kind_name(kind);
+                let header = if undecided {
+                    RichText::new(format!("Undecided: {name} ({})", list.len()))
+                } else {
+                    RichText::new(format!("{name} ({})", list.len())).strong()
+                };
                 egui::CollapsingHeader::new(header)
-                    .id_salt(kind)
-                    .default_open(true)
+                    .id_salt((undecided, kind))
+                    .default_open(!undecided)
                     .show(ui, |ui| {
                         for &i in list {
                             let f = &findings[i];

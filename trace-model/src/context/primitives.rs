@@ -111,14 +111,19 @@ pub enum SleepEntry {
     /// An allocation: may sleep only with a blocking GFP.
     Allocation,
     /// `__might_sleep` / `__might_resched` / `__might_fault`: the kernel's own marker,
-    /// called only where sleeping is possible (with CONFIG_DEBUG_ATOMIC_SLEEP).
+    /// called only where sleeping is possible (with CONFIG_DEBUG_ATOMIC_SLEEP); on
+    /// voluntary-preemption kernels `might_sleep()` calls `__cond_resched` (through the
+    /// `might_resched` static call) instead.
     Marker,
 }
 
 /// Classifies a might-sleep entry point (formats.md 4.5).
 pub fn sleep_entry(name: &str) -> Option<SleepEntry> {
     let n = base_name(name);
-    if matches!(n, "__might_sleep" | "__might_resched" | "__might_fault") {
+    if matches!(
+        n,
+        "__might_sleep" | "__might_resched" | "__might_fault" | "__cond_resched" | "might_resched"
+    ) {
         return Some(SleepEntry::Marker);
     }
     if n == "vmalloc" || n == "vzalloc" {
@@ -188,6 +193,59 @@ pub fn sleep_entry(name: &str) -> Option<SleepEntry> {
     None
 }
 
+/// A scheduler function: sleeping goes through it, and what happens inside it (irqs off,
+/// preemption off, the runqueue lock) is the scheduler's own state, never the caller's.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SchedulerFn {
+    /// Entered with the state its caller brought in (`schedule`, `schedule_timeout`...):
+    /// its entry is what a sleep is judged by.
+    Entry,
+    /// Runs with preemption (or irqs) already disabled by the scheduler or by the sleeping
+    /// primitive (`__schedule`, `schedule_preempt_disabled`, `preempt_schedule*`, the
+    /// context switch): its entry shows no caller's state.
+    Internal,
+}
+
+/// Classifies a scheduler function by name.
+pub fn scheduler_fn(name: &str) -> Option<SchedulerFn> {
+    let n = base_name(name);
+    const ENTRIES: [&str; 4] = ["schedule", "io_schedule", "schedule_idle", "do_task_dead"];
+    const INTERNAL: [&str; 10] = [
+        "__schedule",
+        "schedule_preempt_disabled",
+        "schedule_rtlock",
+        "context_switch",
+        "finish_task_switch",
+        "schedule_tail",
+        "__switch_to",
+        "__switch_to_asm",
+        "__traceiter_sched_switch",
+        "rt_mutex_schedule",
+    ];
+    if ENTRIES.contains(&n)
+        || n.starts_with("schedule_timeout")
+        || n.starts_with("io_schedule_timeout")
+        || n.starts_with("schedule_hrtimeout")
+    {
+        Some(SchedulerFn::Entry)
+    } else if INTERNAL.contains(&n) || n.starts_with("preempt_schedule") {
+        Some(SchedulerFn::Internal)
+    } else {
+        None
+    }
+}
+
+/// The function tracer's own dispatcher (`arch_ftrace_ops_list_func`, `ftrace_regs_caller`):
+/// what it calls (a kprobe's handler) runs from the entry of whatever function was traced,
+/// so the named parent is no caller in the call tree.
+pub fn is_tracer_dispatch(name: &str) -> bool {
+    let n = base_name(name);
+    n.starts_with("arch_ftrace_ops")
+        || n.starts_with("ftrace_ops_")
+        || n.ends_with("ftrace_caller")
+        || n.ends_with("ftrace_regs_caller")
+}
+
 /// lockdep pseudo-locks: maps that are not locks of any lock type (formats.md 4.6).
 pub fn is_pseudo_lock(name: &str) -> bool {
     name.starts_with("rcu_read_lock")
@@ -235,6 +293,9 @@ pub struct FnClass {
     pub sleep: Option<SleepEntry>,
     /// `__schedule_bug`: the kernel's own "scheduling while atomic".
     pub schedule_bug: bool,
+    pub scheduler: Option<SchedulerFn>,
+    /// The function tracer's dispatcher ([`is_tracer_dispatch`]).
+    pub tracer_dispatch: bool,
 }
 
 impl FnClass {
@@ -264,6 +325,8 @@ impl Classifier {
                 lock: lock_op(name),
                 sleep: sleep_entry(name),
                 schedule_bug: base_name(name) == "__schedule_bug",
+                scheduler: scheduler_fn(name),
+                tracer_dispatch: is_tracer_dispatch(name),
             }
         })
     }
@@ -312,7 +375,30 @@ mod tests {
         );
         assert_eq!(sleep_entry("kmalloc_trace"), Some(SleepEntry::Allocation));
         assert_eq!(sleep_entry("__might_sleep"), Some(SleepEntry::Marker));
+        assert_eq!(sleep_entry("__cond_resched"), Some(SleepEntry::Marker));
         assert_eq!(sleep_entry("slab_pre_alloc_hook.constprop.0"), None);
+    }
+
+    #[test]
+    fn scheduler_functions() {
+        assert_eq!(scheduler_fn("schedule"), Some(SchedulerFn::Entry));
+        assert_eq!(
+            scheduler_fn("schedule_timeout_uninterruptible"),
+            Some(SchedulerFn::Entry)
+        );
+        assert_eq!(scheduler_fn("__schedule"), Some(SchedulerFn::Internal));
+        assert_eq!(
+            scheduler_fn("finish_task_switch.isra.0"),
+            Some(SchedulerFn::Internal)
+        );
+        assert_eq!(
+            scheduler_fn("preempt_schedule_irq"),
+            Some(SchedulerFn::Internal)
+        );
+        assert_eq!(scheduler_fn("schedule_work"), None);
+        assert!(is_tracer_dispatch("arch_ftrace_ops_list_func"));
+        assert!(!is_tracer_dispatch("ftrace_graph_func_unrelated_name_x"));
+        assert_eq!(scheduler_fn("mutex_lock"), None);
     }
 
     #[test]

@@ -524,3 +524,95 @@ fn task_timeline_running_runnable_sleeping_and_wakeups() {
     assert_eq!(model.tasks.migrations[0].to_cpu, 1);
     assert!(model.tasks.lane(0).is_none(), "idle tasks are left out");
 }
+
+/// A full function trace shows the scheduler's internals with irqs off before every switch,
+/// some from untraced callers (`update_load_avg` is inlined): the sleep is judged by what the
+/// caller brought into `schedule()`.
+#[test]
+fn a_full_function_trace_judges_a_sleep_by_its_schedule_entry() {
+    let mut t = Trace::new();
+    t.func(100, 1, 7, ".....", "inet_csk_accept", "inet_accept");
+    t.func(110, 1, 7, ".....", "schedule", "inet_csk_accept");
+    t.func(120, 1, 7, "d..1.", "rcu_note_context_switch", "__schedule");
+    t.func(
+        130,
+        1,
+        7,
+        "d..2.",
+        "__update_load_avg_se",
+        "update_load_avg",
+    );
+    t.func(
+        140,
+        1,
+        7,
+        "d..3.",
+        "kprobe_ftrace_handler",
+        "arch_ftrace_ops_list_func",
+    );
+    t.func(150, 1, 7, "d..3.", "__traceiter_sched_switch", "__schedule");
+    t.switch(160, 1, 7, "S", 0);
+    // The exiting task's last switch is not a sleep.
+    t.func(200, 1, 8, "d..1.", "rcu_note_context_switch", "__schedule");
+    t.switch(210, 1, 8, "X", 0);
+    let (_, model) = t.build();
+    let sleeps: Vec<_> = model
+        .sleep_calls
+        .iter()
+        .filter(|c| c.root.is_none() && c.slept.is_some())
+        .collect();
+    assert_eq!(sleeps.len(), 1, "{sleeps:#?}");
+    assert_eq!(sleeps[0].pid, 7);
+    assert_eq!(sleeps[0].irqs_off, Some(false));
+    assert_eq!(sleeps[0].excess_depth, Some(0));
+}
+
+/// A filtered trace shows no exits: a marker proves an allocation blocking only right after
+/// its entry (might_alloc()), never once anything else of the context happened.
+#[test]
+fn a_marker_is_an_allocations_evidence_only_while_it_runs() {
+    let mut t = Trace::new();
+    t.func(100, 1, 7, "d..1.", "__kmalloc", "virtqueue_add");
+    let p = Payload::IrqEnable {
+        caller: t.b.intern("_raw_spin_unlock_irqrestore"),
+        parent: t.b.intern(""),
+    };
+    t.ev(110, 1, 7, ".....", "irq_enable", p);
+    t.func(120, 1, 7, ".....", "__might_sleep", "folio_lock");
+    t.func(200, 1, 7, ".....", "__kmalloc", "load_elf_phdrs");
+    t.func(210, 1, 7, ".....", "__might_sleep", "slab_pre_alloc_hook");
+    let (_, model) = t.build();
+    let gfp: Vec<_> = model
+        .sleep_calls
+        .iter()
+        .filter(|c| c.root.is_none() && c.gfp != Gfp::NotAllocation)
+        .map(|c| (model.str(c.caller), c.gfp))
+        .collect();
+    assert_eq!(
+        gfp,
+        [
+            ("virtqueue_add", Gfp::NonBlocking),
+            ("load_elf_phdrs", Gfp::Blocking)
+        ]
+    );
+}
+
+/// Only the state the caller brought in counts: a nested call's own irqs-off state (inside
+/// the primitive) is no finding when the root call was made in a sleepable context.
+#[test]
+fn a_nested_call_is_judged_by_its_roots_state() {
+    let mut t = Trace::new();
+    for k in 0..10 {
+        t.func(10 + k, 1, 9, ".....", "mutex_lock", "worker");
+    }
+    t.func(100, 1, 7, ".....", "mutex_lock", "driver_fn");
+    t.func(110, 1, 7, "d..1.", "__might_sleep", "__mutex_lock");
+    let (store, model) = t.build();
+    let nested = model
+        .sleep_calls
+        .iter()
+        .filter(|c| c.root.is_some())
+        .count();
+    assert_eq!(nested, 1);
+    assert!(crate::detect::sleep_in_atomic::detect(&store, &model).is_empty());
+}

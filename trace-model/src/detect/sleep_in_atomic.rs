@@ -16,34 +16,25 @@ use crate::context::{ContextModel, Gfp, SleepCall, SleepKind};
 use crate::payload::Payload;
 use crate::store::{EventIdx, EventStore};
 use crate::{Confidence, Evidence, Finding, FindingInstance, FindingKind, seconds};
-use rustc_hash::FxHashMap;
 use std::collections::BTreeMap;
 
 /// Finds every sleep-in-atomic instance, deduplicated by call site.
 pub fn detect(store: &EventStore, model: &ContextModel) -> Vec<Finding> {
-    let mut nested: FxHashMap<u32, Vec<u32>> = FxHashMap::default();
-    for (i, call) in model.sleep_calls.iter().enumerate() {
-        if let Some(r) = call.root {
-            nested.entry(r).or_default().push(i as u32);
-        }
-    }
     let boot_end = early_boot_end(store);
     let rt = is_preempt_rt(store);
     let mut by_site: BTreeMap<String, Finding> = BTreeMap::new();
-    for (i, call) in model.sleep_calls.iter().enumerate() {
+    for call in &model.sleep_calls {
+        // Only the state the caller brought in counts: what a call does inside (the
+        // allocator's RCU read lock, a mutex's wait_lock, the scheduler's irqs-off section)
+        // is the primitive's own business.
         if call.root.is_some() || call.ts < boot_end || !judged(model, call) {
             continue;
         }
-        let chain =
-            std::iter::once(i as u32).chain(nested.get(&(i as u32)).into_iter().flatten().copied());
-        let Some((at, causes)) = chain.into_iter().find_map(|c| {
-            let c = &model.sleep_calls[c as usize];
-            let causes = atomic_causes(store, model, c, rt);
-            (!causes.is_empty()).then_some((c, causes))
-        }) else {
+        let causes = atomic_causes(store, model, call, rt);
+        if causes.is_empty() {
             continue;
-        };
-        let instance = Instance::new(store, model, call, at, causes);
+        }
+        let instance = Instance::new(store, model, call, causes);
         match by_site.get_mut(&instance.id) {
             Some(f) => instance.merge_into(f),
             None => {
@@ -286,7 +277,6 @@ impl Instance {
         store: &EventStore,
         model: &ContextModel,
         root: &SleepCall,
-        at: &SleepCall,
         causes: Vec<Cause>,
     ) -> Instance {
         let func = base_name(model.str(root.func)).to_owned();
@@ -312,7 +302,7 @@ impl Instance {
         let reasons: Vec<&str> = causes.iter().map(|c| c.text.as_str()).collect();
         let mut summary = format!(
             "{entry}{from} at {:.6} in atomic context: {}",
-            seconds(at.ts),
+            seconds(root.ts),
             reasons.join("; ")
         );
         if let Some(s) = root.slept {
@@ -331,12 +321,12 @@ impl Instance {
         if root.gfp == Gfp::Unknown {
             summary += ". The allocation's GFP flags are not in the trace, so whether it may \
                         sleep is undecided: record kmem:kmalloc / kmem:kmem_cache_alloc \
-                        (gfp_flags), or trace __might_sleep on a CONFIG_DEBUG_ATOMIC_SLEEP kernel";
+                        (gfp_flags), or trace __might_sleep (CONFIG_DEBUG_ATOMIC_SLEEP) or __cond_resched \
+                        (voluntary preemption) with the function tracer";
         }
         // The call, the cause and the sleep can be one event (irqs first seen off at the
         // call itself): cite each event once, in time order.
-        let mut cited: Vec<EventIdx> = [root.event, at.event]
-            .into_iter()
+        let mut cited: Vec<EventIdx> = std::iter::once(root.event)
             .chain(causes.iter().filter_map(|c| c.evidence))
             .chain(root.slept)
             .chain(root.schedule_bug)
@@ -354,7 +344,7 @@ impl Instance {
         let mut locks: Vec<String> = causes.iter().filter_map(|c| c.lock.clone()).collect();
         locks.dedup();
         let comm = store.str(store.comms()[root.event as usize]).to_owned();
-        let last_ts = root.slept.map_or(at.ts, |s| store.ts()[s as usize]);
+        let last_ts = root.slept.map_or(root.ts, |s| store.ts()[s as usize]);
         let one = FindingInstance {
             cpu: root.cpu,
             pid: root.pid,

@@ -2,7 +2,7 @@
 //! text escaped.
 
 use super::Report;
-use super::text::{place, verdict};
+use super::text::{UNDECIDED, place, verdict, violations_then_undecided};
 use std::fmt::Write as _;
 
 /// Escapes text for HTML element content and double-quoted attributes.
@@ -86,9 +86,12 @@ pub fn render(report: &Report) -> String {
         }
         let _ = writeln!(w, "</table>");
     }
-    for (n, rf) in report.findings.iter().enumerate() {
+    for (n, rf, undecided_start) in violations_then_undecided(report) {
         let f = &rf.finding;
         let c = f.confidence.name();
+        if undecided_start {
+            let _ = writeln!(w, "<h2>{}</h2>", escape(UNDECIDED));
+        }
         let _ = writeln!(
             w,
             "<section class=\"finding\" id=\"finding-{n}\"><h2>{}. {} <span class=\"{c}\">{c}</span></h2>\n\

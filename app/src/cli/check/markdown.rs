@@ -2,7 +2,7 @@
 //! evidence events.
 
 use super::Report;
-use super::text::{place, verdict};
+use super::text::{UNDECIDED, place, verdict, violations_then_undecided};
 use std::fmt::Write as _;
 
 /// Escapes text for a Markdown table cell or paragraph.
@@ -68,8 +68,11 @@ pub fn render(report: &Report) -> String {
             md(&f.locks.join(", "))
         );
     }
-    for (n, rf) in report.findings.iter().enumerate() {
+    for (n, rf, undecided_start) in violations_then_undecided(report) {
         let f = &rf.finding;
+        if undecided_start {
+            let _ = writeln!(w, "\n## {UNDECIDED}");
+        }
         let _ = writeln!(
             w,
             "\n## Finding {}\n<a id=\"finding-{}\"></a>\n\n**{}**, {}, seen {} between {:.6} and {:.6} s in `{}`.\n\n{}\n",

@@ -21,6 +21,28 @@ pub fn place(f: &ReportedFinding) -> String {
     s
 }
 
+/// Findings the trace cannot decide are shown apart from the violations, after them, under
+/// this heading; each says what to record to decide.
+pub const UNDECIDED: &str =
+    "Undecided: this trace cannot tell whether these are violations; each says what to record";
+
+fn is_undecided(rf: &ReportedFinding) -> bool {
+    rf.finding.confidence == trace_model::Confidence::Unverifiable
+}
+
+/// The findings with their number in the report: violations first, then the undecided ones,
+/// the first of which comes with `true` (where the [`UNDECIDED`] heading goes).
+pub fn violations_then_undecided(
+    report: &Report,
+) -> impl Iterator<Item = (usize, &ReportedFinding, bool)> {
+    let all = || report.findings.iter().enumerate();
+    let violations = all().filter(|(_, rf)| !is_undecided(rf));
+    let undecided = all().filter(|(_, rf)| is_undecided(rf));
+    violations
+        .map(|(n, rf)| (n, rf, false))
+        .chain(undecided.enumerate().map(|(k, (n, rf))| (n, rf, k == 0)))
+}
+
 /// One line: how many findings of each confidence, what was hidden, the exit status.
 pub fn verdict(report: &Report) -> String {
     let count = |c: trace_model::Confidence| {
@@ -67,8 +89,11 @@ pub fn render(report: &Report) -> String {
             s.line, s.rule, s.hidden
         );
     }
-    for (n, rf) in report.findings.iter().enumerate() {
+    for (n, rf, undecided_start) in violations_then_undecided(report) {
         let f = &rf.finding;
+        if undecided_start {
+            let _ = writeln!(w, "\n{UNDECIDED}:");
+        }
         let _ = writeln!(
             w,
             "\n#{} [{}] {} x{}  {:.6} .. {:.6}  {}\n   id: {}\n   input: {}",

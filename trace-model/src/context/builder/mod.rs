@@ -23,6 +23,7 @@ use crate::symbols::{SymbolKind, SymbolTable};
 use crate::{IrqContext, StrId};
 use rustc_hash::FxHashMap;
 
+mod call_stack;
 mod frames;
 mod lock_tracking;
 mod sleep_tracking;
@@ -57,12 +58,17 @@ struct Holder {
     current_fn: StrId,
     /// State at the last event the context's own code emitted (not scheduler internals).
     last_sample: Option<Sample>,
-    /// State at the last function-tracer entry: what a real sleep without a traced
-    /// might-sleep call is judged by. (A lock event just before `schedule()` is often the
-    /// release inside `spin_unlock_irq`, still with irqs off and the lock's preempt level.)
-    last_call_sample: Option<Sample>,
+    /// State at the last function-tracer entry outside the scheduler: what a real sleep
+    /// without a traced might-sleep call or scheduler entry is judged by. (A lock event just
+    /// before `schedule()` is often the release inside `spin_unlock_irq`, still with irqs
+    /// off and the lock's preempt level.)
+    checkpoint: Option<call_stack::Checkpoint>,
+    /// The context's call stack, from the function tracer's (function, caller) pairs.
+    stack: call_stack::CallStack,
     /// The outermost might-sleep call in progress.
     sleep_root: Option<u32>,
+    /// How far the stack and the events since show `sleep_root` still in progress.
+    root_track: sleep_tracking::RootTrack,
     /// The hold the context's last lock event created, for contention events without the
     /// lockdep map address.
     last_hold: Option<HoldIdx>,
@@ -130,6 +136,8 @@ pub(super) struct Builder<'a> {
     switch_type: Option<EventTypeId>,
     bh_visible: bool,
     markers_seen: bool,
+    /// A might-sleep marker was seen inside an allocation: this trace shows them there.
+    markers_in_allocations: bool,
     classes: Classifier,
 }
 
@@ -198,6 +206,7 @@ impl<'a> Builder<'a> {
             switch_type: store.event_type_id("sched_switch"),
             bh_visible,
             markers_seen: false,
+            markers_in_allocations: false,
             classes: Classifier::default(),
         }
     }
@@ -265,16 +274,17 @@ impl<'a> Builder<'a> {
             sample,
             before,
         };
-        self.payload(&at, &payload);
-        if flags.recorded() && is_caller_sample(&payload) {
-            let h = self.holder(owner);
-            h.last_sample = Some(sample);
-            if matches!(
+        if !is_switch
+            && !matches!(
                 payload,
                 Payload::Function { .. } | Payload::FuncGraphEntry { .. }
-            ) {
-                h.last_call_sample = Some(sample);
-            }
+            )
+        {
+            self.other_event(&at, &payload);
+        }
+        self.payload(&at, &payload);
+        if flags.recorded() && is_caller_sample(&payload) {
+            self.holder(owner).last_sample = Some(sample);
         }
     }
 
@@ -300,7 +310,7 @@ impl<'a> Builder<'a> {
                     },
                 ));
                 if prev_state.is_sleep() {
-                    self.real_sleep(at, task_key(prev_pid, at.cpu), prev_comm);
+                    self.real_sleep(at, task_key(prev_pid, at.cpu), prev_comm, prev_state);
                 }
             }
             Payload::Function { func, parent } => self.function_entry(at, func, parent),
@@ -336,9 +346,9 @@ impl<'a> Builder<'a> {
                 span.end_ns = last_ts;
             }
         }
-        if self.markers_seen {
-            // With might_sleep markers traced, a blocking allocation would have been
-            // followed by one.
+        if self.markers_in_allocations {
+            // This trace shows the might_sleep marker inside blocking allocations: one
+            // without it did not block.
             for call in &mut self.model.sleep_calls {
                 if call.gfp == Gfp::Unknown && call.root.is_none() {
                     call.gfp = Gfp::NonBlocking;
