@@ -574,6 +574,10 @@ fn grouped_findings_list_and_step_through_every_instance() {
         let t = &session(&h).trace.timeline;
         t.end_ns - t.origin_ns
     };
+    // Undecided findings sit apart, in a group that starts closed.
+    let group = format!("Undecided: {} (1)", kctx::gui::findings::kind_name(f.kind));
+    h.get_by_label(&group).click();
+    h.run_steps(2);
     h.get_by_label(&finding_title(&f)).click();
     h.run_steps(4);
     // The confidence in words beside the title, and its colour everywhere.
