@@ -6,6 +6,7 @@
 pub mod console;
 pub mod error;
 pub mod ftrace_text;
+pub mod fuzzing;
 pub mod kallsyms;
 pub mod qemu;
 pub mod source;

@@ -12,13 +12,17 @@ pub enum Location {
     Line(u64),
     /// Byte offset in a binary input.
     Byte(u64),
+    /// The input as a whole: a fact that no one line or byte holds (a count of CPUs ids).
+    Input,
 }
 
 impl std::fmt::Display for Location {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Location::Line(n) => write!(f, "line {n}"),
-            Location::Byte(n) => write!(f, "byte {n:#x}"),
+            // Decimal, like every size and offset inside the messages it starts.
+            Location::Byte(n) => write!(f, "byte {n}"),
+            Location::Input => f.write_str("the input"),
         }
     }
 }
