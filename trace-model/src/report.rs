@@ -35,6 +35,14 @@ pub struct ProblemCount {
     pub first: Vec<Location>,
 }
 
+impl ProblemCount {
+    /// `3  why (first at byte 10, byte 99)`: one line of a report.
+    pub fn line(&self, why: &str) -> String {
+        let first: Vec<String> = self.first.iter().map(Location::to_string).collect();
+        format!("{:>8}  {why} (first at {})", self.count, first.join(", "))
+    }
+}
+
 /// The per-input account of an import.
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct ImportReport {
@@ -72,6 +80,18 @@ impl ImportReport {
         if entry.first.len() < Self::EXAMPLES {
             entry.first.push(at);
         }
+    }
+
+    /// One line per kind of warning, with its count and first locations.
+    pub fn warning_lines(&self) -> Vec<String> {
+        (self.warnings.iter())
+            .map(|(kind, p)| p.line(kind).trim_start().to_owned())
+            .collect()
+    }
+
+    /// Warnings in all.
+    pub fn warnings_total(&self) -> u64 {
+        self.warnings.values().map(|p| p.count).sum()
     }
 
     /// Unparsed units in all.

@@ -381,9 +381,7 @@ impl EventStoreBuilder {
     pub fn state_cpu_count(&mut self, count: u64, at: Location) {
         if count > MAX_CPUS as u64 {
             self.store.report.warn(
-                &format!(
-                    "stated CPU count above {MAX_CPUS}: lanes only for the CPUs with events"
-                ),
+                &format!("stated CPU count above {MAX_CPUS}: lanes only for the CPUs with events"),
                 at,
             );
         }
@@ -502,7 +500,9 @@ fn number_lanes_densely(s: &mut EventStore, high_cpus: &[u32]) {
     };
     let value_of = |cpu: u32| match high_cpus.iter().position(|&c| c == cpu) {
         Some(i) => Some((MAX_CPUS + i) as u16),
-        None => u16::try_from(cpu).ok().filter(|&c| usize::from(c) < MAX_CPUS),
+        None => u16::try_from(cpu)
+            .ok()
+            .filter(|&c| usize::from(c) < MAX_CPUS),
     };
     let mut used = vec![false; usize::from(u16::MAX) + 1];
     for &c in &s.cpu {
@@ -658,7 +658,12 @@ mod tests {
     #[test]
     fn cpu_ids_beyond_the_maximum_get_dense_lanes_named_by_id() {
         let mut b = EventStoreBuilder::default();
-        for (ts, cpu) in [(10, 0x7fff_ffff), (20, 3), (30, u32::MAX), (40, 0x7fff_ffff)] {
+        for (ts, cpu) in [
+            (10, 0x7fff_ffff),
+            (20, 3),
+            (30, u32::MAX),
+            (40, 0x7fff_ffff),
+        ] {
             let h = header(&mut b, ts, cpu, "a");
             b.push(h, &Payload::Empty);
         }

@@ -351,9 +351,13 @@ fn read_v7<'a>(bytes: &'a [u8], h: &Header) -> Result<Metadata<'a>, ImportError>
             m.latency_text = Some(text);
             continue;
         }
-        m.cpus = m
-            .cpus
-            .max(b.cpus.iter().map(|c| c.cpu.saturating_add(1)).max().unwrap_or(0));
+        m.cpus = m.cpus.max(
+            b.cpus
+                .iter()
+                .map(|c| c.cpu.saturating_add(1))
+                .max()
+                .unwrap_or(0),
+        );
         m.compressed.push(s.compressed);
         m.buffers.push(b);
     }
