@@ -753,3 +753,80 @@ fn an_event_format_that_does_not_parse_costs_its_fields_only() {
     }
     assert!(switches > 100, "{switches} sched_switch records");
 }
+
+/// The lab v7 file and the offset of its BUFFER option's per-CPU entries (u32 cpu, u64
+/// offset, u64 size each) and page size.
+fn lab_v7_buffer_entries() -> (Vec<u8>, usize, usize) {
+    let v7 = std::fs::read(corpus("lab/s1_spin_sleep").join("trace.dat")).expect("read");
+    // The sections follow one another from the first options section, named after the
+    // header's compression name and version.
+    let mut at = 18;
+    for _ in 0..2 {
+        at += v7[at..].iter().position(|&b| b == 0).unwrap() + 1;
+    }
+    let mut options = None;
+    let mut section = u64_at(&v7, at) as usize;
+    while section + 16 <= v7.len() {
+        let body = section + 16;
+        if u16::from_le_bytes([v7[section], v7[section + 1]]) == 0 {
+            options = options.or(v7_options(&v7, body).into_iter().find(|o| o.0 == 3));
+        }
+        section = body + u64_at(&v7, section + 8) as usize;
+    }
+    let options = options.expect("a BUFFER option");
+    let mut p = options.1 + 8;
+    for _ in 0..2 {
+        p += v7[p..].iter().position(|&b| b == 0).unwrap() + 1;
+    }
+    (v7, p + 8, p)
+}
+
+#[test]
+fn hostile_buffer_cpu_ids_and_aliased_streams_are_bounded_and_warned() {
+    let (original, entries, _) = lab_v7_buffer_entries();
+    let whole = import_bytes(original.clone()).expect("the lab file");
+    let mut v7 = original;
+    for (i, id) in [0x7fff_ffffu32, 9000, 2, 3].into_iter().enumerate() {
+        v7[entries + 20 * i..][..4].copy_from_slice(&id.to_le_bytes());
+    }
+    // CPU 3's stream points at CPU 2's bytes.
+    let cpu2_offset: [u8; 8] = v7[entries + 40 + 4..][..8].try_into().unwrap();
+    v7[entries + 60 + 4..][..8].copy_from_slice(&cpu2_offset);
+    let store = import_bytes(v7).expect("imports");
+    let ids: Vec<u32> = (0..store.cpu_count()).map(|l| store.cpu_id(l)).collect();
+    assert_eq!(ids, [2, 9000, 0x7fff_ffff]);
+    assert_eq!(
+        store.len(),
+        whole.len() - whole.cpu_events(3).len(),
+        "CPU 3's own stream is not read; CPU 2's once"
+    );
+    assert_eq!(store.cpu_events(0).len(), whole.cpu_events(2).len());
+    let kinds: Vec<&String> = store.report.warnings.keys().collect();
+    assert!(
+        kinds.iter().any(|k| k.contains("overlaps cpu 2")),
+        "{kinds:?}"
+    );
+    assert!(
+        kinds.iter().any(|k| k.contains("numbered densely")),
+        "{kinds:?}"
+    );
+}
+
+#[test]
+fn a_page_size_header_page_contradicts_is_read_as_header_page_says_with_a_warning() {
+    let (original, _, page_size_at) = lab_v7_buffer_entries();
+    let whole = import_bytes(original.clone()).expect("the lab file");
+    let mut v7 = original;
+    v7[page_size_at..][..4].copy_from_slice(&(1u32 << 20).to_le_bytes());
+    let store = import_bytes(v7).expect("imports");
+    assert_eq!(store.len(), whole.len());
+    assert!(
+        store
+            .report
+            .warnings
+            .keys()
+            .any(|k| k.contains("page size 1048576 but header_page describes pages of 4096")),
+        "{:?}",
+        store.report.warnings
+    );
+}

@@ -6,6 +6,7 @@
 pub mod console;
 pub mod error;
 pub mod ftrace_text;
+pub mod fuzzing;
 pub mod kallsyms;
 pub mod qemu;
 pub mod source;
@@ -30,13 +31,18 @@ pub enum Format {
     Qemu,
 }
 
+/// How far into an input detection looks for trace lines: a console log's ftrace dump
+/// starts within it, and a huge file of something else is not read whole to say so.
+pub const SNIFF_BYTES: usize = 64 << 20;
+
 /// Detects the format of decompressed input bytes.
 pub fn detect(bytes: &[u8]) -> Format {
+    let head = &bytes[..bytes.len().min(SNIFF_BYTES)];
     if tracedat::is_tracedat(bytes) {
         Format::TraceDat
-    } else if qemu::looks_like_qemu(bytes) {
+    } else if qemu::looks_like_qemu(head) {
         Format::Qemu
-    } else if ftrace_text::looks_like_ftrace(bytes) {
+    } else if ftrace_text::looks_like_ftrace(head) {
         Format::FtraceText
     } else {
         Format::Console
@@ -49,13 +55,17 @@ pub fn open(path: &Path) -> Result<EventStore, ImportError> {
     import(&source).map_err(|e| e.with_path(path))
 }
 
-/// Imports already-read input.
+/// Imports already-read input; the container's warnings (gzip) join the import report.
 pub fn import(source: &Source) -> Result<EventStore, ImportError> {
     let bytes = source.bytes();
-    match detect(bytes) {
+    let mut store = match detect(bytes) {
         Format::TraceDat => tracedat::import(bytes),
         Format::FtraceText => ftrace_text::import(bytes),
         Format::Qemu => Err(ImportError::QemuLog),
         Format::Console => Err(ImportError::NotATrace),
+    }?;
+    for (what, at) in source.warnings() {
+        store.report.warn(what, *at);
     }
+    Ok(store)
 }

@@ -47,6 +47,18 @@ pub struct TraceMeta {
 }
 
 impl TraceMeta {
+    /// Lost events in words (`12 in 5 gaps`), saying when gaps did not count their events:
+    /// a gap of unknown size is not a gap of 0.
+    pub fn lost_text(&self) -> String {
+        let (gaps, events) = self.lost_totals();
+        let uncounted = self.lost.iter().filter(|l| l.count.is_none()).count();
+        match uncounted {
+            0 => format!("{events} in {gaps} gaps"),
+            n if n == gaps => format!("an unknown number in {gaps} gaps"),
+            n => format!("at least {events} in {gaps} gaps ({n} of unknown size)"),
+        }
+    }
+
     /// Lost events in all: (records, events counted; records without a count are not summed).
     pub fn lost_totals(&self) -> (usize, u64) {
         (

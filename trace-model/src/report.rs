@@ -12,13 +12,17 @@ pub enum Location {
     Line(u64),
     /// Byte offset in a binary input.
     Byte(u64),
+    /// The input as a whole: a fact that no one line or byte holds (a count of CPUs ids).
+    Input,
 }
 
 impl std::fmt::Display for Location {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Location::Line(n) => write!(f, "line {n}"),
-            Location::Byte(n) => write!(f, "byte {n:#x}"),
+            // Decimal, like every size and offset inside the messages it starts.
+            Location::Byte(n) => write!(f, "byte {n}"),
+            Location::Input => f.write_str("the input"),
         }
     }
 }
@@ -29,6 +33,14 @@ pub struct ProblemCount {
     pub count: u64,
     /// The first few locations (at most [`ImportReport::EXAMPLES`]).
     pub first: Vec<Location>,
+}
+
+impl ProblemCount {
+    /// `3  why (first at byte 10, byte 99)`: one line of a report.
+    pub fn line(&self, why: &str) -> String {
+        let first: Vec<String> = self.first.iter().map(Location::to_string).collect();
+        format!("{:>8}  {why} (first at {})", self.count, first.join(", "))
+    }
 }
 
 /// The per-input account of an import.
@@ -68,6 +80,18 @@ impl ImportReport {
         if entry.first.len() < Self::EXAMPLES {
             entry.first.push(at);
         }
+    }
+
+    /// One line per kind of warning, with its count and first locations.
+    pub fn warning_lines(&self) -> Vec<String> {
+        (self.warnings.iter())
+            .map(|(kind, p)| p.line(kind).trim_start().to_owned())
+            .collect()
+    }
+
+    /// Warnings in all.
+    pub fn warnings_total(&self) -> u64 {
+        self.warnings.values().map(|p| p.count).sum()
     }
 
     /// Unparsed units in all.

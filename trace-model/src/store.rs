@@ -5,10 +5,15 @@ use crate::flags::ContextFlags;
 use crate::huge_pages;
 use crate::meta::{LostEvents, TraceMeta};
 use crate::payload::{PayloadArena, PayloadIn, PayloadView, SharedPayloads};
-use crate::report::ImportReport;
+use crate::report::{ImportReport, Location};
 use crate::strings::{Interner, StrId};
 use crate::symbols::SymbolTable;
 use std::ops::Range;
+
+/// The most CPU lanes a store has: Linux's largest `NR_CPUS` (x86-64 `MAXSMP`). A trace
+/// that states more CPUs gets this many lanes; CPU ids at or above it (only a damaged or
+/// hostile file has them) are numbered densely instead, see [`EventStore::cpu_id`].
+pub const MAX_CPUS: usize = 8192;
 
 /// Index of an event in an [`EventStore`] (global time order).
 pub type EventIdx = u32;
@@ -56,6 +61,8 @@ pub struct EventStore {
     /// `by_cpu[cpu_starts[c]..cpu_starts[c + 1]]`.
     by_cpu: Vec<EventIdx>,
     cpu_starts: Vec<usize>,
+    /// The CPU id of each lane when ids were numbered densely; empty when lane = CPU id.
+    cpu_ids: Vec<u32>,
     event_names: Vec<StrId>,
     /// Interned strings: comms, event names, symbols, lock names, field keys.
     pub strings: Interner,
@@ -157,6 +164,13 @@ impl EventStore {
         self.cpu_starts.len().saturating_sub(1)
     }
 
+    /// The CPU id a lane stands for: the lane itself, unless the trace had CPU ids at or
+    /// above [`MAX_CPUS`], whose lanes are then numbered densely in id order (a warning
+    /// says so).
+    pub fn cpu_id(&self, lane: usize) -> u32 {
+        self.cpu_ids.get(lane).copied().unwrap_or(lane as u32)
+    }
+
     /// Indices of the events of one CPU, in time order.
     pub fn cpu_events(&self, cpu: usize) -> &[EventIdx] {
         match (self.cpu_starts.get(cpu), self.cpu_starts.get(cpu + 1)) {
@@ -203,6 +217,9 @@ pub struct EventStoreBuilder {
     last_ts: u64,
     sorted: bool,
     type_ids: rustc_hash::FxHashMap<StrId, EventTypeId>,
+    /// CPU ids at or above [`MAX_CPUS`], in the order first seen: the cpu column holds
+    /// `MAX_CPUS + index` for them until [`EventStoreBuilder::finish`] numbers lanes densely.
+    high_cpus: Vec<u32>,
 }
 
 /// Events moved to the columns at a time (28 KB: stays in cache).
@@ -324,10 +341,14 @@ impl EventStoreBuilder {
             self.sorted = false;
         }
         self.last_ts = h.ts;
+        let cpu = match u16::try_from(h.cpu) {
+            Ok(c) if usize::from(c) < MAX_CPUS => c,
+            _ => self.high_cpu(h.cpu),
+        };
         let p = &mut *self.pending;
         let n = p.len;
         p.ts[n] = h.ts;
-        p.cpu[n] = u16::try_from(h.cpu).unwrap_or(u16::MAX);
+        p.cpu[n] = cpu;
         p.event_type[n] = h.event_type;
         p.pid[n] = h.pid;
         p.comm[n] = h.comm;
@@ -337,6 +358,34 @@ impl EventStoreBuilder {
         if p.len == BATCH {
             self.flush();
         }
+    }
+
+    /// The cpu column's value for a CPU id at or above [`MAX_CPUS`]. Ids beyond what the
+    /// 16-bit column can tell apart share its last value (and later the last lane).
+    #[cold]
+    fn high_cpu(&mut self, cpu: u32) -> u16 {
+        const SLOTS: usize = u16::MAX as usize + 1 - MAX_CPUS;
+        let at = match self.high_cpus.iter().position(|&c| c == cpu) {
+            Some(at) => at,
+            None if self.high_cpus.len() < SLOTS => {
+                self.high_cpus.push(cpu);
+                self.high_cpus.len() - 1
+            }
+            None => SLOTS - 1,
+        };
+        (MAX_CPUS + at) as u16
+    }
+
+    /// Sets the number of CPUs the trace states (empty CPUs get lanes too), at most
+    /// [`MAX_CPUS`]: a larger count is a warning at `at`, not an allocation.
+    pub fn state_cpu_count(&mut self, count: u64, at: Location) {
+        if count > MAX_CPUS as u64 {
+            self.store.report.warn(
+                &format!("stated CPU count above {MAX_CPUS}: lanes only for the CPUs with events"),
+                at,
+            );
+        }
+        self.store.meta.cpus = count.min(MAX_CPUS as u64) as u32;
     }
 
     /// Moves the pending events into the columns.
@@ -406,8 +455,12 @@ impl EventStoreBuilder {
             permute(&mut s.flags, &order);
             permute(&mut s.payload, &order);
         }
+        if !self.high_cpus.is_empty() {
+            number_lanes_densely(s, &self.high_cpus);
+        }
         // Events per CPU, shifted by one: the prefix sums then give each CPU's start.
-        let mut starts = vec![0usize; s.meta.cpus as usize + 1];
+        let stated = (s.meta.cpus as usize).min(MAX_CPUS);
+        let mut starts = vec![0usize; stated + 1];
         for &c in &s.cpu {
             let at = usize::from(c) + 1;
             if at >= starts.len() {
@@ -433,6 +486,65 @@ impl EventStoreBuilder {
         s.meta.lost.sort_by_key(|l| (l.cpu, l.ts));
         self.store
     }
+}
+
+/// Renumbers the cpu column so that lanes are the distinct CPU ids in ascending order, at
+/// most [`MAX_CPUS`] of them (the rest share the last lane), for a trace with CPU ids at
+/// or above [`MAX_CPUS`]. Lost-event records move to their CPU's lane; a CPU that only lost
+/// events gets one too. Both are warnings: lanes no longer carry the CPU's number.
+#[cold]
+fn number_lanes_densely(s: &mut EventStore, high_cpus: &[u32]) {
+    let id_of = |value: u16| match usize::from(value).checked_sub(MAX_CPUS) {
+        Some(i) => high_cpus[i],
+        None => u32::from(value),
+    };
+    let value_of = |cpu: u32| match high_cpus.iter().position(|&c| c == cpu) {
+        Some(i) => Some((MAX_CPUS + i) as u16),
+        None => u16::try_from(cpu)
+            .ok()
+            .filter(|&c| usize::from(c) < MAX_CPUS),
+    };
+    let mut used = vec![false; usize::from(u16::MAX) + 1];
+    for &c in &s.cpu {
+        used[usize::from(c)] = true;
+    }
+    for l in &s.meta.lost {
+        if let Some(v) = value_of(l.cpu) {
+            used[usize::from(v)] = true;
+        }
+    }
+    let mut ids: Vec<(u32, u16)> = (0..=u16::MAX)
+        .filter(|&v| used[usize::from(v)])
+        .map(|v| (id_of(v), v))
+        .collect();
+    ids.sort_unstable();
+    let mut lane_of = vec![0u16; usize::from(u16::MAX) + 1];
+    for (lane, &(_, v)) in ids.iter().enumerate() {
+        lane_of[usize::from(v)] = lane.min(MAX_CPUS - 1) as u16;
+    }
+    for c in &mut s.cpu {
+        *c = lane_of[usize::from(*c)];
+    }
+    for l in &mut s.meta.lost {
+        if let Some(v) = value_of(l.cpu) {
+            l.cpu = u32::from(lane_of[usize::from(v)]);
+        }
+    }
+    if ids.len() > MAX_CPUS {
+        s.report.warn(
+            &format!("more than {MAX_CPUS} distinct CPU ids: the last ones share the last lane"),
+            Location::Input,
+        );
+    }
+    s.cpu_ids = ids.iter().take(MAX_CPUS).map(|&(id, _)| id).collect();
+    s.meta.cpus = 0;
+    s.report.warn(
+        &format!(
+            "CPU ids at or above {MAX_CPUS} (highest {}): lanes numbered densely, not by CPU id",
+            ids.last().map_or(0, |&(id, _)| id)
+        ),
+        Location::Input,
+    );
 }
 
 #[cfg(test)]
@@ -528,5 +640,44 @@ mod tests {
         assert_eq!(s.cpu_events(2), &[] as &[u32]);
         assert_eq!(s.range(10, 21), 0..3);
         assert_eq!(s.cpu_range(1, 11, 100), 1..2);
+    }
+
+    #[test]
+    fn a_huge_stated_cpu_count_is_capped_with_a_warning() {
+        let mut b = EventStoreBuilder::default();
+        b.state_cpu_count(u64::from(u32::MAX), Location::Line(3));
+        let h = header(&mut b, 10, 1, "a");
+        b.push(h, &Payload::Empty);
+        let s = b.finish();
+        assert_eq!(s.cpu_count(), MAX_CPUS);
+        let w = s.report.warnings.values().next().expect("a warning");
+        assert_eq!(w.first, [Location::Line(3)]);
+        assert_eq!(s.cpu_id(1), 1);
+    }
+
+    #[test]
+    fn cpu_ids_beyond_the_maximum_get_dense_lanes_named_by_id() {
+        let mut b = EventStoreBuilder::default();
+        for (ts, cpu) in [
+            (10, 0x7fff_ffff),
+            (20, 3),
+            (30, u32::MAX),
+            (40, 0x7fff_ffff),
+        ] {
+            let h = header(&mut b, ts, cpu, "a");
+            b.push(h, &Payload::Empty);
+        }
+        b.lost(u32::MAX, 35, None);
+        b.lost(70_000, 36, Some(2));
+        let s = b.finish();
+        assert_eq!(s.cpu_count(), 3);
+        let ids: Vec<u32> = (0..3).map(|l| s.cpu_id(l)).collect();
+        assert_eq!(ids, [3, 0x7fff_ffff, u32::MAX]);
+        assert_eq!(s.cpus(), &[1, 0, 2, 1]);
+        assert_eq!(s.cpu_events(1), &[0, 3]);
+        // A CPU that lost events but has none gets no lane: its record keeps its id.
+        let lost: Vec<u32> = s.meta.lost.iter().map(|l| l.cpu).collect();
+        assert_eq!(lost, [2, 70_000]);
+        assert!(s.report.warnings.keys().any(|k| k.contains("densely")));
     }
 }

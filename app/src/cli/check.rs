@@ -110,6 +110,8 @@ pub struct InputSummary {
     pub events: u64,
     /// Why it could not be read.
     pub error: Option<String>,
+    /// What the import noticed and worked around, one line per kind.
+    pub warnings: Vec<String>,
 }
 
 /// A finding and the input it was found in.
@@ -201,6 +203,7 @@ pub fn check(args: &CheckArgs) -> anyhow::Result<Report> {
                     path: name,
                     events: 0,
                     error: Some(e.to_string()),
+                    warnings: Vec::new(),
                 });
                 continue;
             }
@@ -238,6 +241,7 @@ pub fn check(args: &CheckArgs) -> anyhow::Result<Report> {
             path: name.clone(),
             events: store.len() as u64,
             error: None,
+            warnings: store.report.warning_lines(),
         });
         report.coverage.insert(name, model.coverage);
     }
@@ -302,6 +306,9 @@ pub fn run(args: &CheckArgs) -> anyhow::Result<u8> {
     for input in &report.inputs {
         if let Some(e) = &input.error {
             eprintln!("kctx check: unreadable input: {e}");
+        }
+        for w in &input.warnings {
+            eprintln!("kctx check: {}: warning: {w}", input.path);
         }
     }
     for why in &report.impossible {

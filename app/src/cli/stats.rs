@@ -24,6 +24,9 @@ pub struct Stats {
     pub lost_events: LostStats,
     pub unparsed_lines: UnparsedStats,
     pub non_event_lines: u64,
+    /// What the import noticed and worked around (damage skipped, sizes clamped, data
+    /// ignored), by kind: each may mean events are missing.
+    pub warnings: BTreeMap<String, ProblemCount>,
 }
 
 /// Lost events by CPU.
@@ -33,6 +36,10 @@ pub struct LostStats {
     pub records: u64,
     /// Events the trace says were lost (gaps without a count add nothing).
     pub events: u64,
+    /// Gaps that do not say how many events they lost.
+    pub gaps_of_unknown_size: u64,
+    /// `12 in 5 gaps`, or saying that the number is unknown.
+    pub text: String,
     /// Gaps by CPU.
     pub by_cpu: BTreeMap<u32, u64>,
 }
@@ -57,12 +64,12 @@ impl Stats {
             .filter(|&(_, n)| n > 0)
             .collect();
         let by_cpu = (0..store.cpu_count())
-            .map(|c| (c as u32, store.cpu_events(c).len() as u64))
+            .map(|c| (store.cpu_id(c), store.cpu_events(c).len() as u64))
             .filter(|&(_, n)| n > 0)
             .collect();
         let mut lost_by_cpu = BTreeMap::new();
         for l in &store.meta.lost {
-            *lost_by_cpu.entry(l.cpu).or_insert(0) += 1;
+            *lost_by_cpu.entry(store.cpu_id(l.cpu as usize)).or_insert(0) += 1;
         }
         let (records, events) = store.meta.lost_totals();
         let span = store.time_span();
@@ -80,6 +87,9 @@ impl Stats {
             lost_events: LostStats {
                 records: records as u64,
                 events,
+                gaps_of_unknown_size: store.meta.lost.iter().filter(|l| l.count.is_none()).count()
+                    as u64,
+                text: store.meta.lost_text(),
                 by_cpu: lost_by_cpu,
             },
             unparsed_lines: UnparsedStats {
@@ -87,6 +97,7 @@ impl Stats {
                 by_reason: store.report.unparsed.clone(),
             },
             non_event_lines: store.report.non_event_lines,
+            warnings: store.report.warnings.clone(),
         }
     }
 
@@ -107,20 +118,15 @@ impl Stats {
             let _ = writeln!(w, "  time span:     {a:.6} .. {b:.6} ({:.6} s)", b - a);
         }
         let _ = writeln!(w, "  cpus:          {}", self.cpus);
-        let _ = writeln!(
-            w,
-            "  lost events:   {} in {} gaps",
-            self.lost_events.events, self.lost_events.records
-        );
+        let _ = writeln!(w, "  lost events:   {}", self.lost_events.text);
         let _ = writeln!(w, "  unparsed lines: {}", self.unparsed_lines.total);
         for (reason, p) in &self.unparsed_lines.by_reason {
-            let first: Vec<String> = p.first.iter().map(|l| l.to_string()).collect();
-            let _ = writeln!(
-                w,
-                "    {:>8}  {reason} (first at {})",
-                p.count,
-                first.join(", ")
-            );
+            let _ = writeln!(w, "  {}", p.line(reason));
+        }
+        let warnings: u64 = self.warnings.values().map(|p| p.count).sum();
+        let _ = writeln!(w, "  warnings:      {warnings}");
+        for (kind, p) in &self.warnings {
+            let _ = writeln!(w, "  {}", p.line(kind));
         }
         let _ = writeln!(w, "  by cpu:");
         for (cpu, n) in &self.by_cpu {

@@ -31,6 +31,7 @@ pub fn report(trace: &LoadedTrace) -> Report {
             path: name.clone(),
             events: trace.store.len() as u64,
             error: None,
+            warnings: trace.store.report.warning_lines(),
         }],
         coverage: BTreeMap::from([(name, trace.context.coverage.clone())]),
         findings,

@@ -1,6 +1,7 @@
 //! Loading on a background thread: the window stays responsive and shows the stage reached.
 
 use super::trace::{Input, LoadedTrace, STAGES, load};
+use std::panic::{self, AssertUnwindSafe};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::{Receiver, TryRecvError, channel};
@@ -22,18 +23,32 @@ impl Loader {
         let (tx, rx) = channel();
         let worker_inputs = inputs.clone();
         let worker_stage = Arc::clone(&stage);
-        std::thread::Builder::new()
+        let worker_tx = tx.clone();
+        let spawned = std::thread::Builder::new()
             .name("kctx-load".into())
             .spawn(move || {
-                let result = load(worker_inputs, &|s| {
-                    worker_stage.store(s, Ordering::Relaxed);
-                    wake();
+                let names = describe(&worker_inputs);
+                // A panic is a bug, but it must not take the window (and the user's other
+                // work) down with it: it becomes the load's error.
+                let result = panic::catch_unwind(AssertUnwindSafe(|| {
+                    load(worker_inputs, &|s| {
+                        worker_stage.store(s, Ordering::Relaxed);
+                        wake();
+                    })
+                }))
+                .unwrap_or_else(|payload| {
+                    Err(anyhow::anyhow!(
+                        "kctx failed reading {names}: {} (a bug in kctx; the file helps fix it)",
+                        panic_text(payload.as_ref())
+                    ))
                 });
                 // The receiver is gone when the user started another load: nothing to do.
-                let _ = tx.send(result);
+                let _ = worker_tx.send(result);
                 wake();
-            })
-            .expect("spawn the loader thread");
+            });
+        if let Err(e) = spawned {
+            let _ = tx.send(Err(anyhow::anyhow!("cannot start loading: {e}")));
+        }
         Loader {
             inputs,
             stage,
@@ -64,5 +79,47 @@ impl Loader {
         self.rx
             .recv()
             .unwrap_or_else(|_| Err(anyhow::anyhow!("the loader thread panicked")))
+    }
+}
+
+/// The inputs, named for an error message.
+fn describe(inputs: &[Input]) -> String {
+    let names: Vec<String> = inputs.iter().map(Input::name).collect();
+    names.join(", ")
+}
+
+/// The message a panic carried.
+fn panic_text(payload: &(dyn std::any::Any + Send)) -> &str {
+    payload
+        .downcast_ref::<&str>()
+        .copied()
+        .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
+        .unwrap_or("a panic without a message")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_damaged_file_is_an_error_naming_it_and_its_offset() {
+        let dir = std::env::temp_dir().join(format!("kctx-loader-test-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("cut.dat");
+        // A trace.dat header cut inside its page size.
+        std::fs::write(&path, b"\x17\x08\x44tracing6\0\0\x08\x00\x10").unwrap();
+        let e = Loader::spawn(vec![Input::File(path.clone())], || {})
+            .wait()
+            .err()
+            .expect("an error");
+        let text = format!("{e:#}");
+        assert!(text.contains("cut.dat") && text.contains("byte "), "{text}");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_panic_payload_becomes_its_message() {
+        let payload = panic::catch_unwind(|| panic!("index out of bounds")).unwrap_err();
+        assert_eq!(panic_text(payload.as_ref()), "index out of bounds");
     }
 }

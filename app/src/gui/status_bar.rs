@@ -38,8 +38,8 @@ pub fn status_bar_ui(ui: &mut Ui, trace: &LoadedTrace, timeline: &TimelineState)
         if let Some((a, b)) = store.time_span() {
             ui.label(format!("span {}", format_duration((b - a) as f64)));
         }
-        let (gaps, lost) = store.meta.lost_totals();
-        let lost_text = RichText::new(format!("lost {lost} in {gaps} gaps"));
+        let (gaps, _) = store.meta.lost_totals();
+        let lost_text = RichText::new(format!("lost {}", store.meta.lost_text()));
         ui.label(if gaps > 0 {
             lost_text.color(theme::LOST)
         } else {
@@ -48,6 +48,11 @@ pub fn status_bar_ui(ui: &mut Ui, trace: &LoadedTrace, timeline: &TimelineState)
         let unparsed = store.report.unparsed_total();
         if unparsed > 0 {
             ui.colored_label(theme::LOST, format!("{unparsed} lines unparsed"));
+        }
+        let warnings = store.report.warnings_total();
+        if warnings > 0 {
+            ui.colored_label(theme::LOST, format!("{warnings} warnings"))
+                .on_hover_text(store.report.warning_lines().join("\n"));
         }
         ui.separator();
         for check in &trace.context.coverage.checks {

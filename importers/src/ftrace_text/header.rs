@@ -19,8 +19,8 @@ pub(super) struct HeaderFacts {
 }
 
 impl HeaderFacts {
-    /// Reads one `#` line.
-    pub fn comment(&mut self, line: &str, meta: &mut TraceMeta) {
+    /// Reads one `#` line; returns the CPU count a `#P:` states (the caller checks it).
+    pub fn comment(&mut self, line: &str, meta: &mut TraceMeta) -> Option<u32> {
         let body = line.trim_start_matches('#').trim();
         if let Some(tracer) = body.strip_prefix("tracer:") {
             self.tracer = Some(tracer.trim().to_owned());
@@ -39,9 +39,7 @@ impl HeaderFacts {
         {
             self.layout = FlagLayout::NoMigrateColumn;
         }
-        if let Some(cpus) = after_number(body, "#P:") {
-            meta.cpus = cpus;
-        }
+        after_number(body, "#P:")
     }
 }
 
@@ -175,12 +173,12 @@ mod tests {
             "# function latency trace v1.1.5 on 6.1.192-lablockdep",
             &mut meta,
         );
-        h.comment(
+        let cpus = h.comment(
             "# latency: 0 us, #40279/40279, CPU#2 | (M:preempt VP:0, KP:0, SP:0 HP:0 #P:4)",
             &mut meta,
         );
         assert_eq!(meta.kernel_version.as_deref(), Some("6.1.192-lablockdep"));
-        assert_eq!(meta.cpus, 4);
+        assert_eq!(cpus, Some(4));
         assert!(h.latency_header);
 
         let mut h = HeaderFacts::default();

@@ -115,6 +115,8 @@ struct Importer<'a> {
     /// `CPU:N [LOST ...]` markers waiting for the CPU's next event (their time).
     pending_lost: Vec<(u32, Option<u64>)>,
     last_ts_ns: u64,
+    /// The line being read (where header facts were stated).
+    line_no: u64,
     /// The previous event's comm and its id: consecutive lines mostly share the task.
     last_comm: Option<(&'a str, StrId)>,
 }
@@ -122,6 +124,7 @@ struct Importer<'a> {
 impl<'a> Importer<'a> {
     fn line(&mut self, n: u64, raw: &'a str) -> Result<(), ImportError> {
         self.builder.report_mut().units_read += 1;
+        self.line_no = n;
         match self.classify(raw) {
             Line::Event(p, glued) => {
                 self.event(n, p)?;
@@ -153,7 +156,9 @@ impl<'a> Importer<'a> {
             return Line::NonEvent;
         }
         if trimmed.starts_with('#') {
-            self.header.comment(trimmed, self.builder.meta_mut());
+            if let Some(cpus) = self.header.comment(trimmed, self.builder.meta_mut()) {
+                self.state_cpu_count(cpus);
+            }
             self.dialect.tracefs_header |= trimmed.starts_with("# tracer:");
             return Line::NonEvent;
         }
@@ -261,11 +266,16 @@ impl<'a> Importer<'a> {
         Some(p)
     }
 
+    fn state_cpu_count(&mut self, cpus: u32) {
+        let at = Location::Line(self.line_no);
+        self.builder.state_cpu_count(u64::from(cpus), at);
+    }
+
     fn marker(&mut self, m: Marker) {
         match m {
             Marker::Lost { cpu, count } => self.pending_lost.push((cpu, count)),
             Marker::Cpus(cpus) => {
-                self.builder.meta_mut().cpus = cpus;
+                self.state_cpu_count(cpus);
                 self.dialect.report = true;
             }
             Marker::DumpStart => {

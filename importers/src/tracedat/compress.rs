@@ -3,6 +3,7 @@
 
 use super::bytes::Reader;
 use crate::ImportError;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{Receiver, Sender, channel, sync_channel};
 use std::thread::Scope;
 
@@ -63,7 +64,8 @@ impl BlockDecoder {
         let start = out.len();
         // Both decoders write into the spare capacity: no zero-fill of memory the block
         // overwrites anyway. A block longer than stated is caught by its length below.
-        out.reserve(expected as usize);
+        out.try_reserve(expected as usize)
+            .map_err(|_| format!("no memory for the block's {expected} bytes"))?;
         let got = match self {
             BlockDecoder::Zstd(d) => {
                 let mut tail = std::io::Cursor::new(std::mem::take(out));
@@ -119,18 +121,63 @@ pub struct ChunkDamage {
 }
 
 /// Decompresses a CPU's chunk stream (u32 count, then per chunk u32 compressed size, u32
-/// uncompressed size, data) in one piece. The chunks before a damaged one are kept.
+/// uncompressed size, data) in one piece, at most [`MAX_SECTION`] bytes. The chunks before a
+/// damaged one are kept.
 pub fn cpu_chunks(comp: Compression, r: &mut Reader<'_>) -> (Vec<u8>, Option<ChunkDamage>) {
     let mut out = Vec::new();
-    let mut chunks = ChunkReader::new(comp, r.clone());
+    let budget = ChunkBudget::new(MAX_SECTION);
+    let mut chunks = ChunkReader::new(comp, r.clone(), None, &budget);
+    chunks.held_copies = 0;
     let damage = loop {
+        let before = out.len() as u64;
         match chunks.next_into(&mut out) {
-            Ok(true) => {}
+            Ok(true) => {
+                // Every chunk stays: charge each one.
+                if !budget.take(out.len() as u64 - before) {
+                    out.truncate(before as usize);
+                    let at = chunks.r.origin.file_offset;
+                    let what = format!("decompresses to more than {MAX_SECTION} bytes");
+                    break Some(ChunkDamage {
+                        at,
+                        error: chunks.r.origin.error(0, &what),
+                    });
+                }
+            }
             Ok(false) => break None,
             Err(d) => break Some(d),
         }
     };
     (out, damage)
+}
+
+/// The decompressed chunk bytes the CPU streams of one import may hold at once: each
+/// stream holds a few of its chunks (decompressing, queued, in its page window), and a
+/// file with thousands of streams of bomb chunks would otherwise claim terabytes.
+pub struct ChunkBudget {
+    left: AtomicU64,
+}
+
+impl ChunkBudget {
+    /// What one import may hold: far above real files (4 CPUs of 40 KiB chunks hold under
+    /// 1 MiB; 256 CPUs of 4 MiB sub-buffer chunks, 5 GiB, would not fit).
+    pub const IMPORT: u64 = 1 << 30;
+
+    pub fn new(bytes: u64) -> ChunkBudget {
+        ChunkBudget {
+            left: AtomicU64::new(bytes),
+        }
+    }
+
+    /// Takes `n` bytes: false (and nothing taken) when fewer are left.
+    fn take(&self, n: u64) -> bool {
+        self.left
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |l| l.checked_sub(n))
+            .is_ok()
+    }
+
+    fn give(&self, n: u64) {
+        self.left.fetch_add(n, Ordering::Relaxed);
+    }
 }
 
 /// A CPU's chunk stream read one chunk at a time, so the reader of its pages only ever
@@ -143,17 +190,41 @@ pub struct ChunkReader<'a> {
     /// Chunks left; `None` until the count is read.
     left: Option<u32>,
     count: u32,
+    /// The stream's size as its BUFFER option states it, checked at its end.
+    stated_size: Option<u64>,
+    budget: &'a ChunkBudget,
+    /// Copies of its largest chunk a stream may hold at once (decompressing, queued
+    /// ahead, in the page window, a spare buffer), charged to the budget.
+    held_copies: u64,
+    /// Taken from the budget so far, given back on drop.
+    charged: u64,
+}
+
+impl Drop for ChunkReader<'_> {
+    fn drop(&mut self) {
+        self.budget.give(self.charged);
+    }
 }
 
 impl<'a> ChunkReader<'a> {
-    /// A reader over the stream starting at `r`'s position (nothing is read yet).
-    pub fn new(comp: Compression, r: Reader<'a>) -> ChunkReader<'a> {
+    /// A reader over the stream starting at `r`'s position (nothing is read yet), holding
+    /// its chunks within `budget`.
+    pub fn new(
+        comp: Compression,
+        r: Reader<'a>,
+        stated_size: Option<u64>,
+        budget: &'a ChunkBudget,
+    ) -> ChunkReader<'a> {
         ChunkReader {
             comp,
             r,
             decoder: None,
             left: None,
             count: 0,
+            stated_size,
+            budget,
+            held_copies: PREFETCH_DEPTH as u64 + 3,
+            charged: 0,
         }
     }
 
@@ -183,17 +254,24 @@ impl<'a> ChunkReader<'a> {
         };
         if left == 0 {
             self.left = Some(0);
+            // Chunks that stop short of the stated size leave data unread (a count too low):
+            // damage, unless what is left is zero padding. Over it is fine: trace-cmd's size
+            // leaves out the count before the chunks.
+            let unread = self
+                .stated_size
+                .map_or(0, |size| size.saturating_sub(r.pos() as u64));
+            let end = r.pos();
+            let rest = r.bytes(unread.min(r.remaining() as u64), "unread stream bytes");
+            if rest.is_ok_and(|rest| rest.iter().any(|&b| b != 0)) {
+                let what = format!(
+                    "its {} chunks end {unread} bytes before the size its BUFFER option states",
+                    self.count
+                );
+                return Err(damage(end, r.origin.error(end, &what)));
+            }
             return Ok(false);
         }
         self.left = Some(left - 1);
-        let decoder = match &mut self.decoder {
-            Some(d) => d,
-            None => self.decoder.insert(
-                self.comp
-                    .decoder()
-                    .map_err(|e| damage(0, r.origin.error(0, &e)))?,
-            ),
-        };
         let at = r.pos();
         let csize = r.u32("chunk compressed size").map_err(|e| damage(at, e))?;
         let expected = r
@@ -203,6 +281,26 @@ impl<'a> ChunkReader<'a> {
             .bytes(u64::from(csize), "chunk data")
             .map_err(|e| damage(at, e))?;
         let (i, count) = (self.count - left, self.count);
+        let held = u64::from(expected) * self.held_copies;
+        if held > self.charged {
+            if !self.budget.take(held - self.charged) {
+                let what = format!(
+                    "chunk {i} of {count}: its {expected} bytes would take the chunks all CPU \
+                     streams hold at once over {} bytes",
+                    ChunkBudget::IMPORT
+                );
+                return Err(damage(at, r.origin.error(at, &what)));
+            }
+            self.charged = held;
+        }
+        let decoder = match &mut self.decoder {
+            Some(d) => d,
+            None => self.decoder.insert(
+                self.comp
+                    .decoder()
+                    .map_err(|e| damage(0, r.origin.error(0, &e)))?,
+            ),
+        };
         decoder
             .decompress_into(block, u64::from(expected), MAX_CHUNK, out)
             .map_err(|e| {

@@ -196,6 +196,8 @@ pub struct PageHeader {
     /// The kernel's long size.
     pub commit_size: usize,
     pub data_offset: usize,
+    /// The `data` field's size: the page size is `data_offset + data_size`.
+    pub data_size: Option<usize>,
 }
 
 impl PageHeader {
@@ -205,6 +207,7 @@ impl PageHeader {
             commit_offset: 8,
             commit_size: long_size,
             data_offset: 8 + long_size,
+            data_size: None,
         };
         for f in text.lines().filter_map(|l| parse_field(l.trim())) {
             match f.name.as_str() {
@@ -212,7 +215,10 @@ impl PageHeader {
                     h.commit_offset = f.offset;
                     h.commit_size = f.size;
                 }
-                "data" => h.data_offset = f.offset,
+                "data" => {
+                    h.data_offset = f.offset;
+                    h.data_size = Some(f.size);
+                }
                 _ => {}
             }
         }

@@ -54,9 +54,10 @@ pub fn parse(bytes: &[u8]) -> Result<Header, ImportError> {
         return Err(r.error(&format!("long size {long_size} (4 or 8 expected)")));
     }
     let page_size = r.u32("page size")?;
-    if page_size < 64 || !page_size.is_power_of_two() {
+    if !super::page::valid_page_size(u64::from(page_size)) {
         return Err(r.error(&format!(
-            "page size {page_size} is not a power of two >= 64"
+            "page size {page_size} is not a power of two from 64 to {}",
+            super::page::MAX_PAGE_SIZE
         )));
     }
     let mut header = Header {

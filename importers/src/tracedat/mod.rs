@@ -21,7 +21,7 @@ mod time_shift;
 
 use crate::ImportError;
 use bytes::{Origin, Reader, lossy};
-use compress::{Compression, PrefetchedChunks};
+use compress::{ChunkBudget, Compression, PrefetchedChunks};
 use options::{CpuData, Options};
 use page::{PageCursor, PageLayout, PageSource, RawEvent, Step};
 use std::thread::Scope;
@@ -86,18 +86,14 @@ pub fn import_with(bytes: &[u8], decompression: Decompression) -> Result<EventSt
     let page_header = m
         .page_header
         .unwrap_or_else(|| format::PageHeader::parse("", usize::from(h.long_size)));
+    let mut report = ImportReport::default();
     let layouts: Vec<PageLayout> = m
         .buffers
         .iter()
         .map(|buf| PageLayout {
             endian: h.endian,
             header: page_header,
-            // A damaged BUFFER option's page size (0 would never advance) reads as the
-            // header's, which is checked.
-            page_size: buf
-                .page_size
-                .filter(|&p| p >= 64 && p.is_power_of_two())
-                .unwrap_or(h.page_size) as usize,
+            page_size: page_size(&h, buf, &page_header, &mut report),
         })
         .collect();
     let streams: Vec<(usize, CpuData)> = m
@@ -106,13 +102,14 @@ pub fn import_with(bytes: &[u8], decompression: Decompression) -> Result<EventSt
         .enumerate()
         .flat_map(|(i, buf)| buf.cpus.iter().map(move |c| (i, *c)))
         .collect();
+    let streams = without_aliases(streams, &m.compressed, &mut report);
+    let budget = ChunkBudget::new(ChunkBudget::IMPORT);
     let loaded: Vec<CpuStream<'_>> = streams
         .iter()
         .map(|&(i, cpu)| load_cpu(bytes, &h, &m, i, cpu))
         .collect();
-    let mut b = EventStoreBuilder::with_capacity(estimated_events(&loaded));
+    let mut b = EventStoreBuilder::with_capacity(estimated_events(&loaded, bytes.len()));
     fill_meta(&mut b, &h, &m);
-    let mut report = ImportReport::default();
     let kallsyms = lossy(&m.kallsyms);
     {
         let (strings, symbols) = b.strings_and_symbols_mut();
@@ -143,25 +140,24 @@ pub fn import_with(bytes: &[u8], decompression: Decompression) -> Result<EventSt
         let first = loaded
             .iter()
             .filter(|s| s.cpu.cpu == cpu)
-            .map(|s| s.first_ts(layouts[s.buffer]))
+            .map(|s| s.first_ts(layouts[s.buffer], &budget))
             .min();
         b.lost(cpu, clock.convert(cpu, first.unwrap_or(0)), Some(overrun));
     }
-    merge(
-        &mut b,
-        &mut decoder,
-        &loaded,
-        &layouts,
-        &clock,
-        decompression,
-    );
+    let cursors = Cursors {
+        streams: &loaded,
+        layouts: &layouts,
+        budget: &budget,
+    };
+    merge(&mut b, &mut decoder, cursors, &clock, decompression);
     Ok(b.finish())
 }
 
 /// The store's size from the streams' bytes, not from a counting pass over every record
 /// (that walk cost as much as the decoding's own). Compression shrinks these pages about
-/// 5x; columns reserved beyond the events are never touched, so over-estimating is cheap.
-fn estimated_events(streams: &[CpuStream<'_>]) -> usize {
+/// 5x; columns reserved beyond the events are never touched, so over-estimating is cheap,
+/// within bounds: never more than the file's own bytes can hold, whatever streams state.
+fn estimated_events(streams: &[CpuStream<'_>], file_len: usize) -> usize {
     const TYPICAL_RECORD_BYTES: usize = 32;
     const COMPRESSION_RATIO: usize = 8;
     let data_bytes: usize = streams
@@ -170,8 +166,80 @@ fn estimated_events(streams: &[CpuStream<'_>]) -> usize {
             Some(_) => (s.cpu.size as usize).min(s.bytes.len()) * COMPRESSION_RATIO,
             None => s.bytes.len(),
         })
-        .sum();
-    data_bytes / TYPICAL_RECORD_BYTES
+        .fold(0, usize::saturating_add);
+    data_bytes.min(file_len.saturating_mul(COMPRESSION_RATIO)) / TYPICAL_RECORD_BYTES
+}
+
+/// The page size of a buffer's data: its BUFFER option's, or the header's. `header_page`
+/// describes the kernel's page too (`data` offset plus size); when the two disagree the
+/// kernel's description wins and a warning says so (a wrong page size decodes garbage).
+fn page_size(
+    h: &header::Header,
+    buf: &options::Buffer,
+    page_header: &format::PageHeader,
+    report: &mut ImportReport,
+) -> usize {
+    // A damaged BUFFER option's page size (0 would never advance) reads as the header's.
+    let stated = buf
+        .page_size
+        .filter(|&p| page::valid_page_size(u64::from(p)))
+        .unwrap_or(h.page_size) as usize;
+    let described = page_header
+        .data_size
+        .map(|size| page_header.data_offset.saturating_add(size))
+        .filter(|&p| page::valid_page_size(p as u64));
+    match described {
+        Some(p) if p != stated => {
+            report.warn(
+                &format!(
+                    "trace.dat: page size {stated} but header_page describes pages of {p} bytes \
+                     (read as {p})"
+                ),
+                Location::Byte(0),
+            );
+            p
+        }
+        _ => stated,
+    }
+}
+
+/// The CPU streams, less those whose bytes overlap an earlier one's (only a damaged or
+/// hostile BUFFER option points several CPUs at the same data: each would decode it again).
+/// An empty plain stream reads nothing; a compressed one is read by its chunk count, so
+/// even an empty one reads at least that.
+fn without_aliases(
+    mut streams: Vec<(usize, CpuData)>,
+    compressed: &[bool],
+    report: &mut ImportReport,
+) -> Vec<(usize, CpuData)> {
+    let mut by_offset: Vec<usize> = (0..streams.len())
+        .filter(|&i| streams[i].1.size > 0 || compressed[streams[i].0])
+        .collect();
+    by_offset.sort_by_key(|&i| (streams[i].1.offset, i));
+    let mut alias = vec![false; streams.len()];
+    let mut reach: Option<(u64, u32)> = None;
+    for &i in &by_offset {
+        let cpu = streams[i].1;
+        match reach {
+            Some((end, owner)) if cpu.offset < end => {
+                alias[i] = true;
+                report.warn(
+                    &format!(
+                        "trace.dat: cpu {} data overlaps cpu {owner}'s: read once, as cpu {owner}",
+                        cpu.cpu
+                    ),
+                    Location::Byte(cpu.offset),
+                );
+            }
+            _ => reach = Some((cpu.offset.saturating_add(cpu.size.max(1)), cpu.cpu)),
+        }
+    }
+    let mut i = 0;
+    streams.retain(|_| {
+        i += 1;
+        !alias[i - 1]
+    });
+    streams
 }
 
 #[cfg(test)]
@@ -205,6 +273,7 @@ mod tests {
 }
 
 fn fill_meta(b: &mut EventStoreBuilder, h: &header::Header, m: &section::Metadata<'_>) {
+    b.state_cpu_count(u64::from(m.cpus), Location::Byte(m.cpus_at));
     let meta = b.meta_mut();
     meta.source = SourceFormat::TraceDat {
         version: h.version,
@@ -217,7 +286,19 @@ fn fill_meta(b: &mut EventStoreBuilder, h: &header::Header, m: &section::Metadat
         .as_deref()
         .and_then(options::selected_clock)
         .or_else(|| m.buffers.first().and_then(|buf| buf.clock.clone()));
-    meta.cpus = m.cpus;
+    let listed = m.buffers.first().map_or(0, |buf| buf.cpus.len());
+    if let Some(count) = m.options.cpu_count
+        && !m.buffers.is_empty()
+        && listed < count as usize
+    {
+        b.report_mut().warn(
+            &format!(
+                "trace.dat: CPUCOUNT says {count} CPUs, the BUFFER option lists {listed}: \
+                 the others' data is not in the file"
+            ),
+            Location::Byte(m.cpus_at),
+        );
+    }
     if m.options.unknown > 0 {
         b.report_mut().warn(
             "trace.dat: options of unknown id skipped",
@@ -296,6 +377,7 @@ impl<'a> CpuStream<'a> {
         &self,
         layout: PageLayout,
         scope: Option<&'scope Scope<'scope, 'a>>,
+        budget: &'a ChunkBudget,
     ) -> PageCursor<'a> {
         let source = match self.compression {
             Some(comp) => {
@@ -303,6 +385,8 @@ impl<'a> CpuStream<'a> {
                 let chunks = compress::ChunkReader::new(
                     comp,
                     Reader::new(self.bytes, layout.endian, origin),
+                    Some(self.cpu.size),
+                    budget,
                 );
                 match scope {
                     Some(scope) => PageSource::Prefetched(PrefetchedChunks::spawn(scope, chunks)),
@@ -315,8 +399,8 @@ impl<'a> CpuStream<'a> {
     }
 
     /// Raw time of the first event (0 without events).
-    fn first_ts(&self, layout: PageLayout) -> u64 {
-        let mut cursor = self.cursor(layout, None);
+    fn first_ts(&self, layout: PageLayout, budget: &'a ChunkBudget) -> u64 {
+        let mut cursor = self.cursor(layout, None, budget);
         loop {
             match cursor.step() {
                 Step::Event(e) => return e.ts,
@@ -392,6 +476,21 @@ struct Head<'a> {
     stream: usize,
 }
 
+/// What the merge makes its cursors from.
+#[derive(Clone, Copy)]
+struct Cursors<'s, 'a> {
+    streams: &'s [CpuStream<'a>],
+    layouts: &'s [PageLayout],
+    budget: &'a ChunkBudget,
+}
+
+/// Streams decompressed ahead on a thread each, at most: the rest decompress on the
+/// merging thread. More threads than cores gain nothing, and a file listing thousands of
+/// CPUs must not ask for thousands of threads.
+fn ahead_threads() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get().saturating_mul(4).min(64))
+}
+
 /// A stream's next event, its time converted to trace time (merged by that: a guest's
 /// CPUs shift differently), recording lost events and damage on the way.
 #[inline(always)]
@@ -454,27 +553,37 @@ fn record_gap(b: &mut EventStoreBuilder, s: &CpuStream<'_>, clock: &Clock, gap: 
 fn merge<'a>(
     b: &mut EventStoreBuilder,
     decoder: &mut decode::Decoder<'_>,
-    streams: &[CpuStream<'a>],
-    layouts: &[PageLayout],
+    cursors: Cursors<'_, 'a>,
     clock: &Clock,
     decompression: Decompression,
 ) {
+    let Cursors {
+        streams,
+        layouts,
+        budget,
+    } = cursors;
     std::thread::scope(|scope| {
         let ahead = (decompression == Decompression::AheadOnThreads).then_some(scope);
+        let mut threads = ahead_threads();
         let heads: Vec<Head<'a>> = streams
             .iter()
             .enumerate()
-            .map(|(i, s)| Head {
-                cursor: s.cursor(layouts[s.buffer], ahead),
-                next: None,
-                stream: i,
+            .map(|(i, s)| {
+                let thread = ahead.filter(|_| s.compression.is_some() && threads > 0);
+                threads -= usize::from(thread.is_some());
+                Head {
+                    cursor: s.cursor(layouts[s.buffer], thread, budget),
+                    next: None,
+                    stream: i,
+                }
             })
             .collect();
         merge_heads(b, decoder, streams, heads, clock);
     });
 }
 
-/// The merge proper, over cursors already made.
+/// The merge proper, over cursors already made: the heads wait in a heap by their next
+/// time, and the earliest one pushes a run of events while it stays earliest.
 fn merge_heads(
     b: &mut EventStoreBuilder,
     decoder: &mut decode::Decoder<'_>,
@@ -482,24 +591,17 @@ fn merge_heads(
     mut heads: Vec<Head<'_>>,
     clock: &Clock,
 ) {
-    for h in &mut heads {
+    use std::cmp::Reverse;
+    let mut waiting = std::collections::BinaryHeap::with_capacity(heads.len());
+    for (i, h) in heads.iter_mut().enumerate() {
         h.next = advance(b, &mut h.cursor, &streams[h.stream], clock);
+        if let Some(e) = h.next {
+            waiting.push(Reverse((e.ts, i)));
+        }
     }
     let mut events = 0u64;
-    loop {
-        // The earliest head and the earliest of the others (ties go to the lower stream).
-        let mut first: Option<(u64, usize)> = None;
-        let mut second: Option<(u64, usize)> = None;
-        for (i, h) in heads.iter().enumerate() {
-            let Some(e) = h.next else { continue };
-            if first.is_none_or(|(ts, _)| e.ts < ts) {
-                second = first;
-                first = Some((e.ts, i));
-            } else if second.is_none_or(|(ts, _)| e.ts < ts) {
-                second = Some((e.ts, i));
-            }
-        }
-        let Some((_, i)) = first else { break };
+    while let Some(Reverse((_, i))) = waiting.pop() {
+        let second = waiting.peek().map(|&Reverse(key)| key);
         // Take a run from this stream while it stays first.
         let head = &mut heads[i];
         let s = &streams[head.stream];
@@ -520,6 +622,9 @@ fn merge_heads(
             next = advance(b, &mut head.cursor, s, clock);
         }
         head.next = next;
+        if let Some(e) = next {
+            waiting.push(Reverse((e.ts, i)));
+        }
     }
     let report = b.report_mut();
     report.units_read += events;

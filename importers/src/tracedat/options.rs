@@ -319,7 +319,7 @@ mod tests {
         let mut r = Reader::new(&list, Endian::Little, Origin::file(1000, "options"));
         let e = Options::default().read_list(&mut r, true).unwrap_err();
         assert!(
-            e.to_string().starts_with("byte 0x3ee: trace.dat options"),
+            e.to_string().starts_with("byte 1006: trace.dat options"),
             "{e}"
         );
     }

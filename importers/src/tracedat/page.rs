@@ -72,6 +72,15 @@ pub enum PageSource<'a> {
 /// Bytes of plain data copied into the window at a time.
 const PLAIN_PIECE: usize = 64 << 10;
 
+/// The largest ring-buffer page (sub-buffer) kctx reads: the kernel's sub-buffers go up
+/// to a few MiB; a page is held whole in memory, so a larger stated size is damage.
+pub const MAX_PAGE_SIZE: u64 = 16 << 20;
+
+/// A page size a file may state: a power of two from 64 bytes to [`MAX_PAGE_SIZE`].
+pub fn valid_page_size(size: u64) -> bool {
+    (64..=MAX_PAGE_SIZE).contains(&size) && size.is_power_of_two()
+}
+
 /// Walks the events of one CPU's pages in order. The pages pass through a small reused
 /// window (a chunk or a piece of plain data, plus a page cut by its end), so memory and
 /// cache hold only the part being read, not tens of MB of decompressed stream.
@@ -337,6 +346,7 @@ mod tests {
                 commit_offset: 8,
                 commit_size: 8,
                 data_offset: 16,
+                data_size: None,
             },
             page_size: PAGE,
         }

@@ -21,6 +21,8 @@ pub struct Metadata<'a> {
     pub printk: Text<'a>,
     pub cmdlines: Text<'a>,
     pub cpus: u32,
+    /// Where the CPU count was stated (v6 its field, v7 the options).
+    pub cpus_at: u64,
     pub options: Options,
     /// Buffers with CPU data; the top instance first.
     pub buffers: Vec<Buffer>,
@@ -110,6 +112,7 @@ fn read_v6<'a>(bytes: &'a [u8], h: &Header) -> Result<Metadata<'a>, ImportError>
     r.origin.what = "saved cmdlines";
     m.cmdlines = Cow::Borrowed(r.sized64("saved cmdlines")?);
     r.origin.what = "cpu count";
+    m.cpus_at = r.pos() as u64;
     m.cpus = r.u32("cpu count")?;
     loop {
         r.origin.what = "data tag";
@@ -323,6 +326,7 @@ fn read_v7<'a>(bytes: &'a [u8], h: &Header) -> Result<Metadata<'a>, ImportError>
         m.cmdlines = section(bytes, h, at, id::CMDLINES, "saved cmdlines")?.sized(h, true)?;
     }
     m.cpus = m.options.cpu_count.unwrap_or(0);
+    m.cpus_at = h.first_options;
     for b in std::mem::take(&mut m.options.buffers) {
         let want = if b.latency {
             id::BUFFER_TEXT
@@ -347,9 +351,13 @@ fn read_v7<'a>(bytes: &'a [u8], h: &Header) -> Result<Metadata<'a>, ImportError>
             m.latency_text = Some(text);
             continue;
         }
-        m.cpus = m
-            .cpus
-            .max(b.cpus.iter().map(|c| c.cpu + 1).max().unwrap_or(0));
+        m.cpus = m.cpus.max(
+            b.cpus
+                .iter()
+                .map(|c| c.cpu.saturating_add(1))
+                .max()
+                .unwrap_or(0),
+        );
         m.compressed.push(s.compressed);
         m.buffers.push(b);
     }

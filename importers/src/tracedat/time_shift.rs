@@ -178,6 +178,6 @@ mod tests {
         let mut data = option(0, &[&[(0, 1, 1)]], None);
         data[16..20].copy_from_slice(&u32::MAX.to_le_bytes());
         let e = parse(&data).unwrap_err().to_string();
-        assert!(e.contains("samples") && e.contains("0x78"), "{e}");
+        assert!(e.contains("samples") && e.contains("byte 120"), "{e}");
     }
 }

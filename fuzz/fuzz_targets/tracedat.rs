@@ -1,0 +1,4 @@
+#![no_main]
+use importers::fuzzing::{Target, run};
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| run(Target::TraceDat, data));
