@@ -2,7 +2,7 @@
 //! renderings of the same buffer (tracefs `trace`, the latency format, `trace-cmd report`),
 //! with every line accounted for.
 
-use corpus_tests::{corpus, kctx_bin, lab_scenarios};
+use corpus_tests::{corpus, kctx_json, lab_scenarios};
 use kctx::cli::stats::Stats;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -83,23 +83,13 @@ fn lab_latency_files_state_the_kernel_and_relative_time() {
 
 #[test]
 fn the_kctx_binary_prints_the_same_counts_as_json() {
-    let bin = kctx_bin();
     let (_, truth) = lab_scenarios()
         .into_iter()
         .find(|(k, _)| k == "s5_clean")
         .expect("s5_clean in truth.json");
     let path = corpus("lab/s5_clean/trace.txt");
-    let out = std::process::Command::new(bin)
-        .args(["stats", "--format", "json"])
-        .arg(&path)
-        .output()
-        .expect("run kctx");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let (status, json) = kctx_json(&["stats", "--format", "json"], &path);
+    assert!(status.success());
     assert_eq!(json["by_name"], truth["event_counts_by_name"]);
     assert_eq!(json["events"], truth["event_count"]);
     assert_eq!(json["unparsed_lines"]["total"], 0);

@@ -90,3 +90,21 @@ pub fn kctx_bin() -> PathBuf {
     );
     bin
 }
+
+/// Runs `kctx ARGS FILE` and parses what it printed as JSON, with its exit status (`check`
+/// exits 1 when it finds violations). A run that prints no JSON fails with its stderr.
+pub fn kctx_json(args: &[&str], file: &Path) -> (std::process::ExitStatus, serde_json::Value) {
+    let out = std::process::Command::new(kctx_bin())
+        .args(args)
+        .arg(file)
+        .output()
+        .expect("run kctx");
+    let json = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "kctx {args:?} {}: no JSON ({e}): {}",
+            file.display(),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    (out.status, json)
+}

@@ -2,7 +2,7 @@
 //! sums made directly from the raw `lock:*` events, and the same from trace.txt and trace.dat.
 
 use crate::context::{open, open_txt};
-use corpus_tests::{corpus, kctx_bin, lab_scenarios};
+use corpus_tests::{corpus, kctx_json, lab_scenarios};
 use std::collections::HashMap;
 use trace_model::Payload;
 use trace_model::lock_stats::{LockClassStats, lock_stats};
@@ -117,17 +117,9 @@ fn abba_mutexes_show_their_waits_and_agree_across_renderings() {
 #[test]
 fn kctx_locks_prints_json_sorted_as_asked() {
     let trace = corpus("lab/lockdep-s3_abba_mutex/trace.txt.gz");
-    let out = std::process::Command::new(kctx_bin())
-        .args(["locks", "--format", "json", "--sort", "count", "--top", "2"])
-        .arg(&trace)
-        .output()
-        .expect("run kctx locks");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let args = ["locks", "--format", "json", "--sort", "count", "--top", "2"];
+    let (status, json) = kctx_json(&args, &trace);
+    assert!(status.success());
     let classes = json["classes"].as_array().expect("classes");
     assert_eq!(classes.len(), 2);
     assert_eq!(classes[0]["class"], "fs_reclaim");

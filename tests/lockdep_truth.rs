@@ -6,9 +6,8 @@
 //! of each other); one across a held trylock or an unvalidated lock (distance > 1) is checked
 //! against lockdep's lock chains (`/proc/lockdep_chains`), which hold every held stack.
 
-use corpus_tests::{corpus, kctx_bin};
+use corpus_tests::{corpus, kctx_json};
 use std::collections::{HashMap, HashSet};
-use std::process::Command;
 
 /// A class name as the trace prints it: lockdep's `#N` key suffix and `/N` subclass suffix
 /// are not in `lock:*` events.
@@ -94,17 +93,9 @@ fn derived_dependencies_and_usage_are_lockdeps_own() {
     let chains = std::fs::read_to_string(dir.join("lockdep_chains.txt")).expect("chains");
     let chains = chain_pairs(&chains);
 
-    let out = Command::new(kctx_bin())
-        .args(["locks", "--deps", "--format", "json"])
-        .arg(dir.join("trace.dat"))
-        .output()
-        .expect("run kctx");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let derived: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let args = ["locks", "--deps", "--format", "json"];
+    let (status, derived) = kctx_json(&args, &dir.join("trace.dat"));
+    assert!(status.success());
 
     let mut wrong_usage = Vec::new();
     let classes = derived["classes"].as_array().expect("classes");

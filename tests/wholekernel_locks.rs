@@ -5,16 +5,11 @@
 //! validates, addresses reused by another class, same-name nesting, read locks, and names
 //! shared by several lockdep classes (see `lockdep_truth.rs` for the graph itself).
 
-use corpus_tests::{corpus, kctx_bin};
-use std::process::Command;
+use corpus_tests::{corpus, kctx_json};
 
 fn lock_findings(recording: &str) -> Vec<serde_json::Value> {
-    let out = Command::new(kctx_bin())
-        .args(["check", "--format", "json"])
-        .arg(corpus(&format!("wholekernel/{recording}/trace.dat")))
-        .output()
-        .expect("run kctx check");
-    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json report");
+    let trace = corpus(&format!("wholekernel/{recording}/trace.dat"));
+    let (_, report) = kctx_json(&["check", "--format", "json"], &trace);
     report["findings"]
         .as_array()
         .expect("findings")

@@ -5,7 +5,7 @@
 //! stock kernel, `wk-lockdep-a` every lock event of a lockdep kernel and the function tracer
 //! filtered to a few entry points.
 
-use corpus_tests::{corpus, kctx_bin};
+use corpus_tests::{corpus, kctx_json};
 use serde_json::Value;
 use std::sync::OnceLock;
 use trace_model::context::locks::HolderContext;
@@ -54,12 +54,7 @@ fn roots(r: &Recording) -> impl Iterator<Item = (usize, &SleepCall)> {
 #[test]
 fn kctx_check_finds_no_definite_or_probable_sleep_in_atomic_on_whole_kernel_recordings() {
     for rel in [DEBIAN, LOCKDEP] {
-        let out = std::process::Command::new(kctx_bin())
-            .args(["check", "--format", "json"])
-            .arg(corpus(rel))
-            .output()
-            .expect("run kctx check");
-        let report: Value = serde_json::from_slice(&out.stdout).expect("JSON report");
+        let (_, report) = kctx_json(&["check", "--format", "json"], &corpus(rel));
         let sleeps: Vec<&Value> = report["findings"]
             .as_array()
             .expect("findings")

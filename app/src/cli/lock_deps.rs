@@ -65,12 +65,7 @@ pub fn print(
     model: &ContextModel,
     format: TextOrJson,
 ) -> anyhow::Result<()> {
-    let view = LockView {
-        store,
-        table: &model.locks,
-        strings: &model.strings,
-        bh_off_visible: model.coverage.bh_off_visible,
-    };
+    let view = LockView::of(store, model);
     let output = DepsOutput {
         file: file.display().to_string(),
         classes: class_usages(&view),

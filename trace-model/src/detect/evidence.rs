@@ -1,6 +1,7 @@
 //! Shared by the lock detectors: naming lock classes and holders, citing holds as evidence,
 //! and stable finding ids.
 
+use crate::context::ContextModel;
 use crate::context::locks::{ClassId, HolderContext, LockHold, LockTable, NameSource};
 use crate::{Confidence, EventStore, Evidence, Finding, FindingKind, Interner, seconds};
 use rustc_hash::FxHashMap;
@@ -18,7 +19,17 @@ pub struct LockView<'a> {
     pub bh_off_visible: bool,
 }
 
-impl LockView<'_> {
+impl<'a> LockView<'a> {
+    /// The lock detectors' view of a trace and its context model.
+    pub fn of(store: &'a EventStore, model: &'a ContextModel) -> LockView<'a> {
+        LockView {
+            store,
+            table: &model.locks,
+            strings: &model.strings,
+            bh_off_visible: model.coverage.bh_off_visible,
+        }
+    }
+
     /// The hold at `i`.
     pub fn hold(&self, i: u32) -> &LockHold {
         &self.table.holds[i as usize]

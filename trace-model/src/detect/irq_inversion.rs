@@ -11,11 +11,9 @@ use super::evidence::{
     LockView, acquire_evidence, caller_name, class_name, describe_acquire, finding_id,
     group_untied, holder_label, mark_untied, push_unique,
 };
-use crate::context::locks::{ClassId, HoldIdx, HolderContext, LockHold, LockId, LockTable};
-use crate::lockdep::usage::used_in;
-use crate::lockdep::{
-    DependencyGraph, IrqState, Usage, enabled_at, first_untied_class, usage_table,
-};
+use crate::context::locks::{ClassId, HoldIdx, LockHold, LockId, LockTable};
+use crate::lockdep::usage::{sets_enabled, used_in};
+use crate::lockdep::{DependencyGraph, IrqState, Usage, first_untied_class, usage_table};
 use crate::{Confidence, Evidence, Finding, FindingKind, seconds};
 use rustc_hash::FxHashSet;
 
@@ -75,7 +73,7 @@ impl UsageInstances {
                     u.used_write.insert(h.lock);
                 }
             }
-            if h.context != HolderContext::Unknown && enabled_at(h, state) == Some(true) {
+            if sets_enabled(h, state) {
                 u.enabled.insert(h.lock);
                 if write {
                     u.enabled_write.insert(h.lock);

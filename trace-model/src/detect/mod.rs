@@ -15,12 +15,7 @@ use rustc_hash::FxHashMap;
 
 /// Runs every detector; findings come out most certain first, then by time.
 pub fn run_all(store: &EventStore, model: &ContextModel) -> Vec<Finding> {
-    let view = evidence::LockView {
-        store,
-        table: &model.locks,
-        strings: &model.strings,
-        bh_off_visible: model.coverage.bh_off_visible,
-    };
+    let view = evidence::LockView::of(store, model);
     let graph = crate::lockdep::DependencyGraph::build(view.table);
     let mut findings = sleep_in_atomic::detect(store, model);
     findings.extend(lock_order::detect_in(&view, &graph));

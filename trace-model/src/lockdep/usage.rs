@@ -130,6 +130,12 @@ pub fn used_in(hold: &LockHold, state: IrqState) -> bool {
 }
 
 /// Usage of every class, per state.
+/// The hold sets ENABLED_X: `state` was enabled at its acquire or while held. An unknown
+/// context cannot: it may be the interrupt itself.
+pub fn sets_enabled(hold: &LockHold, state: IrqState) -> bool {
+    hold.context != HolderContext::Unknown && enabled_at(hold, state) == Some(true)
+}
+
 pub fn usage_table(table: &LockTable) -> Vec<[Usage; 2]> {
     let mut usage = vec![[Usage::default(); 2]; table.classes.len()];
     for (i, hold) in table.holds.iter().enumerate() {
@@ -143,12 +149,10 @@ pub fn usage_table(table: &LockTable) -> Vec<[Usage; 2]> {
             if used_in(hold, state) {
                 u.used_in.mark(i, hold);
             }
-            // An unknown context cannot set ENABLED_X: it may be the interrupt itself.
-            match (hold.context, enabled_at(hold, state)) {
-                (HolderContext::Unknown, _) => {}
-                (_, Some(true)) => u.enabled.mark(i, hold),
-                (HolderContext::Task, None) => u.undecided.mark(i, hold),
-                _ => {}
+            if sets_enabled(hold, state) {
+                u.enabled.mark(i, hold);
+            } else if hold.context == HolderContext::Task && enabled_at(hold, state).is_none() {
+                u.undecided.mark(i, hold);
             }
         }
     }
