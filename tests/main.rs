@@ -13,6 +13,7 @@ mod lock_stats;
 mod lockdep_truth;
 mod splat_context;
 mod syzkaller;
+mod tables;
 mod tracedat;
 mod wholekernel_locks;
 mod wholekernel_sleep;

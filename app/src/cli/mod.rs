@@ -4,12 +4,15 @@ pub mod check;
 pub mod console_check;
 pub mod context;
 pub mod coverage;
+pub mod export;
 pub mod generate;
 pub mod latency;
 mod lock_deps;
 mod locks;
+pub mod query;
 pub mod splats;
 pub mod stats;
+mod table_inputs;
 
 use crate::gui::Input;
 use clap::{Parser, Subcommand, ValueEnum};
@@ -118,6 +121,11 @@ pub enum Command {
         format: TextOrJson,
         file: PathBuf,
     },
+    /// SQL over the trace tables (events, intervals, lock holds, findings...) of one or more
+    /// traces: `kctx query "SELECT kind, count(*) FROM findings GROUP BY kind" trace.dat`.
+    Query(query::QueryArgs),
+    /// Writes the trace tables as a Parquet / CSV dataset for DuckDB, Spark or polars.
+    Export(export::ExportArgs),
 }
 
 /// Runs the parsed command line; returns the process exit code.
@@ -153,6 +161,8 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
         }) => locks::run(&file, kallsyms.as_deref(), deps, sort, top, format),
         Some(Command::Latency(args)) => latency::run(&args),
         Some(Command::Splats { format, file }) => splats::run(&file, format),
+        Some(Command::Query(args)) => query::run(&args),
+        Some(Command::Export(args)) => export::run(&args),
         None => {
             let inputs = match cli.synthetic {
                 Some(n) => vec![Input::Synthetic(n)],

@@ -1,0 +1,337 @@
+//! Issue 18: the trace tables. DuckDB reads a `kctx export` dataset of two lab recordings and a
+//! console log, and its counts and sums agree with `kctx check`, `kctx locks` and `kctx
+//! splats`; no Parquet column is unsigned or a timestamp; trace.txt and trace.dat of one
+//! recording give the same tables; bad queries and unwritable directories fail cleanly.
+
+use corpus_tests::{corpus, kctx_bin, kctx_json};
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// The Python with the `duckdb` package that the DuckDB test runs (`.ci/run` makes it).
+const DUCKDB_PYTHON: &str = "KCTX_DUCKDB_PYTHON";
+
+fn kctx(args: &[&str]) -> Output {
+    Command::new(kctx_bin())
+        .args(args)
+        .output()
+        .expect("run kctx")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// A fresh scratch directory for one test.
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("kctx-tables-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("scratch directory");
+    dir
+}
+
+fn duckdb_python() -> PathBuf {
+    let Some(python) = std::env::var_os(DUCKDB_PYTHON) else {
+        panic!(
+            "{DUCKDB_PYTHON} is not set: this test reads the exported tables with DuckDB. \
+             Create a virtual environment with DuckDB and point {DUCKDB_PYTHON} at its python: \
+             `python3 -m venv /tmp/kctx-venv && /tmp/kctx-venv/bin/pip install duckdb && \
+             export {DUCKDB_PYTHON}=/tmp/kctx-venv/bin/python` (.ci/run does this)."
+        )
+    };
+    python.into()
+}
+
+fn path_str(p: &Path) -> String {
+    p.display().to_string()
+}
+
+#[test]
+fn duckdb_reads_the_export_and_agrees_with_check_and_locks() {
+    let python = duckdb_python();
+    // A lockdep kernel's recording (lock:* events, an AB-BA cycle) and a stock kernel's
+    // (kprobe locks named through kallsyms, sleep-in-atomic), plus a console log.
+    let traces = [
+        corpus("lab/lockdep-s3_abba_mutex/trace.dat"),
+        corpus("lab/s1_spin_sleep/trace.dat"),
+    ];
+    let console = corpus("lab/lockdep-s1_spin_sleep/console.log");
+    let out = scratch("duckdb");
+    let mut args = vec!["export", "--format", "parquet", "--out"];
+    let out_str = path_str(&out);
+    args.push(&out_str);
+    let inputs: Vec<String> = traces
+        .iter()
+        .chain([&console])
+        .map(|p| path_str(p))
+        .collect();
+    args.extend(inputs.iter().map(String::as_str));
+    let export = kctx(&args);
+    assert!(
+        export.status.success(),
+        "kctx export: {}",
+        text(&export.stderr)
+    );
+
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("duckdb_check.py");
+    let run = Command::new(&python)
+        .arg(&script)
+        .arg(&out)
+        .output()
+        .unwrap_or_else(|e| panic!("run {} {}: {e}", python.display(), script.display()));
+    assert!(
+        run.status.success(),
+        "duckdb_check.py: {}",
+        text(&run.stderr)
+    );
+    let duck: Value = serde_json::from_slice(&run.stdout).expect("duckdb_check.py JSON");
+
+    let mut total_findings = 0;
+    let mut total_holds = 0;
+    for trace in &traces {
+        let name = path_str(trace);
+        // Findings per kind, as `kctx check --format json` reports them.
+        let (_, check) = kctx_json(&["check", "--format", "json"], trace);
+        let mut want: BTreeMap<String, u64> = BTreeMap::new();
+        for f in check["findings"].as_array().expect("findings") {
+            *want
+                .entry(f["kind"].as_str().expect("kind").to_owned())
+                .or_default() += 1;
+        }
+        let got: BTreeMap<String, u64> = duck["findings"][&name]
+            .as_object()
+            .map(|m| {
+                m.iter()
+                    .map(|(k, v)| (k.clone(), v.as_u64().unwrap()))
+                    .collect()
+            })
+            .unwrap_or_default();
+        assert_eq!(got, want, "{name}: findings per kind, DuckDB vs kctx check");
+        total_findings += want.values().sum::<u64>();
+
+        // Holds per class and time held, as `kctx locks --format json` reports them.
+        let (_, locks) = kctx_json(&["locks", "--format", "json"], trace);
+        let mut want_total = 0u64;
+        let classes = locks["classes"].as_array().expect("classes");
+        for c in classes {
+            let class = c["class"].as_str().expect("class");
+            let got = &duck["holds"][&name][class];
+            let acquisitions = c["acquisitions"].as_u64().unwrap();
+            let held = c["held_total_ns"].as_u64().unwrap();
+            assert_eq!(
+                got[0].as_u64(),
+                Some(acquisitions),
+                "{name}: holds of {class}"
+            );
+            assert_eq!(got[1].as_u64(), Some(held), "{name}: time {class} was held");
+            want_total += held;
+            total_holds += acquisitions;
+        }
+        let duck_classes = duck["holds"][&name].as_object().map_or(0, |m| m.len());
+        assert_eq!(duck_classes, classes.len(), "{name}: lock classes");
+        assert_eq!(
+            duck["total_hold_ns"][&name].as_u64(),
+            Some(want_total),
+            "{name}: total hold time"
+        );
+    }
+    // The recordings hold what the comparison is about.
+    assert!(total_findings >= 2, "{total_findings} findings");
+    assert!(total_holds > 100, "{total_holds} holds");
+
+    // The console log's splats, as `kctx splats` counts them.
+    let (_, splats) = kctx_json(&["splats", "--format", "json"], &console);
+    let want = splats["splats"].as_array().expect("splats").len() as u64;
+    assert!(want > 0);
+    assert_eq!(duck["splats"][path_str(&console)].as_u64(), Some(want));
+
+    // No unsigned integer and no timestamp anywhere: Spark reads neither by default.
+    let schema = duck["schema"].as_array().expect("schema");
+    assert!(schema.len() > 100, "{} columns described", schema.len());
+    for row in schema {
+        // [file, column, physical type, converted type, logical type]: the types only.
+        let types = &row.as_array().expect("schema row")[2..];
+        let described = serde_json::to_string(types).unwrap().to_ascii_uppercase();
+        for banned in [
+            "UINT",
+            "UNSIGNED",
+            "TIMESTAMP",
+            "\"ISSIGNED\":FALSE",
+            "ISSIGNED=FALSE",
+        ] {
+            assert!(!described.contains(banned), "Parquet column {row}");
+        }
+    }
+    for (table, cols) in duck["read_types"].as_object().expect("read_types") {
+        for col in cols.as_array().unwrap() {
+            let ty = col[1].as_str().unwrap();
+            assert!(
+                matches!(ty, "BIGINT" | "INTEGER" | "BOOLEAN" | "VARCHAR"),
+                "{table}.{}: DuckDB reads it as {ty}",
+                col[0]
+            );
+        }
+    }
+    std::fs::remove_dir_all(&out).expect("remove scratch");
+}
+
+/// The tables a trace has, but `traces` (its path and format differ by construction).
+const TRACE_TABLES: [&str; 9] = [
+    "events",
+    "cpu_intervals",
+    "task_states",
+    "lock_holds",
+    "lock_deps",
+    "sleep_calls",
+    "findings",
+    "evidence",
+    "latency_sections",
+];
+
+/// A row with its times in whole microseconds: ftrace text prints times rounded to the
+/// microsecond, trace.dat holds nanoseconds.
+fn in_microseconds(row: &Value) -> serde_json::Map<String, Value> {
+    let object = row.as_object().expect("row object");
+    object
+        .iter()
+        .map(|(k, v)| match v.as_i64() {
+            Some(ns) if k.ends_with("_ns") => (k.clone(), Value::from((ns + 500).div_euclid(1000))),
+            _ => (k.clone(), v.clone()),
+        })
+        .collect()
+}
+
+/// Every table of one input, rows in microseconds and sorted (events that share a printed
+/// microsecond may be ordered differently), without the `trace` column.
+fn all_tables(input: &Path) -> BTreeMap<&'static str, Vec<serde_json::Map<String, Value>>> {
+    TRACE_TABLES
+        .iter()
+        .map(|&t| {
+            let sql = format!("SELECT * EXCLUDE (trace) FROM {t}");
+            let out = kctx(&["query", "--format", "json", &sql, &path_str(input)]);
+            assert!(
+                out.status.success(),
+                "{t} of {}: {}",
+                input.display(),
+                text(&out.stderr)
+            );
+            let rows: Value = serde_json::from_slice(&out.stdout).expect("JSON rows");
+            let mut rows: Vec<_> = rows
+                .as_array()
+                .expect("rows")
+                .iter()
+                .map(in_microseconds)
+                .collect();
+            rows.sort_by_cached_key(|r| serde_json::to_string(r).unwrap());
+            (t, rows)
+        })
+        .collect()
+}
+
+/// Equal, but for times and durations up to a microsecond apart (a duration between two
+/// rounded times is off by at most one).
+fn same_row(a: &serde_json::Map<String, Value>, b: &serde_json::Map<String, Value>) -> bool {
+    a.len() == b.len()
+        && a.iter().all(
+            |(k, va)| match (va.as_i64(), b.get(k).and_then(Value::as_i64)) {
+                (Some(x), Some(y)) if k.ends_with("_ns") => (x - y).abs() <= 1,
+                _ => b.get(k) == Some(va),
+            },
+        )
+}
+
+#[test]
+fn trace_txt_and_trace_dat_give_the_same_tables() {
+    for folder in ["lockdep-s1_spin_sleep", "s3_abba_mutex"] {
+        let dir = corpus(&format!("lab/{folder}"));
+        let txt = ["trace.txt", "trace.txt.gz"]
+            .iter()
+            .map(|f| dir.join(f))
+            .find(|p| p.exists())
+            .expect("trace.txt");
+        let from_txt = all_tables(&txt);
+        let from_dat = all_tables(&dir.join("trace.dat"));
+        for (table, rows) in &from_txt {
+            let dat = &from_dat[table];
+            assert_eq!(
+                rows.len(),
+                dat.len(),
+                "{folder} {table}: rows in trace.txt / trace.dat"
+            );
+            if let Some((a, b)) = rows.iter().zip(dat).find(|(a, b)| !same_row(a, b)) {
+                panic!("{folder} {table}: trace.txt and trace.dat differ:\n{a:?}\n{b:?}");
+            }
+        }
+        assert!(from_txt["events"].len() > 5000 && !from_txt["lock_holds"].is_empty());
+    }
+}
+
+#[test]
+fn bad_queries_exit_2_naming_the_tables() {
+    let trace = path_str(&corpus("lab/s5_clean/trace.dat"));
+    for (sql, says) in [
+        ("SELECT * FROM no_such_table", "no_such_table"),
+        ("SELECT no_such_column FROM events", "no_such_column"),
+        ("SELEKT 1", "SELEKT"),
+    ] {
+        let out = kctx(&["query", sql, &trace]);
+        let err = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{sql}: {err}");
+        assert!(err.contains(says), "{sql}: {err}");
+        assert!(
+            err.contains("lock_holds(class string"),
+            "{sql}: the tables are listed: {err}"
+        );
+        assert!(
+            out.stdout.is_empty(),
+            "{sql}: printed {}",
+            text(&out.stdout)
+        );
+    }
+}
+
+#[test]
+fn export_to_an_unwritable_directory_exits_2_and_writes_nothing() {
+    let trace = path_str(&corpus("lab/s5_clean/trace.dat"));
+    let base = scratch("unwritable");
+    // A file where a directory should be: no permission trick, so it fails as root too.
+    let blocker = base.join("file");
+    std::fs::write(&blocker, b"not a directory").unwrap();
+    let out_dir = blocker.join("dataset");
+    let out = kctx(&["export", "--out", &path_str(&out_dir), &trace]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("output directory"),
+        "{}",
+        text(&out.stderr)
+    );
+    let left: Vec<_> = std::fs::read_dir(&base).unwrap().collect();
+    assert_eq!(left.len(), 1, "only the blocking file remains: {left:?}");
+    std::fs::remove_dir_all(&base).unwrap();
+}
+
+#[test]
+fn a_query_over_two_traces_keeps_them_apart() {
+    let a = corpus("lab/s1_spin_sleep/trace.dat");
+    let b = corpus("lab/s3_abba_mutex/trace.dat");
+    let sql = "SELECT t.path, count(*) AS events FROM events e JOIN traces t ON e.trace = t.trace \
+               GROUP BY t.path ORDER BY t.path";
+    let out = kctx(&[
+        "query",
+        "--format",
+        "json",
+        sql,
+        &path_str(&a),
+        &path_str(&b),
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let rows: Value = serde_json::from_slice(&out.stdout).expect("JSON rows");
+    let rows = rows.as_array().expect("array");
+    assert_eq!(rows.len(), 2);
+    for (row, path) in rows.iter().zip([&a, &b]) {
+        let (_, stats) = kctx_json(&["stats", "--format", "json"], path);
+        assert_eq!(row["path"].as_str(), Some(path_str(path).as_str()));
+        assert_eq!(row["events"], stats["events"], "{}", path.display());
+    }
+}
