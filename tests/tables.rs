@@ -51,7 +51,7 @@ fn path_str(p: &Path) -> String {
 fn duckdb_reads_the_export_and_agrees_with_check_and_locks() {
     let python = duckdb_python();
     // A lockdep kernel's recording (lock:* events, an AB-BA cycle) and a stock kernel's
-    // (kprobe locks named through kallsyms, sleep-in-atomic), plus a console log.
+    // (kprobe locks named by address, sleep-in-atomic), plus a console log.
     let traces = [
         corpus("lab/lockdep-s3_abba_mutex/trace.dat"),
         corpus("lab/s1_spin_sleep/trace.dat"),
