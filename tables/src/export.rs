@@ -6,7 +6,7 @@ use crate::input::Input;
 use crate::schema::{TRACE_COLUMN, Table};
 use anyhow::Context as _;
 use polars_core::prelude::*;
-use polars_io::prelude::{CsvWriter, ParquetCompression, ParquetWriter};
+use polars_io::prelude::{CsvWriter, ParquetCompression, ParquetWriter, SerWriter};
 use std::fs::File;
 use std::path::{Path, PathBuf};
 

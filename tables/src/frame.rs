@@ -86,7 +86,9 @@ impl Frame {
 
     /// A text column filled value by value (see [`StrColumn`]).
     pub fn str_column(&mut self, name: &str, column: StrColumn) {
-        self.push(name, Type::Str, column.0.finish().into_series());
+        let mut series = column.0.finish().into_series();
+        series.rename(name.into());
+        self.push(name, Type::Str, series);
     }
 
     /// The frame; every column the schema lists must have been given.
