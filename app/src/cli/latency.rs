@@ -90,7 +90,8 @@ struct LatencyOutput<'a> {
 /// `kctx latency [--kind K]... [--top N] [--cpu N] [--min D] [--fail-above K=D]... FILE`:
 /// exit status 1 when a gate is exceeded.
 pub fn run(args: &LatencyArgs) -> anyhow::Result<u8> {
-    let (store, model) = super::context::load(&args.file, args.kallsyms.as_deref())?;
+    let trace = super::context::load(&args.file, args.kallsyms.as_deref())?;
+    let (store, model) = (trace.store, trace.context);
     if let Some(cpu) = args.cpu {
         anyhow::ensure!(
             (cpu as usize) < model.cpus.len(),

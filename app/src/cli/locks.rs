@@ -37,7 +37,8 @@ pub fn run(
     top: Option<usize>,
     format: TextOrJson,
 ) -> anyhow::Result<u8> {
-    let (store, model) = super::context::load(file, kallsyms)?;
+    let trace = super::context::load(file, kallsyms)?;
+    let (store, model) = (trace.store, trace.context);
     if deps {
         super::lock_deps::print(file, &store, &model, format)?;
         return Ok(0);

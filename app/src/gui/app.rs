@@ -464,11 +464,7 @@ fn fixed_width(ui: &mut Ui) {
 }
 
 /// Asks where to save the report and writes it; returns what happened, for the menu bar.
-fn export_dialog(
-    trace: &LoadedTrace,
-    format: crate::cli::check::ReportFormat,
-    ext: &str,
-) -> String {
+fn export_dialog(trace: &LoadedTrace, format: crate::report::ReportFormat, ext: &str) -> String {
     let Some(path) = rfd::FileDialog::new()
         .set_title("Export violation report")
         .set_file_name(format!("kctx-report.{ext}"))

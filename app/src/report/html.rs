@@ -1,8 +1,8 @@
 //! The HTML report: one self-contained page (inline style, no scripts), every piece of trace
 //! text escaped.
 
-use super::Report;
 use super::text::{UNDECIDED, place, verdict, violations_then_undecided};
+use analysis::Report;
 use std::fmt::Write as _;
 
 /// Escapes text for HTML element content and double-quoted attributes.
@@ -130,7 +130,7 @@ pub fn render(report: &Report) -> String {
         let _ = writeln!(w, "</table></section>");
     }
     if let Some(console) = &report.console {
-        let text = crate::cli::console_check::render_text(console);
+        let text = super::console::render_text(console);
         let _ = writeln!(w, "<h2>Kernel console</h2>\n<pre>{}</pre>", escape(&text));
     }
     let _ = writeln!(w, "</body></html>");

@@ -1,6 +1,7 @@
 //! The plain-text report: a verdict line, the inputs, then each finding with its evidence.
 
-use super::{Report, ReportedFinding};
+use analysis::Report;
+use analysis::report::ReportedFinding;
 use std::fmt::Write as _;
 
 /// `task-pid on CPU n`, as far as the finding says.
@@ -123,7 +124,7 @@ pub fn render(report: &Report) -> String {
         }
     }
     if let Some(console) = &report.console {
-        let _ = write!(w, "\n{}", crate::cli::console_check::render_text(console));
+        let _ = write!(w, "\n{}", super::console::render_text(console));
     }
     out
 }

@@ -1,8 +1,8 @@
 //! The Markdown report: a summary table, then each finding with its explanation and its
 //! evidence events.
 
-use super::Report;
 use super::text::{UNDECIDED, place, verdict, violations_then_undecided};
+use analysis::Report;
 use std::fmt::Write as _;
 
 /// Escapes text for a Markdown table cell or paragraph.
@@ -117,7 +117,7 @@ pub fn render(report: &Report) -> String {
 /// code block.
 fn write_console(w: &mut String, report: &Report) {
     if let Some(console) = &report.console {
-        let text = crate::cli::console_check::render_text(console);
+        let text = super::console::render_text(console);
         let _ = write!(w, "\n## Kernel console\n\n```text\n{text}```\n");
     }
 }

@@ -1,7 +1,7 @@
 //! SARIF 2.1.0: one run, one rule per finding kind, one result per finding (level by
 //! confidence), located in the trace file plus logical locations for its functions.
 
-use super::Report;
+use analysis::Report;
 use serde_json::{Value, json};
 use trace_model::{Confidence, FindingKind};
 
