@@ -11,7 +11,7 @@ use kctx::cli::Command;
 use kctx::cli::check::{self, ReportFormat};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
-use trace_model::{Confidence, FindingKind};
+use trace_model::{Confidence, FindingKind, seconds};
 
 /// Slack around truth.json's windows: the trace shows a call a little before the function
 /// entry the module logged.
@@ -92,8 +92,8 @@ fn every_planted_bug_is_found_in_its_window_on_both_kernels() {
                             .iter()
                             .chain(&f.locks)
                             .any(|n| names.contains(&n.as_str()))
-                        && lo <= f.ts[0]
-                        && f.ts[1] <= hi
+                        && lo <= seconds(f.ts[0])
+                        && seconds(f.ts[1]) <= hi
                 });
                 let Some(f) = hit else {
                     panic!(

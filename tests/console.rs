@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use trace_model::correlate::{CorrelateOptions, correlate};
 use trace_model::splat::{FrameContext, Splat, SplatKind};
-use trace_model::{Confidence, Finding, FindingKind};
+use trace_model::{Confidence, Finding, FindingKind, seconds};
 
 /// Free-text keys of expected.json: explanations for humans, not facts a parser extracts.
 const PROSE_KEYS: [&str; 4] = ["note", "context_note", "arch", "reporter"];
@@ -392,10 +392,8 @@ fn findings_from_truth(scenario: &Value) -> Vec<Finding> {
                 cpu: None,
                 task: last["task"].as_str().map(str::to_owned),
                 pid: last["pid"].as_i64().map(|p| p as i32),
-                ts: [
-                    window[0].as_f64().expect("window"),
-                    window[1].as_f64().expect("window"),
-                ],
+                ts: [&window[0], &window[1]]
+                    .map(|w| (w.as_f64().expect("window") * 1e9).round() as u64),
                 functions: strings(&bug["functions"]),
                 locks: strings(&bug["locks"]),
                 summary: String::new(),
@@ -670,7 +668,10 @@ fn finding_is_for_bug(finding: &Finding, bug: &Value) -> bool {
             .locks
             .iter()
             .any(|l| names("locks").contains(&l.as_str()));
-    finding.kind == kind && named && finding.ts[0] <= end && finding.ts[1] >= start
+    finding.kind == kind
+        && named
+        && seconds(finding.ts[0]) <= end
+        && seconds(finding.ts[1]) >= start
 }
 
 /// `kctx check --console`: on every lab recording each `kernel_reported` splat links to the

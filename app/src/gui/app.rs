@@ -411,9 +411,10 @@ fn session_ui(ui: &mut Ui, s: &mut Session) {
             let selected = s.selected_finding.map(|i| (i, s.selected_instance));
             match findings_ui(ui, &s.trace.findings, selected, Some(note)) {
                 Some(FindingAction::Select((i, k))) => s.select_instance(i, k),
-                Some(FindingAction::Evidence { ts_ns, cpu }) => {
-                    s.timeline.selected_cpu = Some(cpu as usize);
-                    s.set_cursor(ts_ns);
+                Some(FindingAction::Evidence { event }) => {
+                    let e = s.trace.store.event(event);
+                    s.timeline.selected_cpu = Some(e.cpu as usize);
+                    s.set_cursor(e.ts);
                 }
                 None => {}
             }

@@ -3,7 +3,7 @@
 
 use crate::context::ContextModel;
 use crate::context::locks::{ClassId, HolderContext, LockHold, LockTable, NameSource};
-use crate::{Confidence, EventStore, Evidence, Finding, FindingKind, Interner, seconds};
+use crate::{Confidence, EventStore, Evidence, Finding, FindingKind, Interner};
 use rustc_hash::FxHashMap;
 use std::borrow::Cow;
 
@@ -99,7 +99,8 @@ pub fn describe_acquire(v: &LockView, hold: &LockHold) -> String {
 pub fn acquire_evidence(v: &LockView, hold: &LockHold, detail: String) -> Evidence {
     let event_type = v.store.event_types()[hold.acquire_event as usize];
     Evidence {
-        ts: seconds(hold.acquire_ts),
+        index: hold.acquire_event,
+        ts: hold.acquire_ts,
         cpu: hold.cpu,
         task: holder_label(v, hold),
         event: v.store.type_name(event_type).to_owned(),

@@ -24,7 +24,7 @@ pub fn run_all(store: &EventStore, model: &ContextModel) -> Vec<Finding> {
     findings.sort_by(|a, b| {
         a.confidence
             .cmp(&b.confidence)
-            .then(a.ts[0].total_cmp(&b.ts[0]))
+            .then(a.ts[0].cmp(&b.ts[0]))
             .then_with(|| a.id.cmp(&b.id))
     });
     findings
@@ -43,7 +43,7 @@ fn merge_same_id(findings: Vec<Finding>) -> Vec<Finding> {
                 kept.ts = [kept.ts[0].min(f.ts[0]), kept.ts[1].max(f.ts[1])];
                 let mut instances = std::mem::take(&mut kept.instances);
                 instances.append(&mut f.instances);
-                instances.sort_by(|a, b| a.ts.total_cmp(&b.ts));
+                instances.sort_by_key(|i| i.ts);
                 if f.confidence < kept.confidence {
                     let count = kept.count;
                     let ts = kept.ts;

@@ -258,7 +258,8 @@ pub fn describe(store: &EventStore, i: EventIdx) -> String {
 fn evidence(store: &EventStore, i: EventIdx) -> Evidence {
     let e = store.event(i);
     Evidence {
-        ts: seconds(e.ts),
+        index: i,
+        ts: e.ts,
         cpu: e.cpu,
         task: format!("{}-{}", e.comm, e.pid),
         event: e.name.to_owned(),
@@ -348,10 +349,10 @@ impl Instance {
         let one = FindingInstance {
             cpu: root.cpu,
             pid: root.pid,
-            ts: seconds(root.ts),
+            ts: root.ts,
             span: [
-                ev.first().map_or(seconds(root.ts), |e| e.ts),
-                ev.last().map_or(seconds(last_ts), |e| e.ts),
+                ev.first().map_or(root.ts, |e| e.ts),
+                ev.last().map_or(last_ts, |e| e.ts),
             ],
         };
         Instance {
@@ -363,7 +364,7 @@ impl Instance {
                 cpu: Some(root.cpu),
                 task: Some(comm),
                 pid: Some(root.pid),
-                ts: [seconds(root.ts), seconds(last_ts)],
+                ts: [root.ts, last_ts],
                 functions,
                 locks,
                 summary,

@@ -228,8 +228,8 @@ fn ns(seconds: f64) -> u64 {
     (seconds * 1e9).round().max(0.0) as u64
 }
 
-/// Converts trace seconds (a [`trace_model::Finding`]'s unit) to ns.
-pub fn ns_from_seconds(seconds: f64) -> u64 {
+/// Converts a console log's stamp (seconds since boot, as the kernel prints them) to ns.
+pub fn ns_from_console_seconds(seconds: f64) -> u64 {
     ns(seconds)
 }
 
