@@ -107,6 +107,33 @@ pub struct Finding {
     pub instances: Vec<FindingInstance>,
 }
 
+impl Finding {
+    /// Adds another finding of the same id (the one merge rule of every detector): the
+    /// counts add up, the time span widens, the instances join in time order and the locks
+    /// join; the surest of the two explains the result (confidence, summary, evidence,
+    /// where), the first on a tie.
+    pub fn absorb(&mut self, other: Finding) {
+        let count = self.count + other.count;
+        let ts = [self.ts[0].min(other.ts[0]), self.ts[1].max(other.ts[1])];
+        let mut instances = std::mem::take(&mut self.instances);
+        instances.extend(other.instances.iter().cloned());
+        instances.sort_by_key(|i| i.ts);
+        let mut locks = std::mem::take(&mut self.locks);
+        for l in &other.locks {
+            if !locks.contains(l) {
+                locks.push(l.clone());
+            }
+        }
+        if other.confidence < self.confidence {
+            *self = other;
+        }
+        self.count = count;
+        self.ts = ts;
+        self.instances = instances;
+        self.locks = locks;
+    }
+}
+
 /// Serialises trace ns as trace seconds: the unit of kctx's JSON.
 pub fn as_seconds<S: Serializer>(ns: &u64, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_f64(crate::seconds(*ns))

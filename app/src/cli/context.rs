@@ -6,6 +6,7 @@ use analysis::{Inputs, NamedSource, Options, TraceAnalysis, TraceInput, analyze}
 use anyhow::Context as _;
 use std::fmt::Write as _;
 use std::path::Path;
+use trace_model::CommPid;
 use trace_model::context::CpuState;
 use trace_model::context::state::Level;
 use trace_model::{EventStore, seconds};
@@ -39,7 +40,7 @@ fn ns_from_secs(secs: f64) -> anyhow::Result<u64> {
 
 fn level_text(l: &Level) -> String {
     match l {
-        Level::Task { pid, comm } => format!("task {comm}-{pid}"),
+        Level::Task { pid, comm } => format!("task {}", CommPid(comm, *pid)),
         Level::Softirq { vec, name } => match (vec, name) {
             (Some(v), Some(n)) => format!("softirq {n}({v})"),
             (Some(v), None) => format!("softirq {v}"),

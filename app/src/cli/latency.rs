@@ -7,6 +7,7 @@ use crate::units::{format_duration, parse_duration};
 use serde::Serialize;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
+use trace_model::CommPid;
 use trace_model::latency::{
     Instance, KindSummary, LatencyKind, Section, Site, Truncation, describe, sections, summarize,
     worst,
@@ -250,12 +251,11 @@ fn duration(ns: u64) -> String {
 /// `irqsoff 1.203 ms on CPU 1 lab_s1-175 [63.908388, 63.909591] from f() to g(), edges ±2 µs`.
 fn instance_text(i: &Instance) -> String {
     let mut text = format!(
-        "{} {} on CPU {} {}-{} [{:.6}, {:.6}]",
+        "{} {} on CPU {} {} [{:.6}, {:.6}]",
         i.kind.name(),
         duration(i.duration_ns),
         i.cpu,
-        i.comm,
-        i.pid,
+        CommPid(&i.comm, i.pid),
         seconds(i.start_ns),
         seconds(i.end_ns)
     );

@@ -14,6 +14,7 @@ use super::trace::{Input, LoadedTrace};
 use egui::{Key, RichText, Ui};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
+use trace_model::CommPid;
 
 const RECENT_KEY: &str = "kctx.recent";
 const RECENT_MAX: usize = 10;
@@ -548,7 +549,7 @@ pub fn task_name(trace: &LoadedTrace, pid: i32) -> String {
         .task_row(pid)
         .map(|t| trace.store.str(t.comm))
     {
-        Some(comm) if !comm.is_empty() => format!("{comm}-{pid}"),
+        Some(comm) if !comm.is_empty() => CommPid(comm, pid).to_string(),
         _ => format!("pid {pid}"),
     }
 }

@@ -1,6 +1,7 @@
 //! Shared by the lock detectors: naming lock classes and holders, citing holds as evidence,
 //! and stable finding ids.
 
+use crate::CommPid;
 use crate::context::ContextModel;
 use crate::context::locks::{ClassId, HolderContext, LockHold, LockTable, NameSource};
 use crate::{Confidence, EventStore, Evidence, Finding, FindingKind, Interner};
@@ -62,13 +63,13 @@ pub fn class_name<'a>(v: &LockView<'a>, class: ClassId) -> Cow<'a, str> {
 
 /// `comm-pid` of a task hold, or the interrupt context (its pid is the interrupted task's).
 pub fn holder_label(v: &LockView, hold: &LockHold) -> String {
-    let comm = v.comm(hold);
+    let task = CommPid(v.comm(hold), hold.pid);
     match hold.context {
-        HolderContext::Task => format!("{comm}-{}", hold.pid),
-        HolderContext::Softirq => format!("softirq (in {comm}-{})", hold.pid),
-        HolderContext::Hardirq => format!("hardirq (in {comm}-{})", hold.pid),
-        HolderContext::Nmi => format!("NMI (in {comm}-{})", hold.pid),
-        HolderContext::Unknown => format!("{comm}-{} (context unknown)", hold.pid),
+        HolderContext::Task => task.to_string(),
+        HolderContext::Softirq => format!("softirq (in {task})"),
+        HolderContext::Hardirq => format!("hardirq (in {task})"),
+        HolderContext::Nmi => format!("NMI (in {task})"),
+        HolderContext::Unknown => format!("{task} (context unknown)"),
     }
 }
 

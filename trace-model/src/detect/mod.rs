@@ -30,27 +30,13 @@ pub fn run_all(store: &EventStore, model: &ContextModel) -> Vec<Finding> {
     findings
 }
 
-/// One finding per id: instances add up, the time span widens, the surest confidence and
-/// the first instance's evidence stay.
+/// One finding per id, by [`Finding::absorb`].
 fn merge_same_id(findings: Vec<Finding>) -> Vec<Finding> {
     let mut index: FxHashMap<String, usize> = FxHashMap::default();
     let mut out: Vec<Finding> = Vec::with_capacity(findings.len());
-    for mut f in findings {
+    for f in findings {
         match index.get(&f.id) {
-            Some(&i) => {
-                let kept = &mut out[i];
-                kept.count += f.count;
-                kept.ts = [kept.ts[0].min(f.ts[0]), kept.ts[1].max(f.ts[1])];
-                let mut instances = std::mem::take(&mut kept.instances);
-                instances.append(&mut f.instances);
-                instances.sort_by_key(|i| i.ts);
-                if f.confidence < kept.confidence {
-                    let count = kept.count;
-                    let ts = kept.ts;
-                    *kept = Finding { count, ts, ..f };
-                }
-                kept.instances = instances;
-            }
+            Some(&i) => out[i].absorb(f),
             None => {
                 index.insert(f.id.clone(), out.len());
                 out.push(f);
