@@ -1,4 +1,4 @@
-//! Detectors (issue 6): sleep-in-atomic, lock-order cycles, irq inversion. Each reads the
+//! Detectors: sleep-in-atomic, lock-order cycles, irq inversion. Each reads the
 //! event store and the context model and returns [`crate::Finding`]s; [`run_all`] runs them
 //! all and merges findings that share an id.
 

@@ -1,4 +1,4 @@
-//! Sleep-in-atomic (issue 6): a might-sleep call, a real sleep or a schedule while the
+//! Sleep-in-atomic: a might-sleep call, a real sleep or a schedule while the
 //! calling context is atomic: serving a softirq / hardirq / NMI, irqs or BH disabled, a
 //! spinning lock or an RCU read lock held, or preemption disabled beyond the trace's
 //! calibrated baseline (formats.md 4.3-4.5, 4.7).
