@@ -84,6 +84,10 @@ pub struct Options {
     pub required: Vec<RequiredCheck>,
     /// Stop at the context model: no detector runs (for what only reads the model).
     pub context_only: bool,
+    /// Keep each trace's store and context model in [`crate::Analysis::traces`] (a front end
+    /// that shows them). Without it each is dropped once analysed, so a run over many traces
+    /// holds one at a time.
+    pub retain: bool,
 }
 
 /// Everything one analysis reads.

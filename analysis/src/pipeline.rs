@@ -30,8 +30,11 @@ pub struct TraceAnalysis {
 
 /// The result of [`analyze`].
 pub struct Analysis {
-    /// The traces that could be read, in input order (the report names the others).
+    /// With [`crate::Options::retain`], the traces that could be read, in input order (the
+    /// report names the others).
     pub traces: Vec<TraceAnalysis>,
+    /// Every trace's findings, allowlisted ones included.
+    pub findings: Vec<Finding>,
     /// The kernel's own reports, from every console log.
     pub splats: Vec<Splat>,
     pub report: Report,
@@ -112,6 +115,7 @@ pub fn analyze(inputs: Inputs, progress: &dyn Fn(Stage)) -> anyhow::Result<Analy
     let mut context_checks: Vec<ContextCheck> = Vec::new();
     let mut trace_clock: Option<String> = None;
     let mut analysed = Vec::new();
+    let mut all_findings: Vec<Finding> = Vec::new();
     for TraceInput { name, source } in traces {
         progress(Stage::Importing);
         let store = match import(&name, source) {
@@ -169,12 +173,17 @@ pub fn analyze(inputs: Inputs, progress: &dyn Fn(Stage)) -> anyhow::Result<Analy
         report
             .coverage
             .insert(name.clone(), context.coverage.clone());
-        analysed.push(TraceAnalysis {
-            name,
-            store,
-            context,
-            findings,
-        });
+        if options.retain {
+            all_findings.extend(findings.iter().cloned());
+            analysed.push(TraceAnalysis {
+                name,
+                store,
+                context,
+                findings,
+            });
+        } else {
+            all_findings.extend(findings);
+        }
     }
     if let Some(allow) = allow {
         report.suppressed_by = allow
@@ -187,18 +196,13 @@ pub fn analyze(inputs: Inputs, progress: &dyn Fn(Stage)) -> anyhow::Result<Analy
             })
             .collect();
     }
-    report.console = linked.map(|console| {
-        // Every finding, allowlisted ones included: a splat the allowlist hides is still
-        // explained.
-        let all_findings: Vec<Finding> = analysed
-            .iter()
-            .flat_map(|t| t.findings.iter().cloned())
-            .collect();
-        console.check(&all_findings, trace_clock.as_deref(), context_checks)
-    });
+    // Every finding, allowlisted ones included: a splat the allowlist hides is still explained.
+    report.console =
+        linked.map(|console| console.check(&all_findings, trace_clock.as_deref(), context_checks));
     report.exit_code = report.judged_exit_code();
     Ok(Analysis {
         traces: analysed,
+        findings: all_findings,
         splats: consoles.into_iter().flat_map(|c| c.into_splats()).collect(),
         report,
         notes,

@@ -101,11 +101,12 @@ pub fn check(args: &CheckArgs) -> anyhow::Result<Report> {
             allow: args.allow.as_deref().map(Allowlist::read).transpose()?,
             required: args.required.iter().map(|&r| r.into()).collect(),
             context_only: false,
+            retain: false,
         },
     };
     let analysis = analyze(inputs, &|_| {})?;
     if let Some(path) = &args.write_allowlist {
-        let findings: Vec<&Finding> = analysis.traces.iter().flat_map(|t| &t.findings).collect();
+        let findings: Vec<&Finding> = analysis.findings.iter().collect();
         std::fs::write(path, baseline(&findings))
             .with_context(|| format!("{}: cannot write the allowlist", path.display()))?;
     }

@@ -22,6 +22,7 @@ pub fn load(file: &Path, kallsyms: Option<&Path>) -> anyhow::Result<TraceAnalysi
             .collect::<anyhow::Result<_>>()?,
         options: Options {
             context_only: true,
+            retain: true,
             ..Options::default()
         },
         ..Inputs::default()

@@ -120,6 +120,8 @@ fn read(inputs: &[Input]) -> anyhow::Result<Inputs> {
 pub fn load(inputs: Vec<Input>, stage: &dyn Fn(usize)) -> anyhow::Result<LoadedTrace> {
     stage(0);
     let mut read = read(&inputs)?;
+    // The views draw the store and the model: keep them.
+    read.options.retain = true;
     let mut notes: Vec<String> = read
         .traces
         .drain(read.traces.len().min(1)..)
