@@ -1,4 +1,4 @@
-//! Kernel console, dmesg and serial logs: splats as records (issue 7, formats.md §3).
+//! Kernel console, dmesg and serial logs: splats as records (formats.md §3).
 //!
 //! Lines go through [`prefix`] (the printk stamp and caller id, kmsg headers, found anywhere
 //! on a line), `lead` (what precedes the message, learned by its shape over a run of lines:
