@@ -399,7 +399,7 @@ fn function_names_wrapped_onto_the_next_line_are_joined() {
     let mut wrapped = String::new();
     let mut broken = 0u64;
     for line in text.lines() {
-        let cut = if broken % 2 == 0 {
+        let cut = if broken.is_multiple_of(2) {
             line.find(": ")
                 .filter(|_| line.contains(" <-"))
                 .map(|at| at + 1)
