@@ -7,6 +7,7 @@
 pub use crate::report::{ReportFormat, render};
 pub use analysis::Allowlist;
 
+use super::output;
 use analysis::allow::baseline;
 use analysis::{Inputs, NamedSource, Options, Report, TraceInput, analyze};
 use anyhow::Context as _;
@@ -120,7 +121,7 @@ pub fn run(args: &CheckArgs) -> anyhow::Result<u8> {
     match &args.out {
         Some(path) => std::fs::write(path, out)
             .with_context(|| format!("{}: cannot write the report", path.display()))?,
-        None => print!("{out}"),
+        None => output::emit(&out)?,
     }
     for input in &report.inputs {
         if let Some(e) = &input.error {

@@ -2,6 +2,7 @@
 //! locks held on each CPU at one time: what the timeline cursor shows.
 
 use super::TextOrJson;
+use super::output;
 use analysis::{Inputs, NamedSource, Options, TraceAnalysis, TraceInput, analyze};
 use anyhow::Context as _;
 use std::fmt::Write as _;
@@ -179,10 +180,10 @@ pub fn run(
     match format {
         TextOrJson::Text => {
             for s in &states {
-                print!("{}", state_text(s));
+                output::emit(&state_text(s))?;
             }
         }
-        TextOrJson::Json => println!("{}", serde_json::to_string_pretty(&states)?),
+        TextOrJson::Json => output::emit_line(&serde_json::to_string_pretty(&states)?)?,
     }
     Ok(0)
 }

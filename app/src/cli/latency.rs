@@ -3,6 +3,7 @@
 //! figures, the worst instances and a CI gate on the longest.
 
 use super::TextOrJson;
+use super::output;
 use crate::units::{format_duration, parse_duration};
 use serde::Serialize;
 use std::fmt::Write as _;
@@ -136,7 +137,7 @@ pub fn run(args: &LatencyArgs) -> anyhow::Result<u8> {
                 worst: &worst,
                 gates: &gates,
             };
-            println!("{}", serde_json::to_string_pretty(&output)?);
+            output::emit_line(&serde_json::to_string_pretty(&output)?)?;
         }
         TextOrJson::Text => {
             let kinds = if args.kinds.is_empty() {
@@ -144,10 +145,7 @@ pub fn run(args: &LatencyArgs) -> anyhow::Result<u8> {
             } else {
                 &args.kinds[..]
             };
-            print!(
-                "{}",
-                latency_text(&args.file, kinds, &summaries, &worst, &gates)
-            );
+            output::emit(&latency_text(&args.file, kinds, &summaries, &worst, &gates))?;
         }
     }
     Ok(u8::from(gates.iter().any(|g| g.above > 0)))

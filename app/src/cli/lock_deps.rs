@@ -3,6 +3,7 @@
 //! that first showed it, all derived from the trace's lock holds by lockdep's own rules.
 
 use super::TextOrJson;
+use super::output;
 use serde::Serialize;
 use std::fmt::Write as _;
 use std::path::Path;
@@ -73,8 +74,8 @@ pub fn print(
         dependencies: dependencies(&view),
     };
     match format {
-        TextOrJson::Json => println!("{}", serde_json::to_string_pretty(&output)?),
-        TextOrJson::Text => print!("{}", deps_text(&output)),
+        TextOrJson::Json => output::emit_line(&serde_json::to_string_pretty(&output)?)?,
+        TextOrJson::Text => output::emit(&deps_text(&output))?,
     }
     Ok(())
 }

@@ -2,6 +2,7 @@
 //! modes and contexts, and where its longest hold and longest wait were.
 
 use super::TextOrJson;
+use super::output;
 use crate::units::format_duration;
 use serde::Serialize;
 use std::fmt::Write as _;
@@ -54,9 +55,9 @@ pub fn run(
                 lock_source: model.coverage.lock_source,
                 classes: &classes,
             };
-            println!("{}", serde_json::to_string_pretty(&output)?);
+            output::emit_line(&serde_json::to_string_pretty(&output)?)?;
         }
-        TextOrJson::Text => print!("{}", locks_text(file, &store, &classes, &model.coverage)),
+        TextOrJson::Text => output::emit(&locks_text(file, &store, &classes, &model.coverage))?,
     }
     Ok(0)
 }

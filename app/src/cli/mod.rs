@@ -7,6 +7,7 @@ pub mod generate;
 pub mod latency;
 mod lock_deps;
 mod locks;
+mod output;
 pub mod splats;
 pub mod stats;
 

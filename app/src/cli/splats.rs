@@ -2,6 +2,7 @@
 //! of a QEMU `-d int` log.
 
 use super::TextOrJson;
+use super::output;
 use analysis::NamedSource;
 use analysis::logs::{LogContent, read_log};
 use std::fmt::Write as _;
@@ -11,8 +12,8 @@ use trace_model::splat::{Splat, SplatFacts};
 pub fn run(file: &Path, format: TextOrJson) -> anyhow::Result<u8> {
     let output = read_log(&NamedSource::open(file)?)?;
     match format {
-        TextOrJson::Json => println!("{}", serde_json::to_string_pretty(&output)?),
-        TextOrJson::Text => print!("{}", render_text(&output)),
+        TextOrJson::Json => output::emit_line(&serde_json::to_string_pretty(&output)?)?,
+        TextOrJson::Text => output::emit(&render_text(&output))?,
     }
     Ok(0)
 }
