@@ -5,6 +5,7 @@ mod check;
 mod cli_text;
 mod console;
 mod context;
+mod diff;
 mod ftrace_text;
 mod gui;
 mod lab_stats;

@@ -4,6 +4,7 @@ pub mod check;
 pub mod console_check;
 pub mod context;
 pub mod coverage;
+pub mod diff;
 pub mod generate;
 pub mod latency;
 mod lock_deps;
@@ -107,6 +108,9 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t)]
         format: TextOrJson,
     },
+    /// Findings new in NEW, fixed since OLD and unchanged, by stable id (traces or saved
+    /// `check --format json` reports); exit status 1 when a new violation appears.
+    Diff(diff::DiffArgs),
     /// Every irqs-off, preempt-off and BH-off section, interrupt and wakeup latency, with
     /// where each began and ended: the kernel's irqsoff / preemptoff / wakeup tracers offline,
     /// and a CI gate on the longest (`--fail-above irqsoff=100us`).
@@ -152,6 +156,7 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
             format,
         }) => locks::run(&file, kallsyms.as_deref(), deps, sort, top, format),
         Some(Command::Latency(args)) => latency::run(&args),
+        Some(Command::Diff(args)) => diff::run(&args),
         Some(Command::Splats { format, file }) => splats::run(&file, format),
         None => {
             let inputs = match cli.synthetic {
