@@ -8,6 +8,7 @@ mod context;
 mod diff;
 mod ftrace_text;
 mod gui;
+mod gui_views;
 mod lab_stats;
 mod latency;
 mod lock_stats;

@@ -29,6 +29,7 @@ pub struct Session {
     /// Playing forward, at this speed.
     pub playback: Option<Playback>,
     pub speed_ns_per_s: f64,
+    pub search: super::search::SearchState,
 }
 
 impl Session {
@@ -45,6 +46,7 @@ impl Session {
             selected_instance: 0,
             playback: None,
             speed_ns_per_s: Playback::SPEEDS[2].0,
+            search: super::search::SearchState::default(),
         }
     }
 
@@ -330,6 +332,14 @@ impl KctxApp {
                     }
                 });
             }
+            if let Some(s) = &mut self.session
+                && ui
+                    .button("Search")
+                    .on_hover_text("tasks, events, go to time  Ctrl+F / Ctrl+G")
+                    .clicked()
+            {
+                s.search.show();
+            }
             if ui.button("Keys").clicked() {
                 self.show_help = true;
             }
@@ -400,6 +410,17 @@ impl eframe::App for KctxApp {
 
 /// Panels around the timeline, and the keys that drive replay.
 fn session_ui(ui: &mut Ui, s: &mut Session) {
+    // Ctrl+F / Ctrl+G are taken before the timeline sees `F` (fit) or `G`.
+    if ui.input_mut(|i| {
+        i.consume_key(egui::Modifiers::COMMAND, Key::F)
+            | i.consume_key(egui::Modifiers::COMMAND, Key::G)
+    }) {
+        s.search.show();
+    }
+    let cursor = s.timeline.cursor_ns;
+    if let Some(hit) = super::search::search_ui(ui.ctx(), &mut s.search, &s.trace, cursor) {
+        s.go_to(hit);
+    }
     replay_keys(ui, s);
     advance_playback(ui, s);
     let note = "No violations found: this trace shows no sleep in atomic context, lock-order cycle or irq inversion.";
@@ -634,6 +655,7 @@ fn help_ui(ui: &mut Ui) {
             ("1 / 2", "marker A / B at the cursor"),
             ("right-click", "markers, fit"),
             ("Escape", "clear the selected finding and task"),
+            ("Ctrl+F, Ctrl+G", "search tasks, events; go to a time"),
         ] {
             ui.strong(k);
             ui.label(what);

@@ -12,6 +12,7 @@ pub mod inspector;
 pub mod loader;
 pub mod replay;
 pub mod screenshot;
+pub mod search;
 pub mod status_bar;
 pub mod theme;
 pub mod timeline;

@@ -101,6 +101,8 @@ pub struct TimelineState {
     pub fit_pending: bool,
     /// Show `[t0, t1]` at the next frame.
     pub pending_range: Option<(u64, u64)>,
+    /// Scroll this task's lane into view at the next frame.
+    pub scroll_to_task: Option<i32>,
     /// The last fit and the canvas width it was made for.
     fitted: Option<(TimeView, f32)>,
     /// Width of the canvas in the last frame.
@@ -224,6 +226,15 @@ fn layout(model: &TimelineModel, top: f32, clip: Rangef, tasks_collapsed: bool) 
     (rows, y + tasks as f32 * TASK_LANE_PX)
 }
 
+/// Where task `pid`'s lane is in a layout ending at `bottom` with the lanes unfolded,
+/// whether or not it is scrolled into view.
+fn task_lane_span(model: &TimelineModel, bottom: f32, pid: i32) -> Option<Rangef> {
+    let tasks = &model.task_rows;
+    let index = tasks.iter().position(|t| t.pid == pid)?;
+    let top = bottom - (tasks.len() - index) as f32 * TASK_LANE_PX;
+    Some(Rangef::new(top, top + TASK_LANE_PX - 1.0))
+}
+
 fn ns(seconds: f64) -> u64 {
     (seconds * 1e9).round().max(0.0) as u64
 }
@@ -338,6 +349,16 @@ pub fn timeline_ui(
             let top = ui.max_rect().top();
             let clip = ui.clip_rect();
             let (rows, bottom) = layout(model, top, clip.y_range(), state.tasks_collapsed);
+            if let Some(y) = state
+                .scroll_to_task
+                .take()
+                .and_then(|pid| task_lane_span(model, bottom, pid))
+            {
+                ui.scroll_to_rect(
+                    Rect::from_x_y_ranges(full.x_range(), y),
+                    Some(egui::Align::Center),
+                );
+            }
             let (rect, interact) = ui.allocate_exact_size(
                 Vec2::new(full.width(), bottom - top),
                 Sense::click_and_drag(),
