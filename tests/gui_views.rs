@@ -130,3 +130,170 @@ fn search_steps_through_an_event_type() {
     h.run_steps(2);
     assert!(!session(&h).search.open);
 }
+
+/// A harness whose app keeps sessions in `dir`, with `trace` opened as a user opens it.
+fn opened_with_sessions(dir: &std::path::Path, trace: &std::path::Path) -> H {
+    let app = kctx::gui::KctxApp::default().with_session_dir(Some(dir.to_path_buf()));
+    let mut h = harness(app);
+    let ctx = h.ctx.clone();
+    let input = kctx::gui::Input::File(trace.to_path_buf());
+    h.state_mut().open(vec![input], &ctx);
+    h.state_mut().wait_loaded();
+    h.run_steps(4);
+    h
+}
+
+fn scratch_dir(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("kctx-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// Right-clicks task `pid`'s lane (scrolled into view first) and picks `item` of its menu.
+fn lane_menu(h: &mut H, pid: i32, item: &str) {
+    session_mut(h).timeline.scroll_to_task = Some(pid);
+    h.run_steps(3);
+    let y = session(h).timeline.task_lane_y(pid).expect("lane drawn");
+    let x = session(h).timeline.screen_x(session(h).view_range().0) + 200.0;
+    let at = egui::pos2(x, y.center());
+    h.hover_at(at);
+    for pressed in [true, false] {
+        h.event(egui::Event::PointerButton {
+            pos: at,
+            button: egui::PointerButton::Secondary,
+            pressed,
+            modifiers: egui::Modifiers::NONE,
+        });
+    }
+    h.run_steps(2);
+    h.get_by_label(item).click();
+    h.run_steps(3);
+}
+
+/// The y of the first task lane drawn.
+fn first_lane_pid(h: &H) -> i32 {
+    let s = session(h);
+    s.trace
+        .timeline
+        .task_rows
+        .iter()
+        .filter_map(|t| s.timeline.task_lane_y(t.pid).map(|y| (y.min, t.pid)))
+        .min_by(|a, b| a.0.total_cmp(&b.0))
+        .expect("a task lane drawn")
+        .1
+}
+
+/// `M` adds a note at the cursor whose text is typed straight away, `B` bookmarks the view;
+/// a task lane is pinned to the top and another hidden from its menu. Closing and opening
+/// the same trace brings all of it back, with the view and the event-list filter; the same
+/// path with another modification time opens afresh.
+#[test]
+fn notes_bookmarks_and_lanes_are_saved_per_trace_and_restored() {
+    let dir = scratch_dir("sessions");
+    let trace = dir.join("trace.dat");
+    std::fs::copy(corpus_tests::corpus(S1), &trace).unwrap();
+    let mut h = opened_with_sessions(&dir, &trace);
+    h.key_press(egui::Key::CloseBracket);
+    h.run_steps(3);
+    let cursor = session(&h)
+        .timeline
+        .cursor_ns
+        .expect("cursor on the first violation");
+    h.key_press(egui::Key::M);
+    h.run_steps(2);
+    h.event(egui::Event::Text("wakeup looks early".to_owned()));
+    h.run_steps(2);
+    let note = session(&h).timeline.notes[0].clone();
+    assert_eq!(
+        (note.ts_ns, note.text.as_str()),
+        (cursor, "wakeup looks early")
+    );
+    // Drawn: a flag on the canvas whose tooltip is the note.
+    let flag = session(&h).timeline.note_flags[0];
+    assert!(flag.width() > 10.0, "the note's flag is drawn: {flag:?}");
+    h.hover_at(flag.center());
+    h.run_steps(2);
+    let tip = session(&h).timeline.hover_text.clone().unwrap_or_default();
+    assert!(tip.contains("wakeup looks early"), "{tip}");
+    h.get_by_label(&format!("{:.6} s", cursor as f64 / 1e9));
+    // Escape leaves the text field; B bookmarks the view.
+    h.key_press(egui::Key::Escape);
+    h.run_steps(2);
+    h.key_press(egui::Key::B);
+    h.run_steps(2);
+    let bookmark = session(&h).annotations.bookmarks[0].clone();
+    assert_eq!(
+        (bookmark.start_ns, bookmark.end_ns),
+        session(&h).view_range()
+    );
+    h.key_press(egui::Key::Escape);
+    h.run_steps(2);
+    // Pin the third lane, hide the second.
+    let pids: Vec<i32> = session(&h).trace.timeline.task_rows[..3]
+        .iter()
+        .map(|t| t.pid)
+        .collect();
+    lane_menu(&mut h, pids[2], "Pin this task's lane to the top");
+    assert_eq!(
+        first_lane_pid(&h),
+        pids[2],
+        "the pinned lane is drawn first"
+    );
+    lane_menu(&mut h, pids[1], "Hide this task's lane");
+    assert!(session(&h).timeline.task_lane_y(pids[1]).is_none());
+    let hidden_name = kctx::gui::app::task_name(&session(&h).trace, pids[1]);
+    h.get_by_label(&format!("hidden lane {hidden_name}"));
+    session_mut(&mut h).list.filter.event = "sched".to_owned();
+    h.run_steps(2);
+    let view = session(&h).timeline.view;
+    h.state_mut().save_session();
+    drop(h);
+
+    let h = opened_with_sessions(&dir, &trace);
+    let s = session(&h);
+    assert_eq!(s.timeline.notes, vec![note.clone()]);
+    assert_eq!(s.annotations.bookmarks, vec![bookmark.clone()]);
+    assert_eq!(s.timeline.pinned_tasks, vec![pids[2]]);
+    assert_eq!(s.timeline.hidden_tasks, vec![pids[1]]);
+    assert_eq!(s.list.filter.event, "sched");
+    assert_eq!(s.timeline.cursor_ns, Some(cursor));
+    // The view's left edge and zoom (its right edge follows the window's width).
+    assert_eq!(s.timeline.view, view);
+    assert!(s.timeline.note_flags[0].width() > 10.0, "the note is drawn");
+    assert_eq!(first_lane_pid(&h), pids[2]);
+    assert!(s.timeline.task_lane_y(pids[1]).is_none());
+    drop(h);
+
+    // Same path, other modification time: another recording, a new session.
+    let f = std::fs::File::options().write(true).open(&trace).unwrap();
+    f.set_modified(std::time::SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1))
+        .unwrap();
+    drop(f);
+    let h = opened_with_sessions(&dir, &trace);
+    assert!(session(&h).timeline.notes.is_empty());
+    assert!(session(&h).annotations.bookmarks.is_empty());
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// A bookmark's "go" shows its view again after a fit.
+#[test]
+fn a_bookmark_brings_its_view_back() {
+    let mut h = harness(corpus_app(S1));
+    for _ in 0..6 {
+        h.key_press(egui::Key::Plus);
+    }
+    h.run_steps(2);
+    h.key_press(egui::Key::B);
+    h.run_steps(2);
+    h.key_press(egui::Key::Escape);
+    let marked = session(&h).view_range();
+    h.key_press(egui::Key::F);
+    h.run_steps(3);
+    assert_ne!(session(&h).view_range(), marked, "fitted");
+    h.get_by_label("go").click();
+    h.run_steps(3);
+    let (v0, v1) = session(&h).view_range();
+    let slack = (marked.1 - marked.0) / 100;
+    assert!(v0.abs_diff(marked.0) <= slack && v1.abs_diff(marked.1) <= slack);
+}

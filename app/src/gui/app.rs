@@ -30,6 +30,7 @@ pub struct Session {
     pub playback: Option<Playback>,
     pub speed_ns_per_s: f64,
     pub search: super::search::SearchState,
+    pub annotations: super::annotations::Annotations,
 }
 
 impl Session {
@@ -47,6 +48,7 @@ impl Session {
             playback: None,
             speed_ns_per_s: Playback::SPEEDS[2].0,
             search: super::search::SearchState::default(),
+            annotations: super::annotations::Annotations::default(),
         }
     }
 
@@ -133,6 +135,8 @@ pub struct KctxApp {
     screenshot: Option<ScreenshotJob>,
     message: Option<String>,
     show_help: bool,
+    /// Where sessions are saved per trace (none: not saved).
+    session_dir: Option<PathBuf>,
 }
 
 impl KctxApp {
@@ -162,6 +166,23 @@ impl KctxApp {
             self.recent = list.lines().map(PathBuf::from).collect();
         }
         self
+    }
+
+    /// Saves each trace's session (view, notes, bookmarks, lanes, filters) under `dir`
+    /// and restores it when the trace is opened again.
+    pub fn with_session_dir(mut self, dir: Option<PathBuf>) -> KctxApp {
+        self.session_dir = dir;
+        self
+    }
+
+    /// Saves the open trace's session (on closing, on opening another trace, and
+    /// periodically with the window's state).
+    pub fn save_session(&mut self) {
+        if let (Some(dir), Some(s)) = (&self.session_dir, &self.session)
+            && let Err(e) = super::saved_session::save(dir, s)
+        {
+            self.message = Some(format!("session not saved: {e:#}"));
+        }
     }
 
     /// Saves the window to `path` once the trace is loaded and drawn, then closes it.
@@ -200,7 +221,18 @@ impl KctxApp {
 
     fn finish_load(&mut self, result: anyhow::Result<LoadedTrace>) {
         match result {
-            Ok(trace) => self.session = Some(Session::new(trace)),
+            Ok(trace) => {
+                self.save_session();
+                let mut session = Session::new(trace);
+                if let Some(dir) = &self.session_dir {
+                    match super::saved_session::load(dir, &session.trace.inputs) {
+                        Ok(Some(saved)) => super::saved_session::restore(&mut session, saved),
+                        Ok(None) => {}
+                        Err(e) => self.message = Some(format!("session not restored: {e:#}")),
+                    }
+                }
+                self.session = Some(session);
+            }
             Err(e) => self.error = Some(format!("{e:#}")),
         }
     }
@@ -405,6 +437,7 @@ impl eframe::App for KctxApp {
             .map(|p| p.display().to_string())
             .collect();
         storage.set_string(RECENT_KEY, list.join("\n"));
+        self.save_session();
     }
 }
 
@@ -422,6 +455,7 @@ fn session_ui(ui: &mut Ui, s: &mut Session) {
         s.go_to(hit);
     }
     replay_keys(ui, s);
+    super::annotations::annotation_keys(ui, s);
     advance_playback(ui, s);
     let note = "No violations found: this trace shows no sleep in atomic context, lock-order cycle or irq inversion.";
     egui::Panel::left("findings")
@@ -444,6 +478,8 @@ fn session_ui(ui: &mut Ui, s: &mut Session) {
             for n in &s.trace.notes {
                 ui.weak(n);
             }
+            ui.separator();
+            super::annotations::annotations_ui(ui, s);
         });
     egui::Panel::right("inspector")
         .default_size(270.0)
@@ -656,6 +692,9 @@ fn help_ui(ui: &mut Ui) {
             ("right-click", "markers, fit"),
             ("Escape", "clear the selected finding and task"),
             ("Ctrl+F, Ctrl+G", "search tasks, events; go to a time"),
+            ("M", "a note at the cursor"),
+            ("B", "bookmark the view"),
+            ("right-click a task lane", "pin it to the top, hide it"),
         ] {
             ui.strong(k);
             ui.label(what);

@@ -26,6 +26,9 @@ pub(super) fn hover_text(
         cpu.and_then(|c| cpu_y(rows, c as usize))
             .unwrap_or(canvas.y_range())
     };
+    if let Some(text) = super::notes::hover_note(state, p) {
+        return Some(text);
+    }
     // The last painted is on top.
     let marker = state.markers.iter().rev().find(|m| {
         let y = y_of(m.cpu).min;
