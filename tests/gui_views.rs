@@ -2,7 +2,7 @@
 //! diagram (issue 20), driven headless through egui_kittest on real corpus traces.
 
 use crate::gui::{corpus_app, harness, session};
-use egui_kittest::kittest::Queryable;
+use egui_kittest::kittest::{NodeT, Queryable};
 use kctx::gui::search::SearchHit;
 
 type H = egui_kittest::Harness<'static, kctx::gui::KctxApp>;
@@ -296,4 +296,124 @@ fn a_bookmark_brings_its_view_back() {
     let (v0, v1) = session(&h).view_range();
     let slack = (marked.1 - marked.0) / 100;
     assert!(v0.abs_diff(marked.0) <= slack && v1.abs_diff(marked.1) <= slack);
+}
+
+/// Without a desktop file dialog, File › Open shows kctx's own: a folder typed into its path
+/// field is listed, a click enters a folder and picks a file, Open loads it; the file is
+/// then under File › Open recent. File › Export writes the report through the same dialog.
+#[test]
+fn open_and_export_work_without_a_desktop_dialog() {
+    let mut h = harness(kctx::gui::KctxApp::default());
+    h.get_by_label("File").click();
+    h.run_steps(2);
+    h.get_by_label("Open…  (trace + kallsyms + console log)")
+        .click();
+    h.run_steps(4);
+    assert!(
+        h.state().path_dialog.is_some(),
+        "the built-in dialog opened"
+    );
+    let lab = corpus_tests::corpus("lab");
+    // The dialog's path field has the keyboard once clicked.
+    h.get_by_role(egui::accesskit::Role::TextInput).click();
+    h.run_steps(1);
+    h.event(egui::Event::Text(lab.display().to_string()));
+    h.key_press(egui::Key::Enter);
+    h.run_steps(2);
+    assert_eq!(h.state().path_dialog.as_ref().unwrap().dir, lab);
+    h.get_by_label("lockdep-s3_abba_mutex/").click();
+    h.run_steps(2);
+    h.get_by_label("trace.dat").click();
+    h.run_steps(1);
+    h.get_by_label("Open").click();
+    h.run_steps(1);
+    assert!(
+        h.state().path_dialog.is_none(),
+        "the dialog closed: {:?}",
+        h.state().path_dialog
+    );
+    h.state_mut().wait_loaded();
+    h.run_steps(3);
+    let trace = lab.join("lockdep-s3_abba_mutex/trace.dat");
+    assert_eq!(
+        session(&h).trace.inputs,
+        vec![kctx::gui::Input::File(trace.clone())]
+    );
+    assert!(!session(&h).trace.findings.is_empty(), "its AB-BA cycle");
+    h.get_by_label("File").click();
+    h.run_steps(2);
+    h.get_by_label("Open recent").hover();
+    h.run_steps(2);
+    assert!(
+        h.get_all_by_label(&trace.display().to_string())
+            .any(|n| n.accesskit_node().role() == egui::accesskit::Role::Button),
+        "a button for the file under Open recent"
+    );
+
+    // Export through the built-in dialog, into a folder that exists.
+    let out_dir = scratch_dir("export");
+    let out = out_dir.join("report.md");
+    h.key_press(egui::Key::Escape);
+    h.run_steps(2);
+    h.get_by_label("File").click();
+    h.run_steps(2);
+    h.get_by_label("Export violation report").hover();
+    h.run_steps(2);
+    h.get_by_label("Markdown…").click();
+    h.run_steps(4);
+    let d = h
+        .state_mut()
+        .path_dialog
+        .as_mut()
+        .expect("the export dialog");
+    assert!(d.path.ends_with("kctx-report.md"), "{}", d.path);
+    d.path = out.display().to_string();
+    h.run_steps(1);
+    h.get_by_label("Save").hover();
+    h.run_steps(2);
+    h.get_by_label("Save").click();
+    h.run_steps(2);
+    assert!(
+        h.state().path_dialog.is_none(),
+        "{:?}",
+        h.state().path_dialog
+    );
+    let md = std::fs::read_to_string(&out).expect("the report was written");
+    for f in &session(&h).trace.findings {
+        assert!(md.contains(&f.id), "the report names {}", f.id);
+    }
+    h.get_by_label(&format!("report saved to {}", out.display()));
+    std::fs::remove_dir_all(&out_dir).unwrap();
+}
+
+/// A file as the window system hands a drop to egui.
+#[derive(Debug)]
+struct DroppedPath(std::path::PathBuf);
+
+impl egui::DroppedFile for DroppedPath {
+    fn path(&self) -> &std::path::Path {
+        &self.0
+    }
+
+    fn bytes(&self) -> Result<Vec<u8>, String> {
+        std::fs::read(&self.0).map_err(|e| e.to_string())
+    }
+}
+
+/// A file dropped on the window opens.
+#[test]
+fn a_dropped_file_opens() {
+    let mut h = harness(corpus_app(S1));
+    let dropped = corpus_tests::corpus("lab/lockdep-s5_clean/trace.dat");
+    h.input_mut()
+        .dropped_files
+        .push(std::sync::Arc::new(DroppedPath(dropped.clone())));
+    h.run_steps(1);
+    h.state_mut().wait_loaded();
+    h.run_steps(2);
+    assert_eq!(
+        session(&h).trace.inputs,
+        vec![kctx::gui::Input::File(dropped)]
+    );
+    assert!(session(&h).trace.findings.is_empty(), "s5_clean is clean");
 }

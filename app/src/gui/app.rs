@@ -7,12 +7,13 @@ use super::findings::{
 };
 use super::inspector::inspector_ui;
 use super::loader::Loader;
+use super::path_dialog::{Chosen, Native, PathDialog, Purpose, path_dialog_ui, try_native};
 use super::replay::{Playback, StepScope, step_event, step_violation};
 use super::status_bar::status_bar_ui;
 use super::timeline::{TimelineState, timeline_ui};
 use super::trace::{Input, LoadedTrace};
 use egui::{Key, RichText, Ui};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 const RECENT_KEY: &str = "kctx.recent";
@@ -137,6 +138,10 @@ pub struct KctxApp {
     show_help: bool,
     /// Where sessions are saved per trace (none: not saved).
     session_dir: Option<PathBuf>,
+    /// Try the desktop's file dialog before the built-in one (off in tests).
+    native_dialogs: bool,
+    /// The built-in Open / Export dialog, while shown.
+    pub path_dialog: Option<PathDialog>,
 }
 
 impl KctxApp {
@@ -173,6 +178,99 @@ impl KctxApp {
     pub fn with_session_dir(mut self, dir: Option<PathBuf>) -> KctxApp {
         self.session_dir = dir;
         self
+    }
+
+    /// Asks the desktop for file dialogs first (the built-in one stays the fallback).
+    pub fn with_native_dialogs(mut self, native: bool) -> KctxApp {
+        self.native_dialogs = native;
+        self
+    }
+
+    /// Shows the built-in dialog for `purpose`, in the folder of the last file opened.
+    pub fn show_path_dialog(&mut self, purpose: Purpose) {
+        let dir = self
+            .recent
+            .first()
+            .and_then(|p| p.parent())
+            .filter(|d| d.is_dir())
+            .map(Path::to_path_buf)
+            .or_else(|| std::env::current_dir().ok())
+            .unwrap_or_else(|| PathBuf::from("/"));
+        let name = match purpose {
+            Purpose::Open => String::new(),
+            Purpose::Export(i) => format!("kctx-report.{}", super::export::FORMATS[i].2),
+        };
+        self.path_dialog = Some(PathDialog::new(purpose, dir, &name));
+    }
+
+    /// File › Open: the desktop's dialog, else the built-in one.
+    fn open_dialog(&mut self, ctx: &egui::Context) {
+        if !self.native_dialogs {
+            return self.show_path_dialog(Purpose::Open);
+        }
+        let native = || {
+            rfd::FileDialog::new()
+                .set_title("Open trace files")
+                .pick_files()
+        };
+        match try_native(native) {
+            Native::Chosen(files) => self.open(files.into_iter().map(Input::File).collect(), ctx),
+            Native::Cancelled => {}
+            Native::NotShown => self.show_path_dialog(Purpose::Open),
+        }
+    }
+
+    /// File › Export: the desktop's save dialog, else the built-in one.
+    fn export_dialog(&mut self, i: usize) {
+        let (format, _, ext) = super::export::FORMATS[i];
+        if !self.native_dialogs {
+            return self.show_path_dialog(Purpose::Export(i));
+        }
+        let native = || {
+            rfd::FileDialog::new()
+                .set_title("Export violation report")
+                .set_file_name(format!("kctx-report.{ext}"))
+                .save_file()
+        };
+        match try_native(native) {
+            Native::Chosen(path) => self.write_report(format, &path),
+            Native::Cancelled => self.message = Some("export cancelled".to_owned()),
+            Native::NotShown => self.show_path_dialog(Purpose::Export(i)),
+        }
+    }
+
+    /// Writes the open trace's report to `path`; the menu bar says what happened.
+    fn write_report(&mut self, format: crate::cli::check::ReportFormat, path: &Path) {
+        let Some(s) = &self.session else { return };
+        let written = super::export::render_report(&s.trace, format)
+            .and_then(|text| std::fs::write(path, text).map_err(anyhow::Error::from));
+        self.message = Some(match written {
+            Ok(()) => format!("report saved to {}", path.display()),
+            Err(e) => format!("could not save {}: {e:#}", path.display()),
+        });
+    }
+
+    /// The built-in dialog, while shown.
+    fn path_dialog_step(&mut self, ctx: &egui::Context) {
+        let Some(d) = &mut self.path_dialog else {
+            return;
+        };
+        let mut open = true;
+        let chosen = path_dialog_ui(ctx, d, &mut open);
+        if !open {
+            self.path_dialog = None;
+        }
+        match chosen {
+            Some(Chosen::Open(files)) => {
+                self.path_dialog = None;
+                self.open(files.into_iter().map(Input::File).collect(), ctx);
+            }
+            Some(Chosen::Export(i, path)) => {
+                self.path_dialog = None;
+                self.write_report(super::export::FORMATS[i].0, &path);
+            }
+            None => {}
+        }
     }
 
     /// Saves the open trace's session (on closing, on opening another trace, and
@@ -249,6 +347,7 @@ impl KctxApp {
         self.poll_loader();
         self.dropped_files(ui.ctx());
         self.screenshot_step(ui.ctx());
+        self.path_dialog_step(ui.ctx());
         egui::Panel::top("menu").show(ui, |ui| self.menu_ui(ui));
         if let Some(s) = &mut self.session {
             egui::Panel::bottom("status").show(ui, |ui| {
@@ -314,19 +413,22 @@ impl KctxApp {
                     .button("Open…  (trace + kallsyms + console log)")
                     .clicked()
                 {
-                    if let Some(files) = rfd::FileDialog::new()
-                        .set_title("Open trace files")
-                        .pick_files()
-                    {
-                        self.open(files.into_iter().map(Input::File).collect(), ui.ctx());
-                    }
+                    self.open_dialog(ui.ctx());
+                    ui.close();
+                }
+                if ui
+                    .button("Open a path…")
+                    .on_hover_text("kctx's own dialog: a path field and a folder listing")
+                    .clicked()
+                {
+                    self.show_path_dialog(Purpose::Open);
                     ui.close();
                 }
                 if ui.button("Open bundled sample").clicked() {
                     self.open(vec![Input::Sample], ui.ctx());
                     ui.close();
                 }
-                ui.menu_button("Recent", |ui| {
+                ui.menu_button("Open recent", |ui| {
                     if self.recent.is_empty() {
                         ui.weak("none yet");
                     }
@@ -337,11 +439,11 @@ impl KctxApp {
                         }
                     }
                 });
-                if let Some(s) = &self.session {
+                if self.session.is_some() {
                     ui.menu_button("Export violation report", |ui| {
-                        for (format, name, ext) in super::export::FORMATS {
+                        for (i, (_, name, _)) in super::export::FORMATS.iter().enumerate() {
                             if ui.button(format!("{name}…")).clicked() {
-                                self.message = Some(export_dialog(&s.trace, format, ext));
+                                self.export_dialog(i);
                                 ui.close();
                             }
                         }
@@ -518,27 +620,6 @@ fn session_ui(ui: &mut Ui, s: &mut Session) {
 /// stepping. Paragraphs wrap explicitly.
 fn fixed_width(ui: &mut Ui) {
     ui.style_mut().wrap_mode = Some(egui::TextWrapMode::Truncate);
-}
-
-/// Asks where to save the report and writes it; returns what happened, for the menu bar.
-fn export_dialog(
-    trace: &LoadedTrace,
-    format: crate::cli::check::ReportFormat,
-    ext: &str,
-) -> String {
-    let Some(path) = rfd::FileDialog::new()
-        .set_title("Export violation report")
-        .set_file_name(format!("kctx-report.{ext}"))
-        .save_file()
-    else {
-        return "export cancelled".to_owned();
-    };
-    let written = super::export::render_report(trace, format)
-        .and_then(|text| std::fs::write(&path, text).map_err(anyhow::Error::from));
-    match written {
-        Ok(()) => format!("report saved to {}", path.display()),
-        Err(e) => format!("could not save {}: {e:#}", path.display()),
-    }
 }
 
 fn replay_toolbar_ui(ui: &mut Ui, s: &mut Session) {

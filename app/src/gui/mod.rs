@@ -11,6 +11,7 @@ pub mod export;
 pub mod findings;
 pub mod inspector;
 pub mod loader;
+pub mod path_dialog;
 pub mod replay;
 pub mod saved_session;
 pub mod screenshot;
@@ -66,7 +67,8 @@ pub fn run(inputs: Vec<Input>, options: RunOptions) -> anyhow::Result<()> {
                 .flatten();
             let mut app = KctxApp::new(inputs, &cc.egui_ctx)
                 .with_storage(storage)
-                .with_session_dir(sessions);
+                .with_session_dir(sessions)
+                .with_native_dialogs(true);
             if let Some(path) = screenshot.clone() {
                 outcome = Some(app.screenshot_to(path));
             }
