@@ -417,3 +417,68 @@ fn a_dropped_file_opens() {
     );
     assert!(session(&h).trace.findings.is_empty(), "s5_clean is clean");
 }
+
+/// Issue 20, point 4: the AB-BA cycle of lockdep-s3 drawn as a diagram whose orders name
+/// their witness (task, CPU, time, function); clicking an order places the cursor on its
+/// acquisition; both tasks of the cycle are marked in the task lanes.
+#[test]
+fn a_lock_order_cycle_is_drawn_with_its_witnesses_and_both_tasks_marked() {
+    use kctx::gui::cycle_diagram::{cycle_edges, edge_line, evidence_pid};
+    let mut h = harness(corpus_app("lab/lockdep-s3_abba_mutex/trace.dat"));
+    let f = session(&h)
+        .trace
+        .findings
+        .iter()
+        .find(|f| f.kind == trace_model::FindingKind::LockOrderCycle)
+        .expect("the AB-BA cycle")
+        .clone();
+    h.get_by_label(&kctx::gui::findings::finding_title(&f))
+        .click();
+    h.run_steps(4);
+    let edges = cycle_edges(&f);
+    assert_eq!(edges.len(), 2, "two orders: {edges:?}");
+    assert_eq!(
+        (edges[0].from.as_str(), edges[0].to.as_str()),
+        ("lab_mutex_a", "lab_mutex_b")
+    );
+    assert_eq!(
+        (edges[1].from.as_str(), edges[1].to.as_str()),
+        ("lab_mutex_b", "lab_mutex_a")
+    );
+    for (k, e) in edges.iter().enumerate() {
+        let line = edge_line(k + 1, e);
+        assert!(line.contains(" in lab_s3_take_"), "{line}");
+        assert!(h.get_all_by_label(&line).count() >= 1, "{line} shown");
+    }
+    let pids: Vec<i32> = edges
+        .iter()
+        .filter_map(|e| evidence_pid(&e.witness))
+        .collect();
+    assert_eq!(pids.len(), 2);
+    assert_ne!(
+        pids[0], pids[1],
+        "two tasks take the locks in opposite orders"
+    );
+    assert_eq!(session(&h).timeline.marked_tasks, pids);
+    // Both lanes are drawn once scrolled to.
+    for &pid in &pids {
+        session_mut(&mut h).timeline.scroll_to_task = Some(pid);
+        h.run_steps(3);
+        assert!(session(&h).timeline.task_lane_y(pid).is_some());
+    }
+    // Clicking the second order goes to its acquisition, on its CPU.
+    let line = edge_line(2, &edges[1]);
+    let button = h
+        .get_all_by_label(&line)
+        .find(|n| n.accesskit_node().role() == egui::accesskit::Role::Button)
+        .expect("the order's line is a button");
+    button.click();
+    h.run_steps(3);
+    let w = &edges[1].witness;
+    let s = session(&h);
+    assert_eq!(
+        s.timeline.cursor_ns,
+        Some(kctx::gui::timeline::ns_from_seconds(w.ts))
+    );
+    assert_eq!(s.timeline.selected_cpu, Some(w.cpu as usize));
+}

@@ -751,6 +751,7 @@ fn replay_keys(ui: &Ui, s: &mut Session) {
     if pressed(Key::Escape) {
         s.selected_finding = None;
         s.timeline.highlights.clear();
+        s.timeline.marked_tasks.clear();
         s.timeline.selected_task = None;
     }
 }

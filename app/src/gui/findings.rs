@@ -209,6 +209,10 @@ fn explanation_ui(ui: &mut Ui, f: &Finding, i: usize, k: usize) -> Option<Findin
         .show(ui, |ui| {
             ui.add(egui::Label::new(&f.summary).wrap());
             ui.add_space(4.0);
+            let edges = super::cycle_diagram::cycle_edges(f);
+            if let Some((ts_ns, cpu)) = super::cycle_diagram::cycle_diagram_ui(ui, &edges) {
+                asked = Some(FindingAction::Evidence { ts_ns, cpu });
+            }
             if k > 0 {
                 ui.weak("Evidence of the first instance:");
             }
@@ -246,6 +250,7 @@ fn explanation_ui(ui: &mut Ui, f: &Finding, i: usize, k: usize) -> Option<Findin
 pub fn focus_finding(timeline: &mut TimelineState, f: &Finding, k: usize) {
     let colour = theme::confidence(f.confidence);
     timeline.highlights.clear();
+    timeline.marked_tasks.clear();
     let (lo, hi, call, cpu) = match f.instances.get(k) {
         Some(inst) => {
             let (lo, hi) = (ns_from_seconds(inst.span[0]), ns_from_seconds(inst.span[1]));
@@ -263,6 +268,12 @@ pub fn focus_finding(timeline: &mut TimelineState, f: &Finding, k: usize) {
     };
     match f.kind {
         FindingKind::LockOrderCycle => {
+            // Every task of the cycle, not only the one closing it.
+            let edges = super::cycle_diagram::cycle_edges(f);
+            let pids = edges
+                .iter()
+                .filter_map(|e| super::cycle_diagram::evidence_pid(&e.witness));
+            timeline.marked_tasks = pids.collect();
             let pad = (hi - lo).max(1000) / 200;
             for (n, e) in f.evidence.iter().enumerate() {
                 let t = ns_from_seconds(e.ts);

@@ -115,6 +115,9 @@ pub struct TimelineState {
     /// The task lanes in the order drawn (indices into the model's task rows), once pins or
     /// hidden lanes change it; `None`: the model's order.
     task_order: Option<Vec<usize>>,
+    /// Task lanes outlined as part of the selected finding (every task of a lock-order
+    /// cycle).
+    pub marked_tasks: Vec<i32>,
     /// The task lane the context menu was opened on.
     menu_task: Option<i32>,
     /// The last fit and the canvas width it was made for.
@@ -899,6 +902,8 @@ fn paint_gutter(
                 let task = &trace.timeline.task_rows[index];
                 let c = if state.selected_task == Some(pid) {
                     selected
+                } else if state.marked_tasks.contains(&pid) {
+                    theme::WITNESS
                 } else if task.in_finding {
                     theme::VIOLATION
                 } else {
@@ -1079,6 +1084,17 @@ fn paint_overlays(
             painter.ctx().global_style().visuals.selection.stroke.color,
         );
         painter.rect_stroke(r, 0.0, stroke, egui::StrokeKind::Outside);
+    }
+    for r in rows.iter().filter(
+        |r| matches!(r.kind, RowKind::Task { pid, .. } if state.marked_tasks.contains(&pid)),
+    ) {
+        let lane = Rect::from_x_y_ranges(canvas.x_range(), r.y);
+        painter.rect_stroke(
+            lane,
+            0.0,
+            Stroke::new(1.5, theme::WITNESS),
+            egui::StrokeKind::Inside,
+        );
     }
     if let Some(ts) = state.cursor_ns {
         painter.vline(x_of(ts), all_y, Stroke::new(1.0, theme::CURSOR));
