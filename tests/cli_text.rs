@@ -115,3 +115,22 @@ fn without_the_corpus_the_tests_stop_once_naming_where_it_goes() {
     assert!(stderr.contains("KCTX_CORPUS"), "{stderr}");
     assert!(!stdout.contains("panicked") && !stderr.contains("panicked"));
 }
+
+/// Issue 20, point 5: `coverage` says sched_switch only where the trace has one. trappy's
+/// trace.dat declares the event's format but holds none of it.
+#[test]
+fn coverage_claims_sched_switch_only_with_such_an_event() {
+    for (rel, _) in [
+        ("public/tracedat/trappy_trace.dat", false),
+        ("public/tracedat/elainecole_rpi_4.14_sched_switch.dat", true),
+    ] {
+        let (_, stats) = corpus_tests::kctx_json(&["stats", "--format", "json"], &corpus(rel));
+        let switches = stats["by_name"]["sched_switch"].as_u64().unwrap_or(0);
+        let (_, cov) = corpus_tests::kctx_json(&["coverage", "--format", "json"], &corpus(rel));
+        assert_eq!(
+            cov["sched_switch"].as_bool(),
+            Some(switches > 0),
+            "{rel}: {switches} sched_switch events"
+        );
+    }
+}

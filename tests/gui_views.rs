@@ -482,3 +482,75 @@ fn a_lock_order_cycle_is_drawn_with_its_witnesses_and_both_tasks_marked() {
     );
     assert_eq!(s.timeline.selected_cpu, Some(w.cpu as usize));
 }
+
+/// Issue 20, point 5: irqs-off that only the events' flags showed is drawn faint and its
+/// tooltip says it was sampled; irqs-off opened by a `preemptirq:irq_disable` is exact.
+#[test]
+fn sampled_context_is_drawn_apart_from_exact_context() {
+    use kctx::gui::timeline::model::LaneKind;
+    use kctx::gui::timeline::sampled;
+    let mut h = harness(corpus_app(S1));
+    // Per kind, the first irqs-off interval of each CPU: (cpu, start, end, value).
+    let mut found: Vec<(usize, u64, u64, u32)> = Vec::new();
+    {
+        let s = session(&h);
+        for (cpu, lanes) in s.trace.timeline.cpus.iter().enumerate() {
+            let lane = lanes.lane(LaneKind::IrqsOff);
+            for i in 0..lane.len() {
+                let (a, b, v) = lane.get(i);
+                if b - a > 2_000
+                    && !found
+                        .iter()
+                        .any(|f| sampled::is_sampled(f.3) == sampled::is_sampled(v))
+                {
+                    found.push((cpu, a, b, v));
+                }
+            }
+        }
+        // Whatever opened an exact interval is a preemptirq toggle, as the store says.
+        for &(cpu, a, _, v) in &found {
+            let ctx = &s.trace.context.cpus[cpu].irqs_off;
+            let first = ctx
+                .iter()
+                .find(|iv| iv.start_ns == a)
+                .expect("the interval")
+                .value;
+            let name = s
+                .trace
+                .store
+                .type_name(s.trace.store.event_types()[*first as usize]);
+            assert_eq!(
+                !sampled::is_sampled(v),
+                name == "irq_disable",
+                "opened by {name}"
+            );
+        }
+    }
+    assert_eq!(
+        found.len(),
+        2,
+        "both sampled and exact irqs-off in lockdep-s1: {found:?}"
+    );
+    for (cpu, a, b, v) in found {
+        session_mut(&mut h).timeline.pending_range = Some((a, b));
+        h.run_steps(3);
+        let t = &session(&h).timeline;
+        let y = t
+            .lane_y(cpu, LaneKind::IrqsOff)
+            .expect("the irqs-off lane drawn");
+        h.hover_at(egui::pos2(t.screen_x(a + (b - a) / 2), y.center()));
+        h.run_steps(2);
+        let tip = session(&h).timeline.hover_text.clone().expect("a tooltip");
+        let word = if sampled::is_sampled(v) {
+            "sampled:"
+        } else {
+            "exact:"
+        };
+        assert!(tip.starts_with("irqs-off") && tip.contains(word), "{tip}");
+    }
+    // The sampled colour is fainter than the exact one.
+    let model = &session(&h).trace.timeline;
+    let exact = kctx::gui::theme::lane_value(LaneKind::IrqsOff, 1, model);
+    let guess = kctx::gui::theme::lane_value(LaneKind::IrqsOff, sampled::mark(1, false), model);
+    assert!(guess.a() < exact.a(), "{guess:?} vs {exact:?}");
+}

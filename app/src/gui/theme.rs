@@ -53,6 +53,11 @@ pub fn task(pid: i32) -> Color32 {
 
 /// The colour of a value of a context lane, before coverage is applied.
 pub fn lane_value(kind: LaneKind, value: u32, model: &TimelineModel) -> Color32 {
+    use super::timeline::sampled;
+    // What only the flags showed is a guess between events: drawn faint.
+    if sampled::is_sampled(value) {
+        return lane_value(kind, sampled::plain(value), model).gamma_multiply(0.42);
+    }
     match kind {
         LaneKind::Task => model
             .task_colours

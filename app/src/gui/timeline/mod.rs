@@ -11,6 +11,7 @@ pub mod lane;
 pub mod model;
 pub mod notes;
 pub mod paint;
+pub mod sampled;
 pub mod summary;
 pub mod view;
 
@@ -315,6 +316,12 @@ impl TimelineState {
     /// Where CPU `cpu`'s block of rows was drawn in the last frame.
     pub fn cpu_block_y(&self, cpu: usize) -> Option<Rangef> {
         cpu_y(&self.rows, cpu)
+    }
+
+    /// Where CPU `cpu`'s `kind` sub-lane was drawn in the last frame.
+    pub fn lane_y(&self, cpu: usize, kind: LaneKind) -> Option<Rangef> {
+        let row = RowKind::Lane { cpu, kind };
+        self.rows.iter().find(|r| r.kind == row).map(|r| r.y)
     }
 
     /// Where task `pid`'s lane was drawn in the last frame (None: scrolled away, folded).
