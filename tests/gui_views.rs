@@ -437,6 +437,14 @@ fn a_lock_order_cycle_is_drawn_with_its_witnesses_and_both_tasks_marked() {
     h.run_steps(4);
     let edges = cycle_edges(&f);
     assert_eq!(edges.len(), 2, "two orders: {edges:?}");
+    // The cursor is on the first witness, and its CPU is the one selected.
+    let first = &edges[0].witness;
+    let t = &session(&h).timeline;
+    assert_eq!(
+        t.cursor_ns,
+        Some(kctx::gui::timeline::ns_from_seconds(first.ts))
+    );
+    assert_eq!(t.selected_cpu, Some(first.cpu as usize));
     assert_eq!(
         (edges[0].from.as_str(), edges[0].to.as_str()),
         ("lab_mutex_a", "lab_mutex_b")

@@ -260,10 +260,13 @@ pub fn focus_finding(timeline: &mut TimelineState, f: &Finding, k: usize) {
         None => {
             // The evidence (the first instance's, or each order's first witness).
             let call = ns_from_seconds(f.ts[0]);
+            // The cursor goes to the first witness: select its CPU, so that the inspector
+            // and the steps follow the CPU the cursor is on.
+            let at_call = f.evidence.iter().find(|e| ns_from_seconds(e.ts) == call);
             let evidence = f.evidence.iter().map(|e| ns_from_seconds(e.ts));
             let lo = evidence.clone().chain([call]).min().unwrap_or(call);
             let hi = evidence.chain([call]).max().unwrap_or(call);
-            (lo, hi, call, f.cpu)
+            (lo, hi, call, at_call.map(|e| e.cpu).or(f.cpu))
         }
     };
     match f.kind {
