@@ -108,10 +108,7 @@ fn selecting_a_finding_zooms_to_it_and_the_inspector_shows_the_lock_held() {
             .iter()
             .find(|f| f.locks.iter().any(|l| l == "lab_s1_lock"))
             .expect("a finding under lab_s1_lock");
-        (
-            finding_title(f),
-            kctx::gui::timeline::ns_from_seconds(f.ts[0]),
-        )
+        (finding_title(f), f.ts[0])
     };
     h.get_by_label(&title).click();
     h.run_steps(4);
@@ -140,12 +137,7 @@ fn selecting_a_finding_zooms_to_it_and_the_inspector_shows_the_lock_held() {
 #[test]
 fn next_and_previous_violation_step_through_the_findings_in_time() {
     let mut h = harness(sample_app());
-    let mut starts: Vec<u64> = session(&h)
-        .trace
-        .findings
-        .iter()
-        .map(|f| kctx::gui::timeline::ns_from_seconds(f.ts[0]))
-        .collect();
+    let mut starts: Vec<u64> = session(&h).trace.findings.iter().map(|f| f.ts[0]).collect();
     starts.sort_unstable();
     assert!(starts.len() >= 2);
     for &want in &starts {
@@ -214,24 +206,67 @@ fn keys_zoom_and_fit_the_timeline() {
 #[test]
 fn filters_narrow_the_event_list() {
     let mut h = harness(synthetic_app(20_000));
-    let all = h.state().session.as_ref().unwrap().list.rows().len();
+    let all = h.state().session.as_ref().unwrap().list.row_count();
     assert!(all > 10_000, "the fitted view lists every event ({all})");
     set_filter(&mut h, |f| &mut f.event, "irq_handler_entry");
     let s = h.state().session.as_ref().unwrap();
-    let irqs = s.list.rows().len();
+    let irqs = s.list.row_count();
     assert!(irqs > 0 && irqs < all / 5, "{irqs} of {all}");
     // The list says how many rows the filters left.
     h.get_by_label(&format!("{irqs} of {all} events in view"));
     let store = &s.trace.store;
     assert!(
-        s.list
-            .rows()
-            .iter()
-            .all(|&i| store.event(i).name == "irq_handler_entry")
+        (0..irqs)
+            .map(|r| s.list.row(store, r))
+            .all(|i| store.event(i).name == "irq_handler_entry")
     );
     set_filter(&mut h, |f| &mut f.text, "name=eth0");
-    let eth = h.state().session.as_ref().unwrap().list.rows().len();
+    let eth = h.state().session.as_ref().unwrap().list.row_count();
     assert!(eth > 0 && eth < irqs, "{eth} of {irqs}");
+}
+
+/// Every event of a million-event view is a row: the wheel moves the list by whole rows and
+/// the scrollbar reaches the last event (row numbers, not f32 pixel offsets, place them).
+#[test]
+fn the_event_list_scrolls_through_a_million_events() {
+    let mut h = harness(synthetic_app(1_000_000));
+    let s = session(&h);
+    let events = s.trace.store.len();
+    assert_eq!(
+        s.list.row_count(),
+        events,
+        "the fitted view lists every event"
+    );
+    h.get_by_label(&format!("{events} of {events} events in view"));
+    let list = s.list.shown_rect.expect("the list was drawn");
+    let pitch = s.list.row_height().expect("measured") + 3.0;
+    let top = s.list.top_row;
+    h.hover_at(list.center());
+    h.event(egui::Event::MouseWheel {
+        unit: egui::MouseWheelUnit::Point,
+        delta: egui::vec2(0.0, -10.0 * pitch),
+        phase: egui::TouchPhase::Move,
+        source: egui::MouseWheelSource::Wheel,
+        modifiers: egui::Modifiers::NONE,
+    });
+    h.run_steps(12);
+    let s = session(&h);
+    assert_eq!(s.list.top_row, top + 10, "ten rows down");
+    // The bottom of the scrollbar, right of the rows: the last event is drawn.
+    click_at(&mut h, egui::pos2(list.right() + 6.0, list.bottom() - 1.0));
+    h.run_steps(2);
+    let s = session(&h);
+    assert!(
+        s.list.drawn_rows.contains(&(events - 1)),
+        "{:?}",
+        s.list.drawn_rows
+    );
+    let last = kctx::gui::event_list::row_text(&s.trace.store, (events - 1) as u32);
+    let rect = h.get_by_label(&last).rect();
+    assert!(
+        rect.bottom() <= list.bottom() + 0.5,
+        "{rect:?} inside {list:?}"
+    );
 }
 
 #[test]
@@ -491,7 +526,7 @@ fn assert_cursor_row_shown(h: &Harness<'static, KctxApp>) -> std::ops::Range<usi
     let shown = s.list.shown_rect.expect("the list was drawn");
     let pitch = s.list.row_height().expect("measured") + 3.0;
     for r in rows.clone() {
-        let text = kctx::gui::event_list::row_text(&s.trace.store, s.list.rows()[r]);
+        let text = kctx::gui::event_list::row_text(&s.trace.store, s.list.row(&s.trace.store, r));
         let node = h.get_by_label(&text);
         assert_eq!(
             node.accesskit_node().toggled(),
@@ -504,11 +539,11 @@ fn assert_cursor_row_shown(h: &Harness<'static, KctxApp>) -> std::ops::Range<usi
             "row {r} at {rect:?} inside the list {shown:?}"
         );
         // Scrolled so that the cursor's first row is the fourth visible, or as near as the
-        // list's ends allow: the offset was computed with the rows' real height and spacing.
+        // list's end allows: the rows were placed with their real height and spacing.
         if r == rows.start {
-            let total = s.list.rows().len() as f32 * pitch - 3.0;
-            let offset = ((r as f32 - 3.0) * pitch).clamp(0.0, (total - shown.height()).max(0.0));
-            let want = r as f32 * pitch - offset;
+            let visible = ((shown.height() + 3.0) / pitch).floor() as usize;
+            let top = (r.saturating_sub(3)).min(s.list.row_count().saturating_sub(visible));
+            let want = (r - top) as f32 * pitch;
             let got = rect.top() - shown.top();
             assert!(
                 (got - want).abs() < 1.0,
@@ -527,12 +562,12 @@ fn the_event_list_shows_and_highlights_the_cursors_row() {
     let rows = assert_cursor_row_shown(&h);
     let s = session(&h);
     let call = s.timeline.cursor_ns.unwrap();
-    let first = s.list.rows()[rows.start];
+    let first = s.list.row(&s.trace.store, rows.start);
     assert_eq!(s.trace.store.ts()[first as usize], call, "the call's event");
     // The list is the zoomed view's (the offset was not computed on the whole trace's).
     let (t0, t1) = s.view_range();
     let store = &s.trace.store;
-    assert_eq!(s.list.rows().len(), store.range(t0, t1).len());
+    assert_eq!(s.list.row_count(), store.range(t0, t1).len());
     // A click on CPU 1's row 40 px right of the call: between events.
     let x = s.timeline.screen_x(call) + 40.0;
     click_at(&mut h, egui::pos2(x, 80.0));
@@ -542,14 +577,14 @@ fn the_event_list_shows_and_highlights_the_cursors_row() {
     assert!(cursor > call);
     let rows = assert_cursor_row_shown(&h);
     let s = session(&h);
-    let before = s.list.rows()[rows.start];
+    let before = s.list.row(&s.trace.store, rows.start);
     let ts = s.trace.store.ts()[before as usize];
     assert!(
         ts <= cursor,
         "the highlighted event is not after the cursor"
     );
-    if rows.end < s.list.rows().len() {
-        let next = s.list.rows()[rows.end];
+    if rows.end < s.list.row_count() {
+        let next = s.list.row(&s.trace.store, rows.end);
         assert!(s.trace.store.ts()[next as usize] > cursor);
     }
 }
@@ -588,16 +623,13 @@ fn grouped_findings_list_and_step_through_every_instance() {
         let s = session(h);
         let inst = &f.instances[k];
         assert_eq!(s.selected_instance, k);
-        let call = kctx::gui::timeline::ns_from_seconds(inst.ts);
+        let call = inst.ts;
         assert_eq!(s.timeline.cursor_ns, Some(call), "instance {k}'s call");
         let atomic = &s.timeline.highlights[0];
         assert_eq!(atomic.label, "atomic context");
         assert_eq!(atomic.cpu, Some(inst.cpu));
         assert_eq!(atomic.colour, colour);
-        assert_eq!(
-            atomic.start_ns,
-            kctx::gui::timeline::ns_from_seconds(inst.span[0])
-        );
+        assert_eq!(atomic.start_ns, inst.span[0]);
         assert!(atomic.end_ns - atomic.start_ns < span / 100, "its own span");
         let (t0, t1) = s.view_range();
         assert!(
@@ -671,7 +703,11 @@ fn evidence_lines_place_the_cursor_and_the_timeline_keeps_its_width() {
     let e = f.evidence.first().expect("evidence").clone();
     let line = format!(
         "1. {:.6} CPU {} {} {}: {}",
-        e.ts, e.cpu, e.task, e.event, e.detail
+        trace_model::seconds(e.ts),
+        e.cpu,
+        e.task,
+        e.event,
+        e.detail
     );
     // Move away first, so that the click is what brings the cursor back.
     h.key_press(egui::Key::N);
@@ -679,10 +715,7 @@ fn evidence_lines_place_the_cursor_and_the_timeline_keeps_its_width() {
     h.get_by_label(&line).click();
     h.run_steps(3);
     let s = session(&h);
-    assert_eq!(
-        s.timeline.cursor_ns,
-        Some(kctx::gui::timeline::ns_from_seconds(e.ts))
-    );
+    assert_eq!(s.timeline.cursor_ns, Some(e.ts));
     assert_eq!(s.timeline.selected_cpu, Some(e.cpu as usize));
     assert_eq!(s.timeline.width_px, width);
 }
@@ -888,5 +921,60 @@ fn tooltips_name_what_is_hovered_and_a_range_drag_shows_its_band() {
     assert!(
         (start - range.0).abs() < tol && (end - range.1).abs() < tol,
         "zoomed to the band: [{start}, {end}] vs {range:?}"
+    );
+}
+
+/// On a recording dated by its DATE option (times near 1.7e9 s, where an f64 of seconds
+/// resolves only ~240 ns), selecting each finding puts the cursor on one of its evidence
+/// events, and each evidence line puts it exactly on that event, on its CPU.
+#[test]
+fn findings_place_the_cursor_exactly_on_their_evidence_in_a_dated_recording() {
+    const DATE: u16 = 1;
+    let original =
+        std::fs::read(corpus_tests::corpus("lab/lockdep-s1_spin_sleep/trace.dat")).expect("read");
+    // trace-cmd writes DATE as text: µs since the epoch (2024-12-03 10:00:00.123456 UTC).
+    let dated = crate::tracedat::with_appended_option(&original, DATE, b"1733220000123456\0");
+    let path = std::env::temp_dir().join(format!("kctx-dated-{}.dat", std::process::id()));
+    std::fs::write(&path, dated).expect("write the dated copy");
+    let trace = load(vec![Input::File(path.clone())], &|_| {}).expect("the dated copy loads");
+    let _ = std::fs::remove_file(&path);
+    assert!(
+        trace.store.ts()[0] > 1_733_220_000 * 1_000_000_000,
+        "the DATE applies"
+    );
+    let findings = trace.findings.clone();
+    assert!(!findings.is_empty(), "the planted bugs are found");
+    let mut h = harness(KctxApp::with_trace(trace));
+    let mut inexact_in_seconds = 0;
+    for f in &findings {
+        h.get_by_label(&finding_title(f)).click();
+        h.run_steps(4);
+        let s = session(&h);
+        let evidence_ts: Vec<u64> = f
+            .evidence
+            .iter()
+            .map(|e| s.trace.store.ts()[e.index as usize])
+            .collect();
+        let cursor = s.timeline.cursor_ns.expect("a cursor");
+        assert!(evidence_ts.contains(&cursor), "{}: cursor {cursor}", f.id);
+        for (n, e) in f.evidence.iter().enumerate() {
+            let through_seconds = (trace_model::seconds(e.ts) * 1e9).round() as u64;
+            inexact_in_seconds += usize::from(through_seconds != e.ts);
+            // Move away first, so that the click is what brings the cursor back.
+            h.key_press(egui::Key::N);
+            h.run_steps(2);
+            h.get_by_label(&kctx::gui::findings::evidence_label(n, e))
+                .click();
+            h.run_steps(3);
+            let s = session(&h);
+            let event = s.trace.store.event(e.index);
+            assert_eq!((event.ts, event.cpu), (e.ts, e.cpu), "{}: {n}", f.id);
+            assert_eq!(s.timeline.cursor_ns, Some(event.ts), "{}: {n}", f.id);
+            assert_eq!(s.timeline.selected_cpu, Some(event.cpu as usize));
+        }
+    }
+    assert!(
+        inexact_in_seconds > 0,
+        "at these times seconds lose ns: a round trip through them would be caught"
     );
 }

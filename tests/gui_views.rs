@@ -440,10 +440,7 @@ fn a_lock_order_cycle_is_drawn_with_its_witnesses_and_both_tasks_marked() {
     // The cursor is on the first witness, and its CPU is the one selected.
     let first = &edges[0].witness;
     let t = &session(&h).timeline;
-    assert_eq!(
-        t.cursor_ns,
-        Some(kctx::gui::timeline::ns_from_seconds(first.ts))
-    );
+    assert_eq!(t.cursor_ns, Some(first.ts));
     assert_eq!(t.selected_cpu, Some(first.cpu as usize));
     assert_eq!(
         (edges[0].from.as_str(), edges[0].to.as_str()),
@@ -484,10 +481,7 @@ fn a_lock_order_cycle_is_drawn_with_its_witnesses_and_both_tasks_marked() {
     h.run_steps(3);
     let w = &edges[1].witness;
     let s = session(&h);
-    assert_eq!(
-        s.timeline.cursor_ns,
-        Some(kctx::gui::timeline::ns_from_seconds(w.ts))
-    );
+    assert_eq!(s.timeline.cursor_ns, Some(w.ts));
     assert_eq!(s.timeline.selected_cpu, Some(w.cpu as usize));
 }
 

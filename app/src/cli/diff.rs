@@ -1,10 +1,8 @@
 //! `kctx diff OLD NEW`: which findings a change brought (new), removed (fixed) or kept
 //! (unchanged), matched by the findings' stable ids; exit status 1 when a new violation
-//! appears. Either side may be a trace or a saved `kctx check --format json` report (a
-//! baseline kept by CI).
+//! appears.
 
 use super::TextOrJson;
-use anyhow::Context as _;
 use clap::Args;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -23,9 +21,9 @@ pub struct DiffArgs {
     /// kallsyms-format symbols naming NEW's lock addresses.
     #[arg(long, value_name = "FILE")]
     pub new_kallsyms: Option<PathBuf>,
-    /// The reference: a trace, or a `kctx check --format json` report.
+    /// The reference trace.
     pub old: PathBuf,
-    /// The trace (or report) to compare with it.
+    /// The trace to compare with it.
     pub new: PathBuf,
 }
 
@@ -83,7 +81,8 @@ impl FindingDiff {
             u.old_confidence == trace_model::Confidence::Unverifiable
                 && u.new_confidence != trace_model::Confidence::Unverifiable
         });
-        let exit_code = u8::from(escalated || new_findings.iter().any(super::check::is_violation));
+        let exit_code =
+            u8::from(escalated || new_findings.iter().any(analysis::report::is_violation));
         FindingDiff {
             old: old_name.to_owned(),
             new: new_name.to_owned(),
@@ -95,42 +94,22 @@ impl FindingDiff {
     }
 }
 
-/// The findings of `path`: read from a `kctx check --format json` report, or detected in a
-/// trace.
+/// The findings of the trace at `path`, every detector's (none hidden).
 pub fn findings_of(path: &Path, kallsyms: Option<&Path>) -> anyhow::Result<Vec<Finding>> {
-    if let Some(findings) = report_findings(path)? {
-        return Ok(findings);
-    }
-    let (store, model) = super::context::load(path, kallsyms)?;
-    Ok(trace_model::detect::run_all(&store, &model))
-}
-
-/// The findings of a JSON report, or `None` when `path` is not one (a trace).
-fn report_findings(path: &Path) -> anyhow::Result<Option<Vec<Finding>>> {
-    let mut head = [0u8; 64];
-    let n = {
-        use std::io::Read as _;
-        let mut file = std::fs::File::open(path)
-            .with_context(|| format!("{}: cannot open", path.display()))?;
-        file.read(&mut head)
-            .with_context(|| format!("{}: cannot read", path.display()))?
+    use analysis::{Inputs, NamedSource, TraceInput, analyze};
+    let inputs = Inputs {
+        traces: vec![TraceInput::path(path)],
+        kallsyms: kallsyms
+            .map(NamedSource::open)
+            .into_iter()
+            .collect::<anyhow::Result<_>>()?,
+        ..Inputs::default()
     };
-    if head[..n].iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
-        return Ok(None);
+    let analysis = analyze(inputs, &|_| {})?;
+    if let Some(e) = analysis.report.inputs.iter().find_map(|i| i.error.as_ref()) {
+        anyhow::bail!("{e}");
     }
-    #[derive(serde::Deserialize)]
-    struct SavedReport {
-        findings: Vec<Finding>,
-    }
-    let text = std::fs::read_to_string(path)
-        .with_context(|| format!("{}: cannot read", path.display()))?;
-    let report: SavedReport = serde_json::from_str(&text).with_context(|| {
-        format!(
-            "{}: not a `kctx check --format json` report",
-            path.display()
-        )
-    })?;
-    Ok(Some(report.findings))
+    Ok(analysis.findings)
 }
 
 /// One line per finding: id, confidence, count, first time, where.
@@ -141,7 +120,7 @@ fn finding_line(w: &mut String, mark: char, f: &Finding) {
         f.id,
         f.confidence.name(),
         f.count,
-        f.ts[0]
+        trace_model::seconds(f.ts[0])
     );
     if let (Some(task), Some(pid)) = (&f.task, f.pid) {
         let _ = write!(w, " {task}-{pid}");

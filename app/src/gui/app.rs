@@ -15,6 +15,7 @@ use super::trace::{Input, LoadedTrace};
 use egui::{Key, RichText, Ui};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
+use trace_model::CommPid;
 
 const RECENT_KEY: &str = "kctx.recent";
 const RECENT_MAX: usize = 10;
@@ -240,7 +241,7 @@ impl KctxApp {
     }
 
     /// Writes the open trace's report to `path`; the menu bar says what happened.
-    fn write_report(&mut self, format: crate::cli::check::ReportFormat, path: &Path) {
+    fn write_report(&mut self, format: crate::report::ReportFormat, path: &Path) {
         let Some(s) = &self.session else { return };
         let written = super::export::render_report(&s.trace, format)
             .and_then(|text| std::fs::write(path, text).map_err(anyhow::Error::from));
@@ -568,9 +569,10 @@ fn session_ui(ui: &mut Ui, s: &mut Session) {
             let selected = s.selected_finding.map(|i| (i, s.selected_instance));
             match findings_ui(ui, &s.trace.findings, selected, Some(note)) {
                 Some(FindingAction::Select((i, k))) => s.select_instance(i, k),
-                Some(FindingAction::Evidence { ts_ns, cpu }) => {
-                    s.timeline.selected_cpu = Some(cpu as usize);
-                    s.set_cursor(ts_ns);
+                Some(FindingAction::Evidence { event }) => {
+                    let e = s.trace.store.event(event);
+                    s.timeline.selected_cpu = Some(e.cpu as usize);
+                    s.set_cursor(e.ts);
                 }
                 None => {}
             }
@@ -598,7 +600,9 @@ fn session_ui(ui: &mut Ui, s: &mut Session) {
             // (the scroll to the cursor is computed on them).
             s.timeline.apply_pending(&s.trace.timeline);
             let (t0, t1) = s.view_range();
-            s.list.refresh(&s.trace.store, t0, t1);
+            if !s.list.refresh(&s.trace.store, t0, t1) {
+                ui.ctx().request_repaint();
+            }
             if let Some(i) = event_list_ui(ui, &mut s.list, &s.trace.store, s.timeline.cursor_ns) {
                 let cpu = usize::from(s.trace.store.cpus()[i as usize]);
                 s.timeline.selected_cpu = Some(cpu);
@@ -689,7 +693,7 @@ pub fn task_name(trace: &LoadedTrace, pid: i32) -> String {
         .task_row(pid)
         .map(|t| trace.store.str(t.comm))
     {
-        Some(comm) if !comm.is_empty() => format!("{comm}-{pid}"),
+        Some(comm) if !comm.is_empty() => CommPid(comm, pid).to_string(),
         _ => format!("pid {pid}"),
     }
 }

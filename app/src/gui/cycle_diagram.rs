@@ -5,7 +5,7 @@
 
 use super::theme;
 use egui::{Align2, Color32, FontId, Rect, Sense, Stroke, Ui, Vec2};
-use trace_model::{Evidence, Finding, FindingKind};
+use trace_model::{EventIdx, Evidence, Finding, FindingKind};
 
 /// One order of the cycle and the acquisition that shows it.
 #[derive(Clone, Debug, PartialEq)]
@@ -55,12 +55,16 @@ pub fn edge_line(k: usize, e: &CycleEdge) -> String {
     let function = evidence_function(w).map_or(String::new(), |f| format!(" in {f}()"));
     format!(
         "{k}: {} -> {}  ·  {} on CPU {} at {:.6}{function}",
-        e.from, e.to, w.task, w.cpu, w.ts
+        e.from,
+        e.to,
+        w.task,
+        w.cpu,
+        trace_model::seconds(w.ts)
     )
 }
 
-/// Draws the diagram and its list; returns the witness clicked (time in ns, CPU).
-pub fn cycle_diagram_ui(ui: &mut Ui, edges: &[CycleEdge]) -> Option<(u64, u32)> {
+/// Draws the diagram and its list; returns the witness event clicked.
+pub fn cycle_diagram_ui(ui: &mut Ui, edges: &[CycleEdge]) -> Option<EventIdx> {
     if edges.is_empty() {
         return None;
     }
@@ -130,8 +134,8 @@ pub fn cycle_diagram_ui(ui: &mut Ui, edges: &[CycleEdge]) -> Option<(u64, u32)> 
     clicked
 }
 
-fn witness_at(e: &Evidence) -> (u64, u32) {
-    (super::timeline::ns_from_seconds(e.ts), e.cpu)
+fn witness_at(e: &Evidence) -> EventIdx {
+    e.index
 }
 
 #[cfg(test)]
@@ -140,7 +144,8 @@ mod tests {
 
     fn evidence(task: &str, detail: &str) -> Evidence {
         Evidence {
-            ts: 1.0,
+            index: 0,
+            ts: 1_000_000_000,
             cpu: 2,
             task: task.to_owned(),
             event: "lock_acquire".to_owned(),
