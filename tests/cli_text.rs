@@ -147,3 +147,27 @@ fn a_reader_that_stops_early_ends_the_output_quietly() {
         assert!(!text(&out.stderr).contains("panicked"), "{args:?}");
     }
 }
+
+/// Issue 20, point 5: `coverage` says sched_switch only where the trace has one. trappy's
+/// trace.dat declares the event's format but holds none of it.
+#[test]
+fn coverage_claims_sched_switch_only_with_such_an_event() {
+    for (rel, has_switches) in [
+        ("public/tracedat/trappy_trace.dat", false),
+        ("public/tracedat/elainecole_rpi_4.14_sched_switch.dat", true),
+    ] {
+        let (_, stats) = corpus_tests::kctx_json(&["stats", "--format", "json"], &corpus(rel));
+        let switches = stats["by_name"]["sched_switch"].as_u64().unwrap_or(0);
+        assert_eq!(
+            switches > 0,
+            has_switches,
+            "{rel}: {switches} sched_switch events"
+        );
+        let (_, cov) = corpus_tests::kctx_json(&["coverage", "--format", "json"], &corpus(rel));
+        assert_eq!(
+            cov["sched_switch"].as_bool(),
+            Some(switches > 0),
+            "{rel}: {switches} sched_switch events"
+        );
+    }
+}

@@ -11,7 +11,7 @@ use kctx::gui::{Input, KctxApp};
 use std::process::Command;
 use trace_model::FindingKind;
 
-fn harness(app: KctxApp) -> Harness<'static, KctxApp> {
+pub(crate) fn harness(app: KctxApp) -> Harness<'static, KctxApp> {
     // The accessibility lint flags egui's own unlabelled combo boxes; what these tests check
     // is behaviour.
     let mut h = Harness::builder()
@@ -33,11 +33,11 @@ fn set_filter(
     h.run_steps(2);
 }
 
-fn sample_app() -> KctxApp {
+pub(crate) fn sample_app() -> KctxApp {
     KctxApp::with_trace(load(vec![Input::Sample], &|_| {}).expect("the bundled sample loads"))
 }
 
-fn session<'a>(h: &'a Harness<'static, KctxApp>) -> &'a kctx::gui::Session {
+pub(crate) fn session<'a>(h: &'a Harness<'static, KctxApp>) -> &'a kctx::gui::Session {
     h.state().session.as_ref().expect("a trace is open")
 }
 
@@ -305,7 +305,7 @@ fn click_places_the_cursor_and_n_steps_on_that_cpu() {
 }
 
 /// Clicks the primary button at `at`.
-fn click_at(h: &mut Harness<'static, KctxApp>, at: egui::Pos2) {
+pub(crate) fn click_at(h: &mut Harness<'static, KctxApp>, at: egui::Pos2) {
     h.hover_at(at);
     for pressed in [true, false] {
         h.event(egui::Event::PointerButton {
@@ -589,7 +589,7 @@ fn the_event_list_shows_and_highlights_the_cursors_row() {
     }
 }
 
-fn corpus_app(rel: &str) -> KctxApp {
+pub(crate) fn corpus_app(rel: &str) -> KctxApp {
     let path = corpus_tests::corpus(rel);
     KctxApp::with_trace(load(vec![Input::File(path)], &|_| {}).expect("the corpus trace loads"))
 }
@@ -721,7 +721,7 @@ fn evidence_lines_place_the_cursor_and_the_timeline_keeps_its_width() {
 }
 
 /// Presses the primary button at `from`, drags to `to` and releases.
-fn drag(h: &mut Harness<'static, KctxApp>, from: egui::Pos2, to: egui::Pos2) {
+pub(crate) fn drag(h: &mut Harness<'static, KctxApp>, from: egui::Pos2, to: egui::Pos2) {
     h.hover_at(from);
     h.event(egui::Event::PointerButton {
         pos: from,

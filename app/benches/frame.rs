@@ -80,6 +80,26 @@ fn bench_trace(c: &mut Criterion, name: &str, trace: &LoadedTrace) {
             focus_finding(&mut state, f, 0);
             state.pending_range = None;
         }
+        // And the user's own: 50 notes across the trace, two task lanes pinned, one
+        // hidden, two marked.
+        state.notes = (0..50u64)
+            .map(|k| kctx::gui::timeline::notes::Note {
+                ts_ns: t0 + (t1 - t0) / 50 * k,
+                cpu: None,
+                text: format!("note {k}"),
+            })
+            .collect();
+        let pids: Vec<i32> = trace
+            .timeline
+            .task_rows
+            .iter()
+            .map(|t| t.pid)
+            .take(3)
+            .collect();
+        if pids.len() == 3 {
+            state.set_task_rows(&trace.timeline, vec![pids[2], pids[1]], vec![pids[0]]);
+            state.marked_tasks = vec![pids[1], pids[2]];
+        }
         // Centre each zoom on the middle of the trace.
         let shown = (span * fraction).max(1.0);
         state.view = TimeView {

@@ -3,6 +3,7 @@
 pub mod check;
 pub mod context;
 pub mod coverage;
+pub mod diff;
 pub mod generate;
 pub mod latency;
 mod lock_deps;
@@ -87,6 +88,9 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t)]
         format: TextOrJson,
     },
+    /// Findings new in NEW, fixed since OLD and unchanged, by stable id (traces or saved
+    /// `check --format json` reports); exit status 1 when a new violation appears.
+    Diff(diff::DiffArgs),
     /// Every irqs-off, preempt-off and BH-off section, interrupt and wakeup latency, with
     /// where each began and ended: the kernel's irqsoff / preemptoff / wakeup tracers offline,
     /// and a CI gate on the longest (`--fail-above irqsoff=100us`).
@@ -132,6 +136,7 @@ pub fn run(command: Command) -> anyhow::Result<u8> {
             format,
         } => locks::run(&file, kallsyms.as_deref(), deps, sort, top, format),
         Command::Latency(args) => latency::run(&args),
+        Command::Diff(args) => diff::run(&args),
         Command::Splats { format, file } => splats::run(&file, format),
     }
 }

@@ -209,6 +209,10 @@ fn explanation_ui(ui: &mut Ui, f: &Finding, i: usize, k: usize) -> Option<Findin
         .show(ui, |ui| {
             ui.add(egui::Label::new(&f.summary).wrap());
             ui.add_space(4.0);
+            let edges = super::cycle_diagram::cycle_edges(f);
+            if let Some(event) = super::cycle_diagram::cycle_diagram_ui(ui, &edges) {
+                asked = Some(FindingAction::Evidence { event });
+            }
             if k > 0 {
                 ui.weak("Evidence of the first instance:");
             }
@@ -246,6 +250,7 @@ pub fn evidence_label(n: usize, e: &Evidence) -> String {
 pub fn focus_finding(timeline: &mut TimelineState, f: &Finding, k: usize) {
     let colour = theme::confidence(f.confidence);
     timeline.highlights.clear();
+    timeline.marked_tasks.clear();
     let (lo, hi, call, cpu) = match f.instances.get(k) {
         Some(inst) => {
             let (lo, hi) = (inst.span[0], inst.span[1]);
@@ -255,14 +260,23 @@ pub fn focus_finding(timeline: &mut TimelineState, f: &Finding, k: usize) {
         None => {
             // The evidence (the first instance's, or each order's first witness).
             let call = f.ts[0];
+            // The cursor goes to the first witness: select its CPU, so that the inspector
+            // and the steps follow the CPU the cursor is on.
+            let at_call = f.evidence.iter().find(|e| e.ts == call);
             let evidence = f.evidence.iter().map(|e| e.ts);
             let lo = evidence.clone().chain([call]).min().unwrap_or(call);
             let hi = evidence.chain([call]).max().unwrap_or(call);
-            (lo, hi, call, f.cpu)
+            (lo, hi, call, at_call.map(|e| e.cpu).or(f.cpu))
         }
     };
     match f.kind {
         FindingKind::LockOrderCycle => {
+            // Every task of the cycle, not only the one closing it.
+            let edges = super::cycle_diagram::cycle_edges(f);
+            let pids = edges
+                .iter()
+                .filter_map(|e| super::cycle_diagram::evidence_pid(&e.witness));
+            timeline.marked_tasks = pids.collect();
             let pad = (hi - lo).max(1000) / 200;
             for (n, e) in f.evidence.iter().enumerate() {
                 let t = e.ts;
