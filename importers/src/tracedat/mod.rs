@@ -3,7 +3,7 @@
 //! Layers, a file each: [`header`] (initial header), [`section`] (v6 fixed order, v7
 //! sections), [`options`], [`compress`] (zstd, zlib), [`format`] (event formats),
 //! [`page`] (ring-buffer pages), [`decode`] (records -> typed payloads), [`cmdlines`],
-//! [`printk`]. Each CPU's pages are read through a cursor that decompresses one chunk at a
+//! [`printk`], [`salvage`] (a v7 file whose options chain is cut). Each CPU's pages are read through a cursor that decompresses one chunk at a
 //! time; the CPUs are merged by time and pushed in order, so the builder never has to sort.
 
 mod bytes;
@@ -16,6 +16,7 @@ pub mod options;
 pub mod page;
 pub mod printk;
 mod record_strings;
+mod salvage;
 pub mod section;
 mod time_shift;
 
@@ -87,6 +88,9 @@ pub fn import_with(bytes: &[u8], decompression: Decompression) -> Result<EventSt
         .page_header
         .unwrap_or_else(|| format::PageHeader::parse("", usize::from(h.long_size)));
     let mut report = ImportReport::default();
+    for (what, at) in &m.warnings {
+        report.warn(what, Location::Byte(*at));
+    }
     let layouts: Vec<PageLayout> = m
         .buffers
         .iter()
