@@ -1,3 +1,4 @@
+#![allow(dead_code)] // each test binary that includes this uses part of it
 //! A minimal trace.dat writer for tests: v6 or v7, little-endian, 64-bit, one event format
 //! (`test/tick`, a 4-byte `value`), small pages, each CPU's events on pages of their own.
 //! It lays the file out as trace-cmd does (v7: metadata sections, an options section, the
