@@ -50,6 +50,7 @@ fn a_stated_cpu_count_of_two_billion_is_a_warning_not_an_allocation() {
     for header in [
         "cpus=2147483647\n",
         "# tracer: nop\n#    entries-in-buffer/entries-written: 2/2   #P:4294967295\n",
+        "# tracer: nop\n#    entries-in-buffer/entries-written: 2/2   #P:2147483648\n",
     ] {
         let path = temp("cpus.txt", format!("{header}{EVENTS}").as_bytes());
         let s = json(&stats(&path));

@@ -527,9 +527,17 @@ fn stream_end(
     s: &CpuStream<'_>,
     clock: &Clock,
 ) {
-    let damage = cursor.take_damage().map(|d| {
-        let what = format!("trace.dat cpu {} data: {}", s.cpu.cpu, d.error);
-        (d.at, what)
+    // The error's own offset goes to the location, not into the text: one offset per
+    // warning, and the same damage on several CPUs counts as one kind.
+    let damage = cursor.take_damage().map(|d| match d.error {
+        ImportError::Malformed {
+            at: Location::Byte(at),
+            what,
+        } => {
+            let what = what.strip_prefix("trace.dat cpu data: ").unwrap_or(&what);
+            (at, format!("trace.dat cpu {} data: {what}", s.cpu.cpu))
+        }
+        other => (d.at, format!("trace.dat cpu {} data: {other}", s.cpu.cpu)),
     });
     if let Some((at, what)) = damage.as_ref().or(s.damage.as_ref()) {
         b.report_mut().warn(what, Location::Byte(*at));
