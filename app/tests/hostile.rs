@@ -143,7 +143,7 @@ fn zstd(page: &[u8]) -> Vec<u8> {
 /// (CPU id, stream).
 fn tracedat(listed: Vec<(u32, usize)>) -> Vec<u8> {
     let mut spec = tracedat_writer::Spec::new(7, 2, 40);
-    spec.compress = Some(zstd);
+    spec.compress = Some(("zstd", zstd));
     spec.listed = Some(listed);
     tracedat_writer::build(&spec).bytes
 }
@@ -175,7 +175,7 @@ fn a_buffer_cpu_id_of_two_billion_and_four_thousand_cpus_stay_within_the_memory_
 fn a_v7_trace_dat_cut_in_its_data_keeps_what_it_holds_and_says_where() {
     let spec = {
         let mut spec = tracedat_writer::Spec::new(7, 2, 40);
-        spec.compress = Some(zstd);
+        spec.compress = Some(("zstd", zstd));
         spec
     };
     let built = tracedat_writer::build(&spec);

@@ -15,6 +15,13 @@ fn zstd(page: &[u8]) -> Vec<u8> {
     zstd::bulk::compress(page, 1).unwrap()
 }
 
+fn zlib(page: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    let mut e = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::fast());
+    e.write_all(page).unwrap();
+    e.finish().unwrap()
+}
+
 fn import(bytes: &[u8]) -> Result<EventStore, ImportError> {
     import_with(bytes, Decompression::OnThisThread)
 }
@@ -41,13 +48,19 @@ fn warned(store: &EventStore, part: &str) -> Option<u64> {
 
 fn v7(compressed: bool) -> Spec {
     let mut spec = Spec::new(7, 2, 40);
-    spec.compress = compressed.then_some(zstd as writer::Compressor);
+    spec.compress = compressed.then_some(("zstd", zstd as writer::Compressor));
+    spec
+}
+
+fn v7_zlib() -> Spec {
+    let mut spec = Spec::new(7, 2, 40);
+    spec.compress = Some(("zlib", zlib as writer::Compressor));
     spec
 }
 
 #[test]
 fn the_written_files_read_whole_without_warnings() {
-    for spec in [Spec::new(6, 2, 40), v7(false), v7(true)] {
+    for spec in [Spec::new(6, 2, 40), v7(false), v7(true), v7_zlib()] {
         let built = build(&spec);
         let store = import(&built.bytes).unwrap();
         assert_eq!(store.len(), built.events, "v{}", spec.version);
@@ -81,8 +94,7 @@ fn whole_pages_before(built: &Built, cut: usize, page: usize, compressed: bool) 
 
 #[test]
 fn a_v7_file_cut_in_its_data_or_last_options_keeps_every_whole_page_before_the_cut() {
-    for compressed in [false, true] {
-        let spec = v7(compressed);
+    for (compressed, spec) in [(false, v7(false)), (true, v7(true)), (true, v7_zlib())] {
         let built = build(&spec);
         let page = spec.page_size as usize;
         for cut in built.buffer_section_at + 16..built.bytes.len() {
@@ -259,7 +271,7 @@ fn random_damage_to_a_small_file_never_panics() {
         seed ^= seed << 17;
         seed
     };
-    for spec in [Spec::new(6, 2, 40), v7(false), v7(true)] {
+    for spec in [Spec::new(6, 2, 40), v7(false), v7(true), v7_zlib()] {
         let built = build(&spec);
         for _ in 0..2000 {
             let mut bytes = built.bytes.clone();

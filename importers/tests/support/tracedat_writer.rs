@@ -14,8 +14,8 @@ pub struct Spec {
     /// Each CPU's event times (ns, increasing), one event per time.
     pub cpus: Vec<Vec<u64>>,
     pub page_size: u32,
-    /// v7: compress the CPU data in chunks of one page with this (named `zstd`).
-    pub compress: Option<Compressor>,
+    /// v7: compress the CPU data in chunks of one page with this, named `.0`.
+    pub compress: Option<(&'static str, Compressor)>,
     /// v7: the BUFFER option's entries as (CPU id, stream index); `None`: CPU i, stream i.
     pub listed: Option<Vec<(u32, usize)>>,
 }
@@ -202,11 +202,8 @@ fn option(out: &mut Vec<u8>, id: u16, data: &[u8]) {
 }
 
 fn build_v7(spec: &Spec, mut out: Vec<u8>, data: &[Vec<u8>], events: usize) -> Built {
-    out.extend_from_slice(if spec.compress.is_some() {
-        b"zstd\0\x31.5\0"
-    } else {
-        b"none\0\0"
-    });
+    let name = spec.compress.map_or("none", |c| c.0);
+    out.extend_from_slice(format!("{name}\0\0").as_bytes());
     let first_options = out.len();
     u64le(&mut out, 0);
     let mut info = b"header_page\0".to_vec();
@@ -235,7 +232,7 @@ fn build_v7(spec: &Spec, mut out: Vec<u8>, data: &[Vec<u8>], events: usize) -> B
     for d in data {
         pad_to(&mut out, spec.page_size as usize);
         let stream = match spec.compress {
-            Some(c) => chunks(d, spec.page_size as usize, c),
+            Some((_, c)) => chunks(d, spec.page_size as usize, c),
             None => d.clone(),
         };
         streams.push((out.len(), stream.len()));
