@@ -254,10 +254,14 @@ fn a_buffer_option_pointing_at_another_section_is_an_error_naming_it() {
 fn a_cpu_count_above_the_buffers_and_unknown_options_are_warned() {
     let mut spec = v7(false);
     spec.listed = Some(vec![(0, 0)]);
+    spec.extra_options = vec![(99, b"from a newer trace-cmd".to_vec())];
     let built = build(&spec);
     let store = import(&built.bytes).unwrap();
     assert_eq!(store.len(), 40);
     assert!(warned(&store, "CPUCOUNT says 2 CPUs, the BUFFER option lists 1").is_some());
+    let at = warned(&store, "1 options of unknown id skipped (the first: id 99)").expect("warned");
+    let data = position_of(&built.bytes, b"from a newer trace-cmd");
+    assert_eq!(at, data as u64);
 }
 
 #[test]
@@ -284,4 +288,10 @@ fn random_damage_to_a_small_file_never_panics() {
             }
         }
     }
+}
+
+fn position_of(haystack: &[u8], needle: &[u8]) -> usize {
+    (haystack.windows(needle.len()))
+        .position(|w| w == needle)
+        .expect("present")
 }

@@ -303,11 +303,12 @@ fn fill_meta(b: &mut EventStoreBuilder, h: &header::Header, m: &section::Metadat
             Location::Byte(m.cpus_at),
         );
     }
-    if m.options.unknown > 0 {
-        b.report_mut().warn(
-            "trace.dat: options of unknown id skipped",
-            Location::Byte(0),
+    if let Some((id, at)) = m.options.first_unknown {
+        let what = format!(
+            "trace.dat: {} options of unknown id skipped (the first: id {id})",
+            m.options.unknown
         );
+        b.report_mut().warn(&what, at);
     }
     let instances = m.buffers.iter().filter(|buf| !buf.name.is_empty()).count();
     if instances > 0 {

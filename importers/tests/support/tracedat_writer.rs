@@ -18,6 +18,8 @@ pub struct Spec {
     pub compress: Option<(&'static str, Compressor)>,
     /// v7: the BUFFER option's entries as (CPU id, stream index); `None`: CPU i, stream i.
     pub listed: Option<Vec<(u32, usize)>>,
+    /// v7: more options for the first options section, as (id, data).
+    pub extra_options: Vec<(u16, Vec<u8>)>,
 }
 
 impl Spec {
@@ -35,6 +37,7 @@ impl Spec {
             page_size: 256,
             compress: None,
             listed: None,
+            extra_options: Vec::new(),
         }
     }
 }
@@ -221,6 +224,9 @@ fn build_v7(spec: &Spec, mut out: Vec<u8>, data: &[Vec<u8>], events: usize) -> B
     option(&mut list, 16, &(info_at as u64).to_le_bytes());
     option(&mut list, 18, &(formats_at as u64).to_le_bytes());
     option(&mut list, 8, &(data.len() as u32).to_le_bytes());
+    for (id, data) in &spec.extra_options {
+        option(&mut list, *id, data);
+    }
     option(&mut list, 0, &0u64.to_le_bytes());
     let options_at = section(&mut out, 0, 0, &list);
     out[first_options..][..8].copy_from_slice(&(options_at as u64).to_le_bytes());
