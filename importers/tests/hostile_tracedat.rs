@@ -295,3 +295,19 @@ fn position_of(haystack: &[u8], needle: &[u8]) -> usize {
         .position(|w| w == needle)
         .expect("present")
 }
+
+#[test]
+fn a_cpucount_option_of_four_billion_is_a_warning_not_an_allocation() {
+    let mut spec = v7(true);
+    // Read after the writer's own CPUCOUNT, so it is the one that counts.
+    spec.extra_options = vec![(8, u32::MAX.to_le_bytes().to_vec())];
+    let built = build(&spec);
+    let store = import(&built.bytes).unwrap();
+    // The stated count is kept up to the documented maximum, as for text `#P:` headers.
+    assert_eq!((store.len(), store.cpu_count()), (built.events, 8192));
+    assert!(
+        warned(&store, "CPU count above 8192").is_some(),
+        "{:?}",
+        warnings(&store)
+    );
+}
