@@ -258,7 +258,13 @@ fn a_cpu_count_above_the_buffers_and_unknown_options_are_warned() {
     let built = build(&spec);
     let store = import(&built.bytes).unwrap();
     assert_eq!(store.len(), 40);
-    assert!(warned(&store, "CPUCOUNT says 2 CPUs, the BUFFER option lists 1").is_some());
+    assert!(
+        warned(
+            &store,
+            "CPUCOUNT says 2 CPUs, the CPU data has streams for 1"
+        )
+        .is_some()
+    );
     let at = warned(&store, "1 options of unknown id skipped (the first: id 99)").expect("warned");
     let data = position_of(&built.bytes, b"from a newer trace-cmd");
     assert_eq!(at, data as u64);

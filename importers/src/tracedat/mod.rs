@@ -297,7 +297,7 @@ fn fill_meta(b: &mut EventStoreBuilder, h: &header::Header, m: &section::Metadat
     {
         b.report_mut().warn(
             &format!(
-                "trace.dat: CPUCOUNT says {count} CPUs, the BUFFER option lists {listed}: \
+                "trace.dat: CPUCOUNT says {count} CPUs, the CPU data has streams for {listed}: \
                  the others' data is not in the file"
             ),
             Location::Byte(m.cpus_at),
