@@ -4,6 +4,7 @@
 mod check;
 mod cli_text;
 mod console;
+mod console_shapes;
 mod context;
 mod ftrace_text;
 mod gui;
