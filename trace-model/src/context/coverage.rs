@@ -88,7 +88,9 @@ impl Coverage {
             lost_event_gaps: store.meta.lost.len() as u64,
             lost_events: store.meta.lost_totals().1,
             kallsyms_symbols: store.symbols.len() as u64,
-            unknown_ns: model.cpus.iter().map(|c| c.unknown.total_ns()).sum(),
+            unknown_ns: (model.cpus.iter())
+                .map(|c| c.unknown.total_ns())
+                .fold(0, u64::saturating_add),
             build: model.build_stats,
             sleep_calls_traced: model
                 .sleep_calls
