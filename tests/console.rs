@@ -82,16 +82,7 @@ fn splats_match_expected_json() {
     let expected = expected();
     let files = expected["files"].as_object().expect("files");
     let dir = corpus("public/console");
-    let on_disk: Vec<String> = std::fs::read_dir(&dir)
-        .expect("read public/console")
-        .map(|e| {
-            e.expect("dir entry")
-                .file_name()
-                .to_string_lossy()
-                .into_owned()
-        })
-        .filter(|n| n.ends_with(".txt"))
-        .collect();
+    let on_disk = corpus_tests::public_console_logs();
     assert!(
         on_disk.len() >= 30,
         "public/console holds {} logs",

@@ -190,18 +190,7 @@ fn logs() -> Vec<(String, String)> {
         })
         .collect();
     let dir = corpus("public/console");
-    let mut names: Vec<String> = std::fs::read_dir(&dir)
-        .expect("public/console")
-        .map(|e| {
-            e.expect("dir entry")
-                .file_name()
-                .to_string_lossy()
-                .into_owned()
-        })
-        .filter(|n| n.ends_with(".txt"))
-        .collect();
-    names.sort();
-    for name in names {
+    for name in corpus_tests::public_console_logs() {
         let bytes = std::fs::read(dir.join(&name)).expect("read console log");
         logs.push((
             format!("public/console/{name}"),
