@@ -88,8 +88,8 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t)]
         format: TextOrJson,
     },
-    /// Findings new in NEW, fixed since OLD and unchanged, by stable id (traces or saved
-    /// `check --format json` reports); exit status 1 when a new violation appears.
+    /// Findings new in NEW, fixed since OLD and unchanged between two traces, by stable id;
+    /// exit status 1 when a new violation appears.
     Diff(diff::DiffArgs),
     /// Every irqs-off, preempt-off and BH-off section, interrupt and wakeup latency, with
     /// where each began and ended: the kernel's irqsoff / preemptoff / wakeup tracers offline,
