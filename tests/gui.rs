@@ -214,24 +214,67 @@ fn keys_zoom_and_fit_the_timeline() {
 #[test]
 fn filters_narrow_the_event_list() {
     let mut h = harness(synthetic_app(20_000));
-    let all = h.state().session.as_ref().unwrap().list.rows().len();
+    let all = h.state().session.as_ref().unwrap().list.row_count();
     assert!(all > 10_000, "the fitted view lists every event ({all})");
     set_filter(&mut h, |f| &mut f.event, "irq_handler_entry");
     let s = h.state().session.as_ref().unwrap();
-    let irqs = s.list.rows().len();
+    let irqs = s.list.row_count();
     assert!(irqs > 0 && irqs < all / 5, "{irqs} of {all}");
     // The list says how many rows the filters left.
     h.get_by_label(&format!("{irqs} of {all} events in view"));
     let store = &s.trace.store;
     assert!(
-        s.list
-            .rows()
-            .iter()
-            .all(|&i| store.event(i).name == "irq_handler_entry")
+        (0..irqs)
+            .map(|r| s.list.row(store, r))
+            .all(|i| store.event(i).name == "irq_handler_entry")
     );
     set_filter(&mut h, |f| &mut f.text, "name=eth0");
-    let eth = h.state().session.as_ref().unwrap().list.rows().len();
+    let eth = h.state().session.as_ref().unwrap().list.row_count();
     assert!(eth > 0 && eth < irqs, "{eth} of {irqs}");
+}
+
+/// Every event of a million-event view is a row: the wheel moves the list by whole rows and
+/// the scrollbar reaches the last event (row numbers, not f32 pixel offsets, place them).
+#[test]
+fn the_event_list_scrolls_through_a_million_events() {
+    let mut h = harness(synthetic_app(1_000_000));
+    let s = session(&h);
+    let events = s.trace.store.len();
+    assert_eq!(
+        s.list.row_count(),
+        events,
+        "the fitted view lists every event"
+    );
+    h.get_by_label(&format!("{events} of {events} events in view"));
+    let list = s.list.shown_rect.expect("the list was drawn");
+    let pitch = s.list.row_height().expect("measured") + 3.0;
+    let top = s.list.top_row;
+    h.hover_at(list.center());
+    h.event(egui::Event::MouseWheel {
+        unit: egui::MouseWheelUnit::Point,
+        delta: egui::vec2(0.0, -10.0 * pitch),
+        phase: egui::TouchPhase::Move,
+        source: egui::MouseWheelSource::Wheel,
+        modifiers: egui::Modifiers::NONE,
+    });
+    h.run_steps(12);
+    let s = session(&h);
+    assert_eq!(s.list.top_row, top + 10, "ten rows down");
+    // The bottom of the scrollbar, right of the rows: the last event is drawn.
+    click_at(&mut h, egui::pos2(list.right() + 6.0, list.bottom() - 1.0));
+    h.run_steps(2);
+    let s = session(&h);
+    assert!(
+        s.list.drawn_rows.contains(&(events - 1)),
+        "{:?}",
+        s.list.drawn_rows
+    );
+    let last = kctx::gui::event_list::row_text(&s.trace.store, (events - 1) as u32);
+    let rect = h.get_by_label(&last).rect();
+    assert!(
+        rect.bottom() <= list.bottom() + 0.5,
+        "{rect:?} inside {list:?}"
+    );
 }
 
 #[test]
@@ -491,7 +534,7 @@ fn assert_cursor_row_shown(h: &Harness<'static, KctxApp>) -> std::ops::Range<usi
     let shown = s.list.shown_rect.expect("the list was drawn");
     let pitch = s.list.row_height().expect("measured") + 3.0;
     for r in rows.clone() {
-        let text = kctx::gui::event_list::row_text(&s.trace.store, s.list.rows()[r]);
+        let text = kctx::gui::event_list::row_text(&s.trace.store, s.list.row(&s.trace.store, r));
         let node = h.get_by_label(&text);
         assert_eq!(
             node.accesskit_node().toggled(),
@@ -504,11 +547,11 @@ fn assert_cursor_row_shown(h: &Harness<'static, KctxApp>) -> std::ops::Range<usi
             "row {r} at {rect:?} inside the list {shown:?}"
         );
         // Scrolled so that the cursor's first row is the fourth visible, or as near as the
-        // list's ends allow: the offset was computed with the rows' real height and spacing.
+        // list's end allows: the rows were placed with their real height and spacing.
         if r == rows.start {
-            let total = s.list.rows().len() as f32 * pitch - 3.0;
-            let offset = ((r as f32 - 3.0) * pitch).clamp(0.0, (total - shown.height()).max(0.0));
-            let want = r as f32 * pitch - offset;
+            let visible = ((shown.height() + 3.0) / pitch).floor() as usize;
+            let top = (r.saturating_sub(3)).min(s.list.row_count().saturating_sub(visible));
+            let want = (r - top) as f32 * pitch;
             let got = rect.top() - shown.top();
             assert!(
                 (got - want).abs() < 1.0,
@@ -527,12 +570,12 @@ fn the_event_list_shows_and_highlights_the_cursors_row() {
     let rows = assert_cursor_row_shown(&h);
     let s = session(&h);
     let call = s.timeline.cursor_ns.unwrap();
-    let first = s.list.rows()[rows.start];
+    let first = s.list.row(&s.trace.store, rows.start);
     assert_eq!(s.trace.store.ts()[first as usize], call, "the call's event");
     // The list is the zoomed view's (the offset was not computed on the whole trace's).
     let (t0, t1) = s.view_range();
     let store = &s.trace.store;
-    assert_eq!(s.list.rows().len(), store.range(t0, t1).len());
+    assert_eq!(s.list.row_count(), store.range(t0, t1).len());
     // A click on CPU 1's row 40 px right of the call: between events.
     let x = s.timeline.screen_x(call) + 40.0;
     click_at(&mut h, egui::pos2(x, 80.0));
@@ -542,14 +585,14 @@ fn the_event_list_shows_and_highlights_the_cursors_row() {
     assert!(cursor > call);
     let rows = assert_cursor_row_shown(&h);
     let s = session(&h);
-    let before = s.list.rows()[rows.start];
+    let before = s.list.row(&s.trace.store, rows.start);
     let ts = s.trace.store.ts()[before as usize];
     assert!(
         ts <= cursor,
         "the highlighted event is not after the cursor"
     );
-    if rows.end < s.list.rows().len() {
-        let next = s.list.rows()[rows.end];
+    if rows.end < s.list.row_count() {
+        let next = s.list.row(&s.trace.store, rows.end);
         assert!(s.trace.store.ts()[next as usize] > cursor);
     }
 }

@@ -121,8 +121,8 @@ fn bench_event_list(c: &mut Criterion, name: &str, trace: &LoadedTrace) {
                 cpu_time(n, || {
                     // Back and forth, so every refresh brings a new strip of events in.
                     a = if a > mid { mid } else { mid + step };
-                    list.refresh(&trace.store, a, a + shown);
-                    list.rows().len()
+                    list.refresh_all(&trace.store, a, a + shown);
+                    list.row_count()
                 })
             })
         });

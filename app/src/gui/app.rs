@@ -439,7 +439,9 @@ fn session_ui(ui: &mut Ui, s: &mut Session) {
             // (the scroll to the cursor is computed on them).
             s.timeline.apply_pending(&s.trace.timeline);
             let (t0, t1) = s.view_range();
-            s.list.refresh(&s.trace.store, t0, t1);
+            if !s.list.refresh(&s.trace.store, t0, t1) {
+                ui.ctx().request_repaint();
+            }
             if let Some(i) = event_list_ui(ui, &mut s.list, &s.trace.store, s.timeline.cursor_ns) {
                 let cpu = usize::from(s.trace.store.cpus()[i as usize]);
                 s.timeline.selected_cpu = Some(cpu);
