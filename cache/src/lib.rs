@@ -2,3 +2,4 @@
 //! validated before use (no serializer: the columns are written and mapped as they are).
 
 pub mod column_file;
+pub mod store_file;
