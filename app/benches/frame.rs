@@ -14,11 +14,10 @@ use kctx::gui::event_list::EventListState;
 use kctx::gui::findings::{finding_markers, focus_finding};
 use kctx::gui::timeline::view::TimeView;
 use kctx::gui::timeline::{TimelineState, timeline_ui};
+use kctx::gui::trace::load;
 use kctx::gui::{Input, LoadedTrace};
 use std::path::PathBuf;
 use std::time::Duration;
-use trace_model::context::BuildOptions;
-use trace_model::synthetic::{SyntheticSpec, generate};
 
 const WIDTH: f32 = 1920.0;
 const HEIGHT: f32 = 1080.0;
@@ -144,17 +143,7 @@ fn benches(c: &mut Criterion) {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(10_000_000);
-    let store = generate(SyntheticSpec {
-        events,
-        ..SyntheticSpec::default()
-    });
-    let synthetic = LoadedTrace::new(
-        vec![Input::Synthetic(events)],
-        store,
-        &BuildOptions::default(),
-        Vec::new(),
-        &|_| {},
-    );
+    let synthetic = load(vec![Input::Synthetic(events)], &|_| {}).expect("a synthetic trace");
     bench_trace(c, &format!("synthetic-{events}"), &synthetic);
     bench_event_list(c, &format!("synthetic-{events}"), &synthetic);
     drop(synthetic);
@@ -162,17 +151,8 @@ fn benches(c: &mut Criterion) {
         "public/tracedat/trappy_trace_idle.dat",
         "lab/lockdep-s1_spin_sleep/trace.txt.gz",
     ] {
-        match importers::open(&corpus(rel)) {
-            Ok(store) => {
-                let trace = LoadedTrace::new(
-                    vec![Input::File(corpus(rel))],
-                    store,
-                    &BuildOptions::default(),
-                    Vec::new(),
-                    &|_| {},
-                );
-                bench_trace(c, rel, &trace);
-            }
+        match load(vec![Input::File(corpus(rel))], &|_| {}) {
+            Ok(trace) => bench_trace(c, rel, &trace),
             Err(e) => eprintln!("skipping {rel}: {e}"),
         }
     }

@@ -77,7 +77,7 @@ pub fn coverage_text(file: &Path, c: &Coverage) -> String {
 
 /// `kctx coverage [--format text|json] FILE`
 pub fn run(file: &Path, kallsyms: Option<&Path>, format: TextOrJson) -> anyhow::Result<u8> {
-    let (_, model) = super::context::load(file, kallsyms)?;
+    let model = super::context::load(file, kallsyms)?.context;
     match format {
         TextOrJson::Text => print!("{}", coverage_text(file, &model.coverage)),
         TextOrJson::Json => println!("{}", serde_json::to_string_pretty(&model.coverage)?),

@@ -7,6 +7,7 @@ use crate::units::{format_duration, parse_duration};
 use serde::Serialize;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
+use trace_model::CommPid;
 use trace_model::latency::{
     Instance, KindSummary, LatencyKind, Section, Site, Truncation, describe, sections, summarize,
     worst,
@@ -90,7 +91,8 @@ struct LatencyOutput<'a> {
 /// `kctx latency [--kind K]... [--top N] [--cpu N] [--min D] [--fail-above K=D]... FILE`:
 /// exit status 1 when a gate is exceeded.
 pub fn run(args: &LatencyArgs) -> anyhow::Result<u8> {
-    let (store, model) = super::context::load(&args.file, args.kallsyms.as_deref())?;
+    let trace = super::context::load(&args.file, args.kallsyms.as_deref())?;
+    let (store, model) = (trace.store, trace.context);
     if let Some(cpu) = args.cpu {
         anyhow::ensure!(
             (cpu as usize) < model.cpus.len(),
@@ -249,12 +251,11 @@ fn duration(ns: u64) -> String {
 /// `irqsoff 1.203 ms on CPU 1 lab_s1-175 [63.908388, 63.909591] from f() to g(), edges ±2 µs`.
 fn instance_text(i: &Instance) -> String {
     let mut text = format!(
-        "{} {} on CPU {} {}-{} [{:.6}, {:.6}]",
+        "{} {} on CPU {} {} [{:.6}, {:.6}]",
         i.kind.name(),
         duration(i.duration_ns),
         i.cpu,
-        i.comm,
-        i.pid,
+        CommPid(&i.comm, i.pid),
         seconds(i.start_ns),
         seconds(i.end_ns)
     );

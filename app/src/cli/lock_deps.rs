@@ -6,6 +6,7 @@ use super::TextOrJson;
 use serde::Serialize;
 use std::fmt::Write as _;
 use std::path::Path;
+use trace_model::CommPid;
 use trace_model::context::ContextModel;
 use trace_model::context::locks::ClassId;
 use trace_model::detect::evidence::{LockView, caller_name, class_name};
@@ -197,8 +198,13 @@ fn deps_text(out: &DepsOutput) -> String {
         let f = &d.first;
         let _ = write!(
             w,
-            "  {} -> {}  x{}, first at {:.6} on CPU {} by {}-{}",
-            d.from, d.to, d.count, f.ts, f.cpu, f.comm, f.pid
+            "  {} -> {}  x{}, first at {:.6} on CPU {} by {}",
+            d.from,
+            d.to,
+            d.count,
+            f.ts,
+            f.cpu,
+            CommPid(&f.comm, f.pid)
         );
         if let Some(function) = &f.function {
             let _ = write!(w, " in {function}()");

@@ -14,6 +14,7 @@ use super::trace::{Input, LoadedTrace};
 use egui::{Key, RichText, Ui};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
+use trace_model::CommPid;
 
 const RECENT_KEY: &str = "kctx.recent";
 const RECENT_MAX: usize = 10;
@@ -411,9 +412,10 @@ fn session_ui(ui: &mut Ui, s: &mut Session) {
             let selected = s.selected_finding.map(|i| (i, s.selected_instance));
             match findings_ui(ui, &s.trace.findings, selected, Some(note)) {
                 Some(FindingAction::Select((i, k))) => s.select_instance(i, k),
-                Some(FindingAction::Evidence { ts_ns, cpu }) => {
-                    s.timeline.selected_cpu = Some(cpu as usize);
-                    s.set_cursor(ts_ns);
+                Some(FindingAction::Evidence { event }) => {
+                    let e = s.trace.store.event(event);
+                    s.timeline.selected_cpu = Some(e.cpu as usize);
+                    s.set_cursor(e.ts);
                 }
                 None => {}
             }
@@ -466,11 +468,7 @@ fn fixed_width(ui: &mut Ui) {
 }
 
 /// Asks where to save the report and writes it; returns what happened, for the menu bar.
-fn export_dialog(
-    trace: &LoadedTrace,
-    format: crate::cli::check::ReportFormat,
-    ext: &str,
-) -> String {
+fn export_dialog(trace: &LoadedTrace, format: crate::report::ReportFormat, ext: &str) -> String {
     let Some(path) = rfd::FileDialog::new()
         .set_title("Export violation report")
         .set_file_name(format!("kctx-report.{ext}"))
@@ -553,7 +551,7 @@ pub fn task_name(trace: &LoadedTrace, pid: i32) -> String {
         .task_row(pid)
         .map(|t| trace.store.str(t.comm))
     {
-        Some(comm) if !comm.is_empty() => format!("{comm}-{pid}"),
+        Some(comm) if !comm.is_empty() => CommPid(comm, pid).to_string(),
         _ => format!("pid {pid}"),
     }
 }

@@ -11,6 +11,7 @@ use egui::{Color32, RichText, Ui};
 use rustc_hash::FxHashMap;
 use std::ops::Range;
 use std::time::{Duration, Instant};
+use trace_model::CommPid;
 use trace_model::{EventStore, EventTypeId, StrId};
 
 /// The list's filters. Empty strings match everything; text matches are case-insensitive.
@@ -289,7 +290,7 @@ pub fn row_text(store: &EventStore, i: u32) -> String {
         "{:>18} {:>3} {:>22} {:<7} {:<22} {}",
         format_ts(e.ts as f64, 1000.0),
         e.cpu,
-        format!("{}-{}", e.comm, e.pid),
+        CommPid(e.comm, e.pid).to_string(),
         e.flags.to_column().unwrap_or_default(),
         e.name,
         details(store, &e.payload)

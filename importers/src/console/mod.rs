@@ -1,4 +1,4 @@
-//! Kernel console, dmesg and serial logs: splats as records (issue 7, formats.md §3).
+//! Kernel console, dmesg and serial logs: splats as records (formats.md §3).
 //!
 //! Lines go through [`prefix`] (printk time, caller id, syslog / kmsg / journal / harness
 //! prefixes, mail quoting) and [`lines`] (soft-wrap joining); [`segment`] cuts the log into

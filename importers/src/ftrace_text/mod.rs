@@ -1,4 +1,4 @@
-//! ftrace text in all its dialects (issue 3): tracefs `trace` (with or without the irq-info,
+//! ftrace text in all its dialects: tracefs `trace` (with or without the irq-info,
 //! migrate-disable and TGID columns, PREEMPT_RT / lazy flag letters), `trace_pipe`, the
 //! latency format, `trace-cmd report`, systrace HTML / JS-escaped text, function and
 //! function_graph tracer lines, ftrace_dump_on_oops dumps inside a console log, and any of

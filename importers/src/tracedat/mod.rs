@@ -1,4 +1,4 @@
-//! trace-cmd trace.dat v6 and v7 (issue 4), read without libtracecmd.
+//! trace-cmd trace.dat v6 and v7, read without libtracecmd.
 //!
 //! Layers, a file each: [`header`] (initial header), [`section`] (v6 fixed order, v7
 //! sections), [`options`], [`compress`] (zstd, zlib), [`format`] (event formats),

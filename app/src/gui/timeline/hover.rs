@@ -7,6 +7,7 @@ use super::{Row, RowKind, TimelineState, cpu_y};
 use crate::gui::trace::LoadedTrace;
 use crate::units::format_duration;
 use egui::{Pos2, Rect};
+use trace_model::CommPid;
 use trace_model::seconds;
 
 /// Points either side of a marker's tip that still hover it.
@@ -86,7 +87,7 @@ fn lane_value_text(model: &TimelineModel, trace: &LoadedTrace, kind: LaneKind, v
     match kind {
         LaneKind::Task => model.tasks.get(v as usize).map_or_else(
             || "task".to_owned(),
-            |t| format!("task {}-{}", trace.store.str(t.comm), t.pid),
+            |t| format!("task {}", CommPid(trace.store.str(t.comm), t.pid)),
         ),
         LaneKind::PreemptOff => format!("preempt-off, depth {v}"),
         LaneKind::Locks => {

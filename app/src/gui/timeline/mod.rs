@@ -24,6 +24,7 @@ use model::{LaneKind, TaskActivity, TimelineModel};
 use paint::{DENSITY_LINES, Raster};
 use std::sync::Arc;
 use summary::Bucket;
+use trace_model::CommPid;
 use view::TimeView;
 
 /// Width of the label gutter left of the canvas.
@@ -228,8 +229,8 @@ fn ns(seconds: f64) -> u64 {
     (seconds * 1e9).round().max(0.0) as u64
 }
 
-/// Converts trace seconds (a [`trace_model::Finding`]'s unit) to ns.
-pub fn ns_from_seconds(seconds: f64) -> u64 {
+/// Converts a console log's stamp (seconds since boot, as the kernel prints them) to ns.
+pub fn ns_from_console_seconds(seconds: f64) -> u64 {
     ns(seconds)
 }
 
@@ -724,7 +725,7 @@ fn paint_task_labels(
                 continue;
             }
             let task = trace.timeline.tasks[v as usize];
-            let text = format!("{}-{}", trace.store.str(task.comm), task.pid);
+            let text = CommPid(trace.store.str(task.comm), task.pid).to_string();
             let max_chars = ((x1 - x0 - 6.0) / 6.5) as usize;
             let text: String = text.chars().take(max_chars).collect();
             painter
