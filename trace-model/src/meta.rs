@@ -1,10 +1,10 @@
 //! Facts about a trace as a whole: where it came from, the kernel, the clock, CPUs, and the
 //! events the recording lost.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// The input format a store was imported from.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum SourceFormat {
     #[default]
@@ -21,7 +21,7 @@ pub enum SourceFormat {
 }
 
 /// A range of events the recording lost on one CPU.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LostEvents {
     pub cpu: u32,
     /// Time of the gap: the timestamp of the first event after it (ns).
@@ -56,7 +56,7 @@ impl KernelRelease {
 }
 
 /// Trace-wide metadata.
-#[derive(Clone, Debug, Default, Serialize)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct TraceMeta {
     pub source: SourceFormat,
     /// Kernel release (`6.1.0-56-amd64`) when the trace tells it; [`TraceMeta::kernel_release`]

@@ -63,6 +63,11 @@ impl SymbolTable {
         self.symbols.sort_by_key(|s| s.addr);
     }
 
+    /// Every symbol, by address.
+    pub fn symbols(&self) -> &[Symbol] {
+        &self.symbols
+    }
+
     /// Number of symbols.
     pub fn len(&self) -> usize {
         self.symbols.len()
