@@ -3,13 +3,15 @@
 //! or probable on the clean scenario, and keeps its contract with CI: exit codes, JSON and
 //! SARIF shapes, allowlist hiding.
 
+use analysis::Report;
 use clap::Parser;
 use corpus_tests::{corpus, lab_scenarios};
-use kctx::cli::check::{self, Report, ReportFormat};
-use kctx::cli::{Cli, Command};
+use kctx::Cli;
+use kctx::cli::Command;
+use kctx::cli::check::{self, ReportFormat};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
-use trace_model::{Confidence, FindingKind};
+use trace_model::{Confidence, FindingKind, seconds};
 
 /// Slack around truth.json's windows: the trace shows a call a little before the function
 /// entry the module logged.
@@ -90,8 +92,8 @@ fn every_planted_bug_is_found_in_its_window_on_both_kernels() {
                             .iter()
                             .chain(&f.locks)
                             .any(|n| names.contains(&n.as_str()))
-                        && lo <= f.ts[0]
-                        && f.ts[1] <= hi
+                        && lo <= seconds(f.ts[0])
+                        && seconds(f.ts[1]) <= hi
                 });
                 let Some(f) = hit else {
                     panic!(
@@ -158,7 +160,7 @@ fn run_cli(extra: &[&str], report_name: &str) -> (u8, String) {
     let out = temp_path(report_name);
     let mut argv = vec!["kctx", "check", "--out", out.to_str().unwrap()];
     argv.extend(extra);
-    let code = kctx::cli::run(Cli::try_parse_from(argv).unwrap()).expect("runs");
+    let code = kctx::run(Cli::try_parse_from(argv).unwrap()).expect("runs");
     let text = std::fs::read_to_string(&out).expect("report written");
     let _ = std::fs::remove_file(&out);
     (code, text)
@@ -452,7 +454,9 @@ fn held_before_stays_inside_one_context_on_every_lab_recording() {
     let mut interrupt_holds_with_predecessors = 0;
     for (folder, _) in lab_scenarios() {
         let input = rendering(&folder, "trace.txt");
-        let (_, model) = check::load(&input, &Default::default()).expect("loads");
+        let model = kctx::cli::context::load(&input, None)
+            .expect("loads")
+            .context;
         let table = &model.locks;
         for hold in &table.holds {
             for &prev in table.held_before(hold) {
@@ -517,4 +521,47 @@ fn a_required_check_the_trace_cannot_support_exits_2_and_says_which() {
     let report = check::check(&args(&["--require", "sleep-in-atomic", path])).unwrap();
     assert!(report.impossible.is_empty());
     assert_eq!(report.exit_code, 0);
+}
+
+/// The window's File > Export and `kctx check --console` give the same report for the same
+/// inputs (findings, coverage, the console section with its links and context checks), in
+/// every format the window exports.
+#[test]
+fn gui_export_is_the_report_of_check_with_the_console() {
+    use clap::ValueEnum as _;
+    use kctx::gui::{Input, export};
+    for folder in ["lockdep-s1_spin_sleep", "lockdep-s3_abba_mutex"] {
+        let dir = corpus(&format!("lab/{folder}"));
+        let (trace, console, kallsyms) = (
+            dir.join("trace.dat"),
+            dir.join("console.log"),
+            dir.join("ctxlab.kallsyms"),
+        );
+        // The window sorts its files by content: the order given does not matter.
+        let opened = vec![
+            Input::File(console.clone()),
+            Input::File(trace.clone()),
+            Input::File(kallsyms.clone()),
+        ];
+        let loaded = kctx::gui::trace::load(opened, &|_| {}).expect("the window loads");
+        let linked = loaded.report.console.as_ref().map_or(0, |c| c.links.len());
+        assert!(linked > 0, "{folder}: no console link");
+        for (format, name, ext) in export::FORMATS {
+            let spelled = format.to_possible_value().expect("a CLI name");
+            let (_, cli) = run_cli(
+                &[
+                    "--format",
+                    spelled.get_name(),
+                    "--kallsyms",
+                    kallsyms.to_str().unwrap(),
+                    "--console",
+                    console.to_str().unwrap(),
+                    trace.to_str().unwrap(),
+                ],
+                &format!("export-{folder}.{ext}"),
+            );
+            let exported = export::render_report(&loaded, format).expect("renders");
+            assert_eq!(exported, cli, "{folder}: {name}");
+        }
+    }
 }

@@ -115,3 +115,59 @@ fn without_the_corpus_the_tests_stop_once_naming_where_it_goes() {
     assert!(stderr.contains("KCTX_CORPUS"), "{stderr}");
     assert!(!stdout.contains("panicked") && !stderr.contains("panicked"));
 }
+
+/// A reader that stops early (`kctx ... | head`) ends the output quietly: exit status as
+/// usual, no panic. `kctx latency --format json` on the lockdep whole-kernel recording prints
+/// far more than a pipe holds, so the writes after the reader left meet a closed pipe.
+#[test]
+fn a_reader_that_stops_early_ends_the_output_quietly() {
+    use std::io::Read;
+    let dat = corpus("wholekernel/wk-lockdep-a/trace.dat");
+    for args in [
+        &["latency", "--format", "json"][..],
+        &["locks", "--deps"][..],
+    ] {
+        let mut child = Command::new(kctx_bin())
+            .args(args)
+            .arg(&dat)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("run kctx");
+        let mut first = [0u8; 10];
+        child.stdout.take().unwrap().read_exact(&mut first).unwrap();
+        // The pipe's read end is closed here, before kctx wrote the rest.
+        let out = child.wait_with_output().unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{args:?}: {}",
+            text(&out.stderr)
+        );
+        assert!(!text(&out.stderr).contains("panicked"), "{args:?}");
+    }
+}
+
+/// Issue 20, point 5: `coverage` says sched_switch only where the trace has one. trappy's
+/// trace.dat declares the event's format but holds none of it.
+#[test]
+fn coverage_claims_sched_switch_only_with_such_an_event() {
+    for (rel, has_switches) in [
+        ("public/tracedat/trappy_trace.dat", false),
+        ("public/tracedat/elainecole_rpi_4.14_sched_switch.dat", true),
+    ] {
+        let (_, stats) = corpus_tests::kctx_json(&["stats", "--format", "json"], &corpus(rel));
+        let switches = stats["by_name"]["sched_switch"].as_u64().unwrap_or(0);
+        assert_eq!(
+            switches > 0,
+            has_switches,
+            "{rel}: {switches} sched_switch events"
+        );
+        let (_, cov) = corpus_tests::kctx_json(&["coverage", "--format", "json"], &corpus(rel));
+        assert_eq!(
+            cov["sched_switch"].as_bool(),
+            Some(switches > 0),
+            "{rel}: {switches} sched_switch events"
+        );
+    }
+}

@@ -2,18 +2,23 @@
 //! every log of the corpus, the QEMU `-d int` log, and splat <-> finding correlation on the lab
 //! recordings.
 
+use analysis::logs::{LogContent as SplatsOutput, read_log};
+use analysis::{Console, NamedSource};
 use corpus_tests::{corpus, lab_scenarios};
-use kctx::cli::console_check::Console;
-use kctx::cli::splats::{SplatsOutput, load};
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
 use std::path::Path;
 use trace_model::correlate::{CorrelateOptions, correlate};
 use trace_model::splat::{FrameContext, Splat, SplatKind};
-use trace_model::{Confidence, Finding, FindingKind};
+use trace_model::{Confidence, Finding, FindingKind, seconds};
 
 /// Free-text keys of expected.json: explanations for humans, not facts a parser extracts.
 const PROSE_KEYS: [&str; 4] = ["note", "context_note", "arch", "reporter"];
+
+/// Reads a console or QEMU log as `kctx splats` does.
+fn load(path: &Path) -> anyhow::Result<SplatsOutput> {
+    read_log(&NamedSource::open(path)?)
+}
 
 fn console_splats(path: &Path) -> Vec<Splat> {
     match load(path).unwrap_or_else(|e| panic!("{}: {e:#}", path.display())) {
@@ -77,16 +82,7 @@ fn splats_match_expected_json() {
     let expected = expected();
     let files = expected["files"].as_object().expect("files");
     let dir = corpus("public/console");
-    let on_disk: Vec<String> = std::fs::read_dir(&dir)
-        .expect("read public/console")
-        .map(|e| {
-            e.expect("dir entry")
-                .file_name()
-                .to_string_lossy()
-                .into_owned()
-        })
-        .filter(|n| n.ends_with(".txt"))
-        .collect();
+    let on_disk = corpus_tests::public_console_logs();
     assert!(
         on_disk.len() >= 30,
         "public/console holds {} logs",
@@ -387,10 +383,8 @@ fn findings_from_truth(scenario: &Value) -> Vec<Finding> {
                 cpu: None,
                 task: last["task"].as_str().map(str::to_owned),
                 pid: last["pid"].as_i64().map(|p| p as i32),
-                ts: [
-                    window[0].as_f64().expect("window"),
-                    window[1].as_f64().expect("window"),
-                ],
+                ts: [&window[0], &window[1]]
+                    .map(|w| (w.as_f64().expect("window") * 1e9).round() as u64),
                 functions: strings(&bug["functions"]),
                 locks: strings(&bug["locks"]),
                 summary: String::new(),
@@ -617,7 +611,9 @@ fn console_check_reports_disagreements_both_ways() {
         .1;
     let mut findings = findings_from_truth(&scenario);
     let path = corpus("lab/s1_spin_sleep/console.log");
-    let console = Console::read(&path).expect("read the console log");
+    let console = NamedSource::open(&path)
+        .and_then(|log| Console::read(&log))
+        .expect("read the console log");
     let check = console.check(&findings, Some("global"), Vec::new());
     assert_eq!(check.links.len(), 1);
     assert_eq!(check.links[0].finding, "s1a");
@@ -626,7 +622,7 @@ fn console_check_reports_disagreements_both_ways() {
         Some("lab_s1a_msleep_under_spinlock")
     );
     assert_eq!(check.kctx_only, ["s1b", "s1c", "s1d"]);
-    let text = kctx::cli::console_check::render_text(&check);
+    let text = kctx::report::console::render_text(&check);
     assert!(
         text.contains("kctx found what the kernel never reported: s1b"),
         "{text}"
@@ -663,7 +659,10 @@ fn finding_is_for_bug(finding: &Finding, bug: &Value) -> bool {
             .locks
             .iter()
             .any(|l| names("locks").contains(&l.as_str()));
-    finding.kind == kind && named && finding.ts[0] <= end && finding.ts[1] >= start
+    finding.kind == kind
+        && named
+        && seconds(finding.ts[0]) <= end
+        && seconds(finding.ts[1]) >= start
 }
 
 /// `kctx check --console`: on every lab recording each `kernel_reported` splat links to the
@@ -672,7 +671,8 @@ fn finding_is_for_bug(finding: &Finding, bug: &Value) -> bool {
 #[test]
 fn check_console_links_every_kernel_reported_splat_to_its_bug() {
     use clap::Parser as _;
-    use kctx::cli::{Cli, Command, check};
+    use kctx::Cli;
+    use kctx::cli::{Command, check};
     let mut linked = 0;
     let mut kctx_only = 0;
     for (folder, scenario) in lab_scenarios() {

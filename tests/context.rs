@@ -362,8 +362,8 @@ fn detector_reports_every_planted_sleep_in_atomic_bug() {
                 .collect();
             let hit = findings.iter().find(|f| {
                 f.kind == FindingKind::SleepInAtomic
-                    && f.ts[0] <= to
-                    && f.ts[1] >= from
+                    && trace_model::seconds(f.ts[0]) <= to
+                    && trace_model::seconds(f.ts[1]) >= from
                     && f.functions
                         .iter()
                         .chain(&f.locks)

@@ -387,3 +387,53 @@ fn trace_cmd_reports_of_the_tracedat_samples() {
         assert_eq!(store.report.non_event_lines, 1, "{name}: the cpus= line");
     }
 }
+
+/// Issue 19: a function-tracer line whose function (or its parent) was wrapped onto the next
+/// line is read as one event, not counted as unparsed. Built from a real function-tracer
+/// recording: every `func <-parent` line of the lab's trace.txt is broken once after the
+/// timestamp and once after `<-`, alternately.
+#[test]
+fn function_names_wrapped_onto_the_next_line_are_joined() {
+    let path = corpus("lab/s1_spin_sleep/trace.txt");
+    let text = std::fs::read_to_string(&path).expect("lab trace.txt");
+    let mut wrapped = String::new();
+    let mut broken = 0u64;
+    for line in text.lines() {
+        let cut = if broken.is_multiple_of(2) {
+            line.find(": ")
+                .filter(|_| line.contains(" <-"))
+                .map(|at| at + 1)
+        } else {
+            line.find(" <-").map(|at| at + 3)
+        };
+        match cut {
+            Some(at) if at < line.len() => {
+                wrapped.push_str(&line[..at]);
+                wrapped.push_str("\n  ");
+                wrapped.push_str(line[at..].trim_start());
+                broken += 1;
+            }
+            _ => wrapped.push_str(line),
+        }
+        wrapped.push('\n');
+    }
+    assert!(broken > 1000, "{broken} lines broken");
+    let original = importers::ftrace_text::import(text.as_bytes()).expect("original");
+    let joined = importers::ftrace_text::import(wrapped.as_bytes()).expect("wrapped");
+    assert_eq!(
+        joined.report.unparsed_total(),
+        original.report.unparsed_total()
+    );
+    assert_eq!(joined.len(), original.len(), "events");
+    let functions = |s: &EventStore| -> Vec<String> {
+        (0..s.len() as u32)
+            .filter_map(|i| match s.payload(i) {
+                Payload::Function { func, parent } => {
+                    Some(format!("{}<-{}", s.str(func), s.str(parent)))
+                }
+                _ => None,
+            })
+            .collect()
+    };
+    assert_eq!(functions(&joined), functions(&original));
+}

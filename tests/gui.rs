@@ -11,7 +11,7 @@ use kctx::gui::{Input, KctxApp};
 use std::process::Command;
 use trace_model::FindingKind;
 
-fn harness(app: KctxApp) -> Harness<'static, KctxApp> {
+pub(crate) fn harness(app: KctxApp) -> Harness<'static, KctxApp> {
     // The accessibility lint flags egui's own unlabelled combo boxes; what these tests check
     // is behaviour.
     let mut h = Harness::builder()
@@ -33,11 +33,11 @@ fn set_filter(
     h.run_steps(2);
 }
 
-fn sample_app() -> KctxApp {
+pub(crate) fn sample_app() -> KctxApp {
     KctxApp::with_trace(load(vec![Input::Sample], &|_| {}).expect("the bundled sample loads"))
 }
 
-fn session<'a>(h: &'a Harness<'static, KctxApp>) -> &'a kctx::gui::Session {
+pub(crate) fn session<'a>(h: &'a Harness<'static, KctxApp>) -> &'a kctx::gui::Session {
     h.state().session.as_ref().expect("a trace is open")
 }
 
@@ -108,10 +108,7 @@ fn selecting_a_finding_zooms_to_it_and_the_inspector_shows_the_lock_held() {
             .iter()
             .find(|f| f.locks.iter().any(|l| l == "lab_s1_lock"))
             .expect("a finding under lab_s1_lock");
-        (
-            finding_title(f),
-            kctx::gui::timeline::ns_from_seconds(f.ts[0]),
-        )
+        (finding_title(f), f.ts[0])
     };
     h.get_by_label(&title).click();
     h.run_steps(4);
@@ -140,12 +137,7 @@ fn selecting_a_finding_zooms_to_it_and_the_inspector_shows_the_lock_held() {
 #[test]
 fn next_and_previous_violation_step_through_the_findings_in_time() {
     let mut h = harness(sample_app());
-    let mut starts: Vec<u64> = session(&h)
-        .trace
-        .findings
-        .iter()
-        .map(|f| kctx::gui::timeline::ns_from_seconds(f.ts[0]))
-        .collect();
+    let mut starts: Vec<u64> = session(&h).trace.findings.iter().map(|f| f.ts[0]).collect();
     starts.sort_unstable();
     assert!(starts.len() >= 2);
     for &want in &starts {
@@ -313,7 +305,7 @@ fn click_places_the_cursor_and_n_steps_on_that_cpu() {
 }
 
 /// Clicks the primary button at `at`.
-fn click_at(h: &mut Harness<'static, KctxApp>, at: egui::Pos2) {
+pub(crate) fn click_at(h: &mut Harness<'static, KctxApp>, at: egui::Pos2) {
     h.hover_at(at);
     for pressed in [true, false] {
         h.event(egui::Event::PointerButton {
@@ -597,7 +589,7 @@ fn the_event_list_shows_and_highlights_the_cursors_row() {
     }
 }
 
-fn corpus_app(rel: &str) -> KctxApp {
+pub(crate) fn corpus_app(rel: &str) -> KctxApp {
     let path = corpus_tests::corpus(rel);
     KctxApp::with_trace(load(vec![Input::File(path)], &|_| {}).expect("the corpus trace loads"))
 }
@@ -631,16 +623,13 @@ fn grouped_findings_list_and_step_through_every_instance() {
         let s = session(h);
         let inst = &f.instances[k];
         assert_eq!(s.selected_instance, k);
-        let call = kctx::gui::timeline::ns_from_seconds(inst.ts);
+        let call = inst.ts;
         assert_eq!(s.timeline.cursor_ns, Some(call), "instance {k}'s call");
         let atomic = &s.timeline.highlights[0];
         assert_eq!(atomic.label, "atomic context");
         assert_eq!(atomic.cpu, Some(inst.cpu));
         assert_eq!(atomic.colour, colour);
-        assert_eq!(
-            atomic.start_ns,
-            kctx::gui::timeline::ns_from_seconds(inst.span[0])
-        );
+        assert_eq!(atomic.start_ns, inst.span[0]);
         assert!(atomic.end_ns - atomic.start_ns < span / 100, "its own span");
         let (t0, t1) = s.view_range();
         assert!(
@@ -714,7 +703,11 @@ fn evidence_lines_place_the_cursor_and_the_timeline_keeps_its_width() {
     let e = f.evidence.first().expect("evidence").clone();
     let line = format!(
         "1. {:.6} CPU {} {} {}: {}",
-        e.ts, e.cpu, e.task, e.event, e.detail
+        trace_model::seconds(e.ts),
+        e.cpu,
+        e.task,
+        e.event,
+        e.detail
     );
     // Move away first, so that the click is what brings the cursor back.
     h.key_press(egui::Key::N);
@@ -722,16 +715,13 @@ fn evidence_lines_place_the_cursor_and_the_timeline_keeps_its_width() {
     h.get_by_label(&line).click();
     h.run_steps(3);
     let s = session(&h);
-    assert_eq!(
-        s.timeline.cursor_ns,
-        Some(kctx::gui::timeline::ns_from_seconds(e.ts))
-    );
+    assert_eq!(s.timeline.cursor_ns, Some(e.ts));
     assert_eq!(s.timeline.selected_cpu, Some(e.cpu as usize));
     assert_eq!(s.timeline.width_px, width);
 }
 
 /// Presses the primary button at `from`, drags to `to` and releases.
-fn drag(h: &mut Harness<'static, KctxApp>, from: egui::Pos2, to: egui::Pos2) {
+pub(crate) fn drag(h: &mut Harness<'static, KctxApp>, from: egui::Pos2, to: egui::Pos2) {
     h.hover_at(from);
     h.event(egui::Event::PointerButton {
         pos: from,
@@ -931,5 +921,60 @@ fn tooltips_name_what_is_hovered_and_a_range_drag_shows_its_band() {
     assert!(
         (start - range.0).abs() < tol && (end - range.1).abs() < tol,
         "zoomed to the band: [{start}, {end}] vs {range:?}"
+    );
+}
+
+/// On a recording dated by its DATE option (times near 1.7e9 s, where an f64 of seconds
+/// resolves only ~240 ns), selecting each finding puts the cursor on one of its evidence
+/// events, and each evidence line puts it exactly on that event, on its CPU.
+#[test]
+fn findings_place_the_cursor_exactly_on_their_evidence_in_a_dated_recording() {
+    const DATE: u16 = 1;
+    let original =
+        std::fs::read(corpus_tests::corpus("lab/lockdep-s1_spin_sleep/trace.dat")).expect("read");
+    // trace-cmd writes DATE as text: µs since the epoch (2024-12-03 10:00:00.123456 UTC).
+    let dated = crate::tracedat::with_appended_option(&original, DATE, b"1733220000123456\0");
+    let path = std::env::temp_dir().join(format!("kctx-dated-{}.dat", std::process::id()));
+    std::fs::write(&path, dated).expect("write the dated copy");
+    let trace = load(vec![Input::File(path.clone())], &|_| {}).expect("the dated copy loads");
+    let _ = std::fs::remove_file(&path);
+    assert!(
+        trace.store.ts()[0] > 1_733_220_000 * 1_000_000_000,
+        "the DATE applies"
+    );
+    let findings = trace.findings.clone();
+    assert!(!findings.is_empty(), "the planted bugs are found");
+    let mut h = harness(KctxApp::with_trace(trace));
+    let mut inexact_in_seconds = 0;
+    for f in &findings {
+        h.get_by_label(&finding_title(f)).click();
+        h.run_steps(4);
+        let s = session(&h);
+        let evidence_ts: Vec<u64> = f
+            .evidence
+            .iter()
+            .map(|e| s.trace.store.ts()[e.index as usize])
+            .collect();
+        let cursor = s.timeline.cursor_ns.expect("a cursor");
+        assert!(evidence_ts.contains(&cursor), "{}: cursor {cursor}", f.id);
+        for (n, e) in f.evidence.iter().enumerate() {
+            let through_seconds = (trace_model::seconds(e.ts) * 1e9).round() as u64;
+            inexact_in_seconds += usize::from(through_seconds != e.ts);
+            // Move away first, so that the click is what brings the cursor back.
+            h.key_press(egui::Key::N);
+            h.run_steps(2);
+            h.get_by_label(&kctx::gui::findings::evidence_label(n, e))
+                .click();
+            h.run_steps(3);
+            let s = session(&h);
+            let event = s.trace.store.event(e.index);
+            assert_eq!((event.ts, event.cpu), (e.ts, e.cpu), "{}: {n}", f.id);
+            assert_eq!(s.timeline.cursor_ns, Some(event.ts), "{}: {n}", f.id);
+            assert_eq!(s.timeline.selected_cpu, Some(event.cpu as usize));
+        }
+    }
+    assert!(
+        inexact_in_seconds > 0,
+        "at these times seconds lose ns: a round trip through them would be caught"
     );
 }

@@ -61,6 +61,22 @@ pub fn corpus(rel: &str) -> PathBuf {
     corpus_dir().join(rel)
 }
 
+/// The console logs of `public/console` (file names, sorted).
+pub fn public_console_logs() -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(corpus("public/console"))
+        .expect("read public/console")
+        .map(|e| {
+            e.expect("dir entry")
+                .file_name()
+                .to_string_lossy()
+                .into_owned()
+        })
+        .filter(|n| n.ends_with(".txt"))
+        .collect();
+    names.sort();
+    names
+}
+
 /// The parsed `lab/truth.json`.
 pub fn truth() -> serde_json::Value {
     let text = std::fs::read_to_string(corpus("lab/truth.json")).expect("read lab/truth.json");

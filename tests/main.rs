@@ -4,9 +4,13 @@
 mod check;
 mod cli_text;
 mod console;
+mod console_shapes;
 mod context;
+mod diff;
 mod ftrace_text;
 mod gui;
+mod gui_query;
+mod gui_views;
 mod lab_stats;
 mod latency;
 mod lock_stats;

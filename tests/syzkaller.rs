@@ -11,11 +11,11 @@ use std::collections::BTreeMap;
 use trace_model::splat::Splat;
 
 /// One test file: its header facts and the log part.
-struct Case {
-    name: String,
+pub(crate) struct Case {
+    pub(crate) name: String,
     title: Option<String>,
     alts: Vec<String>,
-    log: Vec<u8>,
+    pub(crate) log: Vec<u8>,
 }
 
 /// The header runs to the first empty line; the log after it, up to an empty line followed by
@@ -51,7 +51,7 @@ fn read_case(name: &str, bytes: &[u8]) -> Case {
     }
 }
 
-fn cases() -> Vec<Case> {
+pub(crate) fn cases() -> Vec<Case> {
     let dir = corpus("syzkaller");
     let mut cases: Vec<Case> = std::fs::read_dir(&dir)
         .expect("read corpus/syzkaller")

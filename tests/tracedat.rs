@@ -638,16 +638,30 @@ fn threaded_decompression_gives_the_same_import() {
     }
 }
 
-/// Appends an OPTIONS section holding one option to an uncompressed little-endian v7 file
-/// and chains it from the last options section's DONE, so no offset moves.
-fn with_appended_option(v7: &[u8], option_id: u16, data: &[u8]) -> Vec<u8> {
+/// The offset of a little-endian v7 file's first OPTIONS section, from its header (after
+/// the magic, the version, endianness, long and page size, and the compression's name and
+/// version).
+fn v7_first_options(v7: &[u8]) -> usize {
+    let after_string = |at: usize| at + v7[at..].iter().position(|&b| b == 0).unwrap() + 1;
+    let compression = after_string(10) + 6;
+    let at = after_string(after_string(compression));
+    u64_at(v7, at) as usize
+}
+
+/// Appends an OPTIONS section holding one option to a little-endian v7 file (its options
+/// sections uncompressed, as trace-cmd writes them) and chains it from the last options
+/// section's DONE, so no offset moves.
+pub(crate) fn with_appended_option(v7: &[u8], option_id: u16, data: &[u8]) -> Vec<u8> {
     let mut out = v7.to_vec();
-    // The last section of the chain: its DONE holds 0.
-    let last_done = v7_sections(v7)
-        .into_iter()
-        .filter(|(id, ..)| *id == 0)
-        .filter_map(|(.., body)| v7_options(v7, body.start).last().map(|&(_, data)| data))
-        .find(|&data| u64_at(v7, data) == 0);
+    // Follow the chain to the section whose DONE holds 0.
+    let mut section = v7_first_options(v7);
+    let last_done = loop {
+        let done = v7_options(v7, section + 16).last().map(|&(_, data)| data);
+        match done {
+            Some(d) if u64_at(v7, d) != 0 => section = u64_at(v7, d) as usize,
+            other => break other,
+        }
+    };
     let done = last_done.expect("an options section ending the chain");
     out[done..done + 8].copy_from_slice(&(v7.len() as u64).to_le_bytes());
     let mut body = option_id.to_le_bytes().to_vec();

@@ -14,11 +14,10 @@ use kctx::gui::event_list::EventListState;
 use kctx::gui::findings::{finding_markers, focus_finding};
 use kctx::gui::timeline::view::TimeView;
 use kctx::gui::timeline::{TimelineState, timeline_ui};
+use kctx::gui::trace::load;
 use kctx::gui::{Input, LoadedTrace};
 use std::path::PathBuf;
 use std::time::Duration;
-use trace_model::context::BuildOptions;
-use trace_model::synthetic::{SyntheticSpec, generate};
 
 const WIDTH: f32 = 1920.0;
 const HEIGHT: f32 = 1080.0;
@@ -80,6 +79,26 @@ fn bench_trace(c: &mut Criterion, name: &str, trace: &LoadedTrace) {
         if let Some(f) = trace.findings.first() {
             focus_finding(&mut state, f, 0);
             state.pending_range = None;
+        }
+        // And the user's own: 50 notes across the trace, two task lanes pinned, one
+        // hidden, two marked.
+        state.notes = (0..50u64)
+            .map(|k| kctx::gui::timeline::notes::Note {
+                ts_ns: t0 + (t1 - t0) / 50 * k,
+                cpu: None,
+                text: format!("note {k}"),
+            })
+            .collect();
+        let pids: Vec<i32> = trace
+            .timeline
+            .task_rows
+            .iter()
+            .map(|t| t.pid)
+            .take(3)
+            .collect();
+        if pids.len() == 3 {
+            state.set_task_rows(&trace.timeline, vec![pids[2], pids[1]], vec![pids[0]]);
+            state.marked_tasks = vec![pids[1], pids[2]];
         }
         // Centre each zoom on the middle of the trace.
         let shown = (span * fraction).max(1.0);
@@ -144,17 +163,7 @@ fn benches(c: &mut Criterion) {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(10_000_000);
-    let store = generate(SyntheticSpec {
-        events,
-        ..SyntheticSpec::default()
-    });
-    let synthetic = LoadedTrace::new(
-        vec![Input::Synthetic(events)],
-        store,
-        &BuildOptions::default(),
-        Vec::new(),
-        &|_| {},
-    );
+    let synthetic = load(vec![Input::Synthetic(events)], &|_| {}).expect("a synthetic trace");
     bench_trace(c, &format!("synthetic-{events}"), &synthetic);
     bench_event_list(c, &format!("synthetic-{events}"), &synthetic);
     drop(synthetic);
@@ -162,17 +171,8 @@ fn benches(c: &mut Criterion) {
         "public/tracedat/trappy_trace_idle.dat",
         "lab/lockdep-s1_spin_sleep/trace.txt.gz",
     ] {
-        match importers::open(&corpus(rel)) {
-            Ok(store) => {
-                let trace = LoadedTrace::new(
-                    vec![Input::File(corpus(rel))],
-                    store,
-                    &BuildOptions::default(),
-                    Vec::new(),
-                    &|_| {},
-                );
-                bench_trace(c, rel, &trace);
-            }
+        match load(vec![Input::File(corpus(rel))], &|_| {}) {
+            Ok(trace) => bench_trace(c, rel, &trace),
             Err(e) => eprintln!("skipping {rel}: {e}"),
         }
     }

@@ -2,7 +2,7 @@ use clap::Parser;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    match kctx::cli::run(kctx::cli::Cli::parse()) {
+    match kctx::run(kctx::Cli::parse()) {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
             eprintln!("kctx: {e:#}");

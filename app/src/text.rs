@@ -2,6 +2,7 @@
 //! writes (the tracefs `trace` file format, so the text importer can read them back).
 
 use std::fmt::Write as _;
+use trace_model::CommPid;
 use trace_model::{EventStore, Payload, PayloadView, StrId};
 
 const SOFTIRQ_NAMES: [&str; 10] = [
@@ -147,7 +148,7 @@ pub fn trace_line(store: &EventStore, i: u32) -> String {
     let flags = e.flags.to_column().unwrap_or_else(|| "....".into());
     let secs = e.ts / 1_000_000_000;
     let micros = (e.ts % 1_000_000_000) / 1000;
-    let task = format!("{}-{}", e.comm, e.pid);
+    let task = CommPid(e.comm, e.pid);
     let body = details(store, &e.payload);
     let head = format!("{task:>22} [{:03}] {flags} {secs:>5}.{micros:06}", e.cpu);
     match e.payload {

@@ -1,15 +1,7 @@
 //! Durations and counts as kctx prints them, in the window and in the CLI's tables, and
 //! durations as the CLI reads them.
 
-/// A count and its noun, singular for one: `1 finding`, `3 findings`, `1 time`. Every noun
-/// kctx counts takes a plain `s`.
-pub fn counted(n: u64, noun: &str) -> String {
-    if n == 1 {
-        format!("1 {noun}")
-    } else {
-        format!("{n} {noun}s")
-    }
-}
+pub use analysis::counted;
 
 /// A duration with a unit: `850 ns`, `12.4 µs`, `3.20 ms`, `1.500 s`.
 pub fn format_duration(ns: f64) -> String {

@@ -1,6 +1,9 @@
 //! Hostile inputs built by each test, read by the `kctx` binary under a memory limit
 //! (`ulimit -v`): a clear answer, never an abort, a hang or memory sized by a header.
 
+#[path = "../../importers/tests/support/tracedat_writer.rs"]
+mod tracedat_writer;
+
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::{Command, Output};
@@ -47,6 +50,7 @@ fn a_stated_cpu_count_of_two_billion_is_a_warning_not_an_allocation() {
     for header in [
         "cpus=2147483647\n",
         "# tracer: nop\n#    entries-in-buffer/entries-written: 2/2   #P:4294967295\n",
+        "# tracer: nop\n#    entries-in-buffer/entries-written: 2/2   #P:2147483648\n",
     ] {
         let path = temp("cpus.txt", format!("{header}{EVENTS}").as_bytes());
         let s = json(&stats(&path));
@@ -129,4 +133,65 @@ fn text_stats_say_when_lost_counts_are_unknown() {
     let path = temp("lost.txt", text.as_bytes());
     let s = json(&stats(&path));
     assert_eq!(s["lost_events"]["text"], "an unknown number in 1 gaps");
+}
+
+fn zstd(page: &[u8]) -> Vec<u8> {
+    zstd::bulk::compress(page, 1).unwrap()
+}
+
+/// A small v7 trace.dat (2 CPUs, 40 events each, zstd) whose BUFFER option lists `listed`
+/// (CPU id, stream).
+fn tracedat(listed: Vec<(u32, usize)>) -> Vec<u8> {
+    let mut spec = tracedat_writer::Spec::new(7, 2, 40);
+    spec.compress = Some(("zstd", zstd));
+    spec.listed = Some(listed);
+    tracedat_writer::build(&spec).bytes
+}
+
+#[test]
+fn a_buffer_cpu_id_of_two_billion_and_four_thousand_cpus_stay_within_the_memory_limit() {
+    let s = json(&stats(&temp(
+        "id.dat",
+        &tracedat(vec![(0x7fff_ffff, 0), (1, 1)]),
+    )));
+    assert_eq!(
+        (s["events"].as_u64(), s["cpus"].as_u64()),
+        (Some(80), Some(2))
+    );
+    let path = temp(
+        "4096.dat",
+        &tracedat((0..4096).map(|cpu| (cpu, 0)).collect()),
+    );
+    let s = json(&stats(&path));
+    assert_eq!(s["events"], 40, "CPU 0's stream read once");
+    let warnings = s["warnings"].as_object().unwrap();
+    assert!(
+        warnings.keys().any(|k| k.contains("overlaps cpu 0's")),
+        "{warnings:?}"
+    );
+}
+
+#[test]
+fn a_v7_trace_dat_cut_in_its_data_keeps_what_it_holds_and_says_where() {
+    let spec = {
+        let mut spec = tracedat_writer::Spec::new(7, 2, 40);
+        spec.compress = Some(("zstd", zstd));
+        spec
+    };
+    let built = tracedat_writer::build(&spec);
+    // Cut after CPU 0's stream: CPU 1's is lost whole.
+    let (at, size) = built.streams[0];
+    let s = json(&stats(&temp("cut.dat", &built.bytes[..at + size])));
+    assert_eq!(s["events"], 40);
+    let warnings = s["warnings"].as_object().unwrap();
+    let chain = (warnings.iter())
+        .find(|(k, _)| k.contains("the options chain is cut"))
+        .expect("the cut is warned");
+    assert_eq!(chain.1["first"][0]["byte"], (at + size) as u64);
+    assert!(
+        warnings
+            .keys()
+            .any(|k| k.contains("1 CPU streams found in it by content")),
+        "{warnings:?}"
+    );
 }

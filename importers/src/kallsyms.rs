@@ -5,6 +5,21 @@ use trace_model::report::{ImportReport, Location};
 use trace_model::strings::{Interner, StrId};
 use trace_model::symbols::{Symbol, SymbolKind, SymbolTable};
 
+/// True when the first line of `bytes` is a kallsyms symbol (`ffffffff81000000 T _stext`):
+/// enough to tell a sidecar from a trace or a log, which never start that way.
+pub fn looks_like_kallsyms(bytes: &[u8]) -> bool {
+    let first = bytes.split(|&b| b == b'\n').next().unwrap_or_default();
+    let Ok(text) = std::str::from_utf8(&first[..first.len().min(4096)]) else {
+        return false;
+    };
+    let mut parts = text.split_whitespace();
+    let addr_ok = parts
+        .next()
+        .is_some_and(|a| a.len() >= 8 && a.bytes().all(|b| b.is_ascii_hexdigit()));
+    let kind_ok = parts.next().is_some_and(|k| k.len() == 1);
+    addr_ok && kind_ok && parts.next().is_some()
+}
+
 /// Parses kallsyms text. Lines that are not `address type name [module]` are counted in
 /// `report` and skipped.
 pub fn parse(text: &str, strings: &mut Interner, report: &mut ImportReport) -> SymbolTable {
@@ -123,6 +138,17 @@ impl<'a> Iterator for Fields<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn kallsyms_is_recognised_by_content() {
+        assert!(looks_like_kallsyms(
+            b"ffffffffc0237000 t lab_restore_preempt_count\t[ctxlab]\n"
+        ));
+        assert!(!looks_like_kallsyms(b"# tracer: nop\n"));
+        assert!(!looks_like_kallsyms(
+            b"  <idle>-0 [001] d..2. 64.41: sched_switch: x\n"
+        ));
+    }
 
     #[test]
     fn parses_core_and_module_lines_and_counts_bad_ones() {

@@ -25,6 +25,8 @@ pub enum Format {
     TraceDat,
     /// ftrace text in any dialect (also a console log holding an ftrace dump).
     FtraceText,
+    /// `/proc/kallsyms` text: symbols naming addresses, a sidecar of a trace.
+    Kallsyms,
     /// A kernel console / serial log without trace lines.
     Console,
     /// A QEMU `-d` or trace-backend log.
@@ -35,11 +37,14 @@ pub enum Format {
 /// starts within it, and a huge file of something else is not read whole to say so.
 pub const SNIFF_BYTES: usize = 64 << 20;
 
-/// Detects the format of decompressed input bytes.
+/// Detects the format of decompressed input bytes: a trace, its kallsyms sidecar, a console
+/// log or a QEMU log.
 pub fn detect(bytes: &[u8]) -> Format {
     let head = &bytes[..bytes.len().min(SNIFF_BYTES)];
     if tracedat::is_tracedat(bytes) {
         Format::TraceDat
+    } else if kallsyms::looks_like_kallsyms(head) {
+        Format::Kallsyms
     } else if qemu::looks_like_qemu(head) {
         Format::Qemu
     } else if ftrace_text::looks_like_ftrace(head) {
@@ -62,7 +67,7 @@ pub fn import(source: &Source) -> Result<EventStore, ImportError> {
         Format::TraceDat => tracedat::import(bytes),
         Format::FtraceText => ftrace_text::import(bytes),
         Format::Qemu => Err(ImportError::QemuLog),
-        Format::Console => Err(ImportError::NotATrace),
+        Format::Kallsyms | Format::Console => Err(ImportError::NotATrace),
     }?;
     for (what, at) in source.warnings() {
         store.report.warn(what, *at);

@@ -1,17 +1,10 @@
 //! `findings` and `evidence`. The only file that reads [`Finding`]'s fields, so a change of
-//! their types (times as seconds today) is one edit here.
+//! their types is one edit here.
 
-use crate::frame::{Frame, int32, int64};
+use crate::frame::{Frame, int32, int64, ns};
 use crate::schema::Table;
 use polars_core::prelude::DataFrame;
 use trace_model::Finding;
-
-/// Trace seconds, as findings hold them, to the tables' nanoseconds.
-fn ns_of_seconds(s: f64) -> i64 {
-    // `as` saturates and maps NaN to 0; findings' times come from u64 ns, so this is exact
-    // to the nanosecond for any trace shorter than about 100 days.
-    (s * 1e9).round() as i64
-}
 
 pub fn findings(found: &[Finding]) -> DataFrame {
     let mut f = Frame::new(Table::Findings, found.len());
@@ -21,14 +14,8 @@ pub fn findings(found: &[Finding]) -> DataFrame {
     f.opt_i32("cpu", found.iter().map(|x| x.cpu.map(int32)).collect());
     f.opt_i32("pid", found.iter().map(|x| x.pid).collect());
     f.opt_str("task", found.iter().map(|x| x.task.as_deref()));
-    f.i64(
-        "first_ns",
-        found.iter().map(|x| ns_of_seconds(x.ts[0])).collect(),
-    );
-    f.i64(
-        "last_ns",
-        found.iter().map(|x| ns_of_seconds(x.ts[1])).collect(),
-    );
+    f.i64("first_ns", found.iter().map(|x| ns(x.ts[0])).collect());
+    f.i64("last_ns", found.iter().map(|x| ns(x.ts[1])).collect());
     f.i64("count", found.iter().map(|x| int64(x.count)).collect());
     f.str("functions", found.iter().map(|x| x.functions.join(", ")));
     f.str("locks", found.iter().map(|x| x.locks.join(", ")));
@@ -47,10 +34,7 @@ pub fn evidence(found: &[Finding]) -> DataFrame {
         "seq",
         rows.iter().map(|&(_, i, _)| int32(i as u32)).collect(),
     );
-    f.i64(
-        "ts_ns",
-        rows.iter().map(|(_, _, e)| ns_of_seconds(e.ts)).collect(),
-    );
+    f.i64("ts_ns", rows.iter().map(|(_, _, e)| ns(e.ts)).collect());
     f.i32("cpu", rows.iter().map(|(_, _, e)| int32(e.cpu)).collect());
     f.str("task", rows.iter().map(|(_, _, e)| e.task.as_str()));
     f.str("event", rows.iter().map(|(_, _, e)| e.event.as_str()));

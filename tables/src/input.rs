@@ -75,6 +75,14 @@ pub fn trace_id(path: &Path) -> std::io::Result<String> {
     Ok(format!("t{:016x}", hash.0))
 }
 
+/// The id of an input that is no file (a bundled sample, a synthetic trace): the same hash of
+/// its name, so ids keep one shape.
+pub fn name_id(name: &str) -> String {
+    let mut hash = Fnv::default();
+    hash.write(name.as_bytes());
+    format!("t{:016x}", hash.0)
+}
+
 /// FNV-1a, 64-bit: stable across Rust releases, unlike `DefaultHasher`.
 struct Fnv(u64);
 

@@ -22,7 +22,7 @@ mod sleep_calls;
 mod splats;
 
 pub use export::{Export, ExportFormat, Written};
-pub use input::{ConsoleInput, DetailsFn, Input, TraceInput, trace_id};
+pub use input::{ConsoleInput, DetailsFn, Input, TraceInput, name_id, trace_id};
 pub use query::{Query, QueryError};
 pub use result::{Cell, OutputFormat, QueryResult};
 pub use schema::{SCHEMA_VERSION, Table};

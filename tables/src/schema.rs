@@ -112,6 +112,19 @@ impl TableDef {
     }
 }
 
+/// The columns that hold an instant of the trace clock (not a duration), in the order a result
+/// row's time is taken from when a viewer moves its cursor to the row.
+pub const TIME_COLUMNS: [&str; 8] = [
+    "ts_ns",
+    "start_ns",
+    "acquire_ns",
+    "acquired_ns",
+    "first_ns",
+    "release_ns",
+    "end_ns",
+    "last_ns",
+];
+
 /// The column every table gets in a query over several traces, and the partition key of an
 /// export (`trace=<id>` in the path).
 pub const TRACE_COLUMN: &str = "trace";

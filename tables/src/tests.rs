@@ -192,3 +192,16 @@ fn export_writes_one_file_per_table_and_no_temporary() {
     }
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn time_columns_are_int64_instants_of_some_table() {
+    for name in crate::schema::TIME_COLUMNS {
+        let defs: Vec<_> = Table::ALL
+            .iter()
+            .flat_map(|t| t.def().columns.iter())
+            .filter(|c| c.name == name)
+            .collect();
+        assert!(!defs.is_empty(), "{name}: no table has it");
+        assert!(defs.iter().all(|c| c.ty == Type::Int64), "{name}");
+    }
+}

@@ -140,7 +140,7 @@ impl Candidate {
 fn candidate(splat: &Splat, finding: &Finding, options: &CorrelateOptions) -> Option<Candidate> {
     let time_delta_s = match (options.use_time, splat.console_ts) {
         (true, Some(ts)) => {
-            let delta = time_delta(ts, finding.ts);
+            let delta = time_delta(ts, finding.ts.map(crate::seconds));
             if delta < -options.before_s || delta > options.after_s {
                 return None;
             }
@@ -231,7 +231,7 @@ mod tests {
             cpu: None,
             task: None,
             pid: None,
-            ts,
+            ts: ts.map(|s| (s * 1e9).round() as u64),
             functions: vec![function.to_owned()],
             locks: Vec::new(),
             summary: String::new(),

@@ -1,7 +1,9 @@
-//! Findings: what the detectors report, each with its evidence. The JSON of `kctx check`
-//! serialises these directly.
+//! Findings: what the detectors report, each with its evidence. Times are trace ns and
+//! evidence names its event; the JSON of `kctx check` serialises these directly, times in
+//! trace seconds (the [`as_seconds`] adapter), as it always has.
 
-use serde::{Deserialize, Serialize};
+use crate::EventIdx;
+use serde::{Deserialize, Serialize, Serializer};
 
 /// The kind of violation.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -47,10 +49,14 @@ impl Confidence {
 }
 
 /// One event cited as evidence.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Evidence {
-    /// Trace seconds.
-    pub ts: f64,
+    /// The event's index in the store.
+    #[serde(skip)]
+    pub index: EventIdx,
+    /// Trace ns (seconds in JSON).
+    #[serde(serialize_with = "as_seconds")]
+    pub ts: u64,
     pub cpu: u32,
     /// `comm-pid` of the task, or the interrupt context.
     pub task: String,
@@ -59,19 +65,21 @@ pub struct Evidence {
 }
 
 /// One occurrence of a finding: where it happened and its own atomic span.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct FindingInstance {
     pub cpu: u32,
     pub pid: i32,
-    /// Trace seconds of the call that slept.
-    pub ts: f64,
-    /// Trace seconds: from what made the context atomic to the sleep's end (its first and
-    /// last evidence events).
-    pub span: [f64; 2],
+    /// Trace ns of the call that slept.
+    #[serde(serialize_with = "as_seconds")]
+    pub ts: u64,
+    /// Trace ns: from what made the context atomic to the sleep's end (its first and last
+    /// evidence events).
+    #[serde(serialize_with = "pair_as_seconds")]
+    pub span: [u64; 2],
 }
 
 /// One violation, deduplicated by kind and call site / lock classes.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Finding {
     /// Stable id: kind + call site / classes, so allowlists survive re-recording.
     pub id: String,
@@ -80,8 +88,9 @@ pub struct Finding {
     pub cpu: Option<u32>,
     pub task: Option<String>,
     pub pid: Option<i32>,
-    /// First and last time (trace seconds) of the instances.
-    pub ts: [f64; 2],
+    /// First and last time (trace ns) of the instances.
+    #[serde(serialize_with = "pair_as_seconds")]
+    pub ts: [u64; 2],
     /// Functions on the path: the caller that took the lock or slept.
     pub functions: Vec<String>,
     /// Lock classes involved.
@@ -93,7 +102,44 @@ pub struct Finding {
     pub count: u64,
     /// Each instance, in time order, where the detector keeps them (sleep-in-atomic); empty
     /// for kinds whose evidence is the first witnesses of each order (lock-order cycles,
-    /// irq inversions), and absent from older JSON.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    /// irq inversions).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub instances: Vec<FindingInstance>,
+}
+
+impl Finding {
+    /// Adds another finding of the same id (the one merge rule of every detector): the
+    /// counts add up, the time span widens, the instances join in time order and the locks
+    /// join; the surest of the two explains the result (confidence, summary, evidence,
+    /// where), the first on a tie.
+    pub fn absorb(&mut self, other: Finding) {
+        let count = self.count + other.count;
+        let ts = [self.ts[0].min(other.ts[0]), self.ts[1].max(other.ts[1])];
+        let mut instances = std::mem::take(&mut self.instances);
+        instances.extend(other.instances.iter().cloned());
+        instances.sort_by_key(|i| i.ts);
+        let mut locks = std::mem::take(&mut self.locks);
+        for l in &other.locks {
+            if !locks.contains(l) {
+                locks.push(l.clone());
+            }
+        }
+        if other.confidence < self.confidence {
+            *self = other;
+        }
+        self.count = count;
+        self.ts = ts;
+        self.instances = instances;
+        self.locks = locks;
+    }
+}
+
+/// Serialises trace ns as trace seconds: the unit of kctx's JSON.
+pub fn as_seconds<S: Serializer>(ns: &u64, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_f64(crate::seconds(*ns))
+}
+
+/// [`as_seconds`] for a `[first, last]` pair.
+pub fn pair_as_seconds<S: Serializer>(ns: &[u64; 2], s: S) -> Result<S::Ok, S::Error> {
+    [crate::seconds(ns[0]), crate::seconds(ns[1])].serialize(s)
 }

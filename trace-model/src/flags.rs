@@ -41,7 +41,8 @@ pub enum IrqContext {
 /// | 23    | hardirq                                            |
 /// | 24    | serving softirq                                    |
 /// | 25    | NMI                                                |
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, bytemuck::Pod, bytemuck::Zeroable)]
+#[repr(transparent)]
 pub struct ContextFlags(pub u32);
 
 const NOT_RECORDED: u32 = 0xff;

@@ -23,6 +23,7 @@
 //! arena (names are interned, so a `sched_switch` costs 32 bytes), generic ones keep their
 //! field text in a text arena. No event owns a heap object.
 
+pub mod comm_pid;
 pub mod context;
 pub mod correlate;
 pub mod culprit;
@@ -45,9 +46,10 @@ pub mod strings;
 pub mod symbols;
 pub mod synthetic;
 
+pub use comm_pid::CommPid;
 pub use finding::{Confidence, Evidence, Finding, FindingInstance, FindingKind};
 pub use flags::{ContextFlags, FlagBits, IrqContext};
-pub use meta::{LostEvents, SourceFormat, TraceMeta};
+pub use meta::{KernelRelease, LostEvents, SourceFormat, TraceMeta};
 pub use payload::{Payload, PayloadIn, PayloadView, TaskState};
 pub use report::{ImportReport, Location, ProblemCount};
 pub use store::{EventHeader, EventIdx, EventRef, EventStore, EventStoreBuilder, EventTypeId};

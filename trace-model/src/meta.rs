@@ -1,10 +1,10 @@
 //! Facts about a trace as a whole: where it came from, the kernel, the clock, CPUs, and the
 //! events the recording lost.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// The input format a store was imported from.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum SourceFormat {
     #[default]
@@ -21,7 +21,7 @@ pub enum SourceFormat {
 }
 
 /// A range of events the recording lost on one CPU.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LostEvents {
     pub cpu: u32,
     /// Time of the gap: the timestamp of the first event after it (ns).
@@ -30,11 +30,37 @@ pub struct LostEvents {
     pub count: Option<u64>,
 }
 
+/// What kctx's rules read from a kernel release string (`6.1.0-56-amd64`, `6.6.0-rt15`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct KernelRelease {
+    /// Major and minor version, when the string starts with them.
+    pub version: Option<(u32, u32)>,
+    /// A PREEMPT_RT kernel (`-rt` in the release).
+    pub preempt_rt: bool,
+}
+
+impl KernelRelease {
+    pub fn parse(release: &str) -> KernelRelease {
+        let mut parts = release.split(|c: char| !c.is_ascii_digit());
+        let mut number = || parts.next().and_then(|s| s.parse::<u32>().ok());
+        KernelRelease {
+            version: number().zip(number()),
+            preempt_rt: release.contains("-rt"),
+        }
+    }
+
+    /// The release is at least `major.minor`; false when the version is unknown.
+    pub fn at_least(&self, major: u32, minor: u32) -> bool {
+        self.version.is_some_and(|v| v >= (major, minor))
+    }
+}
+
 /// Trace-wide metadata.
-#[derive(Clone, Debug, Default, Serialize)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct TraceMeta {
     pub source: SourceFormat,
-    /// Kernel release (`6.1.0-56-amd64`) when the trace tells it.
+    /// Kernel release (`6.1.0-56-amd64`) when the trace tells it; [`TraceMeta::kernel_release`]
+    /// reads it.
     pub kernel_version: Option<String>,
     /// Trace clock (`global`, `local`, `x86-tsc`, ...) when known.
     pub clock: Option<String>,
@@ -47,6 +73,11 @@ pub struct TraceMeta {
 }
 
 impl TraceMeta {
+    /// The kernel release, parsed, when the trace tells it.
+    pub fn kernel_release(&self) -> Option<KernelRelease> {
+        self.kernel_version.as_deref().map(KernelRelease::parse)
+    }
+
     /// Lost events in words (`12 in 5 gaps`), saying when gaps did not count their events:
     /// a gap of unknown size is not a gap of 0.
     pub fn lost_text(&self) -> String {
@@ -65,5 +96,22 @@ impl TraceMeta {
             self.lost.len(),
             self.lost.iter().filter_map(|l| l.count).sum(),
         )
+    }
+}
+
+#[cfg(test)]
+mod kernel_release_tests {
+    use super::KernelRelease;
+
+    #[test]
+    fn releases_parse_into_version_and_preempt_rt() {
+        let debian = KernelRelease::parse("6.1.0-56-amd64");
+        assert_eq!(debian.version, Some((6, 1)));
+        assert!(!debian.preempt_rt);
+        assert!(debian.at_least(5, 18) && !debian.at_least(6, 2));
+        assert!(KernelRelease::parse("6.6.0-rt15").preempt_rt);
+        let odd = KernelRelease::parse("custom");
+        assert_eq!(odd.version, None);
+        assert!(!odd.at_least(0, 0));
     }
 }

@@ -371,6 +371,16 @@ impl Default for SharedPayloads {
 }
 
 impl PayloadArena {
+    /// The payload words and text as stored.
+    pub(crate) fn parts(&self) -> (&[u32], &str) {
+        (&self.words, &self.text)
+    }
+
+    /// An arena from another's [`Self::parts`].
+    pub(crate) fn from_parts(words: Vec<u32>, text: String) -> PayloadArena {
+        PayloadArena { words, text }
+    }
+
     /// Resident bytes of both arenas.
     pub fn heap_bytes(&self) -> usize {
         self.words.capacity() * 4 + self.text.capacity()

@@ -1,11 +1,11 @@
 //! What an importer could not read. Nothing is dropped silently: every line or byte range
 //! that did not become an event is counted here by reason, with its first locations.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 /// Where in an input a problem was found.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Location {
     /// 1-based line number of a text input.
@@ -28,7 +28,7 @@ impl std::fmt::Display for Location {
 }
 
 /// Count and first locations of one kind of problem.
-#[derive(Clone, Debug, Default, Serialize)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct ProblemCount {
     pub count: u64,
     /// The first few locations (at most [`ImportReport::EXAMPLES`]).
@@ -44,7 +44,7 @@ impl ProblemCount {
 }
 
 /// The per-input account of an import.
-#[derive(Clone, Debug, Default, Serialize)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct ImportReport {
     /// Lines (text) or records (binary) read in all.
     pub units_read: u64,

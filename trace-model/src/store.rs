@@ -10,6 +10,9 @@ use crate::strings::{Interner, StrId};
 use crate::symbols::SymbolTable;
 use std::ops::Range;
 
+mod columns;
+pub use columns::{StoreColumns, SymbolColumns};
+
 /// The most CPU lanes a store has: Linux's largest `NR_CPUS` (x86-64 `MAXSMP`). A trace
 /// that states more CPUs gets this many lanes; CPU ids at or above it (only a damaged or
 /// hostile file has them) are numbered densely instead, see [`EventStore::cpu_id`].
@@ -19,7 +22,10 @@ pub const MAX_CPUS: usize = 8192;
 pub type EventIdx = u32;
 
 /// Id of an event type (an interned event name such as `sched_switch`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, bytemuck::Pod, bytemuck::Zeroable,
+)]
+#[repr(transparent)]
 pub struct EventTypeId(pub u16);
 
 /// The fixed part of an event as an importer pushes it.

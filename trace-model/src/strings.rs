@@ -11,7 +11,20 @@ use std::hash::BuildHasher;
 use std::ops::Range;
 
 /// Index of an interned string in an [`Interner`].
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    Default,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    bytemuck::Pod,
+    bytemuck::Zeroable,
+)]
+#[repr(transparent)]
 pub struct StrId(pub u32);
 
 impl StrId {
@@ -116,6 +129,31 @@ impl Interner {
     /// True when only the empty string is interned.
     pub fn is_empty(&self) -> bool {
         self.len() <= 1
+    }
+
+    /// The strings as stored: their bytes back to back, and the offsets between them.
+    pub fn parts(&self) -> (&str, &[u32]) {
+        (&self.arena, &self.bounds)
+    }
+
+    /// An interner from another's [`Self::parts`], checked: string 0 is the empty string,
+    /// the offsets rise and fall on character boundaries of the text, which they end.
+    pub fn from_parts(arena: String, bounds: Vec<u32>) -> Result<Interner, String> {
+        let ordered = bounds.windows(2).all(|w| w[0] <= w[1]);
+        let on_text = bounds
+            .last()
+            .is_some_and(|&end| end as usize == arena.len())
+            && bounds.iter().all(|&b| arena.is_char_boundary(b as usize));
+        if bounds.get(..2) != Some(&[0, 0]) || !ordered || !on_text {
+            return Err("string offsets out of order or off their text".into());
+        }
+        let mut ids = HashTable::with_capacity(bounds.len() - 1);
+        for i in 0..bounds.len() - 1 {
+            let id = StrId(i as u32);
+            let h = hash(Self::bytes(&arena, &bounds, id));
+            ids.insert_unique(h, id, |&id| hash(Self::bytes(&arena, &bounds, id)));
+        }
+        Ok(Interner { arena, bounds, ids })
     }
 
     /// Resident bytes (string bytes plus table overhead, approximately).

@@ -47,6 +47,12 @@ impl SymbolTable {
         SymbolTable { symbols }
     }
 
+    /// Adds the symbols of a table whose names live in the same interner (a second sidecar).
+    pub fn append(&mut self, other: SymbolTable) {
+        self.symbols.extend(other.symbols);
+        self.symbols.sort_by_key(|s| s.addr);
+    }
+
     /// Adds symbols from another table (a sidecar over the trace's own).
     pub fn extend(&mut self, other: &SymbolTable, from: &Interner, to: &mut Interner) {
         self.symbols.extend(other.symbols.iter().map(|s| Symbol {
@@ -55,6 +61,11 @@ impl SymbolTable {
             ..*s
         }));
         self.symbols.sort_by_key(|s| s.addr);
+    }
+
+    /// Every symbol, by address.
+    pub fn symbols(&self) -> &[Symbol] {
+        &self.symbols
     }
 
     /// Number of symbols.

@@ -2,20 +2,33 @@
 //! locks held on each CPU at one time: what the timeline cursor shows.
 
 use super::TextOrJson;
+use super::output;
+use analysis::{Inputs, NamedSource, Options, TraceAnalysis, TraceInput, analyze};
 use anyhow::Context as _;
 use std::fmt::Write as _;
 use std::path::Path;
+use trace_model::CommPid;
+use trace_model::context::CpuState;
 use trace_model::context::state::Level;
-use trace_model::context::{BuildOptions, ContextModel, CpuState};
 use trace_model::{EventStore, seconds};
 
 /// Imports `file` and builds its context model, naming lock addresses with the trace's own
 /// symbols and, if given, a kallsyms sidecar.
-pub fn load(file: &Path, kallsyms: Option<&Path>) -> anyhow::Result<(EventStore, ContextModel)> {
-    let opts = BuildOptions {
-        kallsyms: kallsyms.map(super::check::read_sidecar).transpose()?,
+pub fn load(file: &Path, kallsyms: Option<&Path>) -> anyhow::Result<TraceAnalysis> {
+    let inputs = Inputs {
+        traces: vec![TraceInput::path(file)],
+        kallsyms: kallsyms
+            .map(NamedSource::open)
+            .into_iter()
+            .collect::<anyhow::Result<_>>()?,
+        options: Options {
+            context_only: true,
+            retain: true,
+            ..Options::default()
+        },
+        ..Inputs::default()
     };
-    super::check::load(file, &opts)
+    analyze(inputs, &|_| {})?.take_first_trace()
 }
 
 /// Trace seconds (as printed) to ns.
@@ -29,7 +42,7 @@ fn ns_from_secs(secs: f64) -> anyhow::Result<u64> {
 
 fn level_text(l: &Level) -> String {
     match l {
-        Level::Task { pid, comm } => format!("task {comm}-{pid}"),
+        Level::Task { pid, comm } => format!("task {}", CommPid(comm, *pid)),
         Level::Softirq { vec, name } => match (vec, name) {
             (Some(v), Some(n)) => format!("softirq {n}({v})"),
             (Some(v), None) => format!("softirq {v}"),
@@ -145,7 +158,11 @@ pub fn run(
     format: TextOrJson,
 ) -> anyhow::Result<u8> {
     let ts = ns_from_secs(at)?;
-    let (store, model) = load(file, kallsyms)?;
+    let TraceAnalysis {
+        store,
+        context: model,
+        ..
+    } = load(file, kallsyms)?;
     if let Some(warning) = outside_warning(&store, ts) {
         eprintln!("kctx context: warning: {warning}");
     }
@@ -163,10 +180,10 @@ pub fn run(
     match format {
         TextOrJson::Text => {
             for s in &states {
-                print!("{}", state_text(s));
+                output::emit(&state_text(s))?;
             }
         }
-        TextOrJson::Json => println!("{}", serde_json::to_string_pretty(&states)?),
+        TextOrJson::Json => output::emit_line(&serde_json::to_string_pretty(&states)?)?,
     }
     Ok(0)
 }

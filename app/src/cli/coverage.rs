@@ -2,6 +2,7 @@
 //! partial or impossible on it.
 
 use super::TextOrJson;
+use super::output;
 use std::fmt::Write as _;
 use std::path::Path;
 use trace_model::context::Coverage;
@@ -77,10 +78,10 @@ pub fn coverage_text(file: &Path, c: &Coverage) -> String {
 
 /// `kctx coverage [--format text|json] FILE`
 pub fn run(file: &Path, kallsyms: Option<&Path>, format: TextOrJson) -> anyhow::Result<u8> {
-    let (_, model) = super::context::load(file, kallsyms)?;
+    let model = super::context::load(file, kallsyms)?.context;
     match format {
-        TextOrJson::Text => print!("{}", coverage_text(file, &model.coverage)),
-        TextOrJson::Json => println!("{}", serde_json::to_string_pretty(&model.coverage)?),
+        TextOrJson::Text => output::emit(&coverage_text(file, &model.coverage))?,
+        TextOrJson::Json => output::emit_line(&serde_json::to_string_pretty(&model.coverage)?)?,
     }
     Ok(0)
 }

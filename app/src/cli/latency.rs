@@ -3,10 +3,12 @@
 //! figures, the worst instances and a CI gate on the longest.
 
 use super::TextOrJson;
+use super::output;
 use crate::units::{format_duration, parse_duration};
 use serde::Serialize;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
+use trace_model::CommPid;
 use trace_model::latency::{
     Instance, KindSummary, LatencyKind, Section, Site, Truncation, describe, sections, summarize,
     worst,
@@ -90,7 +92,8 @@ struct LatencyOutput<'a> {
 /// `kctx latency [--kind K]... [--top N] [--cpu N] [--min D] [--fail-above K=D]... FILE`:
 /// exit status 1 when a gate is exceeded.
 pub fn run(args: &LatencyArgs) -> anyhow::Result<u8> {
-    let (store, model) = super::context::load(&args.file, args.kallsyms.as_deref())?;
+    let trace = super::context::load(&args.file, args.kallsyms.as_deref())?;
+    let (store, model) = (trace.store, trace.context);
     if let Some(cpu) = args.cpu {
         anyhow::ensure!(
             (cpu as usize) < model.cpus.len(),
@@ -134,7 +137,7 @@ pub fn run(args: &LatencyArgs) -> anyhow::Result<u8> {
                 worst: &worst,
                 gates: &gates,
             };
-            println!("{}", serde_json::to_string_pretty(&output)?);
+            output::emit_line(&serde_json::to_string_pretty(&output)?)?;
         }
         TextOrJson::Text => {
             let kinds = if args.kinds.is_empty() {
@@ -142,10 +145,7 @@ pub fn run(args: &LatencyArgs) -> anyhow::Result<u8> {
             } else {
                 &args.kinds[..]
             };
-            print!(
-                "{}",
-                latency_text(&args.file, kinds, &summaries, &worst, &gates)
-            );
+            output::emit(&latency_text(&args.file, kinds, &summaries, &worst, &gates))?;
         }
     }
     Ok(u8::from(gates.iter().any(|g| g.above > 0)))
@@ -249,12 +249,11 @@ fn duration(ns: u64) -> String {
 /// `irqsoff 1.203 ms on CPU 1 lab_s1-175 [63.908388, 63.909591] from f() to g(), edges ±2 µs`.
 fn instance_text(i: &Instance) -> String {
     let mut text = format!(
-        "{} {} on CPU {} {}-{} [{:.6}, {:.6}]",
+        "{} {} on CPU {} {} [{:.6}, {:.6}]",
         i.kind.name(),
         duration(i.duration_ns),
         i.cpu,
-        i.comm,
-        i.pid,
+        CommPid(&i.comm, i.pid),
         seconds(i.start_ns),
         seconds(i.end_ns)
     );

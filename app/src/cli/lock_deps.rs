@@ -3,9 +3,11 @@
 //! that first showed it, all derived from the trace's lock holds by lockdep's own rules.
 
 use super::TextOrJson;
+use super::output;
 use serde::Serialize;
 use std::fmt::Write as _;
 use std::path::Path;
+use trace_model::CommPid;
 use trace_model::context::ContextModel;
 use trace_model::context::locks::ClassId;
 use trace_model::detect::evidence::{LockView, caller_name, class_name};
@@ -72,8 +74,8 @@ pub fn print(
         dependencies: dependencies(&view),
     };
     match format {
-        TextOrJson::Json => println!("{}", serde_json::to_string_pretty(&output)?),
-        TextOrJson::Text => print!("{}", deps_text(&output)),
+        TextOrJson::Json => output::emit_line(&serde_json::to_string_pretty(&output)?)?,
+        TextOrJson::Text => output::emit(&deps_text(&output))?,
     }
     Ok(())
 }
@@ -197,8 +199,13 @@ fn deps_text(out: &DepsOutput) -> String {
         let f = &d.first;
         let _ = write!(
             w,
-            "  {} -> {}  x{}, first at {:.6} on CPU {} by {}-{}",
-            d.from, d.to, d.count, f.ts, f.cpu, f.comm, f.pid
+            "  {} -> {}  x{}, first at {:.6} on CPU {} by {}",
+            d.from,
+            d.to,
+            d.count,
+            f.ts,
+            f.cpu,
+            CommPid(&f.comm, f.pid)
         );
         if let Some(function) = &f.function {
             let _ = write!(w, " in {function}()");

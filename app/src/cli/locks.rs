@@ -2,10 +2,12 @@
 //! modes and contexts, and where its longest hold and longest wait were.
 
 use super::TextOrJson;
+use super::output;
 use crate::units::format_duration;
 use serde::Serialize;
 use std::fmt::Write as _;
 use std::path::Path;
+use trace_model::CommPid;
 use trace_model::lock_stats::{Instance, LockClassStats, lock_stats};
 use trace_model::{EventStore, seconds};
 
@@ -37,7 +39,8 @@ pub fn run(
     top: Option<usize>,
     format: TextOrJson,
 ) -> anyhow::Result<u8> {
-    let (store, model) = super::context::load(file, kallsyms)?;
+    let trace = super::context::load(file, kallsyms)?;
+    let (store, model) = (trace.store, trace.context);
     if deps {
         super::lock_deps::print(file, &store, &model, format)?;
         return Ok(0);
@@ -52,9 +55,9 @@ pub fn run(
                 lock_source: model.coverage.lock_source,
                 classes: &classes,
             };
-            println!("{}", serde_json::to_string_pretty(&output)?);
+            output::emit_line(&serde_json::to_string_pretty(&output)?)?;
         }
-        TextOrJson::Text => print!("{}", locks_text(file, &store, &classes, &model.coverage)),
+        TextOrJson::Text => output::emit(&locks_text(file, &store, &classes, &model.coverage))?,
     }
     Ok(0)
 }
@@ -165,7 +168,7 @@ fn task_text(store: &EventStore, i: &Instance) -> String {
         .map(|&e| store.str(store.comms()[e as usize]))
         .filter(|c| !c.is_empty());
     match comm {
-        Some(comm) => format!("{comm}-{}", i.pid),
+        Some(comm) => CommPid(comm, i.pid).to_string(),
         None => format!("pid {}", i.pid),
     }
 }

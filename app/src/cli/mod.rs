@@ -1,41 +1,22 @@
 //! Command-line subcommands.
 
 pub mod check;
-pub mod console_check;
 pub mod context;
 pub mod coverage;
+pub mod diff;
 pub mod export;
 pub mod generate;
 pub mod latency;
 mod lock_deps;
 mod locks;
+mod output;
 pub mod query;
 pub mod splats;
 pub mod stats;
 mod table_inputs;
 
-use crate::gui::Input;
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{Subcommand, ValueEnum};
 use std::path::PathBuf;
-
-/// kctx: a visual debugger for Linux kernel context traces.
-///
-/// Without a subcommand, opens the window on FILEs (a trace plus kallsyms / console logs),
-/// or on the bundled sample when none is given (`sample` also names it).
-#[derive(Debug, Parser)]
-#[command(name = "kctx", version, about, args_conflicts_with_subcommands = true)]
-pub struct Cli {
-    #[command(subcommand)]
-    pub command: Option<Command>,
-    /// Files to open in the window.
-    pub files: Vec<PathBuf>,
-    /// Save the window to this PNG once the trace is drawn, then exit.
-    #[arg(long, value_name = "OUT.png")]
-    pub screenshot: Option<PathBuf>,
-    /// Open a synthetic trace of N events instead of files (scale testing).
-    #[arg(long, value_name = "N")]
-    pub synthetic: Option<usize>,
-}
 
 /// Output formats shared by the reporting subcommands.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
@@ -110,6 +91,9 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t)]
         format: TextOrJson,
     },
+    /// Findings new in NEW, fixed since OLD and unchanged between two traces, by stable id;
+    /// exit status 1 when a new violation appears.
+    Diff(diff::DiffArgs),
     /// Every irqs-off, preempt-off and BH-off section, interrupt and wakeup latency, with
     /// where each began and ended: the kernel's irqsoff / preemptoff / wakeup tracers offline,
     /// and a CI gate on the longest (`--fail-above irqsoff=100us`).
@@ -128,60 +112,41 @@ pub enum Command {
     Export(export::ExportArgs),
 }
 
-/// Runs the parsed command line; returns the process exit code.
-pub fn run(cli: Cli) -> anyhow::Result<u8> {
-    match cli.command {
-        Some(Command::Check(args)) => check::run(&args),
-        Some(Command::Stats { format, files }) => stats::run(&files, format),
-        Some(Command::Generate {
+/// Runs a subcommand; returns the process exit code.
+pub fn run(command: Command) -> anyhow::Result<u8> {
+    match command {
+        Command::Check(args) => check::run(&args),
+        Command::Stats { format, files } => stats::run(&files, format),
+        Command::Generate {
             events,
             cpus,
             seed,
             out,
-        }) => generate::run(events, cpus, seed, &out),
-        Some(Command::Context {
+        } => generate::run(events, cpus, seed, &out),
+        Command::Context {
             file,
             at,
             cpu,
             kallsyms,
             format,
-        }) => context::run(&file, at, cpu, kallsyms.as_deref(), format),
-        Some(Command::Coverage {
+        } => context::run(&file, at, cpu, kallsyms.as_deref(), format),
+        Command::Coverage {
             file,
             kallsyms,
             format,
-        }) => coverage::run(&file, kallsyms.as_deref(), format),
-        Some(Command::Locks {
+        } => coverage::run(&file, kallsyms.as_deref(), format),
+        Command::Locks {
             file,
             kallsyms,
             deps,
             sort,
             top,
             format,
-        }) => locks::run(&file, kallsyms.as_deref(), deps, sort, top, format),
-        Some(Command::Latency(args)) => latency::run(&args),
-        Some(Command::Splats { format, file }) => splats::run(&file, format),
-        Some(Command::Query(args)) => query::run(&args),
-        Some(Command::Export(args)) => export::run(&args),
-        None => {
-            let inputs = match cli.synthetic {
-                Some(n) => vec![Input::Synthetic(n)],
-                None => cli.files.into_iter().map(gui_input).collect(),
-            };
-            let options = crate::gui::RunOptions {
-                screenshot: cli.screenshot,
-            };
-            crate::gui::run(inputs, options)?;
-            Ok(0)
-        }
-    }
-}
-
-/// A file argument; the word `sample` (when no such file exists) names the bundled sample.
-fn gui_input(path: PathBuf) -> Input {
-    if path.as_os_str() == "sample" && !path.exists() {
-        Input::Sample
-    } else {
-        Input::File(path)
+        } => locks::run(&file, kallsyms.as_deref(), deps, sort, top, format),
+        Command::Latency(args) => latency::run(&args),
+        Command::Diff(args) => diff::run(&args),
+        Command::Splats { format, file } => splats::run(&file, format),
+        Command::Query(args) => query::run(&args),
+        Command::Export(args) => export::run(&args),
     }
 }

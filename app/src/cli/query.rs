@@ -2,7 +2,6 @@
 //! traces and console logs.
 
 use clap::{Args, ValueEnum};
-use std::io::Write as _;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
@@ -71,9 +70,9 @@ pub fn run(args: &QueryArgs) -> anyhow::Result<u8> {
         QueryFormat::Csv => tables::OutputFormat::Csv,
         QueryFormat::Json => tables::OutputFormat::Json,
     };
-    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
-    result.write(format, &mut out)?;
-    out.flush()?;
+    let mut text = Vec::new();
+    result.write(format, &mut text)?;
+    super::output::emit(&String::from_utf8_lossy(&text))?;
     if args.timings {
         eprintln!(
             "kctx query: load and analyse {:.3} s, build tables {:.3} s, query {:.3} s, \

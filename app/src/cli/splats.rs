@@ -2,75 +2,26 @@
 //! of a QEMU `-d int` log.
 
 use super::TextOrJson;
-use anyhow::Context as _;
-use serde::Serialize;
+use super::output;
+use analysis::NamedSource;
+use analysis::logs::{LogContent, read_log};
 use std::fmt::Write as _;
 use std::path::Path;
-use trace_model::qemu::QemuLog;
 use trace_model::splat::{Splat, SplatFacts};
 
-/// What `kctx splats --format json` prints.
-#[derive(Debug, Serialize)]
-#[serde(untagged)]
-pub enum SplatsOutput {
-    Console { splats: Vec<Splat> },
-    Qemu { qemu: QemuSummary },
-}
-
-/// A QEMU log in short: counts by vector and the records in service order.
-#[derive(Debug, Serialize)]
-pub struct QemuSummary {
-    pub interrupt_count: usize,
-    pub counts_by_vector: Vec<trace_model::qemu::VectorCount>,
-    pub trace_event_count: usize,
-    #[serde(flatten)]
-    pub log: QemuLog,
-}
-
-/// Reads a console or QEMU log (gzip transparently) and parses it.
-pub fn load(path: &Path) -> anyhow::Result<SplatsOutput> {
-    let source =
-        importers::Source::open(path).with_context(|| format!("reading {}", path.display()))?;
-    let bytes = source.bytes();
-    // A binary trace holds no console text: "0 splats" would read as an empty log.
-    anyhow::ensure!(
-        importers::detect(bytes) != importers::Format::TraceDat,
-        "{} is a trace (trace-cmd trace.dat), not a console log: `kctx splats` reads the \
-         kernel's console or serial output; `kctx check {} --console LOG` compares a log with \
-         the trace",
-        path.display(),
-        path.display()
-    );
-    Ok(if importers::qemu::looks_like_qemu(bytes) {
-        let log = importers::qemu::parse(bytes);
-        SplatsOutput::Qemu {
-            qemu: QemuSummary {
-                interrupt_count: log.interrupts.len(),
-                counts_by_vector: log.counts_by_vector(),
-                trace_event_count: log.trace_events.len(),
-                log,
-            },
-        }
-    } else {
-        SplatsOutput::Console {
-            splats: importers::console::parse_splats(bytes),
-        }
-    })
-}
-
 pub fn run(file: &Path, format: TextOrJson) -> anyhow::Result<u8> {
-    let output = load(file)?;
+    let output = read_log(&NamedSource::open(file)?)?;
     match format {
-        TextOrJson::Json => println!("{}", serde_json::to_string_pretty(&output)?),
-        TextOrJson::Text => print!("{}", render_text(&output)),
+        TextOrJson::Json => output::emit_line(&serde_json::to_string_pretty(&output)?)?,
+        TextOrJson::Text => output::emit(&render_text(&output))?,
     }
     Ok(0)
 }
 
-pub fn render_text(output: &SplatsOutput) -> String {
+pub fn render_text(output: &LogContent) -> String {
     let mut out = String::new();
     match output {
-        SplatsOutput::Console { splats } => {
+        LogContent::Console { splats } => {
             let _ = writeln!(
                 out,
                 "{}",
@@ -80,7 +31,7 @@ pub fn render_text(output: &SplatsOutput) -> String {
                 let _ = writeln!(out, "{}", splat_line(splat));
             }
         }
-        SplatsOutput::Qemu { qemu } => {
+        LogContent::Qemu { qemu } => {
             let _ = writeln!(
                 out,
                 "QEMU log: {} interrupts, {} trace events, {} check_exception lines, {} other lines",

@@ -1,6 +1,7 @@
 //! `kctx stats`: what a trace holds, and what could not be read.
 
 use super::TextOrJson;
+use super::output;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -166,13 +167,13 @@ pub fn run(files: &[PathBuf], format: TextOrJson) -> anyhow::Result<u8> {
     match format {
         TextOrJson::Text => {
             for s in &all {
-                print!("{}", s.to_text());
+                output::emit(&s.to_text())?;
             }
         }
         TextOrJson::Json if all.len() == 1 => {
-            println!("{}", serde_json::to_string_pretty(&all[0])?)
+            output::emit_line(&serde_json::to_string_pretty(&all[0])?)?
         }
-        TextOrJson::Json => println!("{}", serde_json::to_string_pretty(&all)?),
+        TextOrJson::Json => output::emit_line(&serde_json::to_string_pretty(&all)?)?,
     }
     Ok(0)
 }

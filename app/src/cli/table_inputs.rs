@@ -1,10 +1,10 @@
-//! Reads the inputs of `kctx query` and `kctx export` one at a time: a trace is loaded and
-//! analysed as `kctx check` does, a console log gives its splats. Only one input is held at a
-//! time, so many traces fit in memory.
+//! Reads the inputs of `kctx query` and `kctx export` one at a time: a trace goes through
+//! `analysis::analyze` as `kctx check` takes it, a console log gives its splats. Only one input
+//! is held at a time, so many traces fit in memory.
 
-use anyhow::Context as _;
+use analysis::logs::{LogContent, read_log};
+use analysis::{Inputs, NamedSource, Options, TraceInput, TraceSource, analyze};
 use std::path::{Path, PathBuf};
-use trace_model::context::BuildOptions;
 
 /// Loads each of `paths` in turn and hands it to `each`. Findings are computed only when
 /// `with_findings` (the detectors are the costliest pass after the import).
@@ -14,41 +14,66 @@ pub fn for_each(
     with_findings: bool,
     each: &mut dyn FnMut(&tables::Input) -> anyhow::Result<()>,
 ) -> anyhow::Result<()> {
-    let opts = BuildOptions {
-        kallsyms: kallsyms.map(super::check::read_sidecar).transpose()?,
-    };
     for path in paths {
-        let id = tables::trace_id(path).with_context(|| format!("reading {}", path.display()))?;
-        let name = path.display().to_string();
-        let source =
-            importers::Source::open(path).with_context(|| format!("reading {}", path.display()))?;
-        match importers::detect(source.bytes()) {
-            importers::Format::Console => {
-                let splats = importers::console::parse_splats(source.bytes());
-                each(&tables::Input::Console(tables::ConsoleInput {
-                    id,
-                    path: name,
-                    splats: &splats,
-                }))?;
-            }
-            importers::Format::Qemu => anyhow::bail!(
-                "{name}: a QEMU log; the tables cover traces and console logs (`kctx splats` \
-                 reads QEMU logs)"
-            ),
+        let named = NamedSource::open(path)?;
+        let id = tables::trace_id(path)
+            .map_err(|e| anyhow::anyhow!("reading {}: {e}", path.display()))?;
+        match importers::detect(named.source.bytes()) {
             importers::Format::TraceDat | importers::Format::FtraceText => {
-                drop(source);
-                let (store, model) = super::check::load(path, &opts)?;
-                let findings = with_findings.then(|| trace_model::detect::run_all(&store, &model));
+                let mut analysis = analyze(trace_inputs(named, kallsyms, with_findings)?, &|_| {})?;
+                let trace = analysis.take_first_trace()?;
                 each(&tables::Input::Trace(tables::TraceInput {
                     id,
-                    path: name,
-                    store: &store,
-                    model: &model,
-                    findings: findings.as_deref(),
+                    path: trace.name.clone(),
+                    store: &trace.store,
+                    model: &trace.context,
+                    findings: with_findings.then_some(trace.findings.as_slice()),
                     details: &crate::text::details,
                 }))?;
             }
+            importers::Format::Console | importers::Format::Qemu => match read_log(&named)? {
+                LogContent::Console { splats } => {
+                    each(&tables::Input::Console(tables::ConsoleInput {
+                        id,
+                        path: named.name,
+                        splats: &splats,
+                    }))?
+                }
+                LogContent::Qemu { .. } => anyhow::bail!(
+                    "{}: a QEMU log; the tables cover traces and console logs (`kctx splats` \
+                     reads QEMU logs)",
+                    named.name
+                ),
+            },
+            importers::Format::Kallsyms => anyhow::bail!(
+                "{}: kallsyms symbols, not a trace (give it with --kallsyms)",
+                named.name
+            ),
         }
     }
     Ok(())
+}
+
+/// One trace's analysis inputs, its store and context model kept for the tables.
+fn trace_inputs(
+    trace: NamedSource,
+    kallsyms: Option<&Path>,
+    with_findings: bool,
+) -> anyhow::Result<Inputs> {
+    Ok(Inputs {
+        traces: vec![TraceInput {
+            name: trace.name,
+            source: TraceSource::Read(trace.source),
+        }],
+        kallsyms: kallsyms
+            .map(NamedSource::open)
+            .into_iter()
+            .collect::<anyhow::Result<_>>()?,
+        options: Options {
+            context_only: !with_findings,
+            retain: true,
+            ..Options::default()
+        },
+        ..Inputs::default()
+    })
 }

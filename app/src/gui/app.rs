@@ -7,13 +7,15 @@ use super::findings::{
 };
 use super::inspector::inspector_ui;
 use super::loader::Loader;
+use super::path_dialog::{Chosen, Native, PathDialog, Purpose, path_dialog_ui, try_native};
 use super::replay::{Playback, StepScope, step_event, step_violation};
 use super::status_bar::status_bar_ui;
 use super::timeline::{TimelineState, timeline_ui};
 use super::trace::{Input, LoadedTrace};
 use egui::{Key, RichText, Ui};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
+use trace_model::CommPid;
 
 const RECENT_KEY: &str = "kctx.recent";
 const RECENT_MAX: usize = 10;
@@ -29,6 +31,9 @@ pub struct Session {
     /// Playing forward, at this speed.
     pub playback: Option<Playback>,
     pub speed_ns_per_s: f64,
+    pub search: super::search::SearchState,
+    pub annotations: super::annotations::Annotations,
+    pub query: super::query::QueryPanel,
 }
 
 impl Session {
@@ -45,6 +50,9 @@ impl Session {
             selected_instance: 0,
             playback: None,
             speed_ns_per_s: Playback::SPEEDS[2].0,
+            search: super::search::SearchState::default(),
+            annotations: super::annotations::Annotations::default(),
+            query: super::query::QueryPanel::default(),
         }
     }
 
@@ -131,6 +139,12 @@ pub struct KctxApp {
     screenshot: Option<ScreenshotJob>,
     message: Option<String>,
     show_help: bool,
+    /// Where sessions are saved per trace (none: not saved).
+    session_dir: Option<PathBuf>,
+    /// Try the desktop's file dialog before the built-in one (off in tests).
+    native_dialogs: bool,
+    /// The built-in Open / Export dialog, while shown.
+    pub path_dialog: Option<PathDialog>,
 }
 
 impl KctxApp {
@@ -160,6 +174,116 @@ impl KctxApp {
             self.recent = list.lines().map(PathBuf::from).collect();
         }
         self
+    }
+
+    /// Saves each trace's session (view, notes, bookmarks, lanes, filters) under `dir`
+    /// and restores it when the trace is opened again.
+    pub fn with_session_dir(mut self, dir: Option<PathBuf>) -> KctxApp {
+        self.session_dir = dir;
+        self
+    }
+
+    /// Asks the desktop for file dialogs first (the built-in one stays the fallback).
+    pub fn with_native_dialogs(mut self, native: bool) -> KctxApp {
+        self.native_dialogs = native;
+        self
+    }
+
+    /// Shows the built-in dialog for `purpose`, in the folder of the last file opened.
+    pub fn show_path_dialog(&mut self, purpose: Purpose) {
+        let dir = self
+            .recent
+            .first()
+            .and_then(|p| p.parent())
+            .filter(|d| d.is_dir())
+            .map(Path::to_path_buf)
+            .or_else(|| std::env::current_dir().ok())
+            .unwrap_or_else(|| PathBuf::from("/"));
+        let name = match purpose {
+            Purpose::Open => String::new(),
+            Purpose::Export(i) => format!("kctx-report.{}", super::export::FORMATS[i].2),
+        };
+        self.path_dialog = Some(PathDialog::new(purpose, dir, &name));
+    }
+
+    /// File › Open: the desktop's dialog, else the built-in one.
+    fn open_dialog(&mut self, ctx: &egui::Context) {
+        if !self.native_dialogs {
+            return self.show_path_dialog(Purpose::Open);
+        }
+        let native = || {
+            rfd::FileDialog::new()
+                .set_title("Open trace files")
+                .pick_files()
+        };
+        match try_native(native) {
+            Native::Chosen(files) => self.open(files.into_iter().map(Input::File).collect(), ctx),
+            Native::Cancelled => {}
+            Native::NotShown => self.show_path_dialog(Purpose::Open),
+        }
+    }
+
+    /// File › Export: the desktop's save dialog, else the built-in one.
+    fn export_dialog(&mut self, i: usize) {
+        let (format, _, ext) = super::export::FORMATS[i];
+        if !self.native_dialogs {
+            return self.show_path_dialog(Purpose::Export(i));
+        }
+        let native = || {
+            rfd::FileDialog::new()
+                .set_title("Export violation report")
+                .set_file_name(format!("kctx-report.{ext}"))
+                .save_file()
+        };
+        match try_native(native) {
+            Native::Chosen(path) => self.write_report(format, &path),
+            Native::Cancelled => self.message = Some("export cancelled".to_owned()),
+            Native::NotShown => self.show_path_dialog(Purpose::Export(i)),
+        }
+    }
+
+    /// Writes the open trace's report to `path`; the menu bar says what happened.
+    fn write_report(&mut self, format: crate::report::ReportFormat, path: &Path) {
+        let Some(s) = &self.session else { return };
+        let written = super::export::render_report(&s.trace, format)
+            .and_then(|text| std::fs::write(path, text).map_err(anyhow::Error::from));
+        self.message = Some(match written {
+            Ok(()) => format!("report saved to {}", path.display()),
+            Err(e) => format!("could not save {}: {e:#}", path.display()),
+        });
+    }
+
+    /// The built-in dialog, while shown.
+    fn path_dialog_step(&mut self, ctx: &egui::Context) {
+        let Some(d) = &mut self.path_dialog else {
+            return;
+        };
+        let mut open = true;
+        let chosen = path_dialog_ui(ctx, d, &mut open);
+        if !open {
+            self.path_dialog = None;
+        }
+        match chosen {
+            Some(Chosen::Open(files)) => {
+                self.path_dialog = None;
+                self.open(files.into_iter().map(Input::File).collect(), ctx);
+            }
+            Some(Chosen::Export(i, path)) => {
+                self.path_dialog = None;
+                self.write_report(super::export::FORMATS[i].0, &path);
+            }
+            None => {}
+        }
+    }
+
+    /// Saves the open trace's session (on closing, on opening another trace, and
+    /// periodically with the window's state).
+    pub fn save_session(&mut self) {
+        if let (Some(dir), Some(s)) = (&self.session_dir, &self.session)
+            && let Err(e) = super::saved_session::save(dir, s)
+        {
+            self.message = Some(format!("session not saved: {e:#}"));
+        }
     }
 
     /// Saves the window to `path` once the trace is loaded and drawn, then closes it.
@@ -198,7 +322,18 @@ impl KctxApp {
 
     fn finish_load(&mut self, result: anyhow::Result<LoadedTrace>) {
         match result {
-            Ok(trace) => self.session = Some(Session::new(trace)),
+            Ok(trace) => {
+                self.save_session();
+                let mut session = Session::new(trace);
+                if let Some(dir) = &self.session_dir {
+                    match super::saved_session::load(dir, &session.trace.inputs) {
+                        Ok(Some(saved)) => super::saved_session::restore(&mut session, saved),
+                        Ok(None) => {}
+                        Err(e) => self.message = Some(format!("session not restored: {e:#}")),
+                    }
+                }
+                self.session = Some(session);
+            }
             Err(e) => self.error = Some(format!("{e:#}")),
         }
     }
@@ -215,6 +350,7 @@ impl KctxApp {
         self.poll_loader();
         self.dropped_files(ui.ctx());
         self.screenshot_step(ui.ctx());
+        self.path_dialog_step(ui.ctx());
         egui::Panel::top("menu").show(ui, |ui| self.menu_ui(ui));
         if let Some(s) = &mut self.session {
             egui::Panel::bottom("status").show(ui, |ui| {
@@ -280,19 +416,22 @@ impl KctxApp {
                     .button("Open…  (trace + kallsyms + console log)")
                     .clicked()
                 {
-                    if let Some(files) = rfd::FileDialog::new()
-                        .set_title("Open trace files")
-                        .pick_files()
-                    {
-                        self.open(files.into_iter().map(Input::File).collect(), ui.ctx());
-                    }
+                    self.open_dialog(ui.ctx());
+                    ui.close();
+                }
+                if ui
+                    .button("Open a path…")
+                    .on_hover_text("kctx's own dialog: a path field and a folder listing")
+                    .clicked()
+                {
+                    self.show_path_dialog(Purpose::Open);
                     ui.close();
                 }
                 if ui.button("Open bundled sample").clicked() {
                     self.open(vec![Input::Sample], ui.ctx());
                     ui.close();
                 }
-                ui.menu_button("Recent", |ui| {
+                ui.menu_button("Open recent", |ui| {
                     if self.recent.is_empty() {
                         ui.weak("none yet");
                     }
@@ -303,11 +442,17 @@ impl KctxApp {
                         }
                     }
                 });
-                if let Some(s) = &self.session {
+                if let Some(s) = &mut self.session
+                    && ui.button("Export tables…  (Parquet / CSV)").clicked()
+                {
+                    (s.query.open, s.query.export.open) = (true, true);
+                    ui.close();
+                }
+                if self.session.is_some() {
                     ui.menu_button("Export violation report", |ui| {
-                        for (format, name, ext) in super::export::FORMATS {
+                        for (i, (_, name, _)) in super::export::FORMATS.iter().enumerate() {
                             if ui.button(format!("{name}…")).clicked() {
-                                self.message = Some(export_dialog(&s.trace, format, ext));
+                                self.export_dialog(i);
                                 ui.close();
                             }
                         }
@@ -329,6 +474,22 @@ impl KctxApp {
                         ui.close();
                     }
                 });
+            }
+            if let Some(s) = &mut self.session
+                && ui
+                    .button("Search")
+                    .on_hover_text("tasks, events, go to time  Ctrl+F / Ctrl+G")
+                    .clicked()
+            {
+                s.search.show();
+            }
+            if let Some(s) = &mut self.session
+                && ui
+                    .button("Query")
+                    .on_hover_text("SQL over this trace's tables")
+                    .clicked()
+            {
+                s.query.open = true;
             }
             if ui.button("Keys").clicked() {
                 self.show_help = true;
@@ -395,12 +556,29 @@ impl eframe::App for KctxApp {
             .map(|p| p.display().to_string())
             .collect();
         storage.set_string(RECENT_KEY, list.join("\n"));
+        self.save_session();
     }
 }
 
 /// Panels around the timeline, and the keys that drive replay.
 fn session_ui(ui: &mut Ui, s: &mut Session) {
+    // Ctrl+F / Ctrl+G are taken before the timeline sees `F` (fit) or `G`.
+    if ui.input_mut(|i| {
+        i.consume_key(egui::Modifiers::COMMAND, Key::F)
+            | i.consume_key(egui::Modifiers::COMMAND, Key::G)
+    }) {
+        s.search.show();
+    }
+    let cursor = s.timeline.cursor_ns;
+    if let Some(hit) = super::search::search_ui(ui.ctx(), &mut s.search, &s.trace, cursor) {
+        s.go_to(hit);
+    }
+    if let Some(jump) = super::query::query_ui(ui.ctx(), &mut s.query, &s.trace) {
+        s.timeline.selected_cpu = jump.cpu.or(s.timeline.selected_cpu);
+        s.set_cursor(jump.ts_ns);
+    }
     replay_keys(ui, s);
+    super::annotations::annotation_keys(ui, s);
     advance_playback(ui, s);
     let note = "No violations found: this trace shows no sleep in atomic context, lock-order cycle or irq inversion.";
     egui::Panel::left("findings")
@@ -411,9 +589,10 @@ fn session_ui(ui: &mut Ui, s: &mut Session) {
             let selected = s.selected_finding.map(|i| (i, s.selected_instance));
             match findings_ui(ui, &s.trace.findings, selected, Some(note)) {
                 Some(FindingAction::Select((i, k))) => s.select_instance(i, k),
-                Some(FindingAction::Evidence { ts_ns, cpu }) => {
-                    s.timeline.selected_cpu = Some(cpu as usize);
-                    s.set_cursor(ts_ns);
+                Some(FindingAction::Evidence { event }) => {
+                    let e = s.trace.store.event(event);
+                    s.timeline.selected_cpu = Some(e.cpu as usize);
+                    s.set_cursor(e.ts);
                 }
                 None => {}
             }
@@ -423,6 +602,8 @@ fn session_ui(ui: &mut Ui, s: &mut Session) {
             for n in &s.trace.notes {
                 ui.weak(n);
             }
+            ui.separator();
+            super::annotations::annotations_ui(ui, s);
         });
     egui::Panel::right("inspector")
         .default_size(270.0)
@@ -463,27 +644,6 @@ fn session_ui(ui: &mut Ui, s: &mut Session) {
 /// stepping. Paragraphs wrap explicitly.
 fn fixed_width(ui: &mut Ui) {
     ui.style_mut().wrap_mode = Some(egui::TextWrapMode::Truncate);
-}
-
-/// Asks where to save the report and writes it; returns what happened, for the menu bar.
-fn export_dialog(
-    trace: &LoadedTrace,
-    format: crate::cli::check::ReportFormat,
-    ext: &str,
-) -> String {
-    let Some(path) = rfd::FileDialog::new()
-        .set_title("Export violation report")
-        .set_file_name(format!("kctx-report.{ext}"))
-        .save_file()
-    else {
-        return "export cancelled".to_owned();
-    };
-    let written = super::export::render_report(trace, format)
-        .and_then(|text| std::fs::write(&path, text).map_err(anyhow::Error::from));
-    match written {
-        Ok(()) => format!("report saved to {}", path.display()),
-        Err(e) => format!("could not save {}: {e:#}", path.display()),
-    }
 }
 
 fn replay_toolbar_ui(ui: &mut Ui, s: &mut Session) {
@@ -553,7 +713,7 @@ pub fn task_name(trace: &LoadedTrace, pid: i32) -> String {
         .task_row(pid)
         .map(|t| trace.store.str(t.comm))
     {
-        Some(comm) if !comm.is_empty() => format!("{comm}-{pid}"),
+        Some(comm) if !comm.is_empty() => CommPid(comm, pid).to_string(),
         _ => format!("pid {pid}"),
     }
 }
@@ -615,6 +775,7 @@ fn replay_keys(ui: &Ui, s: &mut Session) {
     if pressed(Key::Escape) {
         s.selected_finding = None;
         s.timeline.highlights.clear();
+        s.timeline.marked_tasks.clear();
         s.timeline.selected_task = None;
     }
 }
@@ -636,6 +797,10 @@ fn help_ui(ui: &mut Ui) {
             ("1 / 2", "marker A / B at the cursor"),
             ("right-click", "markers, fit"),
             ("Escape", "clear the selected finding and task"),
+            ("Ctrl+F, Ctrl+G", "search tasks, events; go to a time"),
+            ("M", "a note at the cursor"),
+            ("B", "bookmark the view"),
+            ("right-click a task lane", "pin it to the top, hide it"),
         ] {
             ui.strong(k);
             ui.label(what);

@@ -11,6 +11,7 @@ use egui::{Color32, RichText, Ui};
 use rustc_hash::FxHashMap;
 use std::ops::Range;
 use std::time::{Duration, Instant};
+use trace_model::CommPid;
 use trace_model::{EventStore, EventTypeId, StrId};
 
 /// The list's filters. Empty strings match everything; text matches are case-insensitive.
@@ -289,7 +290,7 @@ pub fn row_text(store: &EventStore, i: u32) -> String {
         "{:>18} {:>3} {:>22} {:<7} {:<22} {}",
         format_ts(e.ts as f64, 1000.0),
         e.cpu,
-        format!("{}-{}", e.comm, e.pid),
+        CommPid(e.comm, e.pid).to_string(),
         e.flags.to_column().unwrap_or_default(),
         e.name,
         details(store, &e.payload)
@@ -467,17 +468,22 @@ mod tests {
     use super::*;
     use trace_model::synthetic::{SyntheticSpec, generate};
 
+    /// A synthetic trace of `events` events on 4 CPUs.
+    fn synthetic(events: usize) -> EventStore {
+        generate(SyntheticSpec {
+            events,
+            cpus: 4,
+            ..SyntheticSpec::default()
+        })
+    }
+
     fn rows(st: &EventListState, s: &EventStore) -> Vec<u32> {
         (0..st.row_count()).map(|r| st.row(s, r)).collect()
     }
 
     #[test]
     fn filters_narrow_and_combine() {
-        let s = generate(SyntheticSpec {
-            events: 5_000,
-            cpus: 4,
-            ..SyntheticSpec::default()
-        });
+        let s = synthetic(5_000);
         let (t0, t1) = s.time_span().unwrap();
         let mut st = EventListState::default();
         st.refresh_all(&s, t0, t1 + 1);
@@ -501,11 +507,7 @@ mod tests {
 
     #[test]
     fn panning_keeps_rows_equal_to_a_fresh_filter() {
-        let s = generate(SyntheticSpec {
-            events: 20_000,
-            cpus: 4,
-            ..SyntheticSpec::default()
-        });
+        let s = synthetic(20_000);
         let (t0, t1) = s.time_span().unwrap();
         let w = (t1 - t0) / 5;
         let mut panned = EventListState::default();
@@ -533,11 +535,7 @@ mod tests {
 
     #[test]
     fn every_event_in_view_is_a_row_without_a_copy() {
-        let s = generate(SyntheticSpec {
-            events: 300_000,
-            cpus: 4,
-            ..SyntheticSpec::default()
-        });
+        let s = synthetic(300_000);
         let (t0, t1) = s.time_span().unwrap();
         let mut st = EventListState::default();
         assert!(st.refresh(&s, t0, t1 + 1));
@@ -553,11 +551,7 @@ mod tests {
 
     #[test]
     fn a_filter_over_many_events_fills_in_over_frames_to_the_same_rows() {
-        let s = generate(SyntheticSpec {
-            events: 200_000,
-            cpus: 4,
-            ..SyntheticSpec::default()
-        });
+        let s = synthetic(200_000);
         let (t0, t1) = s.time_span().unwrap();
         let mut frames = EventListState::default();
         frames.filter.text = "prev_state".into();

@@ -5,11 +5,11 @@
 //! explanation; a group lists its instances, each selectable.
 
 use super::theme;
-use super::timeline::{Highlight, PointMarker, TimelineState, ns_from_seconds};
+use super::timeline::{Highlight, PointMarker, TimelineState, ns_from_console_seconds};
 use egui::{RichText, Ui};
 use std::collections::BTreeMap;
 use trace_model::splat::Splat;
-use trace_model::{Confidence, Finding, FindingKind};
+use trace_model::{Confidence, EventIdx, Evidence, Finding, FindingKind, seconds};
 
 /// Human name of a kind.
 pub fn kind_name(kind: FindingKind) -> &'static str {
@@ -49,8 +49,8 @@ pub type Selection = (usize, usize);
 pub enum FindingAction {
     /// Show this instance of this finding.
     Select(Selection),
-    /// Place the cursor on an evidence event.
-    Evidence { ts_ns: u64, cpu: u32 },
+    /// Place the cursor on an evidence event (its index in the store).
+    Evidence { event: EventIdx },
 }
 
 /// Instances a finding can be stepped through: its own, or itself as one.
@@ -60,8 +60,8 @@ pub fn instance_count(f: &Finding) -> usize {
 
 /// The time (ns) of each instance of `f`, in order.
 pub fn instance_times(f: &Finding) -> impl Iterator<Item = u64> + '_ {
-    let own = f.instances.iter().map(|inst| ns_from_seconds(inst.ts));
-    let itself = f.instances.is_empty().then(|| ns_from_seconds(f.ts[0]));
+    let own = f.instances.iter().map(|inst| inst.ts);
+    let itself = f.instances.is_empty().then(|| f.ts[0]);
     own.chain(itself)
 }
 
@@ -142,13 +142,13 @@ pub fn findings_ui(
 /// One line for instance `k` of `f`.
 pub fn instance_label(f: &Finding, k: usize) -> String {
     let Some(inst) = f.instances.get(k) else {
-        return format!("#{} {:.6}", k + 1, f.ts[0]);
+        return format!("#{} {:.6}", k + 1, seconds(f.ts[0]));
     };
-    let span = crate::units::format_duration((inst.span[1] - inst.span[0]) * 1e9);
+    let span = crate::units::format_duration((inst.span[1] - inst.span[0]) as f64);
     format!(
         "#{} {:.6} CPU {} pid {} · atomic {span}",
         k + 1,
-        inst.ts,
+        seconds(inst.ts),
         inst.cpu,
         inst.pid
     )
@@ -209,21 +209,15 @@ fn explanation_ui(ui: &mut Ui, f: &Finding, i: usize, k: usize) -> Option<Findin
         .show(ui, |ui| {
             ui.add(egui::Label::new(&f.summary).wrap());
             ui.add_space(4.0);
+            let edges = super::cycle_diagram::cycle_edges(f);
+            if let Some(event) = super::cycle_diagram::cycle_diagram_ui(ui, &edges) {
+                asked = Some(FindingAction::Evidence { event });
+            }
             if k > 0 {
                 ui.weak("Evidence of the first instance:");
             }
             for (n, e) in f.evidence.iter().enumerate() {
-                let line = RichText::new(format!(
-                    "{}. {:.6} CPU {} {} {}: {}",
-                    n + 1,
-                    e.ts,
-                    e.cpu,
-                    e.task,
-                    e.event,
-                    e.detail
-                ))
-                .monospace()
-                .size(11.0);
+                let line = RichText::new(evidence_label(n, e)).monospace().size(11.0);
                 let line =
                     egui::Button::selectable(false, line).wrap_mode(egui::TextWrapMode::Wrap);
                 if ui
@@ -231,14 +225,24 @@ fn explanation_ui(ui: &mut Ui, f: &Finding, i: usize, k: usize) -> Option<Findin
                     .on_hover_text("place the cursor on this event")
                     .clicked()
                 {
-                    asked = Some(FindingAction::Evidence {
-                        ts_ns: ns_from_seconds(e.ts),
-                        cpu: e.cpu,
-                    });
+                    asked = Some(FindingAction::Evidence { event: e.index });
                 }
             }
         });
     asked
+}
+
+/// The line of the `n`th (from 0) evidence event: `1. 63.864935 CPU 1 task event: detail`.
+pub fn evidence_label(n: usize, e: &Evidence) -> String {
+    format!(
+        "{}. {:.6} CPU {} {} {}: {}",
+        n + 1,
+        seconds(e.ts),
+        e.cpu,
+        e.task,
+        e.event,
+        e.detail
+    )
 }
 
 /// Points the timeline at instance `k` of finding `f`: zooms to it, highlights its atomic
@@ -246,26 +250,36 @@ fn explanation_ui(ui: &mut Ui, f: &Finding, i: usize, k: usize) -> Option<Findin
 pub fn focus_finding(timeline: &mut TimelineState, f: &Finding, k: usize) {
     let colour = theme::confidence(f.confidence);
     timeline.highlights.clear();
+    timeline.marked_tasks.clear();
     let (lo, hi, call, cpu) = match f.instances.get(k) {
         Some(inst) => {
-            let (lo, hi) = (ns_from_seconds(inst.span[0]), ns_from_seconds(inst.span[1]));
-            let call = ns_from_seconds(inst.ts);
+            let (lo, hi) = (inst.span[0], inst.span[1]);
+            let call = inst.ts;
             (lo.min(call), hi.max(call), call, Some(inst.cpu))
         }
         None => {
             // The evidence (the first instance's, or each order's first witness).
-            let call = ns_from_seconds(f.ts[0]);
-            let evidence = f.evidence.iter().map(|e| ns_from_seconds(e.ts));
+            let call = f.ts[0];
+            // The cursor goes to the first witness: select its CPU, so that the inspector
+            // and the steps follow the CPU the cursor is on.
+            let at_call = f.evidence.iter().find(|e| e.ts == call);
+            let evidence = f.evidence.iter().map(|e| e.ts);
             let lo = evidence.clone().chain([call]).min().unwrap_or(call);
             let hi = evidence.chain([call]).max().unwrap_or(call);
-            (lo, hi, call, f.cpu)
+            (lo, hi, call, at_call.map(|e| e.cpu).or(f.cpu))
         }
     };
     match f.kind {
         FindingKind::LockOrderCycle => {
+            // Every task of the cycle, not only the one closing it.
+            let edges = super::cycle_diagram::cycle_edges(f);
+            let pids = edges
+                .iter()
+                .filter_map(|e| super::cycle_diagram::evidence_pid(&e.witness));
+            timeline.marked_tasks = pids.collect();
             let pad = (hi - lo).max(1000) / 200;
             for (n, e) in f.evidence.iter().enumerate() {
-                let t = ns_from_seconds(e.ts);
+                let t = e.ts;
                 timeline.highlights.push(Highlight {
                     cpu: Some(e.cpu),
                     start_ns: t.saturating_sub(pad),
@@ -318,7 +332,7 @@ pub fn finding_markers(findings: &[Finding], splats: &[Splat]) -> Vec<PointMarke
     let splats = splats.iter().filter_map(|s| {
         Some(PointMarker {
             cpu: s.cpu.or(s.cpu_from_printk_caller_id),
-            ts_ns: ns_from_seconds(s.console_ts?),
+            ts_ns: ns_from_console_seconds(s.console_ts?),
             colour: theme::SPLAT,
             label: format!("console: {}", s.kind.name()),
         })
@@ -346,7 +360,7 @@ pub fn splats_ui(ui: &mut Ui, splats: &[Splat]) -> Option<u64> {
                     .selectable_label(false, RichText::new(text).color(theme::SPLAT))
                     .clicked()
                 {
-                    clicked = s.console_ts.map(ns_from_seconds);
+                    clicked = s.console_ts.map(ns_from_console_seconds);
                 }
             }
         });

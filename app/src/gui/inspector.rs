@@ -9,6 +9,7 @@ use super::timeline::axis::format_ts;
 use super::trace::LoadedTrace;
 use crate::units::format_duration;
 use egui::{Color32, RichText, Ui};
+use trace_model::CommPid;
 use trace_model::context::state::Level;
 use trace_model::context::tasks::TaskRun;
 
@@ -182,7 +183,7 @@ fn task_ui(ui: &mut Ui, trace: &LoadedTrace, pid: i32, ts: u64) {
 fn level_ui(ui: &mut Ui, level: &Level) {
     match level {
         Level::Task { pid, comm } => {
-            ui.colored_label(theme::task(*pid), format!("task {comm}-{pid}"))
+            ui.colored_label(theme::task(*pid), format!("task {}", CommPid(comm, *pid)))
         }
         Level::Softirq { vec, name } => ui.colored_label(
             theme::SOFTIRQ,

@@ -4,14 +4,20 @@
 //! A library module so that tests drive it headless (egui_kittest) and benchmarks time its
 //! frames without a GPU.
 
+pub mod annotations;
 pub mod app;
+pub mod cycle_diagram;
 pub mod event_list;
 pub mod export;
 pub mod findings;
 pub mod inspector;
 pub mod loader;
+pub mod path_dialog;
+pub mod query;
 pub mod replay;
+pub mod saved_session;
 pub mod screenshot;
+pub mod search;
 pub mod status_bar;
 pub mod theme;
 pub mod timeline;
@@ -57,7 +63,14 @@ pub fn run(inputs: Vec<Input>, options: RunOptions) -> anyhow::Result<()> {
             } else {
                 cc.storage
             };
-            let mut app = KctxApp::new(inputs, &cc.egui_ctx).with_storage(storage);
+            let sessions = screenshot
+                .is_none()
+                .then(saved_session::default_dir)
+                .flatten();
+            let mut app = KctxApp::new(inputs, &cc.egui_ctx)
+                .with_storage(storage)
+                .with_session_dir(sessions)
+                .with_native_dialogs(true);
             if let Some(path) = screenshot.clone() {
                 outcome = Some(app.screenshot_to(path));
             }

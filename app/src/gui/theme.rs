@@ -20,6 +20,7 @@ pub const PROBABLE: Color32 = Color32::from_rgb(0xff, 0x9a, 0x3b);
 pub const UNVERIFIABLE: Color32 = Color32::from_rgb(0x8f, 0xa3, 0xc4);
 pub const SELECTION: Color32 = Color32::from_rgb(0x6c, 0xc4, 0xff);
 pub const SPLAT: Color32 = Color32::from_rgb(0xc0, 0x84, 0xfc);
+pub const NOTE: Color32 = Color32::from_rgb(0xff, 0xe0, 0x8a);
 pub const WITNESS: Color32 = Color32::from_rgb(0xff, 0xd4, 0x3b);
 pub const DENSITY: Color32 = Color32::from_rgb(0x8c, 0x9c, 0xb4);
 pub const RUNNABLE: Color32 = Color32::from_rgb(0xd8, 0xe8, 0x6a);
@@ -52,6 +53,11 @@ pub fn task(pid: i32) -> Color32 {
 
 /// The colour of a value of a context lane, before coverage is applied.
 pub fn lane_value(kind: LaneKind, value: u32, model: &TimelineModel) -> Color32 {
+    use super::timeline::sampled;
+    // What only the flags showed is a guess between events: drawn faint.
+    if sampled::is_sampled(value) {
+        return lane_value(kind, sampled::plain(value), model).gamma_multiply(0.42);
+    }
     match kind {
         LaneKind::Task => model
             .task_colours

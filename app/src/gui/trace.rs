@@ -1,10 +1,11 @@
-//! A loaded trace: the inputs read together (a trace, kallsyms sidecars, console logs), the
-//! event store and everything derived from it for the views.
+//! A loaded trace: the inputs read together (a trace, kallsyms sidecars, console logs)
+//! through the analysis pipeline, and the timeline rows the views draw from its result.
 
 use super::timeline::model::TimelineModel;
-use anyhow::Context as _;
+use analysis::{Inputs, NamedSource, Report, Stage, TraceSource, analyze};
 use std::path::PathBuf;
-use trace_model::context::{BuildOptions, ContextModel, Sidecar};
+use std::sync::Arc;
+use trace_model::context::ContextModel;
 use trace_model::splat::Splat;
 use trace_model::synthetic::{SyntheticSpec, generate};
 use trace_model::{EventStore, Finding};
@@ -48,48 +49,33 @@ pub const STAGES: [&str; 5] = [
     "building timeline",
 ];
 
+/// The progress bar's stage of an analysis stage.
+fn stage_index(stage: Stage) -> usize {
+    match stage {
+        Stage::Importing => 1,
+        Stage::RebuildingContext => 2,
+        Stage::Checking => 3,
+    }
+}
+
 /// Everything the views show for one trace.
 pub struct LoadedTrace {
     pub inputs: Vec<Input>,
-    pub store: EventStore,
+    /// Shared with the Query panel's worker thread (it builds tables from them).
+    pub store: Arc<EventStore>,
     /// Per-CPU context, lock holds, sleep calls, coverage.
-    pub context: ContextModel,
+    pub context: Arc<ContextModel>,
     pub timeline: TimelineModel,
     pub findings: Vec<Finding>,
     /// The kernel's own reports from console logs opened with the trace.
     pub splats: Vec<Splat>,
+    /// The report `kctx check` gives for the same inputs (console links included).
+    pub report: Report,
     /// What loading noticed: sidecars merged, inputs not used and why.
     pub notes: Vec<String>,
 }
 
 impl LoadedTrace {
-    /// Derives everything the views show from an imported store: the context model, the
-    /// findings of every detector and the timeline rows. `stage` is told each stage.
-    pub fn new(
-        inputs: Vec<Input>,
-        store: EventStore,
-        options: &BuildOptions,
-        notes: Vec<String>,
-        stage: &dyn Fn(usize),
-    ) -> LoadedTrace {
-        stage(2);
-        let context = ContextModel::build(&store, options);
-        stage(3);
-        let findings = trace_model::detect::run_all(&store, &context);
-        stage(4);
-        let finding_pids: Vec<i32> = findings.iter().filter_map(|f| f.pid).collect();
-        let timeline = TimelineModel::build(&store, &context, &finding_pids);
-        LoadedTrace {
-            inputs,
-            store,
-            context,
-            timeline,
-            findings,
-            splats: Vec::new(),
-            notes,
-        }
-    }
-
     /// A title naming the inputs.
     pub fn title(&self) -> String {
         self.inputs
@@ -100,118 +86,63 @@ impl LoadedTrace {
     }
 }
 
-/// True when `bytes` look like `/proc/kallsyms` text (`ffffffff81000000 T _stext`).
-fn looks_like_kallsyms(bytes: &[u8]) -> bool {
-    let head = &bytes[..bytes.len().min(4096)];
-    let Ok(text) = std::str::from_utf8(head.split(|&b| b == b'\n').next().unwrap_or_default())
-    else {
-        return false;
-    };
-    let mut parts = text.split_whitespace();
-    let addr_ok = parts
-        .next()
-        .is_some_and(|a| a.len() >= 8 && a.bytes().all(|b| b.is_ascii_hexdigit()));
-    let kind_ok = parts.next().is_some_and(|k| k.len() == 1);
-    addr_ok && kind_ok && parts.next().is_some()
-}
-
-/// Reads the inputs: the first trace found becomes the store; kallsyms files are merged
-/// into its symbols. `stage` is told each stage as it starts.
-pub fn load(inputs: Vec<Input>, stage: &dyn Fn(usize)) -> anyhow::Result<LoadedTrace> {
-    stage(0);
-    let mut store: Option<EventStore> = None;
-    let mut sidecars = Vec::new();
-    let mut splats = Vec::new();
-    let mut notes = Vec::new();
+/// Reads the inputs and sorts them by content (traces, kallsyms sidecars, console logs).
+fn read(inputs: &[Input]) -> anyhow::Result<Inputs> {
     let mut sources = Vec::new();
-    let mut not_traces = Vec::new();
-    for input in &inputs {
+    let mut stores = Vec::new();
+    for input in inputs {
         match input {
-            Input::File(path) => {
-                let source = importers::Source::open(path)
-                    .with_context(|| format!("reading {}", path.display()))?;
-                sources.push((input.name(), source));
-            }
+            Input::File(path) => sources.push(NamedSource::open(path)?),
             Input::Sample => {
-                sources.push((
-                    input.name(),
-                    importers::Source::from_bytes(SAMPLE_TRACE.to_vec())?,
-                ));
-                let console = importers::Source::from_bytes(SAMPLE_CONSOLE.to_vec())?;
-                sources.push(("sample console log".to_owned(), console));
+                sources.push(NamedSource {
+                    name: input.name(),
+                    source: importers::Source::from_bytes(SAMPLE_TRACE.to_vec())?,
+                });
+                sources.push(NamedSource {
+                    name: "sample console log".to_owned(),
+                    source: importers::Source::from_bytes(SAMPLE_CONSOLE.to_vec())?,
+                });
             }
-            Input::Synthetic(n) => {
-                stage(1);
-                store = Some(generate(SyntheticSpec {
+            Input::Synthetic(n) => stores.push(analysis::TraceInput {
+                name: input.name(),
+                source: TraceSource::Store(Box::new(generate(SyntheticSpec {
                     events: *n,
                     ..SyntheticSpec::default()
-                }));
-            }
+                }))),
+            }),
         }
     }
-    for (name, source) in sources {
-        if looks_like_kallsyms(source.bytes()) {
-            not_traces.push(format!("{name}: kallsyms symbols, not a trace"));
-            sidecars.push((name, String::from_utf8_lossy(source.bytes()).into_owned()));
-            continue;
-        }
-        if importers::detect(source.bytes()) == importers::Format::Console {
-            let found = importers::console::parse_splats(source.bytes());
-            let what = format!(
-                "{name}: no trace events found (not ftrace text or trace.dat); read as a \
-                 console log: {}",
-                crate::units::counted(found.len() as u64, "kernel report")
-            );
-            notes.push(format!(
-                "{name}: {}",
-                crate::units::counted(found.len() as u64, "console splat")
-            ));
-            not_traces.push(what);
-            splats.extend(found);
-            continue;
-        }
-        if store.is_some() {
-            notes.push(format!("{name}: not used (one trace at a time)"));
-            continue;
-        }
-        stage(1);
-        let imported = importers::import(&source).with_context(|| format!("importing {name}"))?;
-        store = Some(imported);
-    }
-    let Some(store) = store else {
-        // Name each input and what it was read as: "no trace" alone leaves the user guessing
-        // which file is wrong.
-        anyhow::bail!("no trace among the inputs:\n{}", not_traces.join("\n"));
-    };
-    let mut sidecar = Sidecar::default();
-    for (name, text) in sidecars {
-        let mut report = trace_model::ImportReport::default();
-        let table = importers::kallsyms::parse(&text, &mut sidecar.strings, &mut report);
-        notes.push(format!("{name}: {} symbols", table.len()));
-        sidecar
-            .symbols
-            .extend(&table, &sidecar.strings.clone(), &mut sidecar.strings);
-    }
-    let options = BuildOptions {
-        kallsyms: (!sidecar.symbols.is_empty()).then_some(sidecar),
-    };
-    let mut trace = LoadedTrace::new(inputs, store, &options, notes, stage);
-    trace.splats = splats;
-    Ok(trace)
+    let mut sorted = Inputs::by_content(sources);
+    sorted.traces.extend(stores);
+    Ok(sorted)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn kallsyms_is_recognised_by_content() {
-        assert!(looks_like_kallsyms(
-            b"ffffffffc0237000 t lab_restore_preempt_count\t[ctxlab]\n"
-        ));
-        assert!(!looks_like_kallsyms(b"# tracer: nop\n"));
-        assert!(!looks_like_kallsyms(
-            b"  <idle>-0 [001] d..2. 64.41: sched_switch: x\n"
-        ));
-    }
+/// Reads and analyses the inputs: the first trace is shown, with every kallsyms sidecar and
+/// console log. `stage` is told each stage as it starts.
+pub fn load(inputs: Vec<Input>, stage: &dyn Fn(usize)) -> anyhow::Result<LoadedTrace> {
+    stage(0);
+    let mut read = read(&inputs)?;
+    // The views draw the store and the model: keep them.
+    read.options.retain = true;
+    let mut notes: Vec<String> = read
+        .traces
+        .drain(read.traces.len().min(1)..)
+        .map(|t| format!("{}: not used (one trace at a time)", t.name))
+        .collect();
+    let mut analysis = analyze(read, &|s| stage(stage_index(s)))?;
+    let trace = analysis.take_first_trace()?;
+    notes.append(&mut analysis.notes);
+    stage(4);
+    let finding_pids: Vec<i32> = trace.findings.iter().filter_map(|f| f.pid).collect();
+    let timeline = TimelineModel::build(&trace.store, &trace.context, &finding_pids);
+    Ok(LoadedTrace {
+        inputs,
+        store: Arc::new(trace.store),
+        context: Arc::new(trace.context),
+        timeline,
+        findings: trace.findings,
+        splats: analysis.splats,
+        report: analysis.report,
+        notes,
+    })
 }

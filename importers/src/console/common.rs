@@ -374,6 +374,18 @@ mod tests {
                 "fuse_put_super"
             ]
         );
+        // riscv prints `Call Trace:` with pr_cont: a console may glue it to the line before.
+        let riscv = log("\
+[    2.1] Hardware name: riscv-virtio,qemu (DT)Call Trace:
+[    2.1] [<ffffffff80003a7c>] dump_backtrace+0x1c/0x24
+[    2.1] [<ffffffff80881a5e>] show_stack+0x2c/0x38
+");
+        let trace = call_trace_line(&riscv, 0).unwrap();
+        let names: Vec<String> = frames_after(&riscv, trace)
+            .into_iter()
+            .map(|f| f.function)
+            .collect();
+        assert_eq!(names, ["dump_backtrace", "show_stack"]);
         let arm = log("\
 Backtrace:
 [<80de0078>] (dump_backtrace) from [<80de0574>] (show_stack+0x28/0x2c)

@@ -272,6 +272,14 @@ mod tests {
         // s390: the parenthesised frame is the unreliable one.
         let f = parse_frame("([<000000000011a3c8>] show_trace+0x108/0x148)").unwrap();
         assert_eq!((f.function.as_str(), f.unreliable), ("show_trace", true));
+        // riscv: `[<pc>] func+off/size`, also with a module.
+        let f = parse_frame("[<ffffffff80003a7c>] dump_backtrace+0x1c/0x24").unwrap();
+        assert_eq!(
+            (f.function.as_str(), f.offset),
+            ("dump_backtrace", Some(0x1c))
+        );
+        let f = parse_frame("[<ffffffff01234567>] drv_probe+0x10/0x80 [drv]").unwrap();
+        assert_eq!(f.module.as_deref(), Some("drv"));
         // arm64 6.x: which register gave the frame.
         let f = parse_frame("__switch_to+0x2b0/0x6e0 (T)").unwrap();
         assert_eq!(f.function, "__switch_to");

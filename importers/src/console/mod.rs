@@ -1,19 +1,24 @@
-//! Kernel console, dmesg and serial logs: splats as records (issue 7, formats.md §3).
+//! Kernel console, dmesg and serial logs: splats as records (formats.md §3).
 //!
-//! Lines go through [`prefix`] (printk time, caller id, syslog / kmsg / journal / harness
-//! prefixes, mail quoting) and [`lines`] (soft-wrap joining); [`segment`] cuts the log into
-//! splats at their first lines ([`header`]); one module per splat family fills the facts.
+//! Lines go through [`prefix`] (the printk stamp and caller id, kmsg headers, found anywhere
+//! on a line), `lead` (what precedes the message, learned by its shape over a run of lines:
+//! harness counters, syslog / journal headers, host names, quoting) and [`lines`] (glued
+//! records split, lines of other programs skipped, wrapped lines joined); [`segment`] cuts
+//! the log into splats at their first lines ([`header`]); one module per splat family fills
+//! the facts.
 
 mod atomic_sleep;
 mod common;
 pub mod frames;
 pub mod header;
 mod hung_task;
+mod lead;
 pub mod lines;
 mod lockdep;
 pub mod prefix;
 mod rcu_stall;
 mod segment;
+mod shape;
 mod spinlock;
 mod warning;
 

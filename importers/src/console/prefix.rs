@@ -1,6 +1,7 @@
-//! Line prefixes that capture tools, printk and harnesses put before the kernel's message:
-//! mail quoting, syslog levels, `/dev/kmsg` records, journal and `dmesg -T` stamps, harness
-//! counters, the printk `[ s.us]` time and the CONFIG_PRINTK_CALLER id.
+//! The kernel's stamp on a console line: the printk `[ s.us]` time with the
+//! CONFIG_PRINTK_CALLER id (`[T123]` / `[C1]`), a `/dev/kmsg` record header, or a stamp a
+//! paster elided as `[...]`. Whatever a capture tool or harness put before it is learned by
+//! its shape ([`super::lead`]), not listed here.
 
 /// CONFIG_PRINTK_CALLER: who printed the line.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -11,80 +12,68 @@ pub enum Caller {
     Cpu(u32),
 }
 
-/// A line with its prefixes removed.
+/// The kernel's stamp on a line: where it sits and what it says.
 #[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Stripped<'a> {
-    /// printk time in seconds (guest `local_clock` since boot).
+pub struct Stamp {
+    /// Byte offsets of the stamp in the line (the caller id included).
+    pub start: usize,
+    pub end: usize,
+    /// printk time in seconds (guest `local_clock` since boot); `None` for an elided `[...]`.
     pub time: Option<f64>,
     pub caller: Option<Caller>,
-    /// The message, without leading or trailing white space.
-    pub text: &'a str,
 }
 
-/// Removes every known prefix from one raw line (no line terminator).
-pub fn strip(line: &str) -> Stripped<'_> {
-    let mut rest = strip_quoting(line);
-    rest = strip_syslog_level(rest);
-    if let Some(kmsg) = kmsg_record(rest) {
-        return kmsg;
+/// The first stamp of `line`: a `/dev/kmsg` record header or `[...]` at its start, or a
+/// printk time (and caller id) anywhere, also glued after other output.
+pub fn find_stamp(line: &str) -> Option<Stamp> {
+    let lead = line.len() - line.trim_start().len();
+    let start = &line[lead..];
+    if let Some(stamp) = kmsg_header(start).or_else(|| elided_stamp(start)) {
+        return Some(Stamp {
+            start: stamp.start + lead,
+            end: stamp.end + lead,
+            ..stamp
+        });
     }
-    rest = strip_journal(rest);
-    rest = strip_wall_clock(rest);
-    rest = strip_harness_counter(rest);
-    let mut out = Stripped {
-        time: None,
-        caller: None,
-        text: rest.trim(),
-    };
-    let Some((time, after)) = printk_time(rest) else {
-        return out;
-    };
-    out.time = Some(time);
+    next_stamp(line, 0)
+}
+
+/// The first printk stamp at or after byte `from`.
+pub fn next_stamp(line: &str, from: usize) -> Option<Stamp> {
+    memchr::memchr_iter(b'[', line.as_bytes().get(from..)?)
+        .find_map(|at| printk_stamp(line, from + at))
+}
+
+/// `[ 12.345678]` with an optional caller id at byte `at`, followed by white space, another
+/// bracket or the end of the line.
+fn printk_stamp(line: &str, at: usize) -> Option<Stamp> {
+    let (time, after) = printk_time(&line[at..])?;
     let (caller, after) = match printk_caller(after) {
         Some((caller, after)) => (Some(caller), after),
         None => (None, after),
     };
-    out.caller = caller;
-    // journalctl -k -o short-monotonic puts `host kernel: ` after the stamp.
-    out.text = strip_host_kernel(after).trim();
-    out
+    let ends = after.is_empty() || after.starts_with(|c: char| c.is_whitespace() || c == '[');
+    ends.then(|| Stamp {
+        start: at,
+        end: line.len() - after.len(),
+        time: Some(time),
+        caller,
+    })
 }
 
-/// Mail quoting: any number of `>` (or `|`, `/ `) levels, each with optional spaces.
-fn strip_quoting(line: &str) -> &str {
-    let mut rest = line;
-    loop {
-        let trimmed = rest.trim_start();
-        let quoted = trimmed
-            .strip_prefix('>')
-            .or_else(|| trimmed.strip_prefix('|'))
-            .or_else(|| trimmed.strip_prefix("/ "))
-            // `[...]`: a stamp elided by whoever pasted the log.
-            .or_else(|| trimmed.strip_prefix("[...]"));
-        match quoted {
-            Some(after) => rest = after,
-            None => return rest,
-        }
-    }
-}
-
-/// `<4>` levels of `dmesg -r` / raw console captures.
-fn strip_syslog_level(s: &str) -> &str {
-    let t = s.trim_start();
-    if let Some(after) = t.strip_prefix('<')
-        && let Some((level, after)) = after.split_once('>')
-        && !level.is_empty()
-        && level.len() <= 3
-        && level.bytes().all(|b| b.is_ascii_digit())
-    {
-        return after;
-    }
-    s
+/// `[...]`: a stamp elided by whoever pasted the log.
+fn elided_stamp(s: &str) -> Option<Stamp> {
+    s.starts_with("[...]").then_some(Stamp {
+        start: 0,
+        end: "[...]".len(),
+        time: None,
+        caller: None,
+    })
 }
 
 /// `/dev/kmsg`: `prio,seq,usec,flag[,caller=T123];message`.
-fn kmsg_record(s: &str) -> Option<Stripped<'_>> {
-    let (head, message) = s.split_once(';')?;
+fn kmsg_header(s: &str) -> Option<Stamp> {
+    let (head, _) = s.split_once(';')?;
     let mut fields = head.split(',');
     let prio = fields.next()?;
     let seq = fields.next()?;
@@ -98,84 +87,12 @@ fn kmsg_record(s: &str) -> Option<Stripped<'_>> {
     let caller = fields
         .find_map(|f| f.strip_prefix("caller="))
         .and_then(parse_caller_id);
-    Some(Stripped {
+    Some(Stamp {
+        start: 0,
+        end: head.len() + 1,
         time: Some(usec as f64 / 1e6),
         caller,
-        text: message.trim(),
     })
-}
-
-const MONTHS: [&str; 12] = [
-    "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-];
-
-/// syslog / journal `Mmm dd hh:mm:ss host kernel: ` (the stamp is wall clock: dropped).
-fn strip_journal(s: &str) -> &str {
-    let t = s.trim_start();
-    if t.len() < 16 || !MONTHS.iter().any(|m| t.starts_with(m)) {
-        return s;
-    }
-    match t.find(" kernel: ") {
-        Some(at) if at < 64 => &t[at + " kernel: ".len()..],
-        _ => s,
-    }
-}
-
-/// `host kernel: ` after a monotonic stamp.
-fn strip_host_kernel(s: &str) -> &str {
-    let t = s.trim_start();
-    match t.split_once(' ') {
-        Some((host, after)) if !host.contains(':') && after.starts_with("kernel: ") => {
-            &after["kernel: ".len()..]
-        }
-        _ => s,
-    }
-}
-
-/// `dmesg -T`: `[Tue Nov 24 19:48:06 2026] ` (wall clock: dropped).
-fn strip_wall_clock(s: &str) -> &str {
-    let t = s.trim_start();
-    let Some(inner) = t.strip_prefix('[') else {
-        return s;
-    };
-    let Some((stamp, after)) = inner.split_once(']') else {
-        return s;
-    };
-    let day_name = stamp
-        .get(..3)
-        .is_some_and(|d| d.bytes().all(|b| b.is_ascii_alphabetic()));
-    if day_name && stamp.len() >= 20 && stamp.contains(':') {
-        after
-    } else {
-        s
-    }
-}
-
-/// Harness counters before the printk stamp (ktest `00515 `, a seconds counter `12.5 `).
-fn strip_harness_counter(s: &str) -> &str {
-    let t = s.trim_start();
-    let end = t
-        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .unwrap_or(t.len());
-    if end == 0 {
-        return s;
-    }
-    let after = &t[end..];
-    if after.starts_with(' ') && after.trim_start().starts_with('[') {
-        after
-    } else {
-        s
-    }
-}
-
-/// Where the last printk stamp starts inside `text` after other output (never at 0): a record
-/// the console glued to an unterminated line.
-pub fn glued_stamp(text: &str) -> Option<usize> {
-    let bytes = text.as_bytes();
-    (1..bytes.len())
-        .rev()
-        .filter(|&i| bytes[i] == b'[')
-        .find(|&i| printk_time(&text[i..]).is_some_and(|(_, after)| after.starts_with([' ', '['])))
 }
 
 /// `[   12.345678]` (any padding). Returns seconds and the text after `]`.
@@ -209,34 +126,55 @@ fn parse_caller_id(id: &str) -> Option<Caller> {
 mod tests {
     use super::*;
 
-    #[test]
-    fn printk_time_and_caller() {
-        let s = strip("[  282.214467][ T5820] BUG: sleeping function");
-        assert_eq!(s.time, Some(282.214467));
-        assert_eq!(s.caller, Some(Caller::Task(5820)));
-        assert_eq!(s.text, "BUG: sleeping function");
-        let s = strip("[ 148.995878][ C1] 828529a8 (console_srcu){....}");
-        assert_eq!(s.caller, Some(Caller::Cpu(1)));
-        assert_eq!(s.text, "828529a8 (console_srcu){....}");
-        let s = strip("[  414.275945][T17509] WARNING: x");
-        assert_eq!(s.caller, Some(Caller::Task(17509)));
+    fn stamped(line: &str) -> (Option<f64>, Option<Caller>, &str) {
+        let s = find_stamp(line).unwrap();
+        (s.time, s.caller, line[s.end..].trim())
     }
 
     #[test]
-    fn harness_prefixes() {
-        assert_eq!(strip("> > [    1.000000] hello").text, "hello");
-        assert_eq!(strip(">> |[ INFO: x ]").text, "[ INFO: x ]");
-        assert_eq!(strip("[...] syz/1 just changed").text, "syz/1 just changed");
-        assert_eq!(strip("<4>[    1.500000] hi").time, Some(1.5));
-        let kmsg = strip("4,1234,63864935,-,caller=T175;BUG: scheduling while atomic");
-        assert_eq!(kmsg.time, Some(63.864935));
-        assert_eq!(kmsg.caller, Some(Caller::Task(175)));
-        assert_eq!(kmsg.text, "BUG: scheduling while atomic");
-        assert_eq!(strip("Nov 24 19:48:06 lab kernel: BUG: x").text, "BUG: x");
-        assert_eq!(strip("[Tue Nov 24 19:48:06 2026] BUG: x").text, "BUG: x");
-        let ktest = strip("00515 [   63.864935] BUG: x");
-        assert_eq!((ktest.time, ktest.text), (Some(63.864935), "BUG: x"));
-        assert_eq!(strip("    [ 6146.992159] rcu: INFO").text, "rcu: INFO");
-        assert_eq!(strip("  #0: ffff (a){....}").text, "#0: ffff (a){....}");
+    fn printk_time_and_caller() {
+        let s = stamped("[  282.214467][ T5820] BUG: sleeping function");
+        assert_eq!(
+            s,
+            (
+                Some(282.214467),
+                Some(Caller::Task(5820)),
+                "BUG: sleeping function"
+            )
+        );
+        let s = stamped("[ 148.995878][ C1] 828529a8 (console_srcu){....}");
+        assert_eq!(s.1, Some(Caller::Cpu(1)));
+        assert_eq!(
+            stamped("[  414.275945][T17509] WARNING: x").1,
+            Some(Caller::Task(17509))
+        );
+    }
+
+    #[test]
+    fn stamps_anywhere_a_console_puts_them() {
+        let kmsg = stamped("4,1234,63864935,-,caller=T175;BUG: scheduling while atomic");
+        assert_eq!(
+            kmsg,
+            (
+                Some(63.864935),
+                Some(Caller::Task(175)),
+                "BUG: scheduling while atomic"
+            )
+        );
+        assert_eq!(
+            stamped("  [...] syz/1 just changed"),
+            (None, None, "syz/1 just changed")
+        );
+        let glued = find_stamp("syzkaller login: [  417.725670][    C1] rcu: INFO").unwrap();
+        assert_eq!((glued.start, glued.caller), (17, Some(Caller::Cpu(1))));
+        assert_eq!(
+            find_stamp("Dec  3 12:00:01 host kernel: [   1.5] x")
+                .unwrap()
+                .start,
+            29
+        );
+        assert!(find_stamp("[<ffffffff81000000>] f+0x1/0x2").is_none());
+        assert!(find_stamp("[Tue Nov 24 19:48:06 2026] BUG: x").is_none());
+        assert!(find_stamp("text [1.5]x").is_none());
     }
 }

@@ -22,6 +22,49 @@ pub(super) fn numbered_lines(text: &str) -> impl Iterator<Item = (u64, &str)> {
     })
 }
 
+/// Function-tracer lines whose function, or its parent, a mail or terminal wrapped onto the
+/// next line (`... 64.411945:` / `mutex_unlock <-rb_simple_write`, or `... mutex_unlock <-` /
+/// `rb_simple_write`): (the first line's number, the line joined). The continuation must be
+/// a bare function (`name`, `name <-parent`), never an event line of its own.
+pub(super) fn wrapped_functions(text: &str) -> Vec<(u64, String)> {
+    let mut out = Vec::new();
+    let mut previous: Option<(u64, &str)> = None;
+    for (n, line) in numbered_lines(text) {
+        if let Some((p, head)) = previous.take()
+            && let Some(joined) = join_function(head, line)
+        {
+            out.push((p, joined));
+            continue;
+        }
+        previous = Some((n, line));
+    }
+    out
+}
+
+fn join_function(head: &str, next: &str) -> Option<String> {
+    let head = head.trim_end();
+    let next_text = unwrap(next).text.trim();
+    let words: Vec<&str> = next_text.split(' ').collect();
+    let symbol = |w: &str| {
+        !w.is_empty()
+            && w.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'+' | b'/'))
+    };
+    if head.ends_with(" <-") && words.len() == 1 && symbol(words[0]) {
+        return Some(format!("{head}{next_text}"));
+    }
+    // The body went to the next line whole: the head ends with the timestamp's colon.
+    let after_time = head
+        .strip_suffix(':')
+        .is_some_and(|h| h.ends_with(|c: char| c.is_ascii_digit()));
+    let function_body = match words.as_slice() {
+        [f] => symbol(f),
+        [f, parent] => symbol(f) && parent.strip_prefix("<-").is_some_and(symbol),
+        _ => false,
+    };
+    (after_time && function_body).then(|| format!("{head} {next_text}"))
+}
+
 /// A line with its wrappers removed, and which wrappers there were.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) struct Unwrapped<'a> {
@@ -114,6 +157,23 @@ mod tests {
         assert_eq!(unwrap("> > x").text, "x");
         assert_eq!(unwrap("# tracer: nop\\n\\").text, "# tracer: nop");
         assert_eq!(unwrap("  \\n\";").text, "  ");
+    }
+
+    #[test]
+    fn joins_function_names_wrapped_onto_the_next_line() {
+        let text = "  sh-267 [003] ...1.  64.411945:\n  mutex_unlock <-rb_simple_write\n\
+                    \x20 sh-267 [003] ...1.  64.413997: mutex_lock <-\n  perf_event_exit_task\n\
+                    \x20 sh-267 [003] ...1.  64.414026: mutex_unlock <-exit_mm_release\n";
+        let joined = wrapped_functions(text);
+        assert_eq!(joined.len(), 2);
+        assert_eq!(
+            joined[0],
+            (
+                1,
+                "  sh-267 [003] ...1.  64.411945: mutex_unlock <-rb_simple_write".to_owned()
+            )
+        );
+        assert!(joined[1].1.ends_with("mutex_lock <-perf_event_exit_task"));
     }
 
     #[test]

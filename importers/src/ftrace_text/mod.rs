@@ -1,4 +1,4 @@
-//! ftrace text in all its dialects (issue 3): tracefs `trace` (with or without the irq-info,
+//! ftrace text in all its dialects: tracefs `trace` (with or without the irq-info,
 //! migrate-disable and TGID columns, PREEMPT_RT / lazy flag letters), `trace_pipe`, the
 //! latency format, `trace-cmd report`, systrace HTML / JS-escaped text, function and
 //! function_graph tracer lines, ftrace_dump_on_oops dumps inside a console log, and any of
@@ -64,9 +64,26 @@ pub fn import(bytes: &[u8]) -> Result<EventStore, ImportError> {
         Ok(text) => std::borrow::Cow::Borrowed(text),
         Err(_) => String::from_utf8_lossy(bytes),
     };
+    // Built before the importer borrows them: it keeps slices of the lines it reads.
+    let wrapped = lines::wrapped_functions(&text);
+    let mut wrapped = wrapped.iter().peekable();
     let mut importer = Importer::default();
+    let mut continuation = None;
     for (n, line) in lines::numbered_lines(&text) {
-        importer.line(n, line)?;
+        if continuation == Some(n) {
+            // The rest of the line before: read with it.
+            let report = importer.builder.report_mut();
+            report.units_read += 1;
+            report.non_event_lines += 1;
+            continue;
+        }
+        match wrapped.next_if(|(first, _)| *first == n) {
+            Some((_, joined)) => {
+                importer.line(n, joined)?;
+                continuation = Some(n + 1);
+            }
+            None => importer.line(n, line)?,
+        }
     }
     if importer.builder.is_empty() {
         return Err(ImportError::NotATrace);

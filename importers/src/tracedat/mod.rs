@@ -1,9 +1,9 @@
-//! trace-cmd trace.dat v6 and v7 (issue 4), read without libtracecmd.
+//! trace-cmd trace.dat v6 and v7, read without libtracecmd.
 //!
 //! Layers, a file each: [`header`] (initial header), [`section`] (v6 fixed order, v7
 //! sections), [`options`], [`compress`] (zstd, zlib), [`format`] (event formats),
 //! [`page`] (ring-buffer pages), [`decode`] (records -> typed payloads), [`cmdlines`],
-//! [`printk`]. Each CPU's pages are read through a cursor that decompresses one chunk at a
+//! [`printk`], [`salvage`] (a v7 file whose options chain is cut). Each CPU's pages are read through a cursor that decompresses one chunk at a
 //! time; the CPUs are merged by time and pushed in order, so the builder never has to sort.
 
 mod bytes;
@@ -16,6 +16,7 @@ pub mod options;
 pub mod page;
 pub mod printk;
 mod record_strings;
+mod salvage;
 pub mod section;
 mod time_shift;
 
@@ -87,6 +88,9 @@ pub fn import_with(bytes: &[u8], decompression: Decompression) -> Result<EventSt
         .page_header
         .unwrap_or_else(|| format::PageHeader::parse("", usize::from(h.long_size)));
     let mut report = ImportReport::default();
+    for (what, at) in &m.warnings {
+        report.warn(what, Location::Byte(*at));
+    }
     let layouts: Vec<PageLayout> = m
         .buffers
         .iter()
@@ -293,17 +297,18 @@ fn fill_meta(b: &mut EventStoreBuilder, h: &header::Header, m: &section::Metadat
     {
         b.report_mut().warn(
             &format!(
-                "trace.dat: CPUCOUNT says {count} CPUs, the BUFFER option lists {listed}: \
+                "trace.dat: CPUCOUNT says {count} CPUs, the CPU data has streams for {listed}: \
                  the others' data is not in the file"
             ),
             Location::Byte(m.cpus_at),
         );
     }
-    if m.options.unknown > 0 {
-        b.report_mut().warn(
-            "trace.dat: options of unknown id skipped",
-            Location::Byte(0),
+    if let Some((id, at)) = m.options.first_unknown {
+        let what = format!(
+            "trace.dat: {} options of unknown id skipped (the first: id {id})",
+            m.options.unknown
         );
+        b.report_mut().warn(&what, at);
     }
     let instances = m.buffers.iter().filter(|buf| !buf.name.is_empty()).count();
     if instances > 0 {
@@ -523,9 +528,17 @@ fn stream_end(
     s: &CpuStream<'_>,
     clock: &Clock,
 ) {
-    let damage = cursor.take_damage().map(|d| {
-        let what = format!("trace.dat cpu {} data: {}", s.cpu.cpu, d.error);
-        (d.at, what)
+    // The error's own offset goes to the location, not into the text: one offset per
+    // warning, and the same damage on several CPUs counts as one kind.
+    let damage = cursor.take_damage().map(|d| match d.error {
+        ImportError::Malformed {
+            at: Location::Byte(at),
+            what,
+        } => {
+            let what = what.strip_prefix("trace.dat cpu data: ").unwrap_or(&what);
+            (at, format!("trace.dat cpu {} data: {what}", s.cpu.cpu))
+        }
+        other => (d.at, format!("trace.dat cpu {} data: {other}", s.cpu.cpu)),
     });
     if let Some((at, what)) = damage.as_ref().or(s.damage.as_ref()) {
         b.report_mut().warn(what, Location::Byte(*at));

@@ -85,6 +85,8 @@ pub struct Options {
     pub sections: Vec<(u16, u64)>,
     /// Options of unknown id, skipped by their size.
     pub unknown: u32,
+    /// The first of them: its id and where its data is.
+    pub first_unknown: Option<(u16, trace_model::Location)>,
 }
 
 impl Options {
@@ -112,8 +114,12 @@ impl Options {
                     o.u64("next options offset")
                 };
             }
+            let unknown = self.unknown;
             self.read_one(id, data, &mut o, v7)
                 .map_err(|e| r.origin.error(at, &format!("option {id}: {e}")))?;
+            if self.unknown > unknown && self.first_unknown.is_none() {
+                self.first_unknown = Some((id, r.origin.location(at)));
+            }
         }
     }
 

@@ -6,6 +6,7 @@ use super::compress;
 use super::format::{FormatSource, PageHeader};
 use super::header::Header;
 use super::options::{Buffer, CpuData, Options, id};
+use super::salvage;
 use crate::ImportError;
 use std::borrow::Cow;
 
@@ -30,6 +31,8 @@ pub struct Metadata<'a> {
     pub latency_text: Option<Text<'a>>,
     /// v7: whether each buffer's CPU data is chunk-compressed (same order as `buffers`).
     pub compressed: Vec<bool>,
+    /// What reading the metadata lost and kept (a cut options chain), with file offsets.
+    pub warnings: Vec<(String, u64)>,
 }
 
 /// Reads the metadata of a v6 or v7 file.
@@ -271,11 +274,15 @@ impl<'a> Section<'a> {
     }
 }
 
-fn read_v7<'a>(bytes: &'a [u8], h: &Header) -> Result<Metadata<'a>, ImportError> {
-    let mut m = Metadata::default();
-    // The chain of options sections; a visited list stops loops in damaged files.
+/// Reads the chain of options sections into `options`, noting each one's offset in
+/// `visited` (which also stops loops in damaged files).
+fn options_chain(
+    bytes: &[u8],
+    h: &Header,
+    options: &mut Options,
+    visited: &mut Vec<u64>,
+) -> Result<(), ImportError> {
     let mut next = h.first_options;
-    let mut visited = Vec::new();
     while next != 0 {
         if visited.contains(&next) {
             return Err(ImportError::malformed(
@@ -285,13 +292,116 @@ fn read_v7<'a>(bytes: &'a [u8], h: &Header) -> Result<Metadata<'a>, ImportError>
         }
         visited.push(next);
         let s = section(bytes, h, next, id::DONE, "options")?;
-        next = m.options.read_list(&mut s.reader(h), true)?;
+        next = options.read_list(&mut s.reader(h), true)?;
     }
+    Ok(())
+}
+
+/// An error's text and byte offset, for a warning.
+fn as_warning(e: &ImportError, fallback: u64) -> (String, u64) {
+    match e {
+        ImportError::Malformed {
+            at: trace_model::Location::Byte(at),
+            what,
+        } => (what.clone(), *at),
+        other => (other.to_string(), fallback),
+    }
+}
+
+/// After the options chain broke: the sections found by walking the file fill in what the
+/// chain did not point to, and the options sections it did not reach are read for what
+/// they hold. Returns the walked sections.
+fn salvage_options(
+    bytes: &[u8],
+    h: &Header,
+    m: &mut Metadata<'_>,
+    visited: &[u64],
+    broken: &ImportError,
+) -> Vec<salvage::Walked> {
+    let walked = salvage::walk(bytes, h);
+    let reach = walked.last().map_or(h.body as u64, |s| s.body.end);
+    let (what, at) = as_warning(broken, reach);
+    m.warnings.push((
+        format!(
+            "{what}: the options chain is cut; the sections up to byte {reach} of {} were \
+             found by walking the file",
+            bytes.len()
+        ),
+        at,
+    ));
+    for s in &walked {
+        if s.id == id::DONE {
+            if visited.contains(&s.at) {
+                continue;
+            }
+            // What a cut list held before its cut still counts.
+            let read = section(bytes, h, s.at, id::DONE, "options")
+                .and_then(|sec| m.options.read_list(&mut sec.reader(h), true));
+            if let Err(e) = read {
+                m.warnings.push(as_warning(&e, s.at));
+            }
+        } else if s.id != id::BUFFER && m.options.section(s.id).is_none() {
+            m.options.sections.push((s.id, s.at));
+        }
+    }
+    walked
+}
+
+/// Without a BUFFER option, the CPU streams of each buffer section found by walking,
+/// located by content.
+fn salvage_buffers(bytes: &[u8], h: &Header, m: &mut Metadata<'_>, walked: &[salvage::Walked]) {
+    let long = m
+        .page_header
+        .map_or(usize::from(h.long_size), |p| p.commit_size);
+    for s in walked.iter().filter(|s| s.id == id::BUFFER) {
+        let cpus = salvage::cpu_streams(bytes, h, s, long);
+        let cut = if s.cut {
+            "; the file ends inside it"
+        } else {
+            ""
+        };
+        m.warnings.push((
+            format!(
+                "trace.dat: no BUFFER option locates the data of this buffer section: {} CPU \
+                 streams found in it by content, numbered in file order (a CPU that recorded \
+                 nothing has no stream, so the numbers after it are too low){cut}",
+                cpus.len(),
+            ),
+            s.at,
+        ));
+        m.cpus = m.cpus.max(cpus.len() as u32);
+        m.compressed.push(s.compressed);
+        m.buffers.push(Buffer {
+            offset: s.at,
+            cpus,
+            ..Buffer::default()
+        });
+    }
+    if m.buffers.is_empty() {
+        m.warnings.push((
+            "trace.dat: the file ends before any CPU data".to_owned(),
+            bytes.len() as u64,
+        ));
+    }
+}
+
+fn read_v7<'a>(bytes: &'a [u8], h: &Header) -> Result<Metadata<'a>, ImportError> {
+    let mut m = Metadata::default();
+    let mut visited = Vec::new();
+    let walked = match options_chain(bytes, h, &mut m.options, &mut visited) {
+        Ok(()) => None,
+        Err(broken) => Some(salvage_options(bytes, h, &mut m, &visited, &broken)),
+    };
     let long = usize::from(h.long_size);
+    // A cut file misses a section where it ends; a whole one, in its options.
+    let missing_at = match walked {
+        Some(_) => bytes.len() as u64,
+        None => h.first_options,
+    };
     let offset = |sid: u16, what: &str| {
         m.options.section(sid).ok_or_else(|| {
             ImportError::malformed(
-                trace_model::Location::Byte(h.first_options),
+                trace_model::Location::Byte(missing_at),
                 format!("trace.dat options: no {what} section"),
             )
         })
@@ -360,6 +470,12 @@ fn read_v7<'a>(bytes: &'a [u8], h: &Header) -> Result<Metadata<'a>, ImportError>
         );
         m.compressed.push(s.compressed);
         m.buffers.push(b);
+    }
+    if let Some(walked) = &walked
+        && m.buffers.is_empty()
+        && m.latency_text.is_none()
+    {
+        salvage_buffers(bytes, h, &mut m, walked);
     }
     Ok(m)
 }

@@ -82,11 +82,15 @@ impl Coverage {
             bh_off_visible: model.build_stats.bh_visible,
             lock_holds: model.locks.holds.len() as u64,
             might_sleep_markers: model.build_stats.might_sleep_markers,
-            sched_switch: switch.is_some(),
+            // A trace.dat declares the format of every event the kernel has, recorded or
+            // not: the type's presence proves nothing, one event of it does.
+            sched_switch: switch.is_some_and(|t| store.event_types().contains(&t)),
             lost_event_gaps: store.meta.lost.len() as u64,
             lost_events: store.meta.lost_totals().1,
             kallsyms_symbols: store.symbols.len() as u64,
-            unknown_ns: model.cpus.iter().map(|c| c.unknown.total_ns()).sum(),
+            unknown_ns: (model.cpus.iter())
+                .map(|c| c.unknown.total_ns())
+                .fold(0, u64::saturating_add),
             build: model.build_stats,
             sleep_calls_traced: model
                 .sleep_calls

@@ -1,4 +1,4 @@
-//! The context model (issue 5): what every CPU and task was doing over time, rebuilt from
+//! The context model: what every CPU and task was doing over time, rebuilt from
 //! events. Lock holds are the contract between the context builder and the detectors.
 //!
 //! [`ContextModel::build`] makes one time-ordered pass over the store (plus a calibration pass

@@ -616,3 +616,18 @@ fn a_nested_call_is_judged_by_its_roots_state() {
     assert_eq!(nested, 1);
     assert!(crate::detect::sleep_in_atomic::detect(&store, &model).is_empty());
 }
+
+#[test]
+fn unknown_time_summed_over_cpus_saturates_instead_of_overflowing() {
+    // A damaged trace's times span nearly all of u64 (a fuzzer's finding): each CPU's
+    // unknown stretch fits, their sum does not.
+    let mut t = Trace::new();
+    for cpu in 0..2 {
+        t.func(10, cpu, 7, ".....", "work", "caller");
+        t.b.lost(cpu, 20, None);
+        t.func(u64::MAX - 5, cpu, 7, ".....", "work", "caller");
+    }
+    let (_, model) = t.build();
+    assert!(model.cpus[0].unknown.total_ns() > u64::MAX / 2);
+    assert_eq!(model.coverage.unknown_ns, u64::MAX);
+}

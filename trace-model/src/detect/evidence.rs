@@ -1,9 +1,10 @@
 //! Shared by the lock detectors: naming lock classes and holders, citing holds as evidence,
 //! and stable finding ids.
 
+use crate::CommPid;
 use crate::context::ContextModel;
 use crate::context::locks::{ClassId, HolderContext, LockHold, LockTable, NameSource};
-use crate::{Confidence, EventStore, Evidence, Finding, FindingKind, Interner, seconds};
+use crate::{Confidence, EventStore, Evidence, Finding, FindingKind, Interner};
 use rustc_hash::FxHashMap;
 use std::borrow::Cow;
 
@@ -62,13 +63,13 @@ pub fn class_name<'a>(v: &LockView<'a>, class: ClassId) -> Cow<'a, str> {
 
 /// `comm-pid` of a task hold, or the interrupt context (its pid is the interrupted task's).
 pub fn holder_label(v: &LockView, hold: &LockHold) -> String {
-    let comm = v.comm(hold);
+    let task = CommPid(v.comm(hold), hold.pid);
     match hold.context {
-        HolderContext::Task => format!("{comm}-{}", hold.pid),
-        HolderContext::Softirq => format!("softirq (in {comm}-{})", hold.pid),
-        HolderContext::Hardirq => format!("hardirq (in {comm}-{})", hold.pid),
-        HolderContext::Nmi => format!("NMI (in {comm}-{})", hold.pid),
-        HolderContext::Unknown => format!("{comm}-{} (context unknown)", hold.pid),
+        HolderContext::Task => task.to_string(),
+        HolderContext::Softirq => format!("softirq (in {task})"),
+        HolderContext::Hardirq => format!("hardirq (in {task})"),
+        HolderContext::Nmi => format!("NMI (in {task})"),
+        HolderContext::Unknown => format!("{task} (context unknown)"),
     }
 }
 
@@ -99,7 +100,8 @@ pub fn describe_acquire(v: &LockView, hold: &LockHold) -> String {
 pub fn acquire_evidence(v: &LockView, hold: &LockHold, detail: String) -> Evidence {
     let event_type = v.store.event_types()[hold.acquire_event as usize];
     Evidence {
-        ts: seconds(hold.acquire_ts),
+        index: hold.acquire_event,
+        ts: hold.acquire_ts,
         cpu: hold.cpu,
         task: holder_label(v, hold),
         event: v.store.type_name(event_type).to_owned(),

@@ -156,7 +156,7 @@ impl Judge<'_> {
             cpu: Some(at.cpu),
             task: Some(self.v.comm(at).to_owned()),
             pid: Some(at.pid),
-            ts: [0.0, 0.0],
+            ts: [0, 0],
             functions: Vec::new(),
             locks: Vec::new(),
             summary: String::new(),
@@ -191,8 +191,8 @@ impl Judge<'_> {
             self.confidence(enabled, state),
         );
         f.ts = [
-            seconds(used.acquire_ts.min(enabled.acquire_ts)),
-            seconds(u.used_in.last_ts.max(u.enabled.last_ts)),
+            used.acquire_ts.min(enabled.acquire_ts),
+            u.used_in.last_ts.max(u.enabled.last_ts),
         ];
         f.functions = self.functions([used, enabled]);
         f.locks = vec![name.clone()];
@@ -240,8 +240,8 @@ impl Judge<'_> {
             Confidence::Unverifiable,
         );
         f.ts = [
-            seconds(used.acquire_ts.min(unknown.acquire_ts)),
-            seconds(u.used_in.last_ts.max(u.undecided.last_ts)),
+            used.acquire_ts.min(unknown.acquire_ts),
+            u.used_in.last_ts.max(u.undecided.last_ts),
         ];
         f.functions = self.functions([used, unknown]);
         f.locks = vec![name.clone()];
@@ -377,7 +377,7 @@ impl Judge<'_> {
         );
         let first = holds.iter().map(|h| h.acquire_ts).min().unwrap_or(0);
         let last = holds.iter().map(|h| h.acquire_ts).max().unwrap_or(0);
-        f.ts = [seconds(first), seconds(last)];
+        f.ts = [first, last];
         f.functions = self.functions(holds);
         f.summary = format!(
             "{up}-safe -> {up}-unsafe lock order: {safe_name} is taken in {st} context ({} at \
@@ -430,7 +430,7 @@ mod tests {
         assert_eq!(f.evidence.len(), 2);
         assert!(f.evidence[0].detail.contains("IN-SOFTIRQ-W"));
         assert!(f.evidence[1].detail.contains("SOFTIRQ-ON-W"));
-        assert_eq!(f.ts, [100e-6, 400e-6]);
+        assert_eq!(f.ts, [100_000, 400_000]);
         assert_eq!((f.cpu, f.pid), (Some(1), Some(101)));
         // The fixture's flags carry no BH-off bit anywhere: softirq state is inferred.
         assert_eq!(f.confidence, Confidence::Probable);

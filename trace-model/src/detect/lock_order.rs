@@ -138,8 +138,8 @@ fn cycle_finding(v: &LockView, graph: &DependencyGraph, cycle: &[u32]) -> Findin
         task: Some(v.comm(closing).to_owned()),
         pid: Some(closing.pid),
         ts: [
-            seconds(edges.iter().map(|e| e.first_ts).min().unwrap_or(0)),
-            seconds(edges.iter().map(|e| e.last_ts).max().unwrap_or(0)),
+            edges.iter().map(|e| e.first_ts).min().unwrap_or(0),
+            edges.iter().map(|e| e.last_ts).max().unwrap_or(0),
         ],
         functions,
         locks,
@@ -182,7 +182,7 @@ fn recursion_finding(v: &LockView, class: ClassId, r: &Recursion) -> Finding {
         cpu: Some(inner.cpu),
         task: Some(v.comm(inner).to_owned()),
         pid: Some(inner.pid),
-        ts: [seconds(inner.acquire_ts), seconds(r.last_ts)],
+        ts: [inner.acquire_ts, r.last_ts],
         functions,
         locks: vec![name.clone()],
         summary: format!(
@@ -223,7 +223,7 @@ mod tests {
         assert_eq!(f.confidence, Confidence::Definite);
         assert_eq!(f.locks, ["mutex_a", "mutex_b"]);
         assert_eq!(f.id, "lock-order-cycle:mutex_a>mutex_b>mutex_a");
-        assert_eq!(f.ts, [11e-6, 0.500001]);
+        assert_eq!(f.ts, [11_000, 500_001_000]);
         assert_eq!(f.evidence.len(), 4);
         assert_eq!((f.cpu, f.pid), (Some(2), Some(102)), "closing acquisition");
         assert!(f.summary.contains("never overlapped"), "{}", f.summary);

@@ -1,4 +1,4 @@
-//! Sleep-in-atomic (issue 6): a might-sleep call, a real sleep or a schedule while the
+//! Sleep-in-atomic: a might-sleep call, a real sleep or a schedule while the
 //! calling context is atomic: serving a softirq / hardirq / NMI, irqs or BH disabled, a
 //! spinning lock or an RCU read lock held, or preemption disabled beyond the trace's
 //! calibrated baseline (formats.md 4.3-4.5, 4.7).
@@ -9,6 +9,7 @@
 //! scheduler's own state (sched_switch flags) is never sampled, the idle task is skipped,
 //! non-blocking allocations are not calls that may sleep.
 
+use crate::CommPid;
 use crate::context::locks::{HoldIdx, HolderContext, LockMode};
 use crate::context::primitives::{SleepEntry, base_name};
 use crate::context::state::softirq_name;
@@ -36,7 +37,7 @@ pub fn detect(store: &EventStore, model: &ContextModel) -> Vec<Finding> {
         }
         let instance = Instance::new(store, model, call, causes);
         match by_site.get_mut(&instance.id) {
-            Some(f) => instance.merge_into(f),
+            Some(f) => f.absorb(instance.into_finding()),
             None => {
                 by_site.insert(instance.id.clone(), instance.into_finding());
             }
@@ -58,11 +59,7 @@ fn early_boot_end(store: &EventStore) -> u64 {
 
 /// A PREEMPT_RT kernel, as its release string says (`6.6.0-rt15`).
 fn is_preempt_rt(store: &EventStore) -> bool {
-    store
-        .meta
-        .kernel_version
-        .as_deref()
-        .is_some_and(|v| v.contains("-rt"))
+    store.meta.kernel_release().is_some_and(|k| k.preempt_rt)
 }
 
 /// Calls worth judging: not the idle task, not an allocation known not to block, not a
@@ -258,9 +255,10 @@ pub fn describe(store: &EventStore, i: EventIdx) -> String {
 fn evidence(store: &EventStore, i: EventIdx) -> Evidence {
     let e = store.event(i);
     Evidence {
-        ts: seconds(e.ts),
+        index: i,
+        ts: e.ts,
         cpu: e.cpu,
-        task: format!("{}-{}", e.comm, e.pid),
+        task: CommPid(e.comm, e.pid).to_string(),
         event: e.name.to_owned(),
         detail: describe(store, i),
     }
@@ -348,10 +346,10 @@ impl Instance {
         let one = FindingInstance {
             cpu: root.cpu,
             pid: root.pid,
-            ts: seconds(root.ts),
+            ts: root.ts,
             span: [
-                ev.first().map_or(seconds(root.ts), |e| e.ts),
-                ev.last().map_or(seconds(last_ts), |e| e.ts),
+                ev.first().map_or(root.ts, |e| e.ts),
+                ev.last().map_or(last_ts, |e| e.ts),
             ],
         };
         Instance {
@@ -363,7 +361,7 @@ impl Instance {
                 cpu: Some(root.cpu),
                 task: Some(comm),
                 pid: Some(root.pid),
-                ts: [seconds(root.ts), seconds(last_ts)],
+                ts: [root.ts, last_ts],
                 functions,
                 locks,
                 summary,
@@ -371,20 +369,6 @@ impl Instance {
                 count: 1,
                 instances: vec![one],
             },
-        }
-    }
-
-    fn merge_into(self, f: &mut Finding) {
-        let g = self.finding;
-        f.count += 1;
-        f.confidence = f.confidence.min(g.confidence);
-        f.ts[0] = f.ts[0].min(g.ts[0]);
-        f.ts[1] = f.ts[1].max(g.ts[1]);
-        f.instances.extend(g.instances);
-        for l in g.locks {
-            if !f.locks.contains(&l) {
-                f.locks.push(l);
-            }
         }
     }
 

@@ -2,6 +2,7 @@
 //! resolved to names.
 
 use super::{LatencyKind, Section, Source, Truncation};
+use crate::CommPid;
 use crate::context::ContextModel;
 use crate::context::state::softirq_name;
 use crate::payload::Payload;
@@ -191,7 +192,7 @@ pub fn describe(store: &EventStore, model: &ContextModel, section: &Section) -> 
 }
 
 fn site(store: &EventStore, model: &ContextModel, i: EventIdx) -> Site {
-    let task = |comm, pid| format!("{}-{pid}", model.str(comm));
+    let task = |comm, pid| CommPid(model.str(comm), pid).to_string();
     let at = match store.payload(i) {
         Payload::Function { func, .. }
         | Payload::FuncGraphEntry { func, .. }

@@ -3,10 +3,11 @@
 //! row under it (its value, length and ends).
 
 use super::model::{LaneKind, TaskActivity, TimelineModel};
-use super::{Row, RowKind, TimelineState, cpu_y};
+use super::{Row, RowKind, TimelineState, cpu_y, sampled};
 use crate::gui::trace::LoadedTrace;
 use crate::units::format_duration;
 use egui::{Pos2, Rect};
+use trace_model::CommPid;
 use trace_model::seconds;
 
 /// Points either side of a marker's tip that still hover it.
@@ -26,6 +27,9 @@ pub(super) fn hover_text(
         cpu.and_then(|c| cpu_y(rows, c as usize))
             .unwrap_or(canvas.y_range())
     };
+    if let Some(text) = super::notes::hover_note(state, p) {
+        return Some(text);
+    }
     // The last painted is on top.
     let marker = state.markers.iter().rev().find(|m| {
         let y = y_of(m.cpu).min;
@@ -86,9 +90,20 @@ fn lane_value_text(model: &TimelineModel, trace: &LoadedTrace, kind: LaneKind, v
     match kind {
         LaneKind::Task => model.tasks.get(v as usize).map_or_else(
             || "task".to_owned(),
-            |t| format!("task {}-{}", trace.store.str(t.comm), t.pid),
+            |t| format!("task {}", CommPid(trace.store.str(t.comm), t.pid)),
         ),
-        LaneKind::PreemptOff => format!("preempt-off, depth {v}"),
+        LaneKind::PreemptOff => format!(
+            "preempt-off, depth {}\n{}",
+            sampled::plain(v),
+            sampled::source_text(v)
+        ),
+        LaneKind::Hardirq | LaneKind::IrqsOff | LaneKind::BhOff => {
+            let irq = match sampled::plain(v) {
+                n if kind == LaneKind::Hardirq && !sampled::is_sampled(v) => format!(" {n}"),
+                _ => String::new(),
+            };
+            format!("{}{irq}\n{}", kind.label(), sampled::source_text(v))
+        }
         LaneKind::Locks => {
             let names = model.lock_sets.get(v as usize).into_iter().flatten();
             let names: Vec<&str> = names.map(|&n| trace.context.str(n)).collect();

@@ -9,7 +9,9 @@ mod hover;
 pub mod labels;
 pub mod lane;
 pub mod model;
+pub mod notes;
 pub mod paint;
+pub mod sampled;
 pub mod summary;
 pub mod view;
 
@@ -24,6 +26,7 @@ use model::{LaneKind, TaskActivity, TimelineModel};
 use paint::{DENSITY_LINES, Raster};
 use std::sync::Arc;
 use summary::Bucket;
+use trace_model::CommPid;
 use view::TimeView;
 
 /// Width of the label gutter left of the canvas.
@@ -101,6 +104,24 @@ pub struct TimelineState {
     pub fit_pending: bool,
     /// Show `[t0, t1]` at the next frame.
     pub pending_range: Option<(u64, u64)>,
+    /// Scroll this task's lane into view at the next frame.
+    pub scroll_to_task: Option<i32>,
+    /// The user's notes, drawn as flags.
+    pub notes: Vec<notes::Note>,
+    /// Where each note's flag was drawn in the last frame.
+    pub note_flags: Vec<Rect>,
+    /// Task lanes listed first, in this order (pins).
+    pub pinned_tasks: Vec<i32>,
+    /// Task lanes not drawn.
+    pub hidden_tasks: Vec<i32>,
+    /// The task lanes in the order drawn (indices into the model's task rows), once pins or
+    /// hidden lanes change it; `None`: the model's order.
+    task_order: Option<Vec<usize>>,
+    /// Task lanes outlined as part of the selected finding (every task of a lock-order
+    /// cycle).
+    pub marked_tasks: Vec<i32>,
+    /// The task lane the context menu was opened on.
+    menu_task: Option<i32>,
     /// The last fit and the canvas width it was made for.
     fitted: Option<(TimeView, f32)>,
     /// Width of the canvas in the last frame.
@@ -175,7 +196,13 @@ fn shown_lanes(model: &TimelineModel) -> Vec<LaneKind> {
 /// The rows from `top`: every CPU's block, the tasks header, and of the task lanes only
 /// those inside `clip` (thousands of tasks cost nothing while scrolled away). Returns the
 /// rows and the bottom of the whole layout.
-fn layout(model: &TimelineModel, top: f32, clip: Rangef, tasks_collapsed: bool) -> (Vec<Row>, f32) {
+fn layout(
+    model: &TimelineModel,
+    top: f32,
+    clip: Rangef,
+    tasks_collapsed: bool,
+    order: Option<&[usize]>,
+) -> (Vec<Row>, f32) {
     let lanes = shown_lanes(model);
     let mut rows = Vec::new();
     let mut y = top;
@@ -198,8 +225,8 @@ fn layout(model: &TimelineModel, top: f32, clip: Rangef, tasks_collapsed: bool) 
         });
         y += DENSITY_ROW_PX + CPU_GAP_PX;
     }
-    let tasks = model.task_rows.len();
-    if tasks == 0 {
+    let tasks = order.map_or(model.task_rows.len(), <[usize]>::len);
+    if model.task_rows.is_empty() {
         return (rows, y);
     }
     rows.push(Row {
@@ -211,8 +238,9 @@ fn layout(model: &TimelineModel, top: f32, clip: Rangef, tasks_collapsed: bool) 
         return (rows, y);
     }
     let index_at = |at: f32| (((at - y) / TASK_LANE_PX).max(0.0) as usize).min(tasks);
-    for index in index_at(clip.min)..(index_at(clip.max) + 1).min(tasks) {
-        let top = y + index as f32 * TASK_LANE_PX;
+    for k in index_at(clip.min)..(index_at(clip.max) + 1).min(tasks) {
+        let top = y + k as f32 * TASK_LANE_PX;
+        let index = order.map_or(k, |o| o[k]);
         rows.push(Row {
             kind: RowKind::Task {
                 index,
@@ -224,12 +252,47 @@ fn layout(model: &TimelineModel, top: f32, clip: Rangef, tasks_collapsed: bool) 
     (rows, y + tasks as f32 * TASK_LANE_PX)
 }
 
+/// The task lanes' order: the pinned ones first, in the order pinned, then the others in
+/// the model's order; hidden ones left out.
+fn task_order(model: &TimelineModel, pinned: &[i32], hidden: &[i32]) -> Vec<usize> {
+    let index_of = |pid: i32| model.task_rows.iter().position(|t| t.pid == pid);
+    let shown = |pid: &i32| !hidden.contains(pid);
+    let mut order: Vec<usize> = pinned
+        .iter()
+        .filter(|p| shown(p))
+        .filter_map(|&p| index_of(p))
+        .collect();
+    let rest = (0..model.task_rows.len()).filter(|&i| {
+        let pid = model.task_rows[i].pid;
+        shown(&pid) && !pinned.contains(&pid)
+    });
+    order.extend(rest);
+    order
+}
+
+/// Where task `pid`'s lane is in a layout ending at `bottom` with the lanes unfolded,
+/// whether or not it is scrolled into view.
+fn task_lane_span(
+    model: &TimelineModel,
+    order: Option<&[usize]>,
+    bottom: f32,
+    pid: i32,
+) -> Option<Rangef> {
+    let tasks = &model.task_rows;
+    let (k, n) = match order {
+        Some(o) => (o.iter().position(|&i| tasks[i].pid == pid)?, o.len()),
+        None => (tasks.iter().position(|t| t.pid == pid)?, tasks.len()),
+    };
+    let top = bottom - (n - k) as f32 * TASK_LANE_PX;
+    Some(Rangef::new(top, top + TASK_LANE_PX - 1.0))
+}
+
 fn ns(seconds: f64) -> u64 {
     (seconds * 1e9).round().max(0.0) as u64
 }
 
-/// Converts trace seconds (a [`trace_model::Finding`]'s unit) to ns.
-pub fn ns_from_seconds(seconds: f64) -> u64 {
+/// Converts a console log's stamp (seconds since boot, as the kernel prints them) to ns.
+pub fn ns_from_console_seconds(seconds: f64) -> u64 {
     ns(seconds)
 }
 
@@ -237,6 +300,13 @@ impl TimelineState {
     /// Fits the whole trace.
     pub fn fit(&mut self) {
         self.fit_pending = true;
+    }
+
+    /// Pins, unpins or hides task lanes: the order of the lanes follows at once.
+    pub fn set_task_rows(&mut self, model: &TimelineModel, pinned: Vec<i32>, hidden: Vec<i32>) {
+        (self.pinned_tasks, self.hidden_tasks) = (pinned, hidden);
+        self.task_order = (!self.pinned_tasks.is_empty() || !self.hidden_tasks.is_empty())
+            .then(|| task_order(model, &self.pinned_tasks, &self.hidden_tasks));
     }
 
     /// Screen x of `ts` in the last frame.
@@ -247,6 +317,12 @@ impl TimelineState {
     /// Where CPU `cpu`'s block of rows was drawn in the last frame.
     pub fn cpu_block_y(&self, cpu: usize) -> Option<Rangef> {
         cpu_y(&self.rows, cpu)
+    }
+
+    /// Where CPU `cpu`'s `kind` sub-lane was drawn in the last frame.
+    pub fn lane_y(&self, cpu: usize, kind: LaneKind) -> Option<Rangef> {
+        let row = RowKind::Lane { cpu, kind };
+        self.rows.iter().find(|r| r.kind == row).map(|r| r.y)
     }
 
     /// Where task `pid`'s lane was drawn in the last frame (None: scrolled away, folded).
@@ -337,7 +413,18 @@ pub fn timeline_ui(
         .show(&mut body_ui, |ui| {
             let top = ui.max_rect().top();
             let clip = ui.clip_rect();
-            let (rows, bottom) = layout(model, top, clip.y_range(), state.tasks_collapsed);
+            let order = state.task_order.as_deref();
+            let (rows, bottom) = layout(model, top, clip.y_range(), state.tasks_collapsed, order);
+            if let Some(y) = state
+                .scroll_to_task
+                .take()
+                .and_then(|pid| task_lane_span(model, order, bottom, pid))
+            {
+                ui.scroll_to_rect(
+                    Rect::from_x_y_ranges(full.x_range(), y),
+                    Some(egui::Align::Center),
+                );
+            }
             let (rect, interact) = ui.allocate_exact_size(
                 Vec2::new(full.width(), bottom - top),
                 Sense::click_and_drag(),
@@ -444,6 +531,16 @@ fn input(
     if r.double_clicked() {
         state.fit_pending = true;
     }
+    // The lane a right-click opened the menu on (kept while the menu is open).
+    if r.secondary_clicked() {
+        state.menu_task = r.interact_pointer_pos().and_then(|p| {
+            rows.iter().find_map(|row| match row.kind {
+                RowKind::Task { pid, .. } if row.y.contains(p.y) => Some(pid),
+                _ => None,
+            })
+        });
+    }
+    let task_under_menu = state.menu_task;
     r.context_menu(|ui| {
         let at = ui
             .ctx()
@@ -461,8 +558,38 @@ fn input(
             state.fit_pending = true;
             ui.close();
         }
+        if let Some(pid) = task_under_menu {
+            task_lane_menu(ui, state, &trace.timeline, pid);
+        }
     });
     out
+}
+
+/// Pin, unpin or hide the task lane `pid` (the context menu of a task lane).
+fn task_lane_menu(ui: &mut Ui, state: &mut TimelineState, model: &TimelineModel, pid: i32) {
+    ui.separator();
+    let (mut pinned, mut hidden) = (state.pinned_tasks.clone(), state.hidden_tasks.clone());
+    let is_pinned = pinned.contains(&pid);
+    if ui
+        .button(if is_pinned {
+            "Unpin this task's lane"
+        } else {
+            "Pin this task's lane to the top"
+        })
+        .clicked()
+    {
+        if is_pinned {
+            pinned.retain(|&p| p != pid);
+        } else {
+            pinned.push(pid);
+        }
+        state.set_task_rows(model, pinned, hidden);
+        ui.close();
+    } else if ui.button("Hide this task's lane").clicked() {
+        hidden.push(pid);
+        state.set_task_rows(model, pinned, hidden);
+        ui.close();
+    }
 }
 
 fn axis_ui(ui: &Ui, state: &TimelineState, rect: Rect) {
@@ -525,6 +652,7 @@ fn paint_rows(
     paint_task_labels(&painter, state, trace, &visible, canvas);
     paint_gutter(&painter, ui, state, trace, &visible, canvas);
     state.label_rects = paint_overlays(&painter, state, &rows, canvas);
+    state.note_flags = notes::paint_notes(&painter, state, canvas);
     state.rows = visible;
     state.canvas_left = canvas.left();
 }
@@ -724,7 +852,7 @@ fn paint_task_labels(
                 continue;
             }
             let task = trace.timeline.tasks[v as usize];
-            let text = format!("{}-{}", trace.store.str(task.comm), task.pid);
+            let text = CommPid(trace.store.str(task.comm), task.pid).to_string();
             let max_chars = ((x1 - x0 - 6.0) / 6.5) as usize;
             let text: String = text.chars().take(max_chars).collect();
             painter
@@ -782,6 +910,8 @@ fn paint_gutter(
                 let task = &trace.timeline.task_rows[index];
                 let c = if state.selected_task == Some(pid) {
                     selected
+                } else if state.marked_tasks.contains(&pid) {
+                    theme::WITNESS
                 } else if task.in_finding {
                     theme::VIOLATION
                 } else {
@@ -793,6 +923,13 @@ fn paint_gutter(
                 } else {
                     format!("{name}-{pid}")
                 };
+                // A pinned lane says so with a mark before its name.
+                let pin = if state.pinned_tasks.contains(&pid) {
+                    "^ "
+                } else {
+                    ""
+                };
+                let label = format!("{pin}{label}");
                 // About 6 px a character at this size: cut the name, keep the pid.
                 let keep = ((GUTTER_PX - 10.0) / 5.6) as usize;
                 let label = if label.chars().count() > keep {
@@ -831,7 +968,13 @@ fn tasks_header(
     painter.text(
         Pos2::new(canvas.left() - GUTTER_PX + 4.0, y.center()),
         Align2::LEFT_CENTER,
-        format!("{fold} Tasks ({})", trace.timeline.task_rows.len()),
+        match state.hidden_tasks.len() {
+            0 => format!("{fold} Tasks ({})", trace.timeline.task_rows.len()),
+            n => format!(
+                "{fold} Tasks ({}, {n} hidden)",
+                trace.timeline.task_rows.len() - n
+            ),
+        },
         FontId::proportional(12.0),
         text,
     );
@@ -949,6 +1092,17 @@ fn paint_overlays(
             painter.ctx().global_style().visuals.selection.stroke.color,
         );
         painter.rect_stroke(r, 0.0, stroke, egui::StrokeKind::Outside);
+    }
+    for r in rows.iter().filter(
+        |r| matches!(r.kind, RowKind::Task { pid, .. } if state.marked_tasks.contains(&pid)),
+    ) {
+        let lane = Rect::from_x_y_ranges(canvas.x_range(), r.y);
+        painter.rect_stroke(
+            lane,
+            0.0,
+            Stroke::new(1.5, theme::WITNESS),
+            egui::StrokeKind::Inside,
+        );
     }
     if let Some(ts) = state.cursor_ns {
         painter.vline(x_of(ts), all_y, Stroke::new(1.0, theme::CURSOR));

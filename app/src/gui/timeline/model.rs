@@ -6,6 +6,7 @@
 
 use super::super::theme;
 use super::lane::{Lane, LaneBuilder};
+use super::sampled;
 use super::summary::Summary;
 use egui::Color32;
 use rustc_hash::FxHashMap;
@@ -205,13 +206,22 @@ impl TimelineModel {
                     span.lane(&ctx.tasks, |t| {
                         (t.pid != 0).then(|| tables.task(t.pid, t.comm))
                     }),
-                    span.lane(&ctx.hardirq, |h| Some(h.irq.map_or(0, |i| i as u32))),
+                    // A hardirq without an irq number is one only the flags showed.
+                    span.lane(&ctx.hardirq, |h| {
+                        Some(h.irq.map_or(sampled::SAMPLED, |i| sampled::plain(i as u32)))
+                    }),
                     span.lane(&ctx.softirq, |s| Some(s.vec.unwrap_or(0))),
                     span.lane(&ctx.nmi, |_| Some(1)),
                     // Depth above the calibrated baseline drives the intensity.
-                    span.lane(&ctx.preempt_off, |p| Some(u32::from(p.excess.max(1)))),
-                    span.lane(&ctx.irqs_off, |_| Some(1)),
-                    span.lane(&ctx.bh_off, |_| Some(1)),
+                    span.lane(&ctx.preempt_off, |p| {
+                        let exact = sampled::preempt_off_exact(store, p.first);
+                        Some(sampled::mark(u32::from(p.excess.max(1)), exact))
+                    }),
+                    span.lane(&ctx.irqs_off, |&first| {
+                        Some(sampled::mark(1, sampled::irqs_off_exact(store, first)))
+                    }),
+                    // No event toggles BH: only the flags (kernels >= 5.18) show it.
+                    span.lane(&ctx.bh_off, |_| Some(sampled::mark(1, false))),
                 ];
                 let cpu_holds = holds.get(&(cpu as u32)).map_or(&[][..], Vec::as_slice);
                 lanes.push(lock_lane(context, cpu, cpu_holds, span, &mut tables));

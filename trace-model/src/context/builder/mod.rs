@@ -185,9 +185,8 @@ impl<'a> Builder<'a> {
         let bh_visible = store.flags().iter().any(|f| f.bh_off() == Some(true))
             || store
                 .meta
-                .kernel_version
-                .as_deref()
-                .is_some_and(|v| kernel_at_least(v, 5, 18));
+                .kernel_release()
+                .is_some_and(|k| k.at_least(5, 18));
         let model = ContextModel {
             strings: store.strings.clone(),
             ..ContextModel::default()
@@ -375,14 +374,4 @@ struct At {
     sample: Sample,
     /// The context's state at its previous own event.
     before: Option<Sample>,
-}
-
-/// `6.1.0-56-amd64` >= major.minor?
-pub(super) fn kernel_at_least(version: &str, major: u32, minor: u32) -> bool {
-    let mut parts = version.split(|c: char| !c.is_ascii_digit());
-    let v = |p: Option<&str>| p.and_then(|s| s.parse::<u32>().ok());
-    match (v(parts.next()), v(parts.next())) {
-        (Some(a), Some(b)) => (a, b) >= (major, minor),
-        _ => false,
-    }
 }

@@ -201,7 +201,7 @@ mod tests {
             cpu: None,
             task: None,
             pid: None,
-            ts: [0.0, 0.0],
+            ts: [0, 0],
             functions: functions.iter().map(|s| s.to_string()).collect(),
             locks: locks.iter().map(|s| s.to_string()).collect(),
             summary: String::new(),

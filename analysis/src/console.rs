@@ -1,11 +1,12 @@
-//! `kctx check --console FILE`: the kernel's own splats next to kctx's findings, linked, with
-//! the disagreements both ways.
+//! A console log next to the traces: the kernel's own splats linked to kctx's findings, with
+//! the disagreements both ways, and the context each splat printed checked against the
+//! reconstruction.
 
-use super::splats::{SplatsOutput, load};
+use crate::NamedSource;
+use crate::logs::{LogContent, read_log};
 use anyhow::bail;
 use serde::Serialize;
-use std::fmt::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use trace_model::context::ContextModel;
 use trace_model::correlate::{CorrelateOptions, MatchedOn, correlate};
 use trace_model::splat::Splat;
@@ -87,14 +88,28 @@ pub struct Console {
 }
 
 impl Console {
-    pub fn read(path: &Path) -> anyhow::Result<Self> {
-        let SplatsOutput::Console { splats } = load(path)? else {
-            bail!("{}: a QEMU log, not a console log", path.display());
+    pub fn read(input: &NamedSource) -> anyhow::Result<Self> {
+        let LogContent::Console { splats } = read_log(input)? else {
+            bail!("{}: a QEMU log, not a console log", input.name);
         };
         Ok(Console {
-            path: path.to_owned(),
+            path: PathBuf::from(&input.name),
             splats,
         })
+    }
+
+    /// The log's name.
+    pub fn name(&self) -> String {
+        self.path.display().to_string()
+    }
+
+    /// The splats, in console order.
+    pub fn splats(&self) -> &[Splat] {
+        &self.splats
+    }
+
+    pub fn into_splats(self) -> Vec<Splat> {
+        self.splats
     }
 
     /// Compares the context each splat printed with the reconstruction of the trace `input`.
@@ -158,100 +173,4 @@ impl Console {
             context,
         }
     }
-}
-
-pub fn render_text(check: &ConsoleCheck) -> String {
-    let mut out = String::new();
-    let _ = writeln!(
-        out,
-        "console {}: {} linked, {} reported by the kernel only, {} found by kctx only{}",
-        check.console.display(),
-        check.links.len(),
-        check.kernel_only.len(),
-        check.kctx_only.len(),
-        if check.time_compared {
-            ""
-        } else {
-            " (times not compared: trace clock differs)"
-        }
-    );
-    for link in &check.links {
-        let _ = writeln!(
-            out,
-            "  linked   {} -> {}",
-            splat_text(&link.splat),
-            link.finding
-        );
-    }
-    for splat in &check.kernel_only {
-        let _ = writeln!(
-            out,
-            "  kernel reported, kctx did not find: {}",
-            splat_text(splat)
-        );
-    }
-    for id in &check.kctx_only {
-        let _ = writeln!(out, "  kctx found what the kernel never reported: {id}");
-    }
-    render_context(&mut out, &check.context);
-    out
-}
-
-/// The printed-context comparisons: a count line, then one line per splat.
-fn render_context(out: &mut String, checks: &[ContextCheck]) {
-    if checks.is_empty() {
-        return;
-    }
-    let compared = checks
-        .iter()
-        .filter(|c| matches!(c.check, SplatContextCheck::Compared { .. }))
-        .count();
-    let disagree = checks.iter().filter(|c| c.check.disagrees()).count();
-    let _ = writeln!(
-        out,
-        "context printed by the kernel vs kctx's reconstruction: {compared} compared, {} agree, {disagree} disagree, {} not comparable",
-        compared - disagree,
-        checks.len() - compared
-    );
-    for c in checks {
-        let _ = write!(out, "  {} in {}: ", splat_text(&c.splat), c.input);
-        match &c.check {
-            SplatContextCheck::Compared { cpu, facts, .. } => {
-                let verdict = if c.check.disagrees() {
-                    "DISAGREES"
-                } else {
-                    "agrees"
-                };
-                let facts: Vec<String> = facts
-                    .iter()
-                    .map(|f| {
-                        if f.agrees {
-                            format!("{} {}", f.fact.name(), f.kernel)
-                        } else {
-                            format!("{}: kernel {}, kctx {}", f.fact.name(), f.kernel, f.kctx)
-                        }
-                    })
-                    .collect();
-                let _ = writeln!(out, "CPU {cpu} {verdict} ({})", facts.join("; "));
-            }
-            SplatContextCheck::NotCompared { reason } => {
-                let _ = writeln!(out, "not compared: {}", reason.describe());
-            }
-        }
-    }
-}
-
-fn splat_text(splat: &SplatSummary) -> String {
-    let mut text = format!("{} (line {}", splat.kind, splat.console_line);
-    if let Some(ts) = splat.console_ts {
-        let _ = write!(text, ", {ts:.6} s");
-    }
-    if let (Some(task), Some(pid)) = (&splat.task, splat.pid) {
-        let _ = write!(text, ", {task}/{pid}");
-    }
-    if let Some(culprit) = &splat.culprit {
-        let _ = write!(text, ", in {culprit}");
-    }
-    text.push(')');
-    text
 }

@@ -1,7 +1,9 @@
 //! The plain-text report: a verdict line, the inputs, then each finding with its evidence.
 
-use super::{Report, ReportedFinding};
+use analysis::Report;
+use analysis::report::ReportedFinding;
 use std::fmt::Write as _;
+use trace_model::seconds;
 
 /// `task-pid on CPU n`, as far as the finding says.
 pub fn place(f: &ReportedFinding) -> String {
@@ -101,8 +103,8 @@ pub fn render(report: &Report) -> String {
             f.confidence.name(),
             f.kind.name(),
             f.count,
-            f.ts[0],
-            f.ts[1],
+            seconds(f.ts[0]),
+            seconds(f.ts[1]),
             place(rf),
             f.id,
             rf.input
@@ -118,12 +120,16 @@ pub fn render(report: &Report) -> String {
             let _ = writeln!(
                 w,
                 "     {:.6} CPU {} {} {}: {}",
-                e.ts, e.cpu, e.task, e.event, e.detail
+                seconds(e.ts),
+                e.cpu,
+                e.task,
+                e.event,
+                e.detail
             );
         }
     }
     if let Some(console) = &report.console {
-        let _ = write!(w, "\n{}", crate::cli::console_check::render_text(console));
+        let _ = write!(w, "\n{}", super::console::render_text(console));
     }
     out
 }

@@ -1,8 +1,9 @@
 //! SARIF 2.1.0: one run, one rule per finding kind, one result per finding (level by
 //! confidence), located in the trace file plus logical locations for its functions.
 
-use super::Report;
+use analysis::Report;
 use serde_json::{Value, json};
+use trace_model::seconds;
 use trace_model::{Confidence, FindingKind};
 
 const KINDS: [(FindingKind, &str, &str); 3] = [
@@ -71,7 +72,7 @@ pub fn render(report: &Report) -> Value {
                 "properties": {
                     "confidence": f.confidence.name(),
                     "count": f.count,
-                    "ts": f.ts,
+                    "ts": f.ts.map(seconds),
                     "locks": f.locks,
                     "cpu": f.cpu,
                     "task": f.task,

@@ -1,9 +1,10 @@
 //! The HTML report: one self-contained page (inline style, no scripts), every piece of trace
 //! text escaped.
 
-use super::Report;
 use super::text::{UNDECIDED, place, verdict, violations_then_undecided};
+use analysis::Report;
 use std::fmt::Write as _;
+use trace_model::seconds;
 
 /// Escapes text for HTML element content and double-quoted attributes.
 pub fn escape(s: &str) -> String {
@@ -80,7 +81,7 @@ pub fn render(report: &Report) -> String {
                 f.kind.name(),
                 f.count,
                 escape(&place(rf)),
-                f.ts[0],
+                seconds(f.ts[0]),
                 escape(&f.locks.join(", "))
             );
         }
@@ -101,8 +102,8 @@ pub fn render(report: &Report) -> String {
             f.kind.name(),
             escape(&f.summary),
             crate::units::counted(f.count, "time"),
-            f.ts[0],
-            f.ts[1],
+            seconds(f.ts[0]),
+            seconds(f.ts[1]),
             escape(&rf.input),
             escape(&f.id)
         );
@@ -120,7 +121,7 @@ pub fn render(report: &Report) -> String {
             let _ = writeln!(
                 w,
                 "<tr><td>{:.6}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-                e.ts,
+                seconds(e.ts),
                 e.cpu,
                 escape(&e.task),
                 escape(&e.event),
@@ -130,7 +131,7 @@ pub fn render(report: &Report) -> String {
         let _ = writeln!(w, "</table></section>");
     }
     if let Some(console) = &report.console {
-        let text = crate::cli::console_check::render_text(console);
+        let text = super::console::render_text(console);
         let _ = writeln!(w, "<h2>Kernel console</h2>\n<pre>{}</pre>", escape(&text));
     }
     let _ = writeln!(w, "</body></html>");

@@ -1,9 +1,10 @@
 //! The Markdown report: a summary table, then each finding with its explanation and its
 //! evidence events.
 
-use super::Report;
 use super::text::{UNDECIDED, place, verdict, violations_then_undecided};
+use analysis::Report;
 use std::fmt::Write as _;
+use trace_model::seconds;
 
 /// Escapes text for a Markdown table cell or paragraph.
 fn md(s: &str) -> String {
@@ -64,7 +65,7 @@ pub fn render(report: &Report) -> String {
             f.confidence.name(),
             f.count,
             md(&place(rf)),
-            f.ts[0],
+            seconds(f.ts[0]),
             md(&f.locks.join(", "))
         );
     }
@@ -81,8 +82,8 @@ pub fn render(report: &Report) -> String {
             f.kind.name(),
             f.confidence.name(),
             crate::units::counted(f.count, "time"),
-            f.ts[0],
-            f.ts[1],
+            seconds(f.ts[0]),
+            seconds(f.ts[1]),
             rf.input.replace('`', "'"),
             md(&f.summary)
         );
@@ -101,7 +102,7 @@ pub fn render(report: &Report) -> String {
             let _ = writeln!(
                 w,
                 "| {:.6} | {} | {} | {} | {} |",
-                e.ts,
+                seconds(e.ts),
                 e.cpu,
                 md(&e.task),
                 md(&e.event),
@@ -117,7 +118,7 @@ pub fn render(report: &Report) -> String {
 /// code block.
 fn write_console(w: &mut String, report: &Report) {
     if let Some(console) = &report.console {
-        let text = crate::cli::console_check::render_text(console);
+        let text = super::console::render_text(console);
         let _ = write!(w, "\n## Kernel console\n\n```text\n{text}```\n");
     }
 }

@@ -1,0 +1,380 @@
+//! A column file: named arrays of plain values, written once, memory-mapped and validated
+//! before any value is read.
+//!
+//! Layout (little-endian):
+//!
+//! | bytes | field |
+//! |---|---|
+//! | 8 | magic `KCTXCOLS` |
+//! | 4 | layout version ([`LAYOUT_VERSION`]) |
+//! | 4 | schema version: what the writer's columns mean, chosen by the caller |
+//! | 8 | key: the identity of what the file caches, chosen by the caller |
+//! | 8 | file length |
+//! | 4 | column count |
+//! | 4 | CRC-32 of the header's other fields and the column table |
+//! | 64 each | column table: name (32 bytes, NUL-padded), offset, length in bytes, element size, CRC-32 of the data |
+//! | ... | column data, each starting on a 64-byte boundary |
+//!
+//! Every number is checked against the file's real length before it is used, and every
+//! column's checksum is verified on open: a truncated, damaged or foreign file is an error,
+//! never a panic or a wrong answer.
+
+use bytemuck::Pod;
+use memmap2::Mmap;
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+const MAGIC: &[u8; 8] = b"KCTXCOLS";
+/// Bumped whenever the layout above changes.
+pub const LAYOUT_VERSION: u32 = 1;
+const HEADER_LEN: usize = 40;
+const ENTRY_LEN: usize = 64;
+const NAME_LEN: usize = 32;
+const ALIGN: u64 = 64;
+
+/// Why a column file cannot be used.
+#[derive(Debug, thiserror::Error)]
+#[error("cache file {}: {what}", path.display())]
+pub struct ColumnFileError {
+    pub path: PathBuf,
+    pub what: String,
+}
+
+fn error(path: &Path, what: impl Into<String>) -> ColumnFileError {
+    ColumnFileError {
+        path: path.to_owned(),
+        what: what.into(),
+    }
+}
+
+/// One column to write: its name, element size and bytes.
+pub struct Column<'a> {
+    name: &'a str,
+    elem_size: u32,
+    bytes: &'a [u8],
+}
+
+impl<'a> Column<'a> {
+    /// A column of plain values.
+    pub fn of<T: Pod>(name: &'a str, values: &'a [T]) -> Column<'a> {
+        assert!(name.len() < NAME_LEN, "column name {name:?} too long");
+        Column {
+            name,
+            elem_size: size_of::<T>() as u32,
+            bytes: bytemuck::cast_slice(values),
+        }
+    }
+}
+
+/// What identifies a file's contents: the caller's schema version and key.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Identity {
+    pub schema: u32,
+    pub key: u64,
+}
+
+fn padding(at: u64) -> u64 {
+    at.next_multiple_of(ALIGN) - at
+}
+
+/// Writes `columns` to `path` through a temporary file renamed into place, so a reader never
+/// sees a half-written file and a failed write leaves nothing behind.
+pub fn write(path: &Path, id: Identity, columns: &[Column<'_>]) -> std::io::Result<()> {
+    let mut offsets = Vec::with_capacity(columns.len());
+    let mut at = (HEADER_LEN + ENTRY_LEN * columns.len()) as u64;
+    for c in columns {
+        at += padding(at);
+        offsets.push(at);
+        at += c.bytes.len() as u64;
+    }
+    let file_len = at;
+    let mut table = Vec::with_capacity(ENTRY_LEN * columns.len());
+    for (c, &offset) in columns.iter().zip(&offsets) {
+        let mut name = [0u8; NAME_LEN];
+        name[..c.name.len()].copy_from_slice(c.name.as_bytes());
+        table.extend_from_slice(&name);
+        table.extend_from_slice(&offset.to_le_bytes());
+        table.extend_from_slice(&(c.bytes.len() as u64).to_le_bytes());
+        table.extend_from_slice(&c.elem_size.to_le_bytes());
+        table.extend_from_slice(&crc32fast::hash(c.bytes).to_le_bytes());
+        table.extend_from_slice(&[0u8; ENTRY_LEN - NAME_LEN - 24]);
+    }
+    let mut header = Vec::with_capacity(HEADER_LEN);
+    header.extend_from_slice(MAGIC);
+    header.extend_from_slice(&LAYOUT_VERSION.to_le_bytes());
+    header.extend_from_slice(&id.schema.to_le_bytes());
+    header.extend_from_slice(&id.key.to_le_bytes());
+    header.extend_from_slice(&file_len.to_le_bytes());
+    header.extend_from_slice(&(columns.len() as u32).to_le_bytes());
+    let crc = header_crc(&header, &table);
+    header.extend_from_slice(&crc.to_le_bytes());
+
+    let tmp = path.with_extension(format!("tmp{}", std::process::id()));
+    let written = (|| {
+        let mut out = BufWriter::with_capacity(1 << 20, File::create(&tmp)?);
+        out.write_all(&header)?;
+        out.write_all(&table)?;
+        let mut at = (HEADER_LEN + table.len()) as u64;
+        for (c, &offset) in columns.iter().zip(&offsets) {
+            out.write_all(&[0u8; ALIGN as usize][..(offset - at) as usize])?;
+            out.write_all(c.bytes)?;
+            at = offset + c.bytes.len() as u64;
+        }
+        out.into_inner().map_err(|e| e.into_error())?.sync_all()
+    })();
+    match written.and_then(|()| std::fs::rename(&tmp, path)) {
+        Ok(()) => Ok(()),
+        Err(e) => {
+            let _ = std::fs::remove_file(&tmp);
+            Err(e)
+        }
+    }
+}
+
+fn header_crc(header_fields: &[u8], table: &[u8]) -> u32 {
+    let mut h = crc32fast::Hasher::new();
+    h.update(header_fields);
+    h.update(table);
+    h.finalize()
+}
+
+fn le_u32(b: &[u8], at: usize) -> u32 {
+    u32::from_le_bytes(b[at..at + 4].try_into().expect("4 bytes"))
+}
+fn le_u64(b: &[u8], at: usize) -> u64 {
+    u64::from_le_bytes(b[at..at + 8].try_into().expect("8 bytes"))
+}
+
+#[derive(Debug)]
+struct Entry {
+    name: String,
+    offset: usize,
+    len: usize,
+    elem_size: usize,
+}
+
+/// A validated, memory-mapped column file.
+#[derive(Debug)]
+pub struct ColumnFile {
+    path: PathBuf,
+    map: Mmap,
+    columns: Vec<Entry>,
+}
+
+impl ColumnFile {
+    /// Maps `path` and checks it whole: magic, versions, `id`, length, table and checksums.
+    pub fn open(path: &Path, id: Identity) -> Result<ColumnFile, ColumnFileError> {
+        let file = File::open(path).map_err(|e| error(path, e.to_string()))?;
+        // SAFETY: kctx never changes a cache file in place (a new one is renamed over it), so
+        // the mapping's bytes stay as validated below for as long as it lives.
+        #[allow(unsafe_code)]
+        let map = unsafe { Mmap::map(&file) }.map_err(|e| error(path, e.to_string()))?;
+        let columns = validate(&map, id).map_err(|what| error(path, what))?;
+        Ok(ColumnFile {
+            path: path.to_owned(),
+            map,
+            columns,
+        })
+    }
+
+    /// The column `name` as values of `T`.
+    pub fn column<T: Pod>(&self, name: &str) -> Result<&[T], ColumnFileError> {
+        let c = self
+            .columns
+            .iter()
+            .find(|c| c.name == name)
+            .ok_or_else(|| error(&self.path, format!("no column {name:?}")))?;
+        if c.elem_size != size_of::<T>() {
+            return Err(error(
+                &self.path,
+                format!(
+                    "column {name:?} holds {}-byte values, not {}",
+                    c.elem_size,
+                    size_of::<T>()
+                ),
+            ));
+        }
+        bytemuck::try_cast_slice(&self.map[c.offset..c.offset + c.len])
+            .map_err(|e| error(&self.path, format!("column {name:?}: {e}")))
+    }
+}
+
+fn validate(b: &[u8], id: Identity) -> Result<Vec<Entry>, String> {
+    if b.len() < HEADER_LEN || &b[..8] != MAGIC {
+        return Err("not a kctx column file".into());
+    }
+    let layout = le_u32(b, 8);
+    if layout != LAYOUT_VERSION {
+        return Err(format!(
+            "layout version {layout}, this kctx reads {LAYOUT_VERSION}"
+        ));
+    }
+    let schema = le_u32(b, 12);
+    if schema != id.schema {
+        return Err(format!(
+            "schema version {schema}, this kctx writes {}",
+            id.schema
+        ));
+    }
+    if le_u64(b, 16) != id.key {
+        return Err("written for another trace".into());
+    }
+    let stated_len = le_u64(b, 24);
+    if stated_len != b.len() as u64 {
+        return Err(format!(
+            "{} bytes long, its header says {stated_len}: truncated or appended to",
+            b.len()
+        ));
+    }
+    let count = le_u32(b, 32) as usize;
+    let table_end = count
+        .checked_mul(ENTRY_LEN)
+        .and_then(|t| t.checked_add(HEADER_LEN))
+        .filter(|&end| end <= b.len())
+        .ok_or_else(|| format!("at byte 32: {count} columns do not fit in the file"))?;
+    let table = &b[HEADER_LEN..table_end];
+    if header_crc(&b[..36], table) != le_u32(b, 36) {
+        return Err("header checksum mismatch: the header or column table is damaged".into());
+    }
+    let mut columns = Vec::with_capacity(count);
+    for (i, e) in table.chunks_exact(ENTRY_LEN).enumerate() {
+        let at = HEADER_LEN + i * ENTRY_LEN;
+        let name_len = e[..NAME_LEN]
+            .iter()
+            .position(|&c| c == 0)
+            .unwrap_or(NAME_LEN);
+        let name = String::from_utf8_lossy(&e[..name_len]).into_owned();
+        let (offset, len) = (le_u64(e, NAME_LEN), le_u64(e, NAME_LEN + 8));
+        let elem_size = le_u32(e, NAME_LEN + 16) as usize;
+        let end = offset.checked_add(len).filter(|&end| end <= b.len() as u64);
+        if end.is_none() || offset % ALIGN != 0 || elem_size == 0 || len % elem_size as u64 != 0 {
+            return Err(format!("at byte {at}: column {name:?} is out of bounds"));
+        }
+        let (offset, len) = (offset as usize, len as usize);
+        if crc32fast::hash(&b[offset..offset + len]) != le_u32(e, NAME_LEN + 20) {
+            return Err(format!(
+                "column {name:?} (bytes {offset}..{}) fails its checksum: damaged",
+                offset + len
+            ));
+        }
+        columns.push(Entry {
+            name,
+            offset,
+            len,
+            elem_size,
+        });
+    }
+    Ok(columns)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ID: Identity = Identity {
+        schema: 7,
+        key: 0x1234_5678_9abc_def0,
+    };
+
+    fn sample(dir: &Path) -> PathBuf {
+        let path = dir.join("sample.cols");
+        let ts: Vec<u64> = (0..1000).map(|i| i * 1_000 + 7).collect();
+        let cpu: Vec<u16> = (0..1000).map(|i| (i % 4) as u16).collect();
+        let empty: Vec<u32> = Vec::new();
+        write(
+            &path,
+            ID,
+            &[
+                Column::of("ts", &ts),
+                Column::of("cpu", &cpu),
+                Column::of("none", &empty),
+            ],
+        )
+        .unwrap();
+        path
+    }
+
+    fn temp_dir(name: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("kctx-colfile-{name}-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+
+    #[test]
+    fn columns_read_back_as_written() {
+        let dir = temp_dir("roundtrip");
+        let f = ColumnFile::open(&sample(&dir), ID).unwrap();
+        let ts: &[u64] = f.column("ts").unwrap();
+        assert_eq!(ts.len(), 1000);
+        assert_eq!(ts[999], 999_007);
+        let cpu: &[u16] = f.column("cpu").unwrap();
+        assert_eq!(&cpu[..5], &[0, 1, 2, 3, 0]);
+        assert!(f.column::<u32>("none").unwrap().is_empty());
+        assert!(
+            f.column::<u32>("ts")
+                .unwrap_err()
+                .to_string()
+                .contains("8-byte values")
+        );
+        assert!(f.column::<u8>("missing").is_err());
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn every_truncation_and_every_flipped_byte_is_refused() {
+        let dir = temp_dir("damage");
+        let path = sample(&dir);
+        let good = std::fs::read(&path).unwrap();
+        let damaged = dir.join("damaged.cols");
+        for cut in (0..good.len()).step_by(97).chain([good.len() - 1]) {
+            std::fs::write(&damaged, &good[..cut]).unwrap();
+            assert!(
+                ColumnFile::open(&damaged, ID).is_err(),
+                "cut at {cut} accepted"
+            );
+        }
+        // Every byte of the header and table, and a sample of the data (padding between
+        // columns carries no meaning and is not checked).
+        let data_start = HEADER_LEN + 3 * ENTRY_LEN;
+        let ts_bytes = data_start.next_multiple_of(64)..data_start.next_multiple_of(64) + 8000;
+        for at in (0..data_start).chain(ts_bytes.step_by(13)) {
+            let mut bad = good.clone();
+            bad[at] ^= 0x10;
+            std::fs::write(&damaged, &bad).unwrap();
+            assert!(
+                ColumnFile::open(&damaged, ID).is_err(),
+                "flip at {at} accepted"
+            );
+        }
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn another_version_or_key_is_refused() {
+        let dir = temp_dir("identity");
+        let path = sample(&dir);
+        let other_schema = Identity { schema: 8, ..ID };
+        let e = ColumnFile::open(&path, other_schema)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("schema version 7"), "{e}");
+        let other_key = Identity { key: 1, ..ID };
+        assert!(ColumnFile::open(&path, other_key).is_err());
+        let mut old = std::fs::read(&path).unwrap();
+        old[8] = 0;
+        std::fs::write(&path, &old).unwrap();
+        let e = ColumnFile::open(&path, ID).unwrap_err().to_string();
+        assert!(e.contains("layout version 0"), "{e}");
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn a_failed_write_leaves_nothing_behind() {
+        let dir = temp_dir("unwritable");
+        let path = dir.join("no/such/dir/x.cols");
+        assert!(write(&path, ID, &[Column::of("ts", &[1u64])]).is_err());
+        assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 0);
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+}

@@ -1,0 +1,147 @@
+//! An imported trace's [`EventStore`] as one column file: every store array a column, the
+//! metadata and import report a JSON column beside them.
+
+use crate::column_file::{Column, ColumnFile, ColumnFileError, Identity};
+use std::path::Path;
+use trace_model::meta::TraceMeta;
+use trace_model::store::StoreColumns;
+use trace_model::{EventStore, ImportReport};
+
+/// What the store's columns mean: bumped whenever `EventStore`'s arrays, the payload
+/// encoding or the metadata change, so an older cache is rebuilt instead of misread.
+pub const STORE_SCHEMA: u32 = 1;
+
+/// Writes `store` to `path`, for the trace identified by `key`.
+pub fn save(store: &EventStore, path: &Path, key: u64) -> std::io::Result<()> {
+    let symbols = store.symbol_columns();
+    let c = store.columns(&symbols);
+    let meta = serde_json::to_vec(&(c.meta, c.report)).map_err(std::io::Error::other)?;
+    let columns = [
+        Column::of("ts", c.ts),
+        Column::of("cpu", c.cpu),
+        Column::of("event_type", c.event_type),
+        Column::of("pid", c.pid),
+        Column::of("comm", c.comm),
+        Column::of("flags", c.flags),
+        Column::of("payload", c.payload),
+        Column::of("by_cpu", c.by_cpu),
+        Column::of("cpu_starts", c.cpu_starts),
+        Column::of("cpu_ids", c.cpu_ids),
+        Column::of("event_names", c.event_names),
+        Column::of("string_text", c.string_text),
+        Column::of("string_bounds", c.string_bounds),
+        Column::of("payload_words", c.payload_words),
+        Column::of("payload_text", c.payload_text),
+        Column::of("symbol_addrs", c.symbol_addrs),
+        Column::of("symbol_names", c.symbol_names),
+        Column::of("symbol_kinds", c.symbol_kinds),
+        Column::of("symbol_modules", c.symbol_modules),
+        Column::of("meta", &meta),
+    ];
+    crate::column_file::write(path, identity(key), &columns)
+}
+
+fn identity(key: u64) -> Identity {
+    Identity {
+        schema: STORE_SCHEMA,
+        key,
+    }
+}
+
+/// The store cached at `path` for the trace `key`, after checking the file whole (see
+/// [`ColumnFile::open`]) and the arrays together (`EventStore::from_columns`).
+pub fn load(path: &Path, key: u64) -> Result<EventStore, ColumnFileError> {
+    let f = ColumnFile::open(path, identity(key))?;
+    let wrong = |what: String| ColumnFileError {
+        path: path.to_owned(),
+        what,
+    };
+    let (meta, report): (TraceMeta, ImportReport) =
+        serde_json::from_slice(f.column("meta")?).map_err(|e| wrong(format!("metadata: {e}")))?;
+    let c = StoreColumns {
+        ts: f.column("ts")?,
+        cpu: f.column("cpu")?,
+        event_type: f.column("event_type")?,
+        pid: f.column("pid")?,
+        comm: f.column("comm")?,
+        flags: f.column("flags")?,
+        payload: f.column("payload")?,
+        by_cpu: f.column("by_cpu")?,
+        cpu_starts: f.column("cpu_starts")?,
+        cpu_ids: f.column("cpu_ids")?,
+        event_names: f.column("event_names")?,
+        string_text: f.column("string_text")?,
+        string_bounds: f.column("string_bounds")?,
+        payload_words: f.column("payload_words")?,
+        payload_text: f.column("payload_text")?,
+        symbol_addrs: f.column("symbol_addrs")?,
+        symbol_names: f.column("symbol_names")?,
+        symbol_kinds: f.column("symbol_kinds")?,
+        symbol_modules: f.column("symbol_modules")?,
+        meta: &meta,
+        report: &report,
+    };
+    EventStore::from_columns(&c).map_err(wrong)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::PathBuf;
+
+    fn corpus(rel: &str) -> PathBuf {
+        std::env::var_os("KCTX_CORPUS")
+            .map_or_else(
+                || Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/corpus"),
+                PathBuf::from,
+            )
+            .join(rel)
+    }
+
+    fn assert_same(a: &EventStore, b: &EventStore) {
+        let (sa, sb) = (a.symbol_columns(), b.symbol_columns());
+        let (ca, cb) = (a.columns(&sa), b.columns(&sb));
+        assert_eq!(ca.ts, cb.ts);
+        assert_eq!(ca.cpu, cb.cpu);
+        assert_eq!(ca.event_type, cb.event_type);
+        assert_eq!(ca.pid, cb.pid);
+        assert_eq!(ca.comm, cb.comm);
+        assert_eq!(ca.flags, cb.flags);
+        assert_eq!(ca.payload, cb.payload);
+        assert_eq!(ca.by_cpu, cb.by_cpu);
+        assert_eq!(ca.cpu_starts, cb.cpu_starts);
+        assert_eq!(ca.string_bounds, cb.string_bounds);
+        assert_eq!(ca.payload_words, cb.payload_words);
+        assert_eq!(ca.symbol_addrs, cb.symbol_addrs);
+        let json = |s: &EventStore| serde_json::to_string(&(&s.meta, &s.report)).unwrap();
+        assert_eq!(json(a), json(b));
+        // Every event reads back the same, strings and payloads resolved; interned strings
+        // are found again by their text.
+        for i in 0..a.len() as u32 {
+            assert_eq!(format!("{:?}", a.event(i)), format!("{:?}", b.event(i)));
+        }
+        for (id, name) in a.event_type_names() {
+            assert_eq!(b.event_type_id(name), Some(id));
+        }
+    }
+
+    #[test]
+    fn a_real_trace_reads_back_event_for_event() {
+        let path = corpus("lab/lockdep-s1_spin_sleep/trace.dat");
+        let store = importers::open(&path).expect("the lab trace imports");
+        assert!(store.len() > 10_000 && store.symbols.len() > 1000);
+        let dir = std::env::temp_dir().join(format!("kctx-store-file-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("s1.store");
+        save(&store, &file, 42).unwrap();
+        assert_same(&store, &load(&file, 42).unwrap());
+        // Another trace's key, or a byte flipped in the events: refused.
+        assert!(load(&file, 43).is_err());
+        let mut bytes = std::fs::read(&file).unwrap();
+        let at = bytes.len() / 3;
+        bytes[at] ^= 1;
+        std::fs::write(&file, &bytes).unwrap();
+        assert!(load(&file, 42).is_err());
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+}

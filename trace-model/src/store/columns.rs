@@ -1,0 +1,199 @@
+//! The store as plain arrays and back: what a cache writes to disk and reads again.
+//!
+//! Reading back checks every index against the array it points into (event types, strings,
+//! payloads, per-CPU lanes), the time order and the per-CPU index, so arrays that do not
+//! belong together are an error here, never a panic later. The words inside payloads are not
+//! decoded: the cache's checksums guard them. Metadata and the import report stay typed; the
+//! cache serialises them.
+
+use super::{EventIdx, EventStore, EventTypeId};
+use crate::flags::ContextFlags;
+use crate::meta::TraceMeta;
+use crate::payload::PayloadArena;
+use crate::report::ImportReport;
+use crate::strings::{Interner, StrId};
+use crate::symbols::{Symbol, SymbolKind, SymbolTable};
+
+/// A store's contents as arrays of plain values.
+pub struct StoreColumns<'a> {
+    pub ts: &'a [u64],
+    pub cpu: &'a [u16],
+    pub event_type: &'a [EventTypeId],
+    pub pid: &'a [i32],
+    pub comm: &'a [StrId],
+    pub flags: &'a [ContextFlags],
+    pub payload: &'a [u32],
+    pub by_cpu: &'a [EventIdx],
+    pub cpu_starts: &'a [usize],
+    pub cpu_ids: &'a [u32],
+    pub event_names: &'a [StrId],
+    pub string_text: &'a [u8],
+    pub string_bounds: &'a [u32],
+    pub payload_words: &'a [u32],
+    pub payload_text: &'a [u8],
+    pub symbol_addrs: &'a [u64],
+    pub symbol_names: &'a [StrId],
+    pub symbol_kinds: &'a [u8],
+    pub symbol_modules: &'a [StrId],
+    pub meta: &'a TraceMeta,
+    pub report: &'a ImportReport,
+}
+
+/// The columns of a store's symbol table (an array of structs in the store).
+pub struct SymbolColumns {
+    pub addrs: Vec<u64>,
+    pub names: Vec<StrId>,
+    pub kinds: Vec<u8>,
+    pub modules: Vec<StrId>,
+}
+
+fn kind_code(kind: SymbolKind) -> u8 {
+    match kind {
+        SymbolKind::Text => 0,
+        SymbolKind::Data => 1,
+        SymbolKind::Other => 2,
+    }
+}
+
+fn kind_of(code: u8) -> Result<SymbolKind, String> {
+    Ok(match code {
+        0 => SymbolKind::Text,
+        1 => SymbolKind::Data,
+        2 => SymbolKind::Other,
+        _ => return Err(format!("symbol kind {code}")),
+    })
+}
+
+impl EventStore {
+    /// The symbol table as columns, for [`StoreColumns`].
+    pub fn symbol_columns(&self) -> SymbolColumns {
+        let s = self.symbols.symbols();
+        SymbolColumns {
+            addrs: s.iter().map(|s| s.addr).collect(),
+            names: s.iter().map(|s| s.name).collect(),
+            kinds: s.iter().map(|s| kind_code(s.kind)).collect(),
+            modules: s.iter().map(|s| s.module).collect(),
+        }
+    }
+
+    /// The store's arrays; `symbols` from [`Self::symbol_columns`].
+    pub fn columns<'a>(&'a self, symbols: &'a SymbolColumns) -> StoreColumns<'a> {
+        let (string_text, string_bounds) = self.strings.parts();
+        let (payload_words, payload_text) = self.arena.parts();
+        StoreColumns {
+            ts: &self.ts,
+            cpu: &self.cpu,
+            event_type: &self.event_type,
+            pid: &self.pid,
+            comm: &self.comm,
+            flags: &self.flags,
+            payload: &self.payload,
+            by_cpu: &self.by_cpu,
+            cpu_starts: &self.cpu_starts,
+            cpu_ids: &self.cpu_ids,
+            event_names: &self.event_names,
+            string_text: string_text.as_bytes(),
+            string_bounds,
+            payload_words,
+            payload_text: payload_text.as_bytes(),
+            symbol_addrs: &symbols.addrs,
+            symbol_names: &symbols.names,
+            symbol_kinds: &symbols.kinds,
+            symbol_modules: &symbols.modules,
+            meta: &self.meta,
+            report: &self.report,
+        }
+    }
+
+    /// A store from [`Self::columns`], checked (see the module docs).
+    pub fn from_columns(c: &StoreColumns<'_>) -> Result<EventStore, String> {
+        let n = c.ts.len();
+        let per_event = [
+            c.cpu.len(),
+            c.event_type.len(),
+            c.pid.len(),
+            c.comm.len(),
+            c.flags.len(),
+            c.payload.len(),
+            c.by_cpu.len(),
+        ];
+        if per_event.iter().any(|&len| len != n) {
+            return Err("event columns of different lengths".into());
+        }
+        if c.ts.windows(2).any(|w| w[0] > w[1]) {
+            return Err("events out of time order".into());
+        }
+        let strings = Interner::from_parts(
+            String::from_utf8(c.string_text.to_vec()).map_err(|e| format!("strings: {e}"))?,
+            c.string_bounds.to_vec(),
+        )?;
+        let string = |id: &StrId| (id.0 as usize) < strings.len();
+        let lanes = c.cpu_starts.len().checked_sub(1).ok_or("no CPU index")?;
+        let index_ok = c.cpu_starts.first() == Some(&0)
+            && c.cpu_starts.last() == Some(&n)
+            && c.cpu_starts.windows(2).all(|w| w[0] <= w[1])
+            && (c.cpu_ids.is_empty() || c.cpu_ids.len() == lanes)
+            && c.by_cpu.iter().all(|&i| (i as usize) < n)
+            && c.cpu.iter().all(|&cpu| usize::from(cpu) < lanes);
+        if !index_ok {
+            return Err("per-CPU index out of bounds".into());
+        }
+        if !c.event_names.iter().all(string)
+            || !c
+                .event_type
+                .iter()
+                .all(|t| usize::from(t.0) < c.event_names.len())
+            || !c.comm.iter().all(string)
+            || !c
+                .payload
+                .iter()
+                .all(|&at| (at as usize) < c.payload_words.len())
+        {
+            return Err("an event points past its names, strings or payloads".into());
+        }
+        let symbol_count = c.symbol_addrs.len();
+        if [
+            c.symbol_names.len(),
+            c.symbol_kinds.len(),
+            c.symbol_modules.len(),
+        ]
+        .iter()
+        .any(|&len| len != symbol_count)
+            || !c.symbol_names.iter().chain(c.symbol_modules).all(string)
+        {
+            return Err("symbol columns do not match".into());
+        }
+        let symbols = (0..symbol_count)
+            .map(|i| {
+                Ok(Symbol {
+                    addr: c.symbol_addrs[i],
+                    name: c.symbol_names[i],
+                    kind: kind_of(c.symbol_kinds[i])?,
+                    module: c.symbol_modules[i],
+                })
+            })
+            .collect::<Result<Vec<_>, String>>()?;
+        Ok(EventStore {
+            ts: c.ts.to_vec(),
+            cpu: c.cpu.to_vec(),
+            event_type: c.event_type.to_vec(),
+            pid: c.pid.to_vec(),
+            comm: c.comm.to_vec(),
+            flags: c.flags.to_vec(),
+            payload: c.payload.to_vec(),
+            by_cpu: c.by_cpu.to_vec(),
+            cpu_starts: c.cpu_starts.to_vec(),
+            cpu_ids: c.cpu_ids.to_vec(),
+            event_names: c.event_names.to_vec(),
+            strings,
+            arena: PayloadArena::from_parts(
+                c.payload_words.to_vec(),
+                String::from_utf8(c.payload_text.to_vec())
+                    .map_err(|e| format!("payload text: {e}"))?,
+            ),
+            symbols: SymbolTable::new(symbols),
+            meta: c.meta.clone(),
+            report: c.report.clone(),
+        })
+    }
+}
