@@ -114,7 +114,7 @@ pub fn results_ui(ui: &mut Ui, shown: &mut Shown) -> Option<usize> {
                         // Screen readers (and the UI tests) find a row by its number.
                         response.widget_info(|| {
                             egui::WidgetInfo::labeled(
-                                egui::Role::Row,
+                                egui::Role::Button,
                                 true,
                                 format!("result row {r}"),
                             )

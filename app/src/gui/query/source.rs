@@ -43,7 +43,7 @@ impl TraceTables {
             path: self.path.clone(),
             store: &self.store,
             model: &self.context,
-            findings: Some(&self.findings),
+            findings: Some(self.findings.as_slice()),
             details: &crate::text::details,
         })
     }
