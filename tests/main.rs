@@ -9,6 +9,7 @@ mod context;
 mod diff;
 mod ftrace_text;
 mod gui;
+mod gui_compare;
 mod gui_views;
 mod lab_stats;
 mod latency;

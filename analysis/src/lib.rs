@@ -7,6 +7,7 @@
 
 pub mod allow;
 pub mod console;
+pub mod diff;
 pub mod inputs;
 pub mod logs;
 mod pipeline;

@@ -1,6 +1,7 @@
 //! The application: menus and toolbar, the panels around the timeline, keyboard replay,
 //! background loading, recent files, drag and drop, report export and `--screenshot`.
 
+use super::compare::{CompareAction, compared_timeline_ui};
 use super::event_list::{EventListState, event_list_ui};
 use super::findings::{
     FindingAction, finding_markers, findings_ui, focus_finding, instance_count, splats_ui,
@@ -33,6 +34,8 @@ pub struct Session {
     pub speed_ns_per_s: f64,
     pub search: super::search::SearchState,
     pub annotations: super::annotations::Annotations,
+    /// A second trace compared with this one, drawn under it.
+    pub compare: Option<super::compare::Comparison>,
 }
 
 impl Session {
@@ -51,6 +54,7 @@ impl Session {
             speed_ns_per_s: Playback::SPEEDS[2].0,
             search: super::search::SearchState::default(),
             annotations: super::annotations::Annotations::default(),
+            compare: None,
         }
     }
 
@@ -143,6 +147,8 @@ pub struct KctxApp {
     native_dialogs: bool,
     /// The built-in Open / Export dialog, while shown.
     pub path_dialog: Option<PathDialog>,
+    /// The second trace of a comparison, loading.
+    compare_loader: Option<Loader>,
 }
 
 impl KctxApp {
@@ -198,7 +204,7 @@ impl KctxApp {
             .or_else(|| std::env::current_dir().ok())
             .unwrap_or_else(|| PathBuf::from("/"));
         let name = match purpose {
-            Purpose::Open => String::new(),
+            Purpose::Open | Purpose::Compare => String::new(),
             Purpose::Export(i) => format!("kctx-report.{}", super::export::FORMATS[i].2),
         };
         self.path_dialog = Some(PathDialog::new(purpose, dir, &name));
@@ -218,6 +224,48 @@ impl KctxApp {
             Native::Chosen(files) => self.open(files.into_iter().map(Input::File).collect(), ctx),
             Native::Cancelled => {}
             Native::NotShown => self.show_path_dialog(Purpose::Open),
+        }
+    }
+
+    /// File › Compare with: the desktop's dialog, else the built-in one.
+    fn compare_dialog(&mut self, ctx: &egui::Context) {
+        if !self.native_dialogs {
+            return self.show_path_dialog(Purpose::Compare);
+        }
+        let native = || {
+            rfd::FileDialog::new()
+                .set_title("Compare with a second trace")
+                .pick_files()
+        };
+        match try_native(native) {
+            Native::Chosen(files) => {
+                self.compare(files.into_iter().map(Input::File).collect(), ctx)
+            }
+            Native::Cancelled => {}
+            Native::NotShown => self.show_path_dialog(Purpose::Compare),
+        }
+    }
+
+    /// Loads `inputs` in the background as the trace to compare with the open one.
+    pub fn compare(&mut self, inputs: Vec<Input>, ctx: &egui::Context) {
+        let ctx = ctx.clone();
+        self.compare_loader = Some(Loader::spawn(inputs, move || ctx.request_repaint()));
+    }
+
+    /// Blocks until the compared trace is loaded (tests).
+    pub fn wait_compared(&mut self) {
+        if let Some(loader) = self.compare_loader.take() {
+            self.finish_compare(loader.wait());
+        }
+    }
+
+    fn finish_compare(&mut self, result: anyhow::Result<LoadedTrace>) {
+        match (result, &mut self.session) {
+            (Ok(second), Some(s)) => {
+                s.compare = Some(super::compare::Comparison::new(&s.trace, second));
+            }
+            (Ok(_), None) => {}
+            (Err(e), _) => self.error = Some(format!("{e:#}")),
         }
     }
 
@@ -265,6 +313,10 @@ impl KctxApp {
             Some(Chosen::Open(files)) => {
                 self.path_dialog = None;
                 self.open(files.into_iter().map(Input::File).collect(), ctx);
+            }
+            Some(Chosen::Compare(files)) => {
+                self.path_dialog = None;
+                self.compare(files.into_iter().map(Input::File).collect(), ctx);
             }
             Some(Chosen::Export(i, path)) => {
                 self.path_dialog = None;
@@ -340,6 +392,10 @@ impl KctxApp {
         if let Some(result) = self.loader.as_ref().and_then(Loader::poll) {
             self.loader = None;
             self.finish_load(result);
+        }
+        if let Some(result) = self.compare_loader.as_ref().and_then(Loader::poll) {
+            self.compare_loader = None;
+            self.finish_compare(result);
         }
     }
 
@@ -440,6 +496,14 @@ impl KctxApp {
                         }
                     }
                 });
+                if self.session.is_some()
+                    && ui
+                        .button("Compare with…  (a second trace, shown below)")
+                        .clicked()
+                {
+                    self.compare_dialog(ui.ctx());
+                    ui.close();
+                }
                 if self.session.is_some() {
                     ui.menu_button("Export violation report", |ui| {
                         for (i, (_, name, _)) in super::export::FORMATS.iter().enumerate() {
@@ -582,6 +646,18 @@ fn session_ui(ui: &mut Ui, s: &mut Session) {
             for n in &s.trace.notes {
                 ui.weak(n);
             }
+            if let Some(c) = &s.compare {
+                ui.separator();
+                match super::compare::compare_findings_ui(ui, c, &s.trace) {
+                    Some(CompareAction::SelectFirst(i)) => s.select_finding(i),
+                    Some(CompareAction::SelectSecond(i)) => {
+                        if let Some(c) = &mut s.compare {
+                            c.select_second(&mut s.timeline, i);
+                        }
+                    }
+                    None => {}
+                }
+            }
             ui.separator();
             super::annotations::annotations_ui(ui, s);
         });
@@ -612,6 +688,19 @@ fn session_ui(ui: &mut Ui, s: &mut Session) {
             }
         });
     egui::CentralPanel::default().show(ui, |ui| {
+        if let Some(c) = &mut s.compare {
+            let half = ui.available_height() / 2.0;
+            let closed = egui::Panel::bottom("compared trace")
+                .resizable(true)
+                .default_size(half)
+                .show(ui, |ui| {
+                    compared_timeline_ui(ui, c, &s.trace, &mut s.timeline)
+                })
+                .inner;
+            if closed {
+                s.compare = None;
+            }
+        }
         let r = timeline_ui(ui, &mut s.timeline, &s.trace);
         if r.clicked.is_some() {
             s.list.follow_cursor = true;

@@ -6,6 +6,7 @@
 
 pub mod annotations;
 pub mod app;
+pub mod compare;
 pub mod cycle_diagram;
 pub mod event_list;
 pub mod export;
