@@ -556,3 +556,51 @@ fn sampled_context_is_drawn_apart_from_exact_context() {
     let guess = kctx::gui::theme::lane_value(LaneKind::IrqsOff, sampled::mark(1, false), model);
     assert!(guess.a() < exact.a(), "{guess:?} vs {exact:?}");
 }
+
+/// Clicking an arrow of the lock-order cycle's diagram (not its line below) puts the cursor
+/// on that order's witness acquisition, on its CPU; hovering the arrow names the witness.
+#[test]
+fn clicking_a_cycle_arrow_jumps_to_its_witness() {
+    use kctx::gui::cycle_diagram::{arrow_label, cycle_edges, edge_line};
+    let mut h = harness(corpus_app("lab/lockdep-s3_abba_mutex/trace.dat"));
+    let f = session(&h)
+        .trace
+        .findings
+        .iter()
+        .find(|f| f.kind == trace_model::FindingKind::LockOrderCycle)
+        .expect("the AB-BA cycle")
+        .clone();
+    h.get_by_label(&kctx::gui::findings::finding_title(&f))
+        .click();
+    h.run_steps(4);
+    let edges = cycle_edges(&f);
+    assert_eq!(edges.len(), 2);
+    for (k, e) in edges.iter().enumerate().rev() {
+        // Drawn: the arrow has its place in the findings panel, left of the timeline.
+        let bounds = h
+            .get_by_label(&arrow_label(k + 1))
+            .accesskit_node()
+            .raw_bounds()
+            .expect("the arrow is laid out");
+        assert!(bounds.width() > 20.0, "{bounds:?}");
+        let centre = egui::pos2(
+            ((bounds.x0 + bounds.x1) / 2.0) as f32,
+            ((bounds.y0 + bounds.y1) / 2.0) as f32,
+        );
+        let line = edge_line(k + 1, e);
+        let shown = h.get_all_by_label(&line).count();
+        h.hover_at(centre);
+        // Tooltips wait until the pointer rests (about half a second of frames).
+        h.run_steps(60);
+        assert!(
+            h.get_all_by_label(&line).count() > shown,
+            "hovering arrow {} shows {line}",
+            k + 1
+        );
+        crate::gui::click_at(&mut h, centre);
+        h.run_steps(3);
+        let t = &session(&h).timeline;
+        assert_eq!(t.cursor_ns, Some(e.witness.ts), "arrow {}", k + 1);
+        assert_eq!(t.selected_cpu, Some(e.witness.cpu as usize));
+    }
+}
