@@ -19,6 +19,9 @@ pub struct Cli {
     /// Save the window to this PNG once the trace is drawn, then exit.
     #[arg(long, value_name = "OUT.png")]
     pub screenshot: Option<PathBuf>,
+    /// Compare the opened trace with this one, drawn under it (File › Compare with…).
+    #[arg(long, value_name = "FILE")]
+    pub compare: Option<PathBuf>,
     /// Open a synthetic trace of N events instead of files (scale testing).
     #[arg(long, value_name = "N")]
     pub synthetic: Option<usize>,
@@ -37,6 +40,7 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
         inputs,
         RunOptions {
             screenshot: cli.screenshot,
+            compare: cli.compare,
         },
     )?;
     Ok(0)

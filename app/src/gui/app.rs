@@ -393,6 +393,10 @@ impl KctxApp {
             self.loader = None;
             self.finish_load(result);
         }
+        // The comparison waits for the trace it is compared with.
+        if self.session.is_none() {
+            return;
+        }
         if let Some(result) = self.compare_loader.as_ref().and_then(Loader::poll) {
             self.compare_loader = None;
             self.finish_compare(result);
@@ -558,7 +562,7 @@ impl KctxApp {
         let Some(job) = &mut self.screenshot else {
             return;
         };
-        if self.session.is_none() && self.error.is_none() {
+        if (self.session.is_none() || self.compare_loader.is_some()) && self.error.is_none() {
             return;
         }
         job.frames_after_load += 1;
@@ -570,6 +574,18 @@ impl KctxApp {
                 .filter(|s| !s.trace.findings.is_empty())
         {
             s.select_finding(0);
+        }
+        // Comparing: the first new finding, shown in the trace below.
+        if job.frames_after_load == 2
+            && let Some(s) = &mut self.session
+            && let Some(c) = &mut s.compare
+            && let Some(i) = c
+                .diff
+                .new_findings
+                .first()
+                .and_then(|f| c.trace.findings.iter().position(|g| g.id == f.id))
+        {
+            c.select_second(&mut s.timeline, i);
         }
         // A few frames let the layout settle (panel sizes, the fit at the canvas width).
         if job.frames_after_load < 5 {

@@ -94,7 +94,7 @@ pub fn cycle_diagram_ui(ui: &mut Ui, edges: &[CycleEdge]) -> Option<EventIdx> {
         let response = ui.interact(hit, id, Sense::click());
         // Named for screen readers and UI tests: the arrow is a button of its own.
         response.widget_info(|| {
-            egui::WidgetInfo::labeled(egui::WidgetType::Button, true, arrow_label(k + 1))
+            egui::WidgetInfo::labeled(egui::Role::Button, true, arrow_label(k + 1))
         });
         let colour = if response.hovered() {
             theme::SELECTION

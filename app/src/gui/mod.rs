@@ -34,11 +34,16 @@ use std::path::PathBuf;
 pub struct RunOptions {
     /// Save the window to this PNG once the trace is drawn, then exit.
     pub screenshot: Option<PathBuf>,
+    /// A second trace to compare with the first, drawn under it.
+    pub compare: Option<PathBuf>,
 }
 
 /// Opens the window on `inputs` (the bundled sample when empty).
 pub fn run(inputs: Vec<Input>, options: RunOptions) -> anyhow::Result<()> {
-    let RunOptions { screenshot } = options;
+    let RunOptions {
+        screenshot,
+        compare,
+    } = options;
     let icon = eframe::icon_data::from_png_bytes(include_bytes!("../../../assets/kctx.png"))
         .context("decoding the icon")?;
     let options = eframe::NativeOptions {
@@ -71,6 +76,9 @@ pub fn run(inputs: Vec<Input>, options: RunOptions) -> anyhow::Result<()> {
                 .with_storage(storage)
                 .with_session_dir(sessions)
                 .with_native_dialogs(true);
+            if let Some(path) = compare.clone() {
+                app.compare(vec![Input::File(path)], &cc.egui_ctx);
+            }
             if let Some(path) = screenshot.clone() {
                 outcome = Some(app.screenshot_to(path));
             }
