@@ -88,22 +88,38 @@ impl CommTable {
 }
 
 /// What a builder records of the comms pushed: each pid's changes, in push order.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct CommChanges {
     current: FxHashMap<i32, StrId>,
-    /// The last pid pushed and its comm: events come in runs of one task.
-    last: Option<(i32, StrId)>,
+    /// Pids pushed lately with their current comm, by the pid's low bits: a merged
+    /// trace's events alternate between the few tasks its CPUs run, and a hit costs no
+    /// hash probe.
+    recent: [(i32, StrId); RECENT],
     pub(crate) changes: Vec<(i32, EventIdx, StrId)>,
+}
+
+const RECENT: usize = 64;
+
+impl Default for CommChanges {
+    fn default() -> Self {
+        CommChanges {
+            current: FxHashMap::default(),
+            // No event pushes this comm id (the interner would need 4 G strings).
+            recent: [(0, StrId(u32::MAX)); RECENT],
+            changes: Vec::new(),
+        }
+    }
 }
 
 impl CommChanges {
     /// Notes that event `i` of `pid` has `comm`.
     #[inline]
     pub(crate) fn push(&mut self, pid: i32, comm: StrId, i: EventIdx) {
-        if self.last == Some((pid, comm)) {
+        let slot = &mut self.recent[pid as usize % RECENT];
+        if *slot == (pid, comm) {
             return;
         }
-        self.last = Some((pid, comm));
+        *slot = (pid, comm);
         self.record(pid, comm, i);
     }
 
