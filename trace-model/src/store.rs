@@ -685,6 +685,29 @@ mod tests {
     }
 
     #[test]
+    fn comms_follow_their_events_through_the_sort() {
+        // pid 7 is renamed (an exec) between its events; pushed out of time order, so
+        // the builder sorts and must find each event's comm again.
+        let mut b = EventStoreBuilder::default();
+        let pushed = [
+            (30, 7, "bash"),
+            (10, 7, "sh"),
+            (20, 8, "cat"),
+            (40, 7, "bash"),
+        ];
+        for (ts, pid, comm) in pushed {
+            let mut h = header(&mut b, ts, 0, "a");
+            h.pid = pid;
+            h.comm = b.intern(comm);
+            b.push(h, &Payload::Empty);
+        }
+        let s = b.finish();
+        let comms: Vec<&str> = (0..4).map(|i| s.event(i).comm).collect();
+        assert_eq!(comms, ["sh", "cat", "bash", "bash"]);
+        assert_eq!(s.str(s.comm(0)), "sh");
+    }
+
+    #[test]
     fn a_huge_stated_cpu_count_is_capped_with_a_warning() {
         let mut b = EventStoreBuilder::default();
         b.state_cpu_count(u64::from(u32::MAX), Location::Line(3));
