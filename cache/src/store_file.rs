@@ -9,7 +9,7 @@ use trace_model::{EventStore, ImportReport};
 
 /// What the store's columns mean: bumped whenever `EventStore`'s arrays, the payload
 /// encoding or the metadata change, so an older cache is rebuilt instead of misread.
-pub const STORE_SCHEMA: u32 = 1;
+pub const STORE_SCHEMA: u32 = 2;
 
 /// Writes `store` to `path`, for the trace identified by `key`.
 pub fn save(store: &EventStore, path: &Path, key: u64) -> std::io::Result<()> {
@@ -21,7 +21,9 @@ pub fn save(store: &EventStore, path: &Path, key: u64) -> std::io::Result<()> {
         Column::of("cpu", c.cpu),
         Column::of("event_type", c.event_type),
         Column::of("pid", c.pid),
-        Column::of("comm", c.comm),
+        Column::of("comm_pids", c.comm_pids),
+        Column::of("comm_from", c.comm_from),
+        Column::of("comm_ids", c.comm_ids),
         Column::of("flags", c.flags),
         Column::of("payload", c.payload),
         Column::of("by_cpu", c.by_cpu),
@@ -68,7 +70,9 @@ pub fn read(f: &ColumnFile) -> Result<EventStore, ColumnFileError> {
         cpu: f.column("cpu")?,
         event_type: f.column("event_type")?,
         pid: f.column("pid")?,
-        comm: f.column("comm")?,
+        comm_pids: f.column("comm_pids")?,
+        comm_from: f.column("comm_from")?,
+        comm_ids: f.column("comm_ids")?,
         flags: f.column("flags")?,
         payload: f.column("payload")?,
         by_cpu: f.column("by_cpu")?,
@@ -110,7 +114,8 @@ mod tests {
         assert_eq!(ca.cpu, cb.cpu);
         assert_eq!(ca.event_type, cb.event_type);
         assert_eq!(ca.pid, cb.pid);
-        assert_eq!(ca.comm, cb.comm);
+        assert_eq!(ca.comm_ids, cb.comm_ids);
+        assert_eq!(ca.comm_from, cb.comm_from);
         assert_eq!(ca.flags, cb.flags);
         assert_eq!(ca.payload, cb.payload);
         assert_eq!(ca.by_cpu, cb.by_cpu);

@@ -166,7 +166,7 @@ fn task_text(store: &EventStore, i: &Instance) -> String {
         .iter()
         .rev()
         .find(|&&e| store.pids()[e as usize] == i.pid)
-        .map(|&e| store.str(store.comms()[e as usize]))
+        .map(|&e| store.str(store.comm(e)))
         .filter(|c| !c.is_empty());
     match comm {
         Some(comm) => CommPid(comm, i.pid).to_string(),

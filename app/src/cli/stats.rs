@@ -66,7 +66,7 @@ impl Stats {
             .filter(|&(_, n)| n > 0)
             .collect();
         let by_cpu = (0..store.cpu_count())
-            .map(|c| (store.cpu_id(c), store.cpu_events(c).len() as u64))
+            .map(|c| (store.cpu_id(c), store.cpu_event_count(c) as u64))
             .filter(|&(_, n)| n > 0)
             .collect();
         let mut lost_by_cpu = BTreeMap::new();

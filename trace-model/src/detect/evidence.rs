@@ -38,8 +38,7 @@ impl<'a> LockView<'a> {
 
     /// The comm of the task that was current at a hold's acquire.
     pub fn comm(&self, hold: &LockHold) -> &str {
-        self.store
-            .str(self.store.comms()[hold.acquire_event as usize])
+        self.store.str(self.store.comm(hold.acquire_event))
     }
 }
 

@@ -5,13 +5,14 @@
 //! string ids and text spans, so arrays that do not belong together are an error here, never
 //! a panic later. Metadata and the import report stay typed; the cache serialises them.
 
-use super::{EventIdx, EventStore, EventTypeId};
+use super::{CommTable, EventIdx, EventStore, EventTypeId};
 use crate::flags::ContextFlags;
 use crate::meta::TraceMeta;
 use crate::payload::PayloadArena;
 use crate::report::ImportReport;
 use crate::strings::{Interner, StrId};
 use crate::symbols::{Symbol, SymbolKind, SymbolTable};
+use std::sync::OnceLock;
 
 /// A store's contents as arrays of plain values.
 pub struct StoreColumns<'a> {
@@ -19,7 +20,10 @@ pub struct StoreColumns<'a> {
     pub cpu: &'a [u16],
     pub event_type: &'a [EventTypeId],
     pub pid: &'a [i32],
-    pub comm: &'a [StrId],
+    /// Where each pid's comm changes (see [`CommTable`]): pid, first event, comm.
+    pub comm_pids: &'a [i32],
+    pub comm_from: &'a [EventIdx],
+    pub comm_ids: &'a [StrId],
     pub flags: &'a [ContextFlags],
     pub payload: &'a [u32],
     pub by_cpu: &'a [EventIdx],
@@ -79,15 +83,18 @@ impl EventStore {
     pub fn columns<'a>(&'a self, symbols: &'a SymbolColumns) -> StoreColumns<'a> {
         let (string_text, string_bounds) = self.strings.parts();
         let (payload_words, payload_text) = self.arena.parts();
+        let (comm_pids, comm_from, comm_ids) = self.comms.parts();
         StoreColumns {
             ts: &self.ts,
             cpu: &self.cpu,
             event_type: &self.event_type,
             pid: &self.pid,
-            comm: &self.comm,
+            comm_pids,
+            comm_from,
+            comm_ids,
             flags: &self.flags,
             payload: &self.payload,
-            by_cpu: &self.by_cpu,
+            by_cpu: self.cpu_index(),
             cpu_starts: &self.cpu_starts,
             cpu_ids: &self.cpu_ids,
             event_names: &self.event_names,
@@ -111,7 +118,6 @@ impl EventStore {
             c.cpu.len(),
             c.event_type.len(),
             c.pid.len(),
-            c.comm.len(),
             c.flags.len(),
             c.payload.len(),
             c.by_cpu.len(),
@@ -152,7 +158,7 @@ impl EventStore {
                 .event_type
                 .iter()
                 .all(|t| usize::from(t.0) < c.event_names.len())
-            || !c.comm.iter().all(string)
+            || !c.comm_ids.iter().all(string)
         {
             return Err("an event points past its names or strings".into());
         }
@@ -197,10 +203,10 @@ impl EventStore {
             cpu: c.cpu.to_vec(),
             event_type: c.event_type.to_vec(),
             pid: c.pid.to_vec(),
-            comm: c.comm.to_vec(),
+            comms: CommTable::from_parts(c.comm_pids, c.comm_from, c.comm_ids, n)?,
             flags: c.flags.to_vec(),
             payload: c.payload.to_vec(),
-            by_cpu: c.by_cpu.to_vec(),
+            by_cpu: OnceLock::from(c.by_cpu.to_vec()),
             cpu_starts: c.cpu_starts.to_vec(),
             cpu_ids: c.cpu_ids.to_vec(),
             event_names: c.event_names.to_vec(),

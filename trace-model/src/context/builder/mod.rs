@@ -243,7 +243,7 @@ impl<'a> Builder<'a> {
         let context = self.top_frame(cpu);
         self.touch_frame(cpu, context, ts);
         if !is_switch {
-            self.follow_task(cpu, ts, pid, store.comms()[u]);
+            self.follow_task(cpu, ts, pid, i);
         }
         let owner = match context {
             HolderContext::Softirq => Owner::Slot(cpu, SOFTIRQ),
