@@ -161,6 +161,55 @@ fn context_at_each_planted_sleep_in_atomic_call() {
     }
 }
 
+/// The model's locks-held lane of a CPU: at each planted sleep-in-atomic call under a
+/// spinlock it names that lock, and everywhere each class it names is held on that CPU by a
+/// hold that covers the interval.
+#[test]
+fn locks_held_lane_names_the_planted_spinlock_and_only_held_classes() {
+    let mut checked = 0;
+    for (folder, bug) in bugs("sleep-in-atomic") {
+        let Some(lock) = planted_spinlock(bug["atomic_because"].as_str().unwrap()) else {
+            continue;
+        };
+        let lab = open_txt(&folder);
+        let m = &lab.model;
+        let names = |set: u32| -> Vec<&str> {
+            m.lock_sets
+                .get(set)
+                .iter()
+                .map(|&c| m.str(m.locks.classes[c.0 as usize].name))
+                .collect()
+        };
+        for seen in bug["observed"].as_array().unwrap() {
+            let cpu = seen["cpu"].as_u64().unwrap() as usize;
+            let func = seen["function"].as_str().unwrap();
+            let (entry, end) = (
+                ns(seen["entry_ts"].as_f64().unwrap()),
+                ns(seen["end_ts"].as_f64().unwrap()),
+            );
+            let call = lab.calls_from(func, entry, end)[0];
+            let at = m.cpus[cpu].locks_held.at(call.ts);
+            let held = at.map(|iv| names(*iv.value)).unwrap_or_default();
+            assert!(held.contains(&lock), "{folder} {func}: lane shows {held:?}");
+            checked += 1;
+        }
+        for (cpu, lanes) in m.cpus.iter().enumerate() {
+            for iv in lanes.locks_held.iter() {
+                for &class in m.lock_sets.get(*iv.value) {
+                    let covered = m.locks.holds.iter().zip(&m.hold_spans).any(|(h, s)| {
+                        h.cpu as usize == cpu
+                            && m.locks.class_of(h.lock) == class
+                            && h.acquire_ts <= iv.start_ns
+                            && s.end_ns >= iv.end_ns
+                    });
+                    assert!(covered, "{folder} CPU {cpu} at {}: {class:?}", iv.start_ns);
+                }
+            }
+        }
+    }
+    assert!(checked >= 4, "the spinlock bugs of both kernels: {checked}");
+}
+
 #[test]
 fn softirq_lock_of_the_irq_inversion_bug_belongs_to_the_softirq() {
     let planted = bugs("irq-inversion");

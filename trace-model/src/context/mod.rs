@@ -5,7 +5,8 @@
 //! over the recorded preempt depths) and produces columnar tables:
 //!
 //! - per CPU, [`CpuLanes`]: interval lanes of the running task, softirq, hardirq and NMI
-//!   context, irqs-off / BH-off / preempt-off intervals and unknown ranges;
+//!   context, irqs-off / BH-off / preempt-off intervals, unknown ranges and the locks held
+//!   ([`held`]);
 //! - [`LockTable`]: every lock hold with its holder context and the holds under it;
 //! - [`SleepCall`]s: every call of a might-sleep entry point and every real sleep, with the
 //!   context at the call;
@@ -19,6 +20,7 @@
 mod builder;
 pub mod calibrate;
 pub mod coverage;
+pub mod held;
 pub mod lanes;
 pub mod locks;
 pub mod primitives;
@@ -29,7 +31,7 @@ pub(crate) mod tests;
 
 use crate::StrId;
 use crate::store::EventIdx;
-use crate::strings::Interner;
+use crate::strings::{ExtendedInterner, Interner};
 use crate::symbols::SymbolTable;
 use calibrate::Baselines;
 use lanes::IntervalLane;
@@ -110,6 +112,8 @@ pub struct CpuLanes {
     pub bh_off: IntervalLane<EventIdx>,
     pub preempt_off: IntervalLane<PreemptSpan>,
     pub unknown: IntervalLane<UnknownReason>,
+    /// The locks held by what runs on the CPU; value: a set of [`ContextModel::lock_sets`].
+    pub locks_held: IntervalLane<u32>,
 }
 
 /// What a sleep call is.
@@ -201,6 +205,8 @@ pub struct ContextModel {
     pub hold_spans: Vec<HoldSpan>,
     /// Per CPU.
     pub cpus: Vec<CpuLanes>,
+    /// The sets of lock classes the `locks_held` lanes name.
+    pub lock_sets: held::LockSets,
     /// Calls of might-sleep entry points and real sleeps, in time order.
     pub sleep_calls: Vec<SleepCall>,
     /// Arena of [`SleepCall::held`].
@@ -213,9 +219,9 @@ pub struct ContextModel {
     pub baselines: Baselines,
     /// What the trace can and cannot tell.
     pub coverage: Coverage,
-    /// Strings of the store plus names the model made (sidecar symbols, hex addresses): any
-    /// [`StrId`] of the store or of the model resolves here.
-    pub strings: Interner,
+    /// The store's strings (shared, not copied) extended by names the model made (sidecar
+    /// symbols, hex addresses): any [`StrId`] of the store or of the model resolves here.
+    pub strings: ExtendedInterner,
     /// Holds per owner (task or CPU interrupt slot), for time queries.
     owners: state::OwnerIndex,
 }
@@ -225,6 +231,7 @@ impl ContextModel {
     pub fn build(store: &crate::EventStore, opts: &BuildOptions) -> ContextModel {
         let baselines = Baselines::learn(store);
         let mut model = builder::Builder::new(store, opts, &baselines).run();
+        model.lock_sets = held::sweep(&model.locks, &model.hold_spans, &mut model.cpus);
         model.tasks = TaskTimeline::build(store);
         model.coverage = Coverage::of(store, &model, &baselines);
         model.baselines = baselines;

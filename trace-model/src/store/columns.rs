@@ -185,7 +185,7 @@ impl EventStore {
             cpu_starts: c.cpu_starts.to_vec(),
             cpu_ids: c.cpu_ids.to_vec(),
             event_names: c.event_names.to_vec(),
-            strings,
+            strings: std::sync::Arc::new(strings),
             arena: PayloadArena::from_parts(
                 c.payload_words.to_vec(),
                 String::from_utf8(c.payload_text.to_vec())
