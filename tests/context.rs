@@ -1,4 +1,4 @@
-//! Issue 5 (context model) and the sleep-in-atomic detector of issue 6, on the lab recordings
+//! The context model and the sleep-in-atomic detector on the lab recordings
 //! of both kernels: the context at each planted bug's call (truth.json `observed` and
 //! `atomic_because`), the clean scenario's sleeps, the same answers from every rendering of one
 //! recording (trace.txt, trace-latency.txt, trace.dat), and the detector's findings.
@@ -173,8 +173,9 @@ fn locks_held_lane_names_the_planted_spinlock_and_only_held_classes() {
         };
         let lab = open_txt(&folder);
         let m = &lab.model;
+        let held = m.locks_held();
         let names = |set: u32| -> Vec<&str> {
-            m.lock_sets
+            held.sets
                 .get(set)
                 .iter()
                 .map(|&c| m.str(m.locks.classes[c.0 as usize].name))
@@ -188,14 +189,14 @@ fn locks_held_lane_names_the_planted_spinlock_and_only_held_classes() {
                 ns(seen["end_ts"].as_f64().unwrap()),
             );
             let call = lab.calls_from(func, entry, end)[0];
-            let at = m.cpus[cpu].locks_held.at(call.ts);
+            let at = held.lanes[cpu].at(call.ts);
             let held = at.map(|iv| names(*iv.value)).unwrap_or_default();
             assert!(held.contains(&lock), "{folder} {func}: lane shows {held:?}");
             checked += 1;
         }
-        for (cpu, lanes) in m.cpus.iter().enumerate() {
-            for iv in lanes.locks_held.iter() {
-                for &class in m.lock_sets.get(*iv.value) {
+        for (cpu, lane) in held.lanes.iter().enumerate() {
+            for iv in lane.iter() {
+                for &class in held.sets.get(*iv.value) {
                     let covered = m.locks.holds.iter().zip(&m.hold_spans).any(|(h, s)| {
                         h.cpu as usize == cpu
                             && m.locks.class_of(h.lock) == class

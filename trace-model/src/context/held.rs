@@ -5,8 +5,16 @@
 
 use super::lanes::IntervalLane;
 use super::locks::{ClassId, HoldIdx, HolderContext, LockTable};
-use super::{CpuLanes, HoldSpan};
+use super::{CpuLanes, HoldSpan, TaskSpan};
 use rustc_hash::FxHashMap;
+
+/// Per CPU, the locks held by what runs on it, and the sets the lanes' values index.
+#[derive(Clone, Debug, Default)]
+pub struct LocksHeld {
+    /// Indexed by CPU lane, like [`super::ContextModel::cpus`].
+    pub lanes: Vec<IntervalLane<u32>>,
+    pub sets: LockSets,
+}
 
 /// The distinct sets of lock classes held at some time, outermost first: the values of the
 /// `locks_held` lanes index it, so a set held ten thousand times is stored once.
@@ -48,9 +56,8 @@ impl LockSets {
     }
 }
 
-/// Fills every CPU's `locks_held` lane from the holds and the task lanes; returns the sets
-/// the lanes' values index.
-pub(super) fn sweep(locks: &LockTable, spans: &[HoldSpan], cpus: &mut [CpuLanes]) -> LockSets {
+/// Every CPU's lane from the holds and the task lanes.
+pub(super) fn sweep(locks: &LockTable, spans: &[HoldSpan], cpus: &[CpuLanes]) -> LocksHeld {
     let mut by_cpu: Vec<Vec<HoldIdx>> = vec![Vec::new(); cpus.len()];
     for (i, h) in locks.holds.iter().enumerate() {
         if let Some(c) = by_cpu.get_mut(h.cpu as usize) {
@@ -58,11 +65,12 @@ pub(super) fn sweep(locks: &LockTable, spans: &[HoldSpan], cpus: &mut [CpuLanes]
         }
     }
     let mut sets = LockSets::default();
-    for (lanes, holds) in cpus.iter_mut().zip(&by_cpu) {
-        let edges = edges(locks, spans, &lanes.tasks, holds);
-        lanes.locks_held = held_lane(locks, &edges, &mut sets);
-    }
-    sets
+    let lanes = cpus
+        .iter()
+        .zip(&by_cpu)
+        .map(|(cpu, holds)| held_lane(locks, &edges(locks, spans, &cpu.tasks, holds), &mut sets))
+        .collect();
+    LocksHeld { lanes, sets }
 }
 
 /// (time, is_acquire, hold) for each piece of a hold this CPU shows; releases sort before
@@ -70,7 +78,7 @@ pub(super) fn sweep(locks: &LockTable, spans: &[HoldSpan], cpus: &mut [CpuLanes]
 fn edges(
     locks: &LockTable,
     spans: &[HoldSpan],
-    tasks: &IntervalLane<super::TaskSpan>,
+    tasks: &IntervalLane<TaskSpan>,
     holds: &[HoldIdx],
 ) -> Vec<(u64, bool, HoldIdx)> {
     let mut edges = Vec::with_capacity(holds.len() * 2);

@@ -5,8 +5,8 @@
 //! over the recorded preempt depths) and produces columnar tables:
 //!
 //! - per CPU, [`CpuLanes`]: interval lanes of the running task, softirq, hardirq and NMI
-//!   context, irqs-off / BH-off / preempt-off intervals, unknown ranges and the locks held
-//!   ([`held`]);
+//!   context, irqs-off / BH-off / preempt-off intervals and unknown ranges; the locks held
+//!   per CPU ([`held`], swept on first use);
 //! - [`LockTable`]: every lock hold with its holder context and the holds under it;
 //! - [`SleepCall`]s: every call of a might-sleep entry point and every real sleep, with the
 //!   context at the call;
@@ -112,8 +112,6 @@ pub struct CpuLanes {
     pub bh_off: IntervalLane<EventIdx>,
     pub preempt_off: IntervalLane<PreemptSpan>,
     pub unknown: IntervalLane<UnknownReason>,
-    /// The locks held by what runs on the CPU; value: a set of [`ContextModel::lock_sets`].
-    pub locks_held: IntervalLane<u32>,
 }
 
 /// What a sleep call is.
@@ -205,8 +203,6 @@ pub struct ContextModel {
     pub hold_spans: Vec<HoldSpan>,
     /// Per CPU.
     pub cpus: Vec<CpuLanes>,
-    /// The sets of lock classes the `locks_held` lanes name.
-    pub lock_sets: held::LockSets,
     /// Calls of might-sleep entry points and real sleeps, in time order.
     pub sleep_calls: Vec<SleepCall>,
     /// Arena of [`SleepCall::held`].
@@ -224,6 +220,8 @@ pub struct ContextModel {
     pub strings: ExtendedInterner,
     /// Holds per owner (task or CPU interrupt slot), for time queries.
     owners: state::OwnerIndex,
+    /// Swept on first use: `kctx check` never reads it, the timeline does.
+    locks_held: std::sync::OnceLock<held::LocksHeld>,
 }
 
 impl ContextModel {
@@ -231,12 +229,17 @@ impl ContextModel {
     pub fn build(store: &crate::EventStore, opts: &BuildOptions) -> ContextModel {
         let baselines = Baselines::learn(store);
         let mut model = builder::Builder::new(store, opts, &baselines).run();
-        model.lock_sets = held::sweep(&model.locks, &model.hold_spans, &mut model.cpus);
         model.tasks = TaskTimeline::build(store);
         model.coverage = Coverage::of(store, &model, &baselines);
         model.baselines = baselines;
         model.owners = state::OwnerIndex::build(&model.locks, &model.hold_spans);
         model
+    }
+
+    /// The locks held per CPU over time (one sweep, on first use).
+    pub fn locks_held(&self) -> &held::LocksHeld {
+        self.locks_held
+            .get_or_init(|| held::sweep(&self.locks, &self.hold_spans, &self.cpus))
     }
 
     /// Resolves a string of the store or of the model.

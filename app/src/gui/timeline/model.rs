@@ -196,6 +196,8 @@ impl TimelineModel {
             return TimelineModel::default();
         };
         let mut tables = Tables::default();
+        let held = context.locks_held();
+        let no_locks = IntervalLane::default();
         let cpus = (0..store.cpu_count())
             .map(|cpu| {
                 let empty = Default::default();
@@ -221,7 +223,7 @@ impl TimelineModel {
                     }),
                     // No event toggles BH: only the flags (kernels >= 5.18) show it.
                     span.lane(&ctx.bh_off, |_| Some(sampled::mark(1, false))),
-                    span.lane(&ctx.locks_held, |&set| Some(set)),
+                    span.lane(held.lanes.get(cpu).unwrap_or(&no_locks), |&set| Some(set)),
                 ];
                 let ts = store.ts();
                 let events = store.cpu_events(cpu);
@@ -246,8 +248,8 @@ impl TimelineModel {
             .collect();
         let span = Span { origin_ns, end_ns };
         let task_rows = task_rows(context, finding_pids, span);
-        let lock_sets: Vec<Vec<StrId>> = context
-            .lock_sets
+        let lock_sets: Vec<Vec<StrId>> = held
+            .sets
             .iter()
             .map(|set| {
                 set.iter()
