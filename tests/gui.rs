@@ -34,7 +34,7 @@ fn set_filter(
 }
 
 pub(crate) fn sample_app() -> KctxApp {
-    KctxApp::with_trace(load(vec![Input::Sample], &|_| {}).expect("the bundled sample loads"))
+    KctxApp::with_trace(load(vec![Input::Sample], None, &|_| {}).expect("the bundled sample loads"))
 }
 
 pub(crate) fn session<'a>(h: &'a Harness<'static, KctxApp>) -> &'a kctx::gui::Session {
@@ -42,7 +42,7 @@ pub(crate) fn session<'a>(h: &'a Harness<'static, KctxApp>) -> &'a kctx::gui::Se
 }
 
 fn synthetic_app(events: usize) -> KctxApp {
-    let trace = load(vec![Input::Synthetic(events)], &|_| {}).expect("synthetic trace");
+    let trace = load(vec![Input::Synthetic(events)], None, &|_| {}).expect("synthetic trace");
     KctxApp::with_trace(trace)
 }
 
@@ -552,7 +552,9 @@ fn the_event_list_shows_and_highlights_the_cursors_row() {
 
 pub(crate) fn corpus_app(rel: &str) -> KctxApp {
     let path = corpus_tests::corpus(rel);
-    KctxApp::with_trace(load(vec![Input::File(path)], &|_| {}).expect("the corpus trace loads"))
+    KctxApp::with_trace(
+        load(vec![Input::File(path)], None, &|_| {}).expect("the corpus trace loads"),
+    )
 }
 
 /// Issue 20, point 2, on the Debian-kernel s5_clean recording: its one finding groups three
@@ -897,7 +899,7 @@ fn findings_place_the_cursor_exactly_on_their_evidence_in_a_dated_recording() {
     let dated = crate::tracedat::with_appended_option(&original, DATE, b"1733220000123456\0");
     let path = std::env::temp_dir().join(format!("kctx-dated-{}.dat", std::process::id()));
     std::fs::write(&path, dated).expect("write the dated copy");
-    let trace = load(vec![Input::File(path.clone())], &|_| {}).expect("the dated copy loads");
+    let trace = load(vec![Input::File(path.clone())], None, &|_| {}).expect("the dated copy loads");
     let _ = std::fs::remove_file(&path);
     assert!(
         trace.store.ts()[0] > 1_733_220_000 * 1_000_000_000,

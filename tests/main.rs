@@ -1,6 +1,7 @@
 //! One integration-test binary over the real corpus (ripgrep style): each module covers one
 //! area.
 
+mod cache;
 mod check;
 mod cli_text;
 mod console;

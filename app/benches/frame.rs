@@ -163,7 +163,7 @@ fn benches(c: &mut Criterion) {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(10_000_000);
-    let synthetic = load(vec![Input::Synthetic(events)], &|_| {}).expect("a synthetic trace");
+    let synthetic = load(vec![Input::Synthetic(events)], None, &|_| {}).expect("a synthetic trace");
     bench_trace(c, &format!("synthetic-{events}"), &synthetic);
     bench_event_list(c, &format!("synthetic-{events}"), &synthetic);
     drop(synthetic);
@@ -171,7 +171,7 @@ fn benches(c: &mut Criterion) {
         "public/tracedat/trappy_trace_idle.dat",
         "lab/lockdep-s1_spin_sleep/trace.txt.gz",
     ] {
-        match load(vec![Input::File(corpus(rel))], &|_| {}) {
+        match load(vec![Input::File(corpus(rel))], None, &|_| {}) {
             Ok(trace) => bench_trace(c, rel, &trace),
             Err(e) => eprintln!("skipping {rel}: {e}"),
         }

@@ -22,12 +22,21 @@ pub struct Cli {
     /// Open a synthetic trace of N events instead of files (scale testing).
     #[arg(long, value_name = "N")]
     pub synthetic: Option<usize>,
+    /// Import every trace afresh: neither read nor write the cache of imported traces
+    /// (`kctx cache` says where it is). Given after the subcommand: `kctx check --no-cache`.
+    #[arg(long, global = true)]
+    pub no_cache: bool,
 }
 
 /// Runs the parsed command line; returns the process exit code.
 pub fn run(cli: Cli) -> anyhow::Result<u8> {
+    let cache = if cli.no_cache {
+        None
+    } else {
+        analysis::TraceCache::from_env()
+    };
     if let Some(command) = cli.command {
-        return crate::cli::run(command);
+        return crate::cli::run(command, cache.as_ref());
     }
     let inputs = match cli.synthetic {
         Some(n) => vec![Input::Synthetic(n)],
@@ -37,6 +46,7 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
         inputs,
         RunOptions {
             screenshot: cli.screenshot,
+            cache,
         },
     )?;
     Ok(0)

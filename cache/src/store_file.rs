@@ -41,7 +41,8 @@ pub fn save(store: &EventStore, path: &Path, key: u64) -> std::io::Result<()> {
     crate::column_file::write(path, identity(key), &columns)
 }
 
-fn identity(key: u64) -> Identity {
+/// What a store file for the trace `key` must say it is.
+pub fn identity(key: u64) -> Identity {
     Identity {
         schema: STORE_SCHEMA,
         key,
@@ -51,9 +52,13 @@ fn identity(key: u64) -> Identity {
 /// The store cached at `path` for the trace `key`, after checking the file whole (see
 /// [`ColumnFile::open`]) and the arrays together (`EventStore::from_columns`).
 pub fn load(path: &Path, key: u64) -> Result<EventStore, ColumnFileError> {
-    let f = ColumnFile::open(path, identity(key))?;
+    read(&ColumnFile::open(path, identity(key))?)
+}
+
+/// The store in a column file opened and checked already.
+pub fn read(f: &ColumnFile) -> Result<EventStore, ColumnFileError> {
     let wrong = |what: String| ColumnFileError {
-        path: path.to_owned(),
+        path: f.path().to_owned(),
         what,
     };
     let (meta, report): (TraceMeta, ImportReport) =

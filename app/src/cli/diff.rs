@@ -4,6 +4,7 @@
 
 use super::TextOrJson;
 use super::output;
+use analysis::TraceCache;
 use clap::Args;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -96,17 +97,26 @@ impl FindingDiff {
 }
 
 /// The findings of the trace at `path`, every detector's (none hidden).
-pub fn findings_of(path: &Path, kallsyms: Option<&Path>) -> anyhow::Result<Vec<Finding>> {
-    use analysis::{Inputs, NamedSource, TraceInput, analyze};
+pub fn findings_of(
+    path: &Path,
+    kallsyms: Option<&Path>,
+    cache: Option<&TraceCache>,
+) -> anyhow::Result<Vec<Finding>> {
+    use analysis::{Inputs, NamedSource, Options, TraceInput, analyze};
     let inputs = Inputs {
         traces: vec![TraceInput::path(path)],
         kallsyms: kallsyms
             .map(NamedSource::open)
             .into_iter()
             .collect::<anyhow::Result<_>>()?,
+        options: Options {
+            cache: cache.cloned(),
+            ..Options::default()
+        },
         ..Inputs::default()
     };
     let analysis = analyze(inputs, &|_| {})?;
+    super::tell_cache("diff", &analysis.cache);
     if let Some(e) = analysis.report.inputs.iter().find_map(|i| i.error.as_ref()) {
         anyhow::bail!("{e}");
     }
@@ -168,9 +178,9 @@ pub fn render_text(d: &FindingDiff) -> String {
 }
 
 /// `kctx diff [--format text|json] OLD NEW`
-pub fn run(args: &DiffArgs) -> anyhow::Result<u8> {
-    let old = findings_of(&args.old, args.old_kallsyms.as_deref())?;
-    let new = findings_of(&args.new, args.new_kallsyms.as_deref())?;
+pub fn run(args: &DiffArgs, cache: Option<&TraceCache>) -> anyhow::Result<u8> {
+    let old = findings_of(&args.old, args.old_kallsyms.as_deref(), cache)?;
+    let new = findings_of(&args.new, args.new_kallsyms.as_deref(), cache)?;
     let (old_name, new_name) = (args.old.display(), args.new.display());
     let d = FindingDiff::of(&old_name.to_string(), &old, &new_name.to_string(), &new);
     match args.format {

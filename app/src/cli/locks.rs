@@ -38,8 +38,9 @@ pub fn run(
     sort: LockSort,
     top: Option<usize>,
     format: TextOrJson,
+    cache: Option<&analysis::TraceCache>,
 ) -> anyhow::Result<u8> {
-    let trace = super::context::load(file, kallsyms)?;
+    let trace = super::context::load(file, kallsyms, cache)?;
     let (store, model) = (trace.store, trace.context);
     if deps {
         super::lock_deps::print(file, &store, &model, format)?;

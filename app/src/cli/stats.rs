@@ -2,6 +2,7 @@
 
 use super::TextOrJson;
 use super::output;
+use analysis::{TraceCache, TraceSource, import_trace};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -158,11 +159,19 @@ fn format_name(f: &trace_model::SourceFormat) -> String {
 }
 
 /// `kctx stats FILE...`
-pub fn run(files: &[PathBuf], format: TextOrJson) -> anyhow::Result<u8> {
+pub fn run(
+    files: &[PathBuf],
+    format: TextOrJson,
+    cache: Option<&TraceCache>,
+) -> anyhow::Result<u8> {
     let mut all = Vec::new();
     for f in files {
-        let store = importers::open(f)?;
-        all.push(Stats::of(f, &store));
+        let name = f.display().to_string();
+        let mut trace =
+            import_trace(&name, TraceSource::Path(f.clone()), cache).map_err(anyhow::Error::msg)?;
+        all.push(trace.while_caching(cache, |store| Stats::of(f, store)));
+        let events: Vec<_> = trace.cache.into_iter().map(|e| (name.clone(), e)).collect();
+        super::tell_cache("stats", &events);
     }
     match format {
         TextOrJson::Text => {

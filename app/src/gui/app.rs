@@ -12,6 +12,7 @@ use super::replay::{Playback, StepScope, step_event, step_violation};
 use super::status_bar::status_bar_ui;
 use super::timeline::{TimelineState, timeline_ui};
 use super::trace::{Input, LoadedTrace};
+use analysis::TraceCache;
 use egui::{Key, RichText, Ui};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -143,19 +144,31 @@ pub struct KctxApp {
     native_dialogs: bool,
     /// The built-in Open / Export dialog, while shown.
     pub path_dialog: Option<PathDialog>,
+    /// Where imported traces are cached.
+    cache: Option<TraceCache>,
 }
 
 impl KctxApp {
     /// An app loading `inputs` (the bundled sample when empty).
     pub fn new(inputs: Vec<Input>, ctx: &egui::Context) -> KctxApp {
-        let mut app = KctxApp::default();
+        KctxApp::default().opening(inputs, ctx)
+    }
+
+    /// Starts loading `inputs` (the bundled sample when empty), once the app is configured.
+    pub fn opening(mut self, inputs: Vec<Input>, ctx: &egui::Context) -> KctxApp {
         let inputs = if inputs.is_empty() {
             vec![Input::Sample]
         } else {
             inputs
         };
-        app.open(inputs, ctx);
-        app
+        self.open(inputs, ctx);
+        self
+    }
+
+    /// Reads and writes imported traces through `cache` (none: import every time).
+    pub fn with_cache(mut self, cache: Option<TraceCache>) -> KctxApp {
+        self.cache = cache;
+        self
     }
 
     /// An app showing an already loaded trace (tests, benchmarks).
@@ -307,7 +320,9 @@ impl KctxApp {
         }
         self.recent.truncate(RECENT_MAX);
         let ctx = ctx.clone();
-        self.loader = Some(Loader::spawn(inputs, move || ctx.request_repaint()));
+        self.loader = Some(Loader::spawn(inputs, self.cache.clone(), move || {
+            ctx.request_repaint()
+        }));
         self.error = None;
     }
 

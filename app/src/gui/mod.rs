@@ -33,11 +33,13 @@ use std::path::PathBuf;
 pub struct RunOptions {
     /// Save the window to this PNG once the trace is drawn, then exit.
     pub screenshot: Option<PathBuf>,
+    /// Where imported traces are cached (none: import every time).
+    pub cache: Option<analysis::TraceCache>,
 }
 
 /// Opens the window on `inputs` (the bundled sample when empty).
 pub fn run(inputs: Vec<Input>, options: RunOptions) -> anyhow::Result<()> {
-    let RunOptions { screenshot } = options;
+    let RunOptions { screenshot, cache } = options;
     let icon = eframe::icon_data::from_png_bytes(include_bytes!("../../../assets/kctx.png"))
         .context("decoding the icon")?;
     let options = eframe::NativeOptions {
@@ -66,10 +68,12 @@ pub fn run(inputs: Vec<Input>, options: RunOptions) -> anyhow::Result<()> {
                 .is_none()
                 .then(saved_session::default_dir)
                 .flatten();
-            let mut app = KctxApp::new(inputs, &cc.egui_ctx)
+            let mut app = KctxApp::default()
+                .with_cache(cache)
                 .with_storage(storage)
                 .with_session_dir(sessions)
-                .with_native_dialogs(true);
+                .with_native_dialogs(true)
+                .opening(inputs, &cc.egui_ctx);
             if let Some(path) = screenshot.clone() {
                 outcome = Some(app.screenshot_to(path));
             }

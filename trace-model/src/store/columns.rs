@@ -1,10 +1,9 @@
 //! The store as plain arrays and back: what a cache writes to disk and reads again.
 //!
 //! Reading back checks every index against the array it points into (event types, strings,
-//! payloads, per-CPU lanes), the time order and the per-CPU index, so arrays that do not
-//! belong together are an error here, never a panic later. The words inside payloads are not
-//! decoded: the cache's checksums guard them. Metadata and the import report stay typed; the
-//! cache serialises them.
+//! payloads, per-CPU lanes), the time order, the per-CPU index and every payload's words,
+//! string ids and text spans, so arrays that do not belong together are an error here, never
+//! a panic later. Metadata and the import report stay typed; the cache serialises them.
 
 use super::{EventIdx, EventStore, EventTypeId};
 use crate::flags::ContextFlags;
@@ -129,14 +128,24 @@ impl EventStore {
         )?;
         let string = |id: &StrId| (id.0 as usize) < strings.len();
         let lanes = c.cpu_starts.len().checked_sub(1).ok_or("no CPU index")?;
-        let index_ok = c.cpu_starts.first() == Some(&0)
+        let bounds_ok = c.cpu_starts.first() == Some(&0)
             && c.cpu_starts.last() == Some(&n)
             && c.cpu_starts.windows(2).all(|w| w[0] <= w[1])
             && (c.cpu_ids.is_empty() || c.cpu_ids.len() == lanes)
-            && c.by_cpu.iter().all(|&i| (i as usize) < n)
             && c.cpu.iter().all(|&cpu| usize::from(cpu) < lanes);
-        if !index_ok {
+        if !bounds_ok {
             return Err("per-CPU index out of bounds".into());
+        }
+        // Each lane lists exactly its CPU's events, in order (so every event once).
+        let lanes_ok = c.cpu_starts.windows(2).enumerate().all(|(lane, w)| {
+            let events = &c.by_cpu[w[0]..w[1]];
+            events
+                .iter()
+                .all(|&i| c.cpu.get(i as usize) == Some(&(lane as u16)))
+                && events.windows(2).all(|p| p[0] < p[1])
+        });
+        if !lanes_ok {
+            return Err("per-CPU index does not match the events' CPUs".into());
         }
         if !c.event_names.iter().all(string)
             || !c
@@ -144,12 +153,8 @@ impl EventStore {
                 .iter()
                 .all(|t| usize::from(t.0) < c.event_names.len())
             || !c.comm.iter().all(string)
-            || !c
-                .payload
-                .iter()
-                .all(|&at| (at as usize) < c.payload_words.len())
         {
-            return Err("an event points past its names, strings or payloads".into());
+            return Err("an event points past its names or strings".into());
         }
         let symbol_count = c.symbol_addrs.len();
         if [
@@ -173,6 +178,20 @@ impl EventStore {
                 })
             })
             .collect::<Result<Vec<_>, String>>()?;
+        let arena = PayloadArena::from_parts(
+            c.payload_words.to_vec(),
+            String::from_utf8(c.payload_text.to_vec()).map_err(|e| format!("payload text: {e}"))?,
+        );
+        // Events repeating a payload share it: each distinct one is checked once.
+        let mut checked = None;
+        for &at in c.payload {
+            if checked != Some(at) {
+                arena
+                    .check(at, strings.len())
+                    .map_err(|e| format!("payload at word {at}: {e}"))?;
+                checked = Some(at);
+            }
+        }
         Ok(EventStore {
             ts: c.ts.to_vec(),
             cpu: c.cpu.to_vec(),
@@ -186,11 +205,7 @@ impl EventStore {
             cpu_ids: c.cpu_ids.to_vec(),
             event_names: c.event_names.to_vec(),
             strings: std::sync::Arc::new(strings),
-            arena: PayloadArena::from_parts(
-                c.payload_words.to_vec(),
-                String::from_utf8(c.payload_text.to_vec())
-                    .map_err(|e| format!("payload text: {e}"))?,
-            ),
+            arena,
             symbols: SymbolTable::new(symbols),
             meta: c.meta.clone(),
             report: c.report.clone(),
