@@ -1,4 +1,4 @@
-//! Issue 6: `kctx check` on the lab recordings of both kernels finds every planted bug with
+//! `kctx check` on the lab recordings of both kernels finds every planted bug with
 //! its kind, one of its functions or locks, inside its time window, reports nothing definite
 //! or probable on the clean scenario, and keeps its contract with CI: exit codes, JSON and
 //! SARIF shapes, allowlist hiding.

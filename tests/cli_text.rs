@@ -1,4 +1,4 @@
-//! Issue 20, point 10: what a first-time user reads. Counts take the singular for one, a time
+//! What a first-time user reads. Counts take the singular for one, a time
 //! outside the trace is warned about, a trace given to `kctx splats` is named as a trace, the
 //! worst lock instances name their task, and a checkout without the corpus is told once where
 //! it goes.

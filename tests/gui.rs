@@ -461,45 +461,6 @@ fn real_window_under_xvfb_saves_a_non_blank_screenshot() {
     let _ = std::fs::remove_file(&out);
 }
 
-/// The timeline's "locks held" lanes agree with the inspector (`state_at`) everywhere on the
-/// sample: a lane never shows a lock the context model says is not held, nor misses one.
-#[test]
-fn lock_lanes_agree_with_the_inspector_across_the_sample() {
-    use kctx::gui::timeline::model::LaneKind;
-    let trace = load(vec![Input::Sample], None, &|_| {}).expect("the bundled sample loads");
-    let (first, last) = trace.store.time_span().expect("events");
-    let steps = 4_000u64;
-    let mut held_somewhere = 0;
-    for (cpu, lanes) in trace.timeline.cpus.iter().enumerate() {
-        let lane = lanes.lane(LaneKind::Locks);
-        let mut next = 0;
-        for k in 0..steps {
-            let ts = first + (last - first) * k / steps;
-            while next < lane.len() && lane.get(next).1 <= ts {
-                next += 1;
-            }
-            let shown: Vec<&str> = match (next < lane.len()).then(|| lane.get(next)) {
-                Some((start, _, set)) if start <= ts => trace.timeline.lock_sets[set as usize]
-                    .iter()
-                    .map(|&n| trace.context.str(n))
-                    .collect(),
-                _ => Vec::new(),
-            };
-            let state = trace
-                .context
-                .state_at(&trace.store, cpu as u32, ts)
-                .expect("cpu in range");
-            let held: Vec<&str> = state.locks.iter().map(|h| h.class.as_str()).collect();
-            assert_eq!(shown, held, "CPU {cpu} at {ts} ns");
-            held_somewhere += usize::from(!held.is_empty());
-        }
-    }
-    assert!(
-        held_somewhere > 0,
-        "the sample holds locks at some sampled time"
-    );
-}
-
 /// The sample with its first finding selected by a click on its title.
 fn sample_with_first_finding_selected() -> Harness<'static, KctxApp> {
     let mut h = harness(sample_app());

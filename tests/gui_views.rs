@@ -1,5 +1,5 @@
 //! The desktop app's search, notes, bookmarks, sessions, Open fallback and lock-order
-//! diagram (issue 20), driven headless through egui_kittest on real corpus traces.
+//! diagram, driven headless through egui_kittest on real corpus traces.
 
 use crate::gui::{corpus_app, harness, session};
 use egui_kittest::kittest::{NodeT, Queryable};

@@ -58,7 +58,7 @@ pub use meta::{KernelRelease, LostEvents, SourceFormat, TraceMeta};
 pub use payload::{Payload, PayloadIn, PayloadView, TaskState};
 pub use report::{ImportReport, Location, ProblemCount};
 pub use store::{EventHeader, EventIdx, EventRef, EventStore, EventStoreBuilder, EventTypeId};
-pub use strings::{Interner, StrId};
+pub use strings::{ExtendedInterner, Interner, StrId};
 
 /// Nanoseconds of the trace clock to trace seconds, as reports and findings print them.
 pub fn seconds(ns: u64) -> f64 {

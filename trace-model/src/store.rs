@@ -9,7 +9,7 @@ use crate::report::{ImportReport, Location};
 use crate::strings::{Interner, StrId};
 use crate::symbols::SymbolTable;
 use std::ops::Range;
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 mod columns;
 mod comms;
@@ -77,8 +77,9 @@ pub struct EventStore {
     /// The CPU id of each lane when ids were numbered densely; empty when lane = CPU id.
     cpu_ids: Vec<u32>,
     event_names: Vec<StrId>,
-    /// Interned strings: comms, event names, symbols, lock names, field keys.
-    pub strings: Interner,
+    /// Interned strings: comms, event names, symbols, lock names, field keys. Shared with
+    /// the context model, which extends them (a write after that copies them first).
+    pub strings: Arc<Interner>,
     arena: PayloadArena,
     /// Kernel symbols the trace carries (trace.dat kallsyms) or a sidecar added.
     pub symbols: SymbolTable,
@@ -253,6 +254,8 @@ impl EventStore {
 #[derive(Debug, Default)]
 pub struct EventStoreBuilder {
     store: EventStore,
+    /// The store's strings while they grow, moved into it by `finish`.
+    strings: Interner,
     /// Events pushed and not yet in the columns.
     pending: Box<Pending>,
     /// Short payloads pushed lately, shared by the events that repeat them.
@@ -334,17 +337,17 @@ impl EventStoreBuilder {
 
     /// Interns a string.
     pub fn intern(&mut self, s: &str) -> StrId {
-        self.store.strings.intern(s)
+        self.strings.intern(s)
     }
 
     /// The strings interned so far.
     pub fn strings(&self) -> &Interner {
-        &self.store.strings
+        &self.strings
     }
 
     /// The type id of the event called `name`, registering it if new.
     pub fn event_type(&mut self, name: &str) -> Result<EventTypeId, TooManyEventTypes> {
-        let s = self.store.strings.intern(name);
+        let s = self.strings.intern(name);
         if let Some(&t) = self.type_ids.get(&s) {
             return Ok(t);
         }
@@ -456,7 +459,7 @@ impl EventStoreBuilder {
 
     /// Strings and symbols together (parsing kallsyms interns names).
     pub fn strings_and_symbols_mut(&mut self) -> (&mut Interner, &mut SymbolTable) {
-        (&mut self.store.strings, &mut self.store.symbols)
+        (&mut self.strings, &mut self.store.symbols)
     }
 
     /// Trace metadata, to fill in while importing.
@@ -485,6 +488,7 @@ impl EventStoreBuilder {
         self.flush();
         let s = &mut self.store;
         let mut reordered = None;
+        s.strings = Arc::new(std::mem::take(&mut self.strings));
         if !self.sorted && !s.ts.is_sorted() {
             // Events move: their comms are read out in push order and the changes found
             // again in time order.

@@ -210,7 +210,7 @@ impl EventStore {
             cpu_starts: c.cpu_starts.to_vec(),
             cpu_ids: c.cpu_ids.to_vec(),
             event_names: c.event_names.to_vec(),
-            strings,
+            strings: std::sync::Arc::new(strings),
             arena,
             symbols: SymbolTable::new(symbols),
             meta: c.meta.clone(),

@@ -19,6 +19,7 @@ use super::{
 use crate::flags::ContextFlags;
 use crate::payload::{Payload, PayloadView};
 use crate::store::{EventIdx, EventStore, EventTypeId};
+use crate::strings::ExtendedInterner;
 use crate::symbols::{SymbolKind, SymbolTable};
 use crate::{IrqContext, StrId};
 use rustc_hash::FxHashMap;
@@ -188,7 +189,7 @@ impl<'a> Builder<'a> {
                 .kernel_release()
                 .is_some_and(|k| k.at_least(5, 18));
         let model = ContextModel {
-            strings: store.strings.clone(),
+            strings: ExtendedInterner::over(store.strings.clone()),
             ..ContextModel::default()
         };
         Builder {
