@@ -1,5 +1,5 @@
-//! A column file: named arrays of plain values, written once, memory-mapped and validated
-//! before any value is read.
+//! A column file: named arrays of plain values, written once, validated before any value is
+//! used.
 //!
 //! Layout (little-endian):
 //!
@@ -15,12 +15,11 @@
 //! | 64 each | column table: name (32 bytes, NUL-padded), offset, length in bytes, element size, CRC-32 of the data |
 //! | ... | column data, each starting on a 64-byte boundary |
 //!
-//! Every number is checked against the file's real length before it is used, and every
-//! column's checksum is verified on open: a truncated, damaged or foreign file is an error,
-//! never a panic or a wrong answer.
+//! Every number is checked against the file's real length before it is used, and each
+//! column's checksum as it is read: a truncated, damaged or foreign file is an error, never a
+//! panic or a wrong answer.
 
 use bytemuck::Pod;
-use memmap2::Mmap;
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
@@ -186,56 +185,69 @@ fn le_u64(b: &[u8], at: usize) -> u64 {
 #[derive(Debug)]
 struct Entry {
     name: String,
-    offset: usize,
+    offset: u64,
     len: usize,
     elem_size: usize,
+    crc: u32,
 }
 
-/// A validated column file: memory-mapped, or bytes in memory.
+/// A column file whose header and column table passed their checks; each column's data is
+/// checked against its checksum as it is read.
 #[derive(Debug)]
 pub struct ColumnFile {
     path: PathBuf,
-    bytes: Bytes,
+    data: Data,
     columns: Vec<Entry>,
 }
 
+/// Where the columns are read from. A file is read column by column into the values' own
+/// memory rather than mapped: the store owns its arrays, so a mapping would be copied out of
+/// and a big trace would be resident twice.
 #[derive(Debug)]
-enum Bytes {
-    Mapped(Mmap),
-    Owned(Vec<u8>),
+enum Data {
+    File(File),
+    Bytes(Vec<u8>),
 }
 
-impl std::ops::Deref for Bytes {
-    type Target = [u8];
-    fn deref(&self) -> &[u8] {
+impl Data {
+    fn read_exact_at(&self, out: &mut [u8], offset: u64) -> std::io::Result<()> {
         match self {
-            Bytes::Mapped(map) => map,
-            Bytes::Owned(bytes) => bytes,
+            Data::File(file) => std::os::unix::fs::FileExt::read_exact_at(file, out, offset),
+            Data::Bytes(bytes) => {
+                let range = usize::try_from(offset)
+                    .ok()
+                    .and_then(|at| bytes.get(at..at.checked_add(out.len())?))
+                    .ok_or(std::io::ErrorKind::UnexpectedEof)?;
+                out.copy_from_slice(range);
+                Ok(())
+            }
         }
     }
 }
 
 impl ColumnFile {
-    /// Maps `path` and checks it whole: magic, versions, `id`, length, table and checksums.
+    /// Opens `path` and checks its header and column table: magic, versions, `id`, length,
+    /// every column inside the file, the header's checksum.
     pub fn open(path: &Path, id: Identity) -> Result<ColumnFile, ColumnFileError> {
         let file = File::open(path).map_err(|e| error(path, e.to_string()))?;
-        // SAFETY: kctx never changes a cache file in place (a new one is renamed over it), so
-        // the mapping's bytes stay as validated below for as long as it lives.
-        #[allow(unsafe_code)]
-        let map = unsafe { Mmap::map(&file) }.map_err(|e| error(path, e.to_string()))?;
-        ColumnFile::checked(path, Bytes::Mapped(map), id)
+        let len = file
+            .metadata()
+            .map_err(|e| error(path, e.to_string()))?
+            .len();
+        ColumnFile::checked(path, Data::File(file), len, id)
     }
 
     /// Checks `bytes` as [`Self::open`] checks a file; `name` names them in errors.
     pub fn from_bytes(name: &Path, bytes: Vec<u8>, id: Identity) -> Result<Self, ColumnFileError> {
-        ColumnFile::checked(name, Bytes::Owned(bytes), id)
+        let len = bytes.len() as u64;
+        ColumnFile::checked(name, Data::Bytes(bytes), len, id)
     }
 
-    fn checked(path: &Path, bytes: Bytes, id: Identity) -> Result<ColumnFile, ColumnFileError> {
-        let columns = validate(&bytes, id).map_err(|what| error(path, what))?;
+    fn checked(path: &Path, data: Data, len: u64, id: Identity) -> Result<Self, ColumnFileError> {
+        let columns = read_table(&data, len, id).map_err(|what| error(path, what))?;
         Ok(ColumnFile {
             path: path.to_owned(),
-            bytes,
+            data,
             columns,
         })
     }
@@ -245,8 +257,8 @@ impl ColumnFile {
         &self.path
     }
 
-    /// The column `name` as values of `T`.
-    pub fn column<T: Pod>(&self, name: &str) -> Result<&[T], ColumnFileError> {
+    /// The column `name` as values of `T`, read and checked against its checksum.
+    pub fn column<T: Pod>(&self, name: &str) -> Result<Vec<T>, ColumnFileError> {
         let c = self
             .columns
             .iter()
@@ -262,13 +274,34 @@ impl ColumnFile {
                 ),
             ));
         }
-        bytemuck::try_cast_slice(&self.bytes[c.offset..c.offset + c.len])
-            .map_err(|e| error(&self.path, format!("column {name:?}: {e}")))
+        // The table's lengths were checked against the file's: this is no bigger than it.
+        let mut values = vec![T::zeroed(); c.len / c.elem_size];
+        let bytes: &mut [u8] = bytemuck::cast_slice_mut(&mut values);
+        self.data
+            .read_exact_at(bytes, c.offset)
+            .map_err(|e| error(&self.path, format!("column {name:?}: {e}")))?;
+        if crc32fast::hash(bytes) != c.crc {
+            return Err(error(
+                &self.path,
+                format!(
+                    "column {name:?} (bytes {}..{}) fails its checksum: damaged",
+                    c.offset,
+                    c.offset + c.len as u64
+                ),
+            ));
+        }
+        Ok(values)
     }
 }
 
-fn validate(b: &[u8], id: Identity) -> Result<Vec<Entry>, String> {
-    if b.len() < HEADER_LEN || &b[..8] != MAGIC {
+/// Reads and checks the header and the column table.
+fn read_table(data: &Data, file_len: u64, id: Identity) -> Result<Vec<Entry>, String> {
+    let mut head = [0u8; HEADER_LEN];
+    if file_len < HEADER_LEN as u64 || data.read_exact_at(&mut head, 0).is_err() {
+        return Err("not a kctx column file".into());
+    }
+    let b = &head;
+    if &b[..8] != MAGIC {
         return Err("not a kctx column file".into());
     }
     let layout = le_u32(b, 8);
@@ -288,20 +321,20 @@ fn validate(b: &[u8], id: Identity) -> Result<Vec<Entry>, String> {
         return Err("written for another trace".into());
     }
     let stated_len = le_u64(b, 24);
-    if stated_len != b.len() as u64 {
+    if stated_len != file_len {
         return Err(format!(
-            "{} bytes long, its header says {stated_len}: truncated or appended to",
-            b.len()
+            "{file_len} bytes long, its header says {stated_len}: truncated or appended to"
         ));
     }
     let count = le_u32(b, 32) as usize;
-    let table_end = count
+    let table_len = count
         .checked_mul(ENTRY_LEN)
-        .and_then(|t| t.checked_add(HEADER_LEN))
-        .filter(|&end| end <= b.len())
+        .filter(|&t| (HEADER_LEN + t) as u64 <= file_len)
         .ok_or_else(|| format!("at byte 32: {count} columns do not fit in the file"))?;
-    let table = &b[HEADER_LEN..table_end];
-    if header_crc(&b[..36], table) != le_u32(b, 36) {
+    let mut table = vec![0u8; table_len];
+    data.read_exact_at(&mut table, HEADER_LEN as u64)
+        .map_err(|e| format!("column table: {e}"))?;
+    if header_crc(&b[..36], &table) != le_u32(b, 36) {
         return Err("header checksum mismatch: the header or column table is damaged".into());
     }
     let mut columns = Vec::with_capacity(count);
@@ -314,22 +347,17 @@ fn validate(b: &[u8], id: Identity) -> Result<Vec<Entry>, String> {
         let name = String::from_utf8_lossy(&e[..name_len]).into_owned();
         let (offset, len) = (le_u64(e, NAME_LEN), le_u64(e, NAME_LEN + 8));
         let elem_size = le_u32(e, NAME_LEN + 16) as usize;
-        let end = offset.checked_add(len).filter(|&end| end <= b.len() as u64);
+        let end = offset.checked_add(len).filter(|&end| end <= file_len);
         if end.is_none() || offset % ALIGN != 0 || elem_size == 0 || len % elem_size as u64 != 0 {
             return Err(format!("at byte {at}: column {name:?} is out of bounds"));
         }
-        let (offset, len) = (offset as usize, len as usize);
-        if crc32fast::hash(&b[offset..offset + len]) != le_u32(e, NAME_LEN + 20) {
-            return Err(format!(
-                "column {name:?} (bytes {offset}..{}) fails its checksum: damaged",
-                offset + len
-            ));
-        }
+        let len = usize::try_from(len).map_err(|_| format!("column {name:?} too big"))?;
         columns.push(Entry {
             name,
             offset,
             len,
             elem_size,
+            crc: le_u32(e, NAME_LEN + 20),
         });
     }
     Ok(columns)
@@ -372,10 +400,10 @@ mod tests {
     fn columns_read_back_as_written() {
         let dir = temp_dir("roundtrip");
         let f = ColumnFile::open(&sample(&dir), ID).unwrap();
-        let ts: &[u64] = f.column("ts").unwrap();
+        let ts: Vec<u64> = f.column("ts").unwrap();
         assert_eq!(ts.len(), 1000);
         assert_eq!(ts[999], 999_007);
-        let cpu: &[u16] = f.column("cpu").unwrap();
+        let cpu: Vec<u16> = f.column("cpu").unwrap();
         assert_eq!(&cpu[..5], &[0, 1, 2, 3, 0]);
         assert!(f.column::<u32>("none").unwrap().is_empty());
         assert!(
@@ -394,6 +422,14 @@ mod tests {
         let path = sample(&dir);
         let good = std::fs::read(&path).unwrap();
         let damaged = dir.join("damaged.cols");
+        // Opened and every column read, as a store is.
+        let read_all = |path: &Path| -> Result<(), ColumnFileError> {
+            let f = ColumnFile::open(path, ID)?;
+            f.column::<u64>("ts")?;
+            f.column::<u16>("cpu")?;
+            f.column::<u32>("none")?;
+            Ok(())
+        };
         for cut in (0..good.len()).step_by(97).chain([good.len() - 1]) {
             std::fs::write(&damaged, &good[..cut]).unwrap();
             assert!(
@@ -409,10 +445,7 @@ mod tests {
             let mut bad = good.clone();
             bad[at] ^= 0x10;
             std::fs::write(&damaged, &bad).unwrap();
-            assert!(
-                ColumnFile::open(&damaged, ID).is_err(),
-                "flip at {at} accepted"
-            );
+            assert!(read_all(&damaged).is_err(), "flip at {at} accepted");
         }
         std::fs::remove_dir_all(dir).unwrap();
     }

@@ -49,9 +49,11 @@ impl CommTable {
         comms: &[StrId],
         events: usize,
     ) -> Result<CommTable, String> {
-        let sorted = (1..pids.len()).all(|i| (pids[i - 1], from[i - 1]) < (pids[i], from[i]));
-        if from.len() != pids.len() || comms.len() != pids.len() || !sorted {
-            return Err("comm changes out of order or of different lengths".into());
+        if from.len() != pids.len() || comms.len() != pids.len() {
+            return Err("comm changes of different lengths".into());
+        }
+        if !(1..pids.len()).all(|i| (pids[i - 1], from[i - 1]) < (pids[i], from[i])) {
+            return Err("comm changes out of order".into());
         }
         if from.iter().any(|&i| i as usize >= events) {
             return Err("a comm change points past the events".into());
