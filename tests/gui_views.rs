@@ -9,6 +9,22 @@ type H = egui_kittest::Harness<'static, kctx::gui::KctxApp>;
 
 const S1: &str = "lab/lockdep-s1_spin_sleep/trace.dat";
 
+/// lockdep-s3's window with its AB-BA lock-order cycle selected in the findings panel.
+fn abba_cycle_selected() -> (H, trace_model::Finding) {
+    let mut h = harness(corpus_app("lab/lockdep-s3_abba_mutex/trace.dat"));
+    let f = session(&h)
+        .trace
+        .findings
+        .iter()
+        .find(|f| f.kind == trace_model::FindingKind::LockOrderCycle)
+        .expect("the AB-BA cycle")
+        .clone();
+    h.get_by_label(&kctx::gui::findings::finding_title(&f))
+        .click();
+    h.run_steps(4);
+    (h, f)
+}
+
 fn type_into_search(h: &mut H, text: &str) {
     h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::F);
     h.run_steps(2);
@@ -424,17 +440,7 @@ fn a_dropped_file_opens() {
 #[test]
 fn a_lock_order_cycle_is_drawn_with_its_witnesses_and_both_tasks_marked() {
     use kctx::gui::cycle_diagram::{cycle_edges, edge_line, evidence_pid};
-    let mut h = harness(corpus_app("lab/lockdep-s3_abba_mutex/trace.dat"));
-    let f = session(&h)
-        .trace
-        .findings
-        .iter()
-        .find(|f| f.kind == trace_model::FindingKind::LockOrderCycle)
-        .expect("the AB-BA cycle")
-        .clone();
-    h.get_by_label(&kctx::gui::findings::finding_title(&f))
-        .click();
-    h.run_steps(4);
+    let (mut h, f) = abba_cycle_selected();
     let edges = cycle_edges(&f);
     assert_eq!(edges.len(), 2, "two orders: {edges:?}");
     // The cursor is on the first witness, and its CPU is the one selected.
@@ -562,17 +568,7 @@ fn sampled_context_is_drawn_apart_from_exact_context() {
 #[test]
 fn clicking_a_cycle_arrow_jumps_to_its_witness() {
     use kctx::gui::cycle_diagram::{arrow_label, cycle_edges, edge_line};
-    let mut h = harness(corpus_app("lab/lockdep-s3_abba_mutex/trace.dat"));
-    let f = session(&h)
-        .trace
-        .findings
-        .iter()
-        .find(|f| f.kind == trace_model::FindingKind::LockOrderCycle)
-        .expect("the AB-BA cycle")
-        .clone();
-    h.get_by_label(&kctx::gui::findings::finding_title(&f))
-        .click();
-    h.run_steps(4);
+    let (mut h, f) = abba_cycle_selected();
     let edges = cycle_edges(&f);
     assert_eq!(edges.len(), 2);
     for (k, e) in edges.iter().enumerate().rev() {

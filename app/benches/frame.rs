@@ -32,14 +32,19 @@ const ZOOMS: [(&str, f64); 6] = [
     ("1e-6", 1e-6),
 ];
 
-fn frame(ctx: &egui::Context, state: &mut TimelineState, trace: &LoadedTrace) -> usize {
-    let input = egui::RawInput {
+/// One frame's input: the benchmark's screen and nothing else.
+fn screen_input() -> egui::RawInput {
+    egui::RawInput {
         screen_rect: Some(egui::Rect::from_min_size(
             egui::Pos2::ZERO,
             egui::vec2(WIDTH, HEIGHT),
         )),
         ..Default::default()
-    };
+    }
+}
+
+fn frame(ctx: &egui::Context, state: &mut TimelineState, trace: &LoadedTrace) -> usize {
+    let input = screen_input();
     let mut out = ctx.run_ui(input, |ui| {
         egui::CentralPanel::default().show(ui, |ui| {
             timeline_ui(ui, state, trace);
@@ -142,13 +147,7 @@ fn bench_compared(c: &mut Criterion, name: &str, trace: &LoadedTrace) {
             ns_per_px: shown / f64::from(WIDTH),
         };
         let two = |upper: &mut TimelineState, lower: &mut TimelineState| {
-            let input = egui::RawInput {
-                screen_rect: Some(egui::Rect::from_min_size(
-                    egui::Pos2::ZERO,
-                    egui::vec2(WIDTH, HEIGHT),
-                )),
-                ..Default::default()
-            };
+            let input = screen_input();
             let mut out = ctx.run_ui(input, |ui| {
                 egui::CentralPanel::default().show(ui, |ui| {
                     lower.view = upper.view;
