@@ -86,7 +86,8 @@ fn every_command_prints_the_same_from_the_cache_as_from_the_trace() {
         &["coverage"],
     ];
     for args in commands {
-        let fresh = s.kctx(&[args, &["--no-cache", trace]].concat());
+        // Before the subcommand here, after it in the other tests: both spellings work.
+        let fresh = s.kctx(&[&["--no-cache"], args, &[trace]].concat());
         // Marked unused long ago: reading the entry marks it used now.
         std::fs::File::options()
             .write(true)

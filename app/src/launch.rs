@@ -10,7 +10,7 @@ use std::path::PathBuf;
 /// Without a subcommand, opens the window on FILEs (a trace plus kallsyms / console logs),
 /// or on the bundled sample when none is given (`sample` also names it).
 #[derive(Debug, Parser)]
-#[command(name = "kctx", version, about, args_conflicts_with_subcommands = true)]
+#[command(name = "kctx", version, about, subcommand_precedence_over_arg = true)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -26,7 +26,7 @@ pub struct Cli {
     #[arg(long, value_name = "N")]
     pub synthetic: Option<usize>,
     /// Import every trace afresh: neither read nor write the cache of imported traces
-    /// (`kctx cache` says where it is). Given after the subcommand: `kctx check --no-cache`.
+    /// (`kctx cache` says where it is).
     #[arg(long, global = true)]
     pub no_cache: bool,
 }
