@@ -115,7 +115,8 @@ fn search_finds_a_task_and_scrolls_to_its_lane() {
     assert_eq!(store.ts()[event as usize], cursor);
 }
 
-/// An event type found by name: Enter goes to its next event, and again to the one after.
+/// An event type found by name, with its count: Enter goes to its next event, and again to
+/// the one after. A type the trace.dat declares but never recorded is not offered.
 #[test]
 fn search_steps_through_an_event_type() {
     let mut h = harness(corpus_app(S1));
@@ -127,7 +128,15 @@ fn search_steps_through_an_event_type() {
     let Some(SearchHit::Event(t)) = hits.first().map(|(h, _)| *h) else {
         panic!("sched_switch is an event type of the trace: {hits:?}")
     };
-    h.get_by_label("event sched_switch (next after the cursor)");
+    {
+        let s = session(&h);
+        let declared_only = s.trace.store.event_type_id("sys_enter_nanosleep");
+        assert!(declared_only.is_some_and(|t| s.trace.event_counts[usize::from(t.0)] == 0));
+        let offered = kctx::gui::search::search_hits(&s.trace, "nanosleep", None).0;
+        assert!(offered.is_empty(), "{offered:?}");
+    }
+    // lab s1's trace.dat records 807 switches (kctx stats).
+    h.get_by_label("event sched_switch (807 events; the next after the cursor)");
     let mut last = None;
     for _ in 0..3 {
         press_enter(&mut h);

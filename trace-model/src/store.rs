@@ -160,6 +160,16 @@ impl EventStore {
             .map(|(i, &s)| (EventTypeId(i as u16), self.strings.resolve(s)))
     }
 
+    /// How many events of each type the trace holds, by type id (a trace.dat declares
+    /// types it never recorded: those count 0).
+    pub fn event_type_counts(&self) -> Vec<u64> {
+        let mut counts = vec![0u64; self.event_names.len()];
+        for t in &self.event_type {
+            counts[usize::from(t.0)] += 1;
+        }
+        counts
+    }
+
     /// The id of the event type called `name`, if the trace has it.
     pub fn event_type_id(&self, name: &str) -> Option<EventTypeId> {
         let s = self.strings.lookup(name)?;

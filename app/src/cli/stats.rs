@@ -56,10 +56,7 @@ pub struct UnparsedStats {
 impl Stats {
     /// Computes the statistics of an imported store.
     pub fn of(file: &Path, store: &EventStore) -> Stats {
-        let mut by_type = vec![0u64; store.event_type_names().count()];
-        for t in store.event_types() {
-            by_type[t.0 as usize] += 1;
-        }
+        let by_type = store.event_type_counts();
         let by_name = store
             .event_type_names()
             .map(|(id, name)| (name.to_owned(), by_type[id.0 as usize]))

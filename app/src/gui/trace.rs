@@ -71,6 +71,8 @@ pub struct LoadedTrace {
     pub report: Report,
     /// What loading noticed: sidecars merged, inputs not used and why.
     pub notes: Vec<String>,
+    /// Events of each type, by type id (search offers only types the trace recorded).
+    pub event_counts: Vec<u64>,
 }
 
 impl LoadedTrace {
@@ -147,7 +149,9 @@ pub fn load(
     stage(4);
     let finding_pids: Vec<i32> = trace.findings.iter().filter_map(|f| f.pid).collect();
     let timeline = TimelineModel::build(&trace.store, &trace.context, &finding_pids);
+    let event_counts = trace.store.event_type_counts();
     Ok(LoadedTrace {
+        event_counts,
         inputs,
         store: trace.store,
         context: trace.context,
