@@ -119,9 +119,9 @@ impl TraceCache {
 
     /// Removes the least recently used entries, never `keep`, until the directory fits.
     fn trim(&self, keep: &Path) -> std::io::Result<()> {
-        let mut entries = self.entries()?;
+        // Oldest use first, as `entries` lists them.
+        let entries = self.entries()?;
         let mut total: u64 = entries.iter().map(|e| e.bytes).sum();
-        entries.sort_by_key(|e| e.last_used);
         for e in entries {
             if total <= self.max_bytes {
                 break;
@@ -136,14 +136,8 @@ impl TraceCache {
 
     /// The cached stores, oldest use first.
     pub fn entries(&self) -> std::io::Result<Vec<Entry>> {
-        let listing = match std::fs::read_dir(&self.dir) {
-            Ok(listing) => listing,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-            Err(e) => return Err(e),
-        };
         let mut entries = Vec::new();
-        for item in listing {
-            let path = item?.path();
+        for path in self.files()? {
             if path.extension().is_some_and(|e| e == STORE_EXTENSION) {
                 let meta = std::fs::metadata(&path)?;
                 entries.push(Entry {
@@ -160,14 +154,8 @@ impl TraceCache {
     /// Removes every cached store (and temporary files a killed writer left); returns how
     /// many files and bytes went.
     pub fn clear(&self) -> std::io::Result<(usize, u64)> {
-        let listing = match std::fs::read_dir(&self.dir) {
-            Ok(listing) => listing,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok((0, 0)),
-            Err(e) => return Err(e),
-        };
         let (mut files, mut bytes) = (0, 0);
-        for item in listing {
-            let path = item?.path();
+        for path in self.files()? {
             let ours = path.extension().and_then(|e| e.to_str()).is_some_and(|e| {
                 e == STORE_EXTENSION || e.starts_with(crate::column_file::TEMP_EXTENSION)
             });
@@ -178,6 +166,15 @@ impl TraceCache {
             }
         }
         Ok((files, bytes))
+    }
+
+    /// Every file in the directory; none when it does not exist yet.
+    fn files(&self) -> std::io::Result<Vec<PathBuf>> {
+        match std::fs::read_dir(&self.dir) {
+            Ok(listing) => listing.map(|item| Ok(item?.path())).collect(),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Vec::new()),
+            Err(e) => Err(e),
+        }
     }
 }
 
