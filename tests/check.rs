@@ -1,4 +1,4 @@
-//! Issue 6: `kctx check` on the lab recordings of both kernels finds every planted bug with
+//! `kctx check` on the lab recordings of both kernels finds every planted bug with
 //! its kind, one of its functions or locks, inside its time window, reports nothing definite
 //! or probable on the clean scenario, and keeps its contract with CI: exit codes, JSON and
 //! SARIF shapes, allowlist hiding.
@@ -52,7 +52,7 @@ fn check_lab(folder: &str, input: &Path, extra: &[&str]) -> Report {
         input.to_str().unwrap(),
     ];
     argv.extend(extra);
-    check::check(&args(&argv)).expect("check runs")
+    check::check(&args(&argv), None).expect("check runs")
 }
 
 fn kind_of(truth_kind: &str) -> FindingKind {
@@ -454,7 +454,7 @@ fn held_before_stays_inside_one_context_on_every_lab_recording() {
     let mut interrupt_holds_with_predecessors = 0;
     for (folder, _) in lab_scenarios() {
         let input = rendering(&folder, "trace.txt");
-        let model = kctx::cli::context::load(&input, None)
+        let model = kctx::cli::context::load(&input, None, None)
             .expect("loads")
             .context;
         let table = &model.locks;
@@ -504,7 +504,7 @@ fn a_required_check_the_trace_cannot_support_exits_2_and_says_which() {
     // An Android atrace capture: flags column and sched_switch, but no lock events.
     let input = corpus("public/ftrace-text/catapult_atrace_data_irqflags.txt");
     let path = input.to_str().unwrap();
-    let report = check::check(&args(&[path])).unwrap();
+    let report = check::check(&args(&[path]), None).unwrap();
     assert_eq!(report.exit_code, 2);
     let impossible: Vec<&str> = report
         .impossible
@@ -518,7 +518,7 @@ fn a_required_check_the_trace_cannot_support_exits_2_and_says_which() {
     assert!(text.contains("required check impossible"), "{text}");
 
     // Requiring only what the trace supports passes the gate.
-    let report = check::check(&args(&["--require", "sleep-in-atomic", path])).unwrap();
+    let report = check::check(&args(&["--require", "sleep-in-atomic", path]), None).unwrap();
     assert!(report.impossible.is_empty());
     assert_eq!(report.exit_code, 0);
 }
@@ -543,7 +543,7 @@ fn gui_export_is_the_report_of_check_with_the_console() {
             Input::File(trace.clone()),
             Input::File(kallsyms.clone()),
         ];
-        let loaded = kctx::gui::trace::load(opened, &|_| {}).expect("the window loads");
+        let loaded = kctx::gui::trace::load(opened, None, &|_| {}).expect("the window loads");
         let linked = loaded.report.console.as_ref().map_or(0, |c| c.links.len());
         assert!(linked > 0, "{folder}: no console link");
         for (format, name, ext) in export::FORMATS {

@@ -1,16 +1,13 @@
-//! Issue 20, point 10: what a first-time user reads. Counts take the singular for one, a time
+//! What a first-time user reads. Counts take the singular for one, a time
 //! outside the trace is warned about, a trace given to `kctx splats` is named as a trace, the
 //! worst lock instances name their task, and a checkout without the corpus is told once where
 //! it goes.
 
-use corpus_tests::{corpus, kctx_bin};
+use corpus_tests::corpus;
 use std::process::{Command, Output};
 
 fn kctx(args: &[&str]) -> Output {
-    Command::new(kctx_bin())
-        .args(args)
-        .output()
-        .expect("run kctx")
+    corpus_tests::kctx().args(args).output().expect("run kctx")
 }
 
 fn text(bytes: &[u8]) -> String {
@@ -127,7 +124,7 @@ fn a_reader_that_stops_early_ends_the_output_quietly() {
         &["latency", "--format", "json"][..],
         &["locks", "--deps"][..],
     ] {
-        let mut child = Command::new(kctx_bin())
+        let mut child = corpus_tests::kctx()
             .args(args)
             .arg(&dat)
             .stdout(std::process::Stdio::piped())

@@ -690,7 +690,7 @@ fn check_console_links_every_kernel_reported_splat_to_its_bug() {
         else {
             panic!("not parsed as check");
         };
-        let report = check::check(&args).expect("check runs");
+        let report = check::check(&args, None).expect("check runs");
         let json: Value =
             serde_json::from_str(&check::render(&report, check::ReportFormat::Json).expect("json"))
                 .expect("parse");

@@ -1,4 +1,4 @@
-//! Issue 19, "fix rules, not files": console logs of shapes the corpus lacks, built from its
+//! "Fix rules, not files": console logs of shapes the corpus lacks, built from its
 //! real logs. Every log of `syzkaller/` and `public/console/` is rewritten the way other
 //! capture setups print it (a syslog header, a harness's seconds counter, journalctl's
 //! `host kernel: ` after the stamp, a serial-console tag, mail or pipe quoting, a console

@@ -1,4 +1,4 @@
-//! Issue 5 (context model) and the sleep-in-atomic detector of issue 6, on the lab recordings
+//! The context model and the sleep-in-atomic detector on the lab recordings
 //! of both kernels: the context at each planted bug's call (truth.json `observed` and
 //! `atomic_because`), the clean scenario's sleeps, the same answers from every rendering of one
 //! recording (trace.txt, trace-latency.txt, trace.dat), and the detector's findings.
@@ -159,6 +159,56 @@ fn context_at_each_planted_sleep_in_atomic_call() {
             }
         }
     }
+}
+
+/// The model's locks-held lane of a CPU: at each planted sleep-in-atomic call under a
+/// spinlock it names that lock, and everywhere each class it names is held on that CPU by a
+/// hold that covers the interval.
+#[test]
+fn locks_held_lane_names_the_planted_spinlock_and_only_held_classes() {
+    let mut checked = 0;
+    for (folder, bug) in bugs("sleep-in-atomic") {
+        let Some(lock) = planted_spinlock(bug["atomic_because"].as_str().unwrap()) else {
+            continue;
+        };
+        let lab = open_txt(&folder);
+        let m = &lab.model;
+        let held = m.locks_held();
+        let names = |set: u32| -> Vec<&str> {
+            held.sets
+                .get(set)
+                .iter()
+                .map(|&c| m.str(m.locks.classes[c.0 as usize].name))
+                .collect()
+        };
+        for seen in bug["observed"].as_array().unwrap() {
+            let cpu = seen["cpu"].as_u64().unwrap() as usize;
+            let func = seen["function"].as_str().unwrap();
+            let (entry, end) = (
+                ns(seen["entry_ts"].as_f64().unwrap()),
+                ns(seen["end_ts"].as_f64().unwrap()),
+            );
+            let call = lab.calls_from(func, entry, end)[0];
+            let at = held.lanes[cpu].at(call.ts);
+            let held = at.map(|iv| names(*iv.value)).unwrap_or_default();
+            assert!(held.contains(&lock), "{folder} {func}: lane shows {held:?}");
+            checked += 1;
+        }
+        for (cpu, lane) in held.lanes.iter().enumerate() {
+            for iv in lane.iter() {
+                for &class in held.sets.get(*iv.value) {
+                    let covered = m.locks.holds.iter().zip(&m.hold_spans).any(|(h, s)| {
+                        h.cpu as usize == cpu
+                            && m.locks.class_of(h.lock) == class
+                            && h.acquire_ts <= iv.start_ns
+                            && s.end_ns >= iv.end_ns
+                    });
+                    assert!(covered, "{folder} CPU {cpu} at {}: {class:?}", iv.start_ns);
+                }
+            }
+        }
+    }
+    assert!(checked >= 4, "the spinlock bugs of both kernels: {checked}");
 }
 
 #[test]

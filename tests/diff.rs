@@ -1,9 +1,8 @@
 //! `kctx diff OLD NEW` on real lab recordings: a clean run against one with planted bugs,
 //! and the same lab case recorded on the lockdep kernel and on the stock Debian kernel.
 
-use corpus_tests::{corpus, kctx_bin, kctx_json};
+use corpus_tests::{corpus, kctx, kctx_json};
 use std::collections::BTreeSet;
-use std::process::Command;
 
 fn ids(v: &serde_json::Value) -> BTreeSet<String> {
     v.as_array()
@@ -94,12 +93,7 @@ fn text_marks_each_side_and_an_unreadable_input_is_named() {
     let buggy = corpus("lab/lockdep-s1_spin_sleep/trace.dat");
     let clean = corpus("lab/lockdep-s5_clean/trace.dat");
     let planted = check_ids("lab/lockdep-s1_spin_sleep/trace.dat");
-    let out = Command::new(kctx_bin())
-        .arg("diff")
-        .arg(&buggy)
-        .arg(&clean)
-        .output()
-        .unwrap();
+    let out = kctx().arg("diff").arg(&buggy).arg(&clean).output().unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(
         text.starts_with(&format!(
@@ -116,12 +110,7 @@ fn text_marks_each_side_and_an_unreadable_input_is_named() {
     std::fs::create_dir_all(&dir).unwrap();
     let bogus = dir.join("bogus.trace");
     std::fs::write(&bogus, "not a trace\n").unwrap();
-    let out = Command::new(kctx_bin())
-        .arg("diff")
-        .arg(&bogus)
-        .arg(&clean)
-        .output()
-        .unwrap();
+    let out = kctx().arg("diff").arg(&bogus).arg(&clean).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("bogus.trace"));
     std::fs::remove_dir_all(&dir).unwrap();

@@ -1,4 +1,4 @@
-//! Issue 3: every file of `public/ftrace-text/` imports, with the number of events each holds
+//! Every file of `public/ftrace-text/` imports, with the number of events each holds
 //! and every other line accounted for as a non-event line (headers, HTML, prose, console
 //! text) rather than a failure.
 //!

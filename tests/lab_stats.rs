@@ -1,4 +1,4 @@
-//! Issue 3: `kctx stats` event counts per lab recording equal truth.json's, for all three text
+//! `kctx stats` event counts per lab recording equal truth.json's, for all three text
 //! renderings of the same buffer (tracefs `trace`, the latency format, `trace-cmd report`),
 //! with every line accounted for.
 

@@ -5,7 +5,6 @@
 use crate::context::{Lab, open, open_txt};
 use corpus_tests::{corpus, lab_scenarios};
 use std::collections::HashMap;
-use std::io::Read;
 use trace_model::context::{BuildOptions, ContextModel};
 use trace_model::latency::{LatencyKind, Section, Truncation, describe, sections, summarize};
 use trace_model::{EventStore, Payload};
@@ -203,12 +202,7 @@ fn trace_txt_and_trace_dat_give_the_same_sections() {
 /// truncated, and no section spans the gap.
 #[test]
 fn a_section_cut_by_lost_events_is_flagged() {
-    let mut text = String::new();
-    flate2::read::GzDecoder::new(
-        std::fs::File::open(corpus("lab/lockdep-s1_spin_sleep/trace.txt.gz")).expect("open"),
-    )
-    .read_to_string(&mut text)
-    .expect("gunzip");
+    let mut text = corpus_tests::read_gz_text(&corpus("lab/lockdep-s1_spin_sleep/trace.txt.gz"));
     let at = text
         .find("    67.308585: lock_acquire")
         .and_then(|i| text[..i].rfind('\n'))

@@ -77,6 +77,16 @@ pub fn public_console_logs() -> Vec<String> {
     names
 }
 
+/// A gzip-compressed text file of the corpus, inflated.
+pub fn read_gz_text(path: &Path) -> String {
+    use std::io::Read as _;
+    let mut text = String::new();
+    flate2::read::GzDecoder::new(std::fs::File::open(path).expect("open"))
+        .read_to_string(&mut text)
+        .unwrap_or_else(|e| panic!("gunzip {}: {e}", path.display()));
+    text
+}
+
 /// The parsed `lab/truth.json`.
 pub fn truth() -> serde_json::Value {
     let text = std::fs::read_to_string(corpus("lab/truth.json")).expect("read lab/truth.json");
@@ -107,14 +117,24 @@ pub fn kctx_bin() -> PathBuf {
     bin
 }
 
+/// `kctx` as the tests run it: the cache of imported traces pointed at a directory that is
+/// never written, so each test sees its trace imported by this build, never a store that an
+/// earlier build cached (`cache.rs` tests the cache itself).
+pub fn kctx() -> std::process::Command {
+    let mut command = std::process::Command::new(kctx_bin());
+    command
+        .env(
+            "KCTX_CACHE_DIR",
+            std::env::temp_dir().join("kctx-tests-no-cache"),
+        )
+        .env("KCTX_CACHE_MIN_EVENTS", u64::MAX.to_string());
+    command
+}
+
 /// Runs `kctx ARGS FILE` and parses what it printed as JSON, with its exit status (`check`
 /// exits 1 when it finds violations). A run that prints no JSON fails with its stderr.
 pub fn kctx_json(args: &[&str], file: &Path) -> (std::process::ExitStatus, serde_json::Value) {
-    let out = std::process::Command::new(kctx_bin())
-        .args(args)
-        .arg(file)
-        .output()
-        .expect("run kctx");
+    let out = kctx().args(args).arg(file).output().expect("run kctx");
     let json = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
         panic!(
             "kctx {args:?} {}: no JSON ({e}): {}",

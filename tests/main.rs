@@ -1,6 +1,7 @@
 //! One integration-test binary over the real corpus (ripgrep style): each module covers one
 //! area.
 
+mod cache;
 mod check;
 mod cli_text;
 mod console;
@@ -9,6 +10,7 @@ mod context;
 mod diff;
 mod ftrace_text;
 mod gui;
+mod gui_compare;
 mod gui_query;
 mod gui_views;
 mod lab_stats;

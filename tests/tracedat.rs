@@ -1,4 +1,4 @@
-//! Issue 4: every trace.dat of the corpus reads into the same events `trace-cmd report`
+//! Every trace.dat of the corpus reads into the same events `trace-cmd report`
 //! printed for it (time, CPU, comm-pid, event name, and the payload fields of the typed
 //! events), the lab recordings give truth.json's event counts, and damaged copies fail or
 //! degrade with a byte offset, never a panic.

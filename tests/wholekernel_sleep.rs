@@ -1,4 +1,4 @@
-//! Issue 16, sleep side: sleep-in-atomic on the whole-kernel recordings. Nothing was planted
+//! Sleep-in-atomic on the whole-kernel recordings. Nothing was planted
 //! there and the kernel's own checkers reported nothing, so a definite or probable finding is
 //! false. One test per class of false positive these recordings showed, on the recordings
 //! themselves (read in place): `wk-debian-a` has the function tracer on every function of a

@@ -5,12 +5,15 @@ use crate::Allowlist;
 use anyhow::Context as _;
 use importers::{Format, Source};
 use std::path::{Path, PathBuf};
+use trace_cache::TraceCache;
 use trace_model::EventStore;
 
 /// Input bytes already read, with the name the user knows them by (a path, "sample").
 pub struct NamedSource {
     pub name: String,
     pub source: Source,
+    /// The file the bytes were read from, if any: a trace's cache entry is keyed by it.
+    pub file: Option<PathBuf>,
 }
 
 impl NamedSource {
@@ -20,6 +23,7 @@ impl NamedSource {
         Ok(NamedSource {
             name: path.display().to_string(),
             source,
+            file: Some(path.to_owned()),
         })
     }
 }
@@ -29,8 +33,11 @@ pub enum TraceSource {
     /// A file, read when its turn comes (a run over many traces holds one file's bytes at a
     /// time); an unreadable file is reported, not fatal.
     Path(PathBuf),
-    /// Bytes already read.
-    Read(Source),
+    /// Bytes already read, from `file` if they came from one.
+    Read {
+        source: Source,
+        file: Option<PathBuf>,
+    },
     /// A store built already (a synthetic trace).
     Store(Box<EventStore>),
 }
@@ -88,6 +95,8 @@ pub struct Options {
     /// that shows them). Without it each is dropped once analysed, so a run over many traces
     /// holds one at a time.
     pub retain: bool,
+    /// Where imported stores are cached and read back from; `None` imports every time.
+    pub cache: Option<TraceCache>,
 }
 
 /// Everything one analysis reads.
@@ -111,7 +120,10 @@ impl Inputs {
                 Format::TraceDat | Format::FtraceText | Format::Qemu => {
                     inputs.traces.push(TraceInput {
                         name: input.name,
-                        source: TraceSource::Read(input.source),
+                        source: TraceSource::Read {
+                            source: input.source,
+                            file: input.file,
+                        },
                     })
                 }
             }

@@ -7,6 +7,8 @@
 
 pub mod allow;
 pub mod console;
+pub mod diff;
+mod import;
 pub mod inputs;
 pub mod logs;
 mod pipeline;
@@ -15,9 +17,11 @@ pub mod sidecar;
 
 pub use allow::Allowlist;
 pub use console::{Console, ConsoleCheck};
+pub use import::{CacheEvent, ImportedTrace, import_trace};
 pub use inputs::{Inputs, NamedSource, Options, RequiredCheck, TraceInput, TraceSource};
 pub use pipeline::{Analysis, Stage, TraceAnalysis, analyze};
 pub use report::Report;
+pub use trace_cache::TraceCache;
 
 /// A count and its noun, singular for one: `1 finding`, `3 findings`, `1 time`. Every noun
 /// kctx counts takes a plain `s`.

@@ -2,9 +2,9 @@
 //! logs' splats linked to the findings; the report assembled.
 
 use crate::console::ContextCheck;
+use crate::import::{CacheEvent, ImportedTrace, import_trace};
 use crate::report::{InputSummary, ReportedFinding, Suppression};
-use crate::{Console, Inputs, Report, RequiredCheck, TraceInput, TraceSource, counted, sidecar};
-use std::path::Path;
+use crate::{Console, Inputs, Report, RequiredCheck, TraceInput, counted, sidecar};
 use trace_model::context::coverage::CheckLevel;
 use trace_model::context::{BuildOptions, ContextModel};
 use trace_model::splat::Splat;
@@ -40,6 +40,8 @@ pub struct Analysis {
     pub report: Report,
     /// What reading noticed that is not an error: sidecars merged, console logs read.
     pub notes: Vec<String>,
+    /// What the cache did, per trace name.
+    pub cache: Vec<(String, CacheEvent)>,
 }
 
 impl Analysis {
@@ -116,10 +118,12 @@ pub fn analyze(inputs: Inputs, progress: &dyn Fn(Stage)) -> anyhow::Result<Analy
     let mut trace_clock: Option<String> = None;
     let mut analysed = Vec::new();
     let mut all_findings: Vec<Finding> = Vec::new();
+    let mut cache_events = Vec::new();
+    let cache = options.cache.as_ref();
     for TraceInput { name, source } in traces {
         progress(Stage::Importing);
-        let store = match import(&name, source) {
-            Ok(store) => store,
+        let mut imported = match import_trace(&name, source, cache) {
+            Ok(imported) => imported,
             Err(error) => {
                 report.inputs.push(InputSummary {
                     path: name,
@@ -131,7 +135,13 @@ pub fn analyze(inputs: Inputs, progress: &dyn Fn(Stage)) -> anyhow::Result<Analy
             }
         };
         progress(Stage::RebuildingContext);
-        let context = ContextModel::build(&store, &build);
+        let context = imported.while_caching(cache, |store| ContextModel::build(store, &build));
+        let ImportedTrace {
+            store,
+            cache: events,
+            ..
+        } = imported;
+        cache_events.extend(events.into_iter().map(|e| (name.clone(), e)));
         for c in &context.coverage.checks {
             let is_required = required.iter().any(|r| r.coverage_name() == c.check);
             if is_required && c.level == CheckLevel::Impossible {
@@ -206,17 +216,6 @@ pub fn analyze(inputs: Inputs, progress: &dyn Fn(Stage)) -> anyhow::Result<Analy
         splats: consoles.into_iter().flat_map(|c| c.into_splats()).collect(),
         report,
         notes,
+        cache: cache_events,
     })
-}
-
-/// Imports one trace; the error names it.
-fn import(name: &str, source: TraceSource) -> Result<EventStore, String> {
-    match source {
-        TraceSource::Path(path) => importers::open(&path),
-        TraceSource::Read(source) => {
-            importers::import(&source).map_err(|e| e.with_path(Path::new(name)))
-        }
-        TraceSource::Store(store) => Ok(*store),
-    }
-    .map_err(|e| e.to_string())
 }

@@ -32,14 +32,19 @@ const ZOOMS: [(&str, f64); 6] = [
     ("1e-6", 1e-6),
 ];
 
-fn frame(ctx: &egui::Context, state: &mut TimelineState, trace: &LoadedTrace) -> usize {
-    let input = egui::RawInput {
+/// One frame's input: the benchmark's screen and nothing else.
+fn screen_input() -> egui::RawInput {
+    egui::RawInput {
         screen_rect: Some(egui::Rect::from_min_size(
             egui::Pos2::ZERO,
             egui::vec2(WIDTH, HEIGHT),
         )),
         ..Default::default()
-    };
+    }
+}
+
+fn frame(ctx: &egui::Context, state: &mut TimelineState, trace: &LoadedTrace) -> usize {
+    let input = screen_input();
     let mut out = ctx.run_ui(input, |ui| {
         egui::CentralPanel::default().show(ui, |ui| {
             timeline_ui(ui, state, trace);
@@ -124,6 +129,52 @@ fn bench_trace(c: &mut Criterion, name: &str, trace: &LoadedTrace) {
     group.finish();
 }
 
+/// The comparison view: two timelines in one frame, the lower following the upper's view
+/// (drawn over the same trace: the cost is two traces' rows and overlays), panning.
+fn bench_compared(c: &mut Criterion, name: &str, trace: &LoadedTrace) {
+    let ctx = egui::Context::default();
+    let mut group = c.benchmark_group(format!("compare/{name}"));
+    group.sample_size(10);
+    let (t0, t1) = (trace.timeline.origin_ns, trace.timeline.end_ns);
+    let span = (t1 - t0) as f64;
+    for (label, fraction) in [ZOOMS[0], ZOOMS[3], ZOOMS[5]] {
+        let mut upper = TimelineState::default();
+        upper.markers = finding_markers(&trace.findings, &trace.splats);
+        let mut lower = upper.clone();
+        let shown = (span * fraction).max(1.0);
+        upper.view = TimeView {
+            start_ns: t0 as f64 + span / 2.0 - shown / 2.0,
+            ns_per_px: shown / f64::from(WIDTH),
+        };
+        let two = |upper: &mut TimelineState, lower: &mut TimelineState| {
+            let input = screen_input();
+            let mut out = ctx.run_ui(input, |ui| {
+                egui::CentralPanel::default().show(ui, |ui| {
+                    lower.view = upper.view;
+                    egui::Panel::bottom("compared")
+                        .default_size(HEIGHT / 2.0)
+                        .show(ui, |ui| timeline_ui(ui, lower, trace));
+                    timeline_ui(ui, upper, trace);
+                });
+            });
+            out.textures_delta.clear();
+            ctx.tessellate(out.shapes, out.pixels_per_point).len()
+        };
+        two(&mut upper, &mut lower);
+        let mut dx = 1.0;
+        group.bench_with_input(BenchmarkId::new("pan", label), &(), |b, _| {
+            b.iter_custom(|n| {
+                cpu_time(n, || {
+                    dx = -dx;
+                    upper.view.pan_px(dx);
+                    two(&mut upper, &mut lower)
+                })
+            })
+        });
+    }
+    group.finish();
+}
+
 /// The event list's rows while the view pans back and forth by 1/200 of itself.
 fn bench_event_list(c: &mut Criterion, name: &str, trace: &LoadedTrace) {
     let mut group = c.benchmark_group(format!("event-list/{name}"));
@@ -163,15 +214,16 @@ fn benches(c: &mut Criterion) {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(10_000_000);
-    let synthetic = load(vec![Input::Synthetic(events)], &|_| {}).expect("a synthetic trace");
+    let synthetic = load(vec![Input::Synthetic(events)], None, &|_| {}).expect("a synthetic trace");
     bench_trace(c, &format!("synthetic-{events}"), &synthetic);
     bench_event_list(c, &format!("synthetic-{events}"), &synthetic);
+    bench_compared(c, &format!("synthetic-{events}"), &synthetic);
     drop(synthetic);
     for rel in [
         "public/tracedat/trappy_trace_idle.dat",
         "lab/lockdep-s1_spin_sleep/trace.txt.gz",
     ] {
-        match load(vec![Input::File(corpus(rel))], &|_| {}) {
+        match load(vec![Input::File(corpus(rel))], None, &|_| {}) {
             Ok(trace) => bench_trace(c, rel, &trace),
             Err(e) => eprintln!("skipping {rel}: {e}"),
         }

@@ -10,7 +10,7 @@ use std::path::PathBuf;
 /// Without a subcommand, opens the window on FILEs (a trace plus kallsyms / console logs),
 /// or on the bundled sample when none is given (`sample` also names it).
 #[derive(Debug, Parser)]
-#[command(name = "kctx", version, about, args_conflicts_with_subcommands = true)]
+#[command(name = "kctx", version, about, subcommand_precedence_over_arg = true)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -19,15 +19,27 @@ pub struct Cli {
     /// Save the window to this PNG once the trace is drawn, then exit.
     #[arg(long, value_name = "OUT.png")]
     pub screenshot: Option<PathBuf>,
+    /// Compare the opened trace with this one, drawn under it (File › Compare with…).
+    #[arg(long, value_name = "FILE")]
+    pub compare: Option<PathBuf>,
     /// Open a synthetic trace of N events instead of files (scale testing).
     #[arg(long, value_name = "N")]
     pub synthetic: Option<usize>,
+    /// Import every trace afresh: neither read nor write the cache of imported traces
+    /// (`kctx cache` says where it is).
+    #[arg(long, global = true)]
+    pub no_cache: bool,
 }
 
 /// Runs the parsed command line; returns the process exit code.
 pub fn run(cli: Cli) -> anyhow::Result<u8> {
+    let cache = if cli.no_cache {
+        None
+    } else {
+        analysis::TraceCache::from_env()
+    };
     if let Some(command) = cli.command {
-        return crate::cli::run(command);
+        return crate::cli::run(command, cache.as_ref());
     }
     let inputs = match cli.synthetic {
         Some(n) => vec![Input::Synthetic(n)],
@@ -37,6 +49,8 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
         inputs,
         RunOptions {
             screenshot: cli.screenshot,
+            compare: cli.compare,
+            cache,
         },
     )?;
     Ok(0)

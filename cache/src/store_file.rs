@@ -9,7 +9,7 @@ use trace_model::{EventStore, ImportReport};
 
 /// What the store's columns mean: bumped whenever `EventStore`'s arrays, the payload
 /// encoding or the metadata change, so an older cache is rebuilt instead of misread.
-pub const STORE_SCHEMA: u32 = 1;
+pub const STORE_SCHEMA: u32 = 2;
 
 /// Writes `store` to `path`, for the trace identified by `key`.
 pub fn save(store: &EventStore, path: &Path, key: u64) -> std::io::Result<()> {
@@ -17,31 +17,34 @@ pub fn save(store: &EventStore, path: &Path, key: u64) -> std::io::Result<()> {
     let c = store.columns(&symbols);
     let meta = serde_json::to_vec(&(c.meta, c.report)).map_err(std::io::Error::other)?;
     let columns = [
-        Column::of("ts", c.ts),
-        Column::of("cpu", c.cpu),
-        Column::of("event_type", c.event_type),
-        Column::of("pid", c.pid),
-        Column::of("comm", c.comm),
-        Column::of("flags", c.flags),
-        Column::of("payload", c.payload),
-        Column::of("by_cpu", c.by_cpu),
-        Column::of("cpu_starts", c.cpu_starts),
-        Column::of("cpu_ids", c.cpu_ids),
-        Column::of("event_names", c.event_names),
-        Column::of("string_text", c.string_text),
-        Column::of("string_bounds", c.string_bounds),
-        Column::of("payload_words", c.payload_words),
-        Column::of("payload_text", c.payload_text),
-        Column::of("symbol_addrs", c.symbol_addrs),
-        Column::of("symbol_names", c.symbol_names),
-        Column::of("symbol_kinds", c.symbol_kinds),
-        Column::of("symbol_modules", c.symbol_modules),
+        Column::of("ts", &c.ts),
+        Column::of("cpu", &c.cpu),
+        Column::of("event_type", &c.event_type),
+        Column::of("pid", &c.pid),
+        Column::of("comm_pids", &c.comm_pids),
+        Column::of("comm_from", &c.comm_from),
+        Column::of("comm_ids", &c.comm_ids),
+        Column::of("flags", &c.flags),
+        Column::of("payload", &c.payload),
+        Column::of("by_cpu", &c.by_cpu),
+        Column::of("cpu_starts", &c.cpu_starts),
+        Column::of("cpu_ids", &c.cpu_ids),
+        Column::of("event_names", &c.event_names),
+        Column::of("string_text", &c.string_text),
+        Column::of("string_bounds", &c.string_bounds),
+        Column::of("payload_words", &c.payload_words),
+        Column::of("payload_text", &c.payload_text),
+        Column::of("symbol_addrs", &c.symbol_addrs),
+        Column::of("symbol_names", &c.symbol_names),
+        Column::of("symbol_kinds", &c.symbol_kinds),
+        Column::of("symbol_modules", &c.symbol_modules),
         Column::of("meta", &meta),
     ];
     crate::column_file::write(path, identity(key), &columns)
 }
 
-fn identity(key: u64) -> Identity {
+/// What a store file for the trace `key` must say it is.
+pub fn identity(key: u64) -> Identity {
     Identity {
         schema: STORE_SCHEMA,
         key,
@@ -51,37 +54,44 @@ fn identity(key: u64) -> Identity {
 /// The store cached at `path` for the trace `key`, after checking the file whole (see
 /// [`ColumnFile::open`]) and the arrays together (`EventStore::from_columns`).
 pub fn load(path: &Path, key: u64) -> Result<EventStore, ColumnFileError> {
-    let f = ColumnFile::open(path, identity(key))?;
+    read(&ColumnFile::open(path, identity(key))?)
+}
+
+/// The store in a column file opened and checked already.
+pub fn read(f: &ColumnFile) -> Result<EventStore, ColumnFileError> {
     let wrong = |what: String| ColumnFileError {
-        path: path.to_owned(),
+        path: f.path().to_owned(),
         what,
     };
     let (meta, report): (TraceMeta, ImportReport) =
-        serde_json::from_slice(f.column("meta")?).map_err(|e| wrong(format!("metadata: {e}")))?;
+        serde_json::from_slice(&f.column::<u8>("meta")?)
+            .map_err(|e| wrong(format!("metadata: {e}")))?;
     let c = StoreColumns {
-        ts: f.column("ts")?,
-        cpu: f.column("cpu")?,
-        event_type: f.column("event_type")?,
-        pid: f.column("pid")?,
-        comm: f.column("comm")?,
-        flags: f.column("flags")?,
-        payload: f.column("payload")?,
-        by_cpu: f.column("by_cpu")?,
-        cpu_starts: f.column("cpu_starts")?,
-        cpu_ids: f.column("cpu_ids")?,
-        event_names: f.column("event_names")?,
-        string_text: f.column("string_text")?,
-        string_bounds: f.column("string_bounds")?,
-        payload_words: f.column("payload_words")?,
-        payload_text: f.column("payload_text")?,
-        symbol_addrs: f.column("symbol_addrs")?,
-        symbol_names: f.column("symbol_names")?,
-        symbol_kinds: f.column("symbol_kinds")?,
-        symbol_modules: f.column("symbol_modules")?,
+        ts: f.column("ts")?.into(),
+        cpu: f.column("cpu")?.into(),
+        event_type: f.column("event_type")?.into(),
+        pid: f.column("pid")?.into(),
+        comm_pids: f.column("comm_pids")?.into(),
+        comm_from: f.column("comm_from")?.into(),
+        comm_ids: f.column("comm_ids")?.into(),
+        flags: f.column("flags")?.into(),
+        payload: f.column("payload")?.into(),
+        by_cpu: f.column("by_cpu")?.into(),
+        cpu_starts: f.column("cpu_starts")?.into(),
+        cpu_ids: f.column("cpu_ids")?.into(),
+        event_names: f.column("event_names")?.into(),
+        string_text: f.column("string_text")?.into(),
+        string_bounds: f.column("string_bounds")?.into(),
+        payload_words: f.column("payload_words")?.into(),
+        payload_text: f.column("payload_text")?.into(),
+        symbol_addrs: f.column("symbol_addrs")?.into(),
+        symbol_names: f.column("symbol_names")?.into(),
+        symbol_kinds: f.column("symbol_kinds")?.into(),
+        symbol_modules: f.column("symbol_modules")?.into(),
         meta: &meta,
         report: &report,
     };
-    EventStore::from_columns(&c).map_err(wrong)
+    EventStore::from_columns(c).map_err(wrong)
 }
 
 #[cfg(test)]
@@ -105,7 +115,8 @@ mod tests {
         assert_eq!(ca.cpu, cb.cpu);
         assert_eq!(ca.event_type, cb.event_type);
         assert_eq!(ca.pid, cb.pid);
-        assert_eq!(ca.comm, cb.comm);
+        assert_eq!(ca.comm_ids, cb.comm_ids);
+        assert_eq!(ca.comm_from, cb.comm_from);
         assert_eq!(ca.flags, cb.flags);
         assert_eq!(ca.payload, cb.payload);
         assert_eq!(ca.by_cpu, cb.by_cpu);

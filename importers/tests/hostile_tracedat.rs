@@ -1,5 +1,5 @@
 //! Small trace.dat files built by each test (a few hundred bytes to a few KiB), damaged the
-//! way issue 21 lists: a clear error naming the offset, or the data kept with a warning that
+//! ways a damaged file can be: a clear error naming the offset, or the data kept with a warning that
 //! names it; never a panic or memory sized by a field.
 
 #[path = "support/tracedat_writer.rs"]

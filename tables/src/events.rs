@@ -240,7 +240,7 @@ pub fn build(input: &TraceInput, range: Range<usize>) -> DataFrame {
     f.i32("pid", store.pids()[range.clone()].to_vec());
     f.str(
         "comm",
-        store.comms()[range.clone()].iter().map(|&c| store.str(c)),
+        range.clone().map(|i| store.str(store.comm(i as EventIdx))),
     );
     f.str(
         "event",

@@ -5,6 +5,7 @@ use crate::input::TraceInput;
 use crate::schema::Table;
 use polars_core::prelude::DataFrame;
 use rustc_hash::FxHashMap;
+use trace_model::EventIdx;
 use trace_model::context::UnknownReason;
 use trace_model::context::lanes::IntervalLane;
 use trace_model::context::state::softirq_name;
@@ -114,11 +115,15 @@ pub fn cpu_intervals(input: &TraceInput) -> DataFrame {
 
 pub fn task_states(input: &TraceInput) -> DataFrame {
     let (store, tasks) = (input.store, &input.model.tasks);
-    // Each task's last name: one pass over the pid and comm columns.
-    let mut comms = FxHashMap::default();
-    for (&pid, &comm) in store.pids().iter().zip(store.comms()) {
-        comms.insert(pid, comm);
+    // Each task's last name: the comm of its last event.
+    let mut last = FxHashMap::default();
+    for (i, &pid) in store.pids().iter().enumerate() {
+        last.insert(pid, i as EventIdx);
     }
+    let comms: FxHashMap<i32, _> = last
+        .into_iter()
+        .map(|(pid, i)| (pid, store.comm(i)))
+        .collect();
     let n: usize = tasks.lanes.iter().map(IntervalLane::len).sum();
     let (mut pid, mut comm, mut state, mut sleep_state, mut cpu, mut start, mut end) = (
         Vec::with_capacity(n),

@@ -36,12 +36,7 @@ pub fn sleep_calls(input: &TraceInput) -> DataFrame {
     f.i64("ts_ns", calls.iter().map(|c| ns(c.ts)).collect());
     f.i32("cpu", calls.iter().map(|c| int32(c.cpu)).collect());
     f.i32("pid", calls.iter().map(|c| c.pid).collect());
-    f.str(
-        "comm",
-        calls
-            .iter()
-            .map(|c| store.str(store.comms()[c.event as usize])),
-    );
+    f.str("comm", calls.iter().map(|c| store.str(store.comm(c.event))));
     f.str("kind", calls.iter().map(|c| kind_name(c.kind)));
     f.str("function", calls.iter().map(|c| model.str(c.func)));
     f.opt_str("caller", calls.iter().map(|c| named(c.caller)));

@@ -115,7 +115,7 @@ fn replicated(one: &EventStore) -> EventStore {
                 ts: e.ts + copy * period,
                 cpu: e.cpu,
                 pid: e.pid,
-                comm: one.comms()[i as usize],
+                comm: one.comm(i),
                 event_type: types[e.event_type.0 as usize],
                 flags: e.flags,
             };

@@ -13,7 +13,9 @@ use trace_model::context::locks::{
     NameSource,
 };
 use trace_model::flags::FlagBits;
-use trace_model::{ContextFlags, EventHeader, EventStore, EventStoreBuilder, Payload};
+use trace_model::{
+    ContextFlags, EventHeader, EventStore, EventStoreBuilder, ExtendedInterner, Payload,
+};
 
 const HOLDS: usize = 1_000_000;
 const CLASSES: u32 = 512;
@@ -136,7 +138,7 @@ fn synthetic() -> (EventStore, ContextModel) {
     }
     let store = b.finish();
     let mut model = ContextModel::default();
-    model.strings = store.strings.clone();
+    model.strings = ExtendedInterner::over(store.strings.clone());
     model.locks = table;
     (store, model)
 }

@@ -14,14 +14,19 @@
 //! | CPU           | `u16`           | 2     |
 //! | event type    | `u16`           | 2     |
 //! | pid           | `i32`           | 4     |
-//! | comm          | `u32` [`StrId`] | 4     |
 //! | context flags | `u32` packed    | 4     |
 //! | payload index | `u32`           | 4     |
-//! | per-CPU index | `u32`           | 4     |
 //!
-//! 32 bytes per event, plus the payload: typed payloads take 2 to 8 four-byte words in one
-//! arena (names are interned, so a `sched_switch` costs 32 bytes), generic ones keep their
-//! field text in a text arena. No event owns a heap object.
+//! 24 bytes per event, plus:
+//!
+//! | part          | bytes                                                              |
+//! |---------------|--------------------------------------------------------------------|
+//! | payload       | typed payloads take 2 to 8 four-byte words in one arena, and the short ones that repeat (a function and its caller, a softirq vector) share one copy: about 6 bytes an event on a function-tracer recording; generic ones keep their field text in a text arena |
+//! | comm          | none per event: 12 bytes per change of a pid's comm ([`store::CommTable`]), a few thousand per trace |
+//! | per-CPU index | 4 (`u32` event index), built on the first per-CPU query; a whole-trace pass (`kctx stats`, the context builder) never builds it |
+//!
+//! Names are interned, so a `sched_switch` costs 24 bytes and its 8-word payload. No event
+//! owns a heap object.
 
 pub mod comm_pid;
 pub mod context;
@@ -53,7 +58,7 @@ pub use meta::{KernelRelease, LostEvents, SourceFormat, TraceMeta};
 pub use payload::{Payload, PayloadIn, PayloadView, TaskState};
 pub use report::{ImportReport, Location, ProblemCount};
 pub use store::{EventHeader, EventIdx, EventRef, EventStore, EventStoreBuilder, EventTypeId};
-pub use strings::{Interner, StrId};
+pub use strings::{ExtendedInterner, Interner, StrId};
 
 /// Nanoseconds of the trace clock to trace seconds, as reports and findings print them.
 pub fn seconds(ns: u64) -> f64 {

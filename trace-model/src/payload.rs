@@ -323,6 +323,14 @@ mod tag {
     pub const RAW: u32 = 33;
 }
 
+fn check_id(id: u32, strings: usize) -> Result<(), String> {
+    if (id as usize) < strings {
+        Ok(())
+    } else {
+        Err(format!("string id {id} of {strings}"))
+    }
+}
+
 fn lo(v: u64) -> u32 {
     v as u32
 }
@@ -632,6 +640,74 @@ impl PayloadArena {
         at
     }
 
+    /// Checks that the payload at `at` can be read: its words are in the arena, every string
+    /// id is below `strings` and every text span lies in the text arena on char boundaries.
+    /// For arenas that were not built by pushing (a cache file): [`Self::get`] trusts them.
+    pub(crate) fn check(&self, at: u32, strings: usize) -> Result<(), String> {
+        let w = self.words.get(at as usize..).unwrap_or_default();
+        let tag = *w.first().ok_or("past the end of the payload words")?;
+        let (len, ids, texts): (usize, &[usize], &[usize]) = match tag {
+            tag::SCHED_SWITCH => (8, &[1, 5], &[]),
+            tag::SCHED_WAKEUP => (5, &[1], &[]),
+            tag::SCHED_MIGRATE => (6, &[1], &[]),
+            tag::IRQ_HANDLER_ENTRY => (3, &[2], &[]),
+            tag::IRQ_HANDLER_EXIT | tag::TIMER_EXIT | tag::HRTIMER_EXIT => (3, &[], &[]),
+            tag::SOFTIRQ_ENTRY
+            | tag::SOFTIRQ_EXIT
+            | tag::SOFTIRQ_RAISE
+            | tag::IRQ_VECTOR_ENTRY
+            | tag::IRQ_VECTOR_EXIT => (2, &[], &[]),
+            tag::IRQ_DISABLE
+            | tag::IRQ_ENABLE
+            | tag::PREEMPT_DISABLE
+            | tag::PREEMPT_ENABLE
+            | tag::FUNCTION => (3, &[1, 2], &[]),
+            tag::LOCK_ACQUIRE => (5, &[3], &[]),
+            tag::LOCK_RELEASE
+            | tag::LOCK_CONTENDED
+            | tag::LOCK_ACQUIRED
+            | tag::LOCK_PROBE
+            | tag::WQ_START
+            | tag::WQ_END
+            | tag::TIMER_ENTRY
+            | tag::HRTIMER_ENTRY => (4, &[3], &[]),
+            tag::CONTENTION_BEGIN | tag::CONTENTION_END => (4, &[], &[]),
+            tag::FUNCGRAPH_ENTRY | tag::FUNCGRAPH_EXIT => (5, &[1], &[]),
+            tag::PRINT | tag::RAW => (3, &[], &[1]),
+            tag::FIELDS => {
+                let n = *w.get(1).ok_or("a field list cut short")? as usize;
+                let len = n.checked_mul(3).and_then(|f| f.checked_add(2));
+                let fields = len
+                    .and_then(|len| w.get(2..len))
+                    .ok_or("a field list past the end of the payload words")?;
+                for f in fields.chunks_exact(3) {
+                    check_id(f[0], strings)?;
+                    self.check_text(f[1], f[2])?;
+                }
+                return Ok(());
+            }
+            _ => (1, &[], &[]),
+        };
+        if w.len() < len {
+            return Err(format!("a payload of tag {tag} cut short"));
+        }
+        for &i in ids {
+            check_id(w[i], strings)?;
+        }
+        for &i in texts {
+            self.check_text(w[i], w[i + 1])?;
+        }
+        Ok(())
+    }
+
+    fn check_text(&self, offset: u32, len: u32) -> Result<(), String> {
+        offset
+            .checked_add(len)
+            .and_then(|end| self.text.get(offset as usize..end as usize))
+            .map(drop)
+            .ok_or_else(|| format!("payload text {offset}+{len} outside the text arena"))
+    }
+
     /// Reads back the payload at `at` (an index [`PayloadArena::push`] returned).
     pub fn get(&self, at: u32) -> PayloadView<'_> {
         let w = &self.words[at as usize..];
@@ -805,6 +881,25 @@ mod tests {
         for (p, &i) in cases.iter().zip(&at) {
             assert_reads_back(p, arena.get(i));
         }
+        // Each record passes the check of an arena read from outside with its own strings
+        // (ids up to 9), and fails it cut short by a word or naming a string not there.
+        for (k, &i) in at.iter().enumerate() {
+            assert_eq!(arena.check(i, 10), Ok(()), "case {k}");
+            let end = at.get(k + 1).map_or(arena.words.len(), |&n| n as usize);
+            if end - i as usize > 1 {
+                let mut cut = arena.clone();
+                cut.words.truncate(end - 1);
+                assert!(cut.check(i, 10).is_err(), "case {k} cut short");
+            }
+        }
+        assert!(arena.check(at[1], 2).is_err(), "the switch names string 2");
+        assert!(arena.check(at[6], 4).is_err(), "a field named by string 4");
+        let mut text_cut = arena.clone();
+        text_cut.text.truncate(3);
+        assert!(
+            text_cut.check(at[4], 10).is_err(),
+            "the printed text is gone"
+        );
     }
 
     fn assert_reads_back(want: &PayloadIn<'_>, got: PayloadView<'_>) {

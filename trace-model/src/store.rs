@@ -9,9 +9,13 @@ use crate::report::{ImportReport, Location};
 use crate::strings::{Interner, StrId};
 use crate::symbols::SymbolTable;
 use std::ops::Range;
+use std::sync::{Arc, OnceLock};
 
 mod columns;
+mod comms;
 pub use columns::{StoreColumns, SymbolColumns};
+use comms::CommChanges;
+pub use comms::CommTable;
 
 /// The most CPU lanes a store has: Linux's largest `NR_CPUS` (x86-64 `MAXSMP`). A trace
 /// that states more CPUs gets this many lanes; CPU ids at or above it (only a damaged or
@@ -60,18 +64,22 @@ pub struct EventStore {
     cpu: Vec<u16>,
     event_type: Vec<EventTypeId>,
     pid: Vec<i32>,
-    comm: Vec<StrId>,
+    /// Each event's comm, from its pid: kept per task, not per event.
+    comms: CommTable,
     flags: Vec<ContextFlags>,
     payload: Vec<u32>,
     /// Event indices grouped by CPU, each CPU's in time order: CPU `c`'s are
-    /// `by_cpu[cpu_starts[c]..cpu_starts[c + 1]]`.
-    by_cpu: Vec<EventIdx>,
+    /// `by_cpu[cpu_starts[c]..cpu_starts[c + 1]]`. Built on the first per-CPU query:
+    /// 4 bytes an event that a whole-trace pass (`kctx stats`, the context builder)
+    /// never reads.
+    by_cpu: OnceLock<Vec<EventIdx>>,
     cpu_starts: Vec<usize>,
     /// The CPU id of each lane when ids were numbered densely; empty when lane = CPU id.
     cpu_ids: Vec<u32>,
     event_names: Vec<StrId>,
-    /// Interned strings: comms, event names, symbols, lock names, field keys.
-    pub strings: Interner,
+    /// Interned strings: comms, event names, symbols, lock names, field keys. Shared with
+    /// the context model, which extends them (a write after that copies them first).
+    pub strings: Arc<Interner>,
     arena: PayloadArena,
     /// Kernel symbols the trace carries (trace.dat kallsyms) or a sidecar added.
     pub symbols: SymbolTable,
@@ -104,9 +112,10 @@ impl EventStore {
     pub fn pids(&self) -> &[i32] {
         &self.pid
     }
-    /// comm of each event's task, as the trace printed it.
-    pub fn comms(&self) -> &[StrId] {
-        &self.comm
+    /// comm of event `i`'s task, as the trace printed it.
+    #[inline]
+    pub fn comm(&self, i: EventIdx) -> StrId {
+        self.comms.get(self.pid[i as usize], i)
     }
     /// Event type of each event.
     pub fn event_types(&self) -> &[EventTypeId] {
@@ -130,7 +139,7 @@ impl EventStore {
             ts: self.ts[u],
             cpu: u32::from(self.cpu[u]),
             pid: self.pid[u],
-            comm: self.strings.resolve(self.comm[u]),
+            comm: self.strings.resolve(self.comm(i)),
             name: self.type_name(self.event_type[u]),
             event_type: self.event_type[u],
             flags: self.flags[u],
@@ -149,6 +158,16 @@ impl EventStore {
             .iter()
             .enumerate()
             .map(|(i, &s)| (EventTypeId(i as u16), self.strings.resolve(s)))
+    }
+
+    /// How many events of each type the trace holds, by type id (a trace.dat declares
+    /// types it never recorded: those count 0).
+    pub fn event_type_counts(&self) -> Vec<u64> {
+        let mut counts = vec![0u64; self.event_names.len()];
+        for t in &self.event_type {
+            counts[usize::from(t.0)] += 1;
+        }
+        counts
     }
 
     /// The id of the event type called `name`, if the trace has it.
@@ -180,9 +199,33 @@ impl EventStore {
     /// Indices of the events of one CPU, in time order.
     pub fn cpu_events(&self, cpu: usize) -> &[EventIdx] {
         match (self.cpu_starts.get(cpu), self.cpu_starts.get(cpu + 1)) {
-            (Some(&start), Some(&end)) => &self.by_cpu[start..end],
+            (Some(&start), Some(&end)) => &self.cpu_index()[start..end],
             _ => &[],
         }
+    }
+
+    /// Number of events of one CPU (without building the per-CPU index).
+    pub fn cpu_event_count(&self, cpu: usize) -> usize {
+        match (self.cpu_starts.get(cpu), self.cpu_starts.get(cpu + 1)) {
+            (Some(&start), Some(&end)) => end - start,
+            _ => 0,
+        }
+    }
+
+    /// The per-CPU index, built on first use: each CPU's slots fill in time order from
+    /// its start.
+    fn cpu_index(&self) -> &[EventIdx] {
+        self.by_cpu.get_or_init(|| {
+            let mut next = self.cpu_starts.clone();
+            let mut by_cpu = vec![0; self.cpu.len()];
+            huge_pages::advise(&by_cpu);
+            for (i, &c) in (0..).zip(&self.cpu) {
+                let slot = &mut next[usize::from(c)];
+                by_cpu[*slot] = i;
+                *slot += 1;
+            }
+            by_cpu
+        })
     }
 
     /// Events with `start <= ts < end`, as an index range (binary search).
@@ -203,10 +246,16 @@ impl EventStore {
         Some((*self.ts.first()?, *self.ts.last()?))
     }
 
-    /// Resident bytes of the columns, the per-CPU index, the payload arena and the strings.
+    /// Resident bytes of the columns, the per-CPU index (once built), the payload arena
+    /// and the strings.
     pub fn heap_bytes(&self) -> usize {
-        let per_event = 8 + 2 + 2 + 4 + 4 + 4 + 4 + 4;
-        self.len() * per_event + self.arena.heap_bytes() + self.strings.heap_bytes()
+        let per_event = 8 + 2 + 2 + 4 + 4 + 4;
+        let index = self.by_cpu.get().map_or(0, |v| v.len() * 4);
+        self.len() * per_event
+            + index
+            + self.comms.heap_bytes()
+            + self.arena.heap_bytes()
+            + self.strings.heap_bytes()
     }
 }
 
@@ -215,6 +264,8 @@ impl EventStore {
 #[derive(Debug, Default)]
 pub struct EventStoreBuilder {
     store: EventStore,
+    /// The store's strings while they grow, moved into it by `finish`.
+    strings: Interner,
     /// Events pushed and not yet in the columns.
     pending: Box<Pending>,
     /// Short payloads pushed lately, shared by the events that repeat them.
@@ -223,16 +274,18 @@ pub struct EventStoreBuilder {
     last_ts: u64,
     sorted: bool,
     type_ids: rustc_hash::FxHashMap<StrId, EventTypeId>,
+    /// Where each pid's comm changed, in push order.
+    comm_changes: CommChanges,
     /// CPU ids at or above [`MAX_CPUS`], in the order first seen: the cpu column holds
     /// `MAX_CPUS + index` for them until [`EventStoreBuilder::finish`] numbers lanes densely.
     high_cpus: Vec<u32>,
 }
 
-/// Events moved to the columns at a time (28 KB: stays in cache).
+/// Events moved to the columns at a time (24 KB: stays in cache).
 const BATCH: usize = 1024;
 
-/// The next events for the columns, column by column, in fixed arrays: a push is seven
-/// stores behind one bounds check, and a batch joins each column by one copy. Seven
+/// The next events for the columns, column by column, in fixed arrays: a push is six
+/// stores behind one bounds check, and a batch joins each column by one copy. Six
 /// `Vec::push`es per event (each re-reading its vector's length and capacity) cost more
 /// than the decoding that produced the event.
 struct Pending {
@@ -241,7 +294,6 @@ struct Pending {
     cpu: [u16; BATCH],
     event_type: [EventTypeId; BATCH],
     pid: [i32; BATCH],
-    comm: [StrId; BATCH],
     flags: [ContextFlags; BATCH],
     payload: [u32; BATCH],
 }
@@ -260,7 +312,6 @@ impl Default for Pending {
             cpu: [0; BATCH],
             event_type: [EventTypeId(0); BATCH],
             pid: [0; BATCH],
-            comm: [StrId::EMPTY; BATCH],
             flags: [ContextFlags::NOT_RECORDED; BATCH],
             payload: [0; BATCH],
         }
@@ -281,7 +332,6 @@ impl EventStoreBuilder {
         s.cpu.reserve(events);
         s.event_type.reserve(events);
         s.pid.reserve(events);
-        s.comm.reserve(events);
         s.flags.reserve(events);
         s.payload.reserve(events);
         s.arena.reserve(events);
@@ -289,7 +339,6 @@ impl EventStoreBuilder {
         huge_pages::advise(&s.cpu);
         huge_pages::advise(&s.event_type);
         huge_pages::advise(&s.pid);
-        huge_pages::advise(&s.comm);
         huge_pages::advise(&s.flags);
         huge_pages::advise(&s.payload);
         b.sorted = true;
@@ -298,17 +347,17 @@ impl EventStoreBuilder {
 
     /// Interns a string.
     pub fn intern(&mut self, s: &str) -> StrId {
-        self.store.strings.intern(s)
+        self.strings.intern(s)
     }
 
     /// The strings interned so far.
     pub fn strings(&self) -> &Interner {
-        &self.store.strings
+        &self.strings
     }
 
     /// The type id of the event called `name`, registering it if new.
     pub fn event_type(&mut self, name: &str) -> Result<EventTypeId, TooManyEventTypes> {
-        let s = self.store.strings.intern(name);
+        let s = self.strings.intern(name);
         if let Some(&t) = self.type_ids.get(&s) {
             return Ok(t);
         }
@@ -351,13 +400,14 @@ impl EventStoreBuilder {
             Ok(c) if usize::from(c) < MAX_CPUS => c,
             _ => self.high_cpu(h.cpu),
         };
+        let n = self.pending.len;
+        let at = (self.store.ts.len() + n) as EventIdx;
+        self.comm_changes.push(h.pid, h.comm, at);
         let p = &mut *self.pending;
-        let n = p.len;
         p.ts[n] = h.ts;
         p.cpu[n] = cpu;
         p.event_type[n] = h.event_type;
         p.pid[n] = h.pid;
-        p.comm[n] = h.comm;
         p.flags[n] = h.flags;
         p.payload[n] = payload;
         p.len = n + 1;
@@ -402,7 +452,6 @@ impl EventStoreBuilder {
         s.cpu.extend_from_slice(&p.cpu[..n]);
         s.event_type.extend_from_slice(&p.event_type[..n]);
         s.pid.extend_from_slice(&p.pid[..n]);
-        s.comm.extend_from_slice(&p.comm[..n]);
         s.flags.extend_from_slice(&p.flags[..n]);
         s.payload.extend_from_slice(&p.payload[..n]);
         p.len = 0;
@@ -420,7 +469,7 @@ impl EventStoreBuilder {
 
     /// Strings and symbols together (parsing kallsyms interns names).
     pub fn strings_and_symbols_mut(&mut self) -> (&mut Interner, &mut SymbolTable) {
-        (&mut self.store.strings, &mut self.store.symbols)
+        (&mut self.strings, &mut self.store.symbols)
     }
 
     /// Trace metadata, to fill in while importing.
@@ -443,11 +492,17 @@ impl EventStoreBuilder {
         self.len() == 0
     }
 
-    /// Sorts by time, builds the per-CPU index and returns the store.
+    /// Sorts by time, counts each CPU's events (the per-CPU index is built on first use)
+    /// and returns the store.
     pub fn finish(mut self) -> EventStore {
         self.flush();
         let s = &mut self.store;
+        let mut reordered = None;
+        s.strings = Arc::new(std::mem::take(&mut self.strings));
         if !self.sorted && !s.ts.is_sorted() {
+            // Events move: their comms are read out in push order and the changes found
+            // again in time order.
+            let mut comm = self.comm_changes.replay(&s.pid);
             let mut order: Vec<u32> = (0..s.ts.len() as u32).collect();
             order.sort_by_key(|&i| s.ts[i as usize]);
             fn permute<T: Copy>(v: &mut Vec<T>, order: &[u32]) {
@@ -457,10 +512,14 @@ impl EventStoreBuilder {
             permute(&mut s.cpu, &order);
             permute(&mut s.event_type, &order);
             permute(&mut s.pid, &order);
-            permute(&mut s.comm, &order);
+            permute(&mut comm, &order);
+            reordered = Some(CommChanges::of_column(&s.pid, &comm));
             permute(&mut s.flags, &order);
             permute(&mut s.payload, &order);
         }
+        s.comms = CommTable::new(
+            reordered.unwrap_or_else(|| std::mem::take(&mut self.comm_changes.changes)),
+        );
         if !self.high_cpus.is_empty() {
             number_lanes_densely(s, &self.high_cpus);
         }
@@ -477,15 +536,6 @@ impl EventStoreBuilder {
         let lanes = starts.len() - 1;
         for c in 0..lanes {
             starts[c + 1] += starts[c];
-        }
-        // Each CPU's slots fill in time order, from its start.
-        let mut next = starts.clone();
-        s.by_cpu = vec![0; s.cpu.len()];
-        huge_pages::advise(&s.by_cpu);
-        for (i, &c) in (0..).zip(&s.cpu) {
-            let slot = &mut next[usize::from(c)];
-            s.by_cpu[*slot] = i;
-            *slot += 1;
         }
         s.cpu_starts = starts;
         s.meta.cpus = lanes as u32;
@@ -646,6 +696,29 @@ mod tests {
         assert_eq!(s.cpu_events(2), &[] as &[u32]);
         assert_eq!(s.range(10, 21), 0..3);
         assert_eq!(s.cpu_range(1, 11, 100), 1..2);
+    }
+
+    #[test]
+    fn comms_follow_their_events_through_the_sort() {
+        // pid 7 is renamed (an exec) between its events; pushed out of time order, so
+        // the builder sorts and must find each event's comm again.
+        let mut b = EventStoreBuilder::default();
+        let pushed = [
+            (30, 7, "bash"),
+            (10, 7, "sh"),
+            (20, 8, "cat"),
+            (40, 7, "bash"),
+        ];
+        for (ts, pid, comm) in pushed {
+            let mut h = header(&mut b, ts, 0, "a");
+            h.pid = pid;
+            h.comm = b.intern(comm);
+            b.push(h, &Payload::Empty);
+        }
+        let s = b.finish();
+        let comms: Vec<&str> = (0..4).map(|i| s.event(i).comm).collect();
+        assert_eq!(comms, ["sh", "cat", "bash", "bash"]);
+        assert_eq!(s.str(s.comm(0)), "sh");
     }
 
     #[test]

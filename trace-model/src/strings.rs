@@ -9,6 +9,7 @@
 use hashbrown::HashTable;
 use std::hash::BuildHasher;
 use std::ops::Range;
+use std::sync::Arc;
 
 /// Index of an interned string in an [`Interner`].
 #[derive(
@@ -164,6 +165,68 @@ impl Interner {
     }
 }
 
+/// A shared [`Interner`] extended by strings of its own, without copying the shared one:
+/// the base's ids resolve unchanged and added strings take the ids after them, so one id
+/// space covers both and every id of the base means the same string here. The context
+/// model names what the trace's strings lack (sidecar symbols, bare lock addresses) this
+/// way while the store keeps the only copy of its strings.
+#[derive(Clone, Debug, Default)]
+pub struct ExtendedInterner {
+    base: Arc<Interner>,
+    /// Strings not in `base`: its id `k` (from 1; 0 is its own empty string) is
+    /// `base.len() + k - 1` outside.
+    added: Interner,
+}
+
+impl ExtendedInterner {
+    /// Extends `base` (shared, not copied).
+    pub fn over(base: Arc<Interner>) -> Self {
+        ExtendedInterner {
+            base,
+            added: Interner::default(),
+        }
+    }
+
+    /// Returns the id of `s`: the base's id if it has `s`, else an added one.
+    pub fn intern(&mut self, s: &str) -> StrId {
+        if let Some(id) = self.base.lookup(s) {
+            return id;
+        }
+        let k = self.added.intern(s).0 - 1;
+        u32::try_from(self.base.len())
+            .ok()
+            .and_then(|n| n.checked_add(k))
+            .map(StrId)
+            .expect("more than 4G unique strings")
+    }
+
+    /// The id of `s` if the base has it or it was added.
+    pub fn lookup(&self, s: &str) -> Option<StrId> {
+        self.base.lookup(s).or_else(|| {
+            let k = self.added.lookup(s)?.0;
+            (k > 0).then(|| StrId(self.base.len() as u32 + k - 1))
+        })
+    }
+
+    /// The string behind an id of the base or an added one.
+    pub fn resolve(&self, id: StrId) -> &str {
+        match (id.0 as usize).checked_sub(self.base.len()) {
+            None => self.base.resolve(id),
+            Some(k) => self.added.resolve(StrId(k as u32 + 1)),
+        }
+    }
+
+    /// Number of unique strings, the base's included.
+    pub fn len(&self) -> usize {
+        self.base.len() + self.added.len() - 1
+    }
+
+    /// True when only the empty string is interned.
+    pub fn is_empty(&self) -> bool {
+        self.len() <= 1
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -191,5 +254,32 @@ mod tests {
                 .all(|(i, &id)| s.resolve(id) == format!("f{i}"))
         );
         assert_eq!(s.intern("spin_lock"), a);
+    }
+
+    #[test]
+    fn an_extension_keeps_the_base_ids_and_continues_after_them() {
+        let mut base = Interner::default();
+        let lock = base.intern("lock");
+        let base = Arc::new(base);
+        let mut ext = ExtendedInterner::over(base.clone());
+        assert_eq!(ext.intern("lock"), lock);
+        assert_eq!(ext.intern(""), StrId::EMPTY);
+        let addr = ext.intern("0xffff0000");
+        assert_eq!(addr, StrId(2));
+        assert_eq!(ext.intern("0xffff0000"), addr);
+        assert_eq!(ext.lookup("0xffff0000"), Some(addr));
+        assert_eq!(ext.lookup("missing"), None);
+        let next = ext.intern("my_dev");
+        assert_eq!(next, StrId(3));
+        assert_eq!(
+            [lock, addr, next, StrId::EMPTY].map(|id| ext.resolve(id)),
+            ["lock", "0xffff0000", "my_dev", ""]
+        );
+        assert_eq!((ext.len(), base.len()), (4, 2));
+        assert_eq!(
+            Arc::strong_count(&base),
+            2,
+            "the base is shared, not copied"
+        );
     }
 }

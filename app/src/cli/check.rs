@@ -9,7 +9,7 @@ pub use analysis::Allowlist;
 
 use super::output;
 use analysis::allow::baseline;
-use analysis::{Inputs, NamedSource, Options, Report, TraceInput, analyze};
+use analysis::{Inputs, NamedSource, Options, Report, TraceCache, TraceInput, analyze};
 use anyhow::Context as _;
 use clap::{Args, ValueEnum};
 use std::path::PathBuf;
@@ -85,7 +85,7 @@ pub struct CheckArgs {
 }
 
 /// Checks every input and builds the report (no output written).
-pub fn check(args: &CheckArgs) -> anyhow::Result<Report> {
+pub fn check(args: &CheckArgs, cache: Option<&TraceCache>) -> anyhow::Result<Report> {
     let inputs = Inputs {
         traces: args.inputs.iter().map(|p| TraceInput::path(p)).collect(),
         kallsyms: args
@@ -103,9 +103,11 @@ pub fn check(args: &CheckArgs) -> anyhow::Result<Report> {
             required: args.required.iter().map(|&r| r.into()).collect(),
             context_only: false,
             retain: false,
+            cache: cache.cloned(),
         },
     };
     let analysis = analyze(inputs, &|_| {})?;
+    super::tell_cache("check", &analysis.cache);
     if let Some(path) = &args.write_allowlist {
         let findings: Vec<&Finding> = analysis.findings.iter().collect();
         std::fs::write(path, baseline(&findings))
@@ -115,8 +117,8 @@ pub fn check(args: &CheckArgs) -> anyhow::Result<Report> {
 }
 
 /// `kctx check ...`
-pub fn run(args: &CheckArgs) -> anyhow::Result<u8> {
-    let report = check(args)?;
+pub fn run(args: &CheckArgs, cache: Option<&TraceCache>) -> anyhow::Result<u8> {
+    let report = check(args, cache)?;
     let out = render(&report, args.format)?;
     match &args.out {
         Some(path) => std::fs::write(path, out)

@@ -3,7 +3,7 @@
 
 use super::TextOrJson;
 use super::output;
-use analysis::{Inputs, NamedSource, Options, TraceAnalysis, TraceInput, analyze};
+use analysis::{Inputs, NamedSource, Options, TraceAnalysis, TraceCache, TraceInput, analyze};
 use anyhow::Context as _;
 use std::fmt::Write as _;
 use std::path::Path;
@@ -14,7 +14,11 @@ use trace_model::{EventStore, seconds};
 
 /// Imports `file` and builds its context model, naming lock addresses with the trace's own
 /// symbols and, if given, a kallsyms sidecar.
-pub fn load(file: &Path, kallsyms: Option<&Path>) -> anyhow::Result<TraceAnalysis> {
+pub fn load(
+    file: &Path,
+    kallsyms: Option<&Path>,
+    cache: Option<&TraceCache>,
+) -> anyhow::Result<TraceAnalysis> {
     let inputs = Inputs {
         traces: vec![TraceInput::path(file)],
         kallsyms: kallsyms
@@ -24,11 +28,14 @@ pub fn load(file: &Path, kallsyms: Option<&Path>) -> anyhow::Result<TraceAnalysi
         options: Options {
             context_only: true,
             retain: true,
+            cache: cache.cloned(),
             ..Options::default()
         },
         ..Inputs::default()
     };
-    analyze(inputs, &|_| {})?.take_first_trace()
+    let mut analysis = analyze(inputs, &|_| {})?;
+    super::tell_cache("", &analysis.cache);
+    analysis.take_first_trace()
 }
 
 /// Trace seconds (as printed) to ns.
@@ -156,13 +163,14 @@ pub fn run(
     cpu: Option<u32>,
     kallsyms: Option<&Path>,
     format: TextOrJson,
+    cache: Option<&TraceCache>,
 ) -> anyhow::Result<u8> {
     let ts = ns_from_secs(at)?;
     let TraceAnalysis {
         store,
         context: model,
         ..
-    } = load(file, kallsyms)?;
+    } = load(file, kallsyms, cache)?;
     if let Some(warning) = outside_warning(&store, ts) {
         eprintln!("kctx context: warning: {warning}");
     }

@@ -77,8 +77,13 @@ pub fn coverage_text(file: &Path, c: &Coverage) -> String {
 }
 
 /// `kctx coverage [--format text|json] FILE`
-pub fn run(file: &Path, kallsyms: Option<&Path>, format: TextOrJson) -> anyhow::Result<u8> {
-    let model = super::context::load(file, kallsyms)?.context;
+pub fn run(
+    file: &Path,
+    kallsyms: Option<&Path>,
+    format: TextOrJson,
+    cache: Option<&analysis::TraceCache>,
+) -> anyhow::Result<u8> {
+    let model = super::context::load(file, kallsyms, cache)?.context;
     match format {
         TextOrJson::Text => output::emit(&coverage_text(file, &model.coverage))?,
         TextOrJson::Json => output::emit_line(&serde_json::to_string_pretty(&model.coverage)?)?,

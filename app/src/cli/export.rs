@@ -65,7 +65,7 @@ fn parse_tables(names: &[String]) -> anyhow::Result<Vec<Table>> {
 }
 
 /// `kctx export ...`
-pub fn run(args: &ExportArgs) -> anyhow::Result<u8> {
+pub fn run(args: &ExportArgs, cache: Option<&analysis::TraceCache>) -> anyhow::Result<u8> {
     let tables = parse_tables(&args.tables)?;
     let format = match args.format {
         ExportFormat::Parquet => tables::ExportFormat::Parquet,
@@ -85,6 +85,7 @@ pub fn run(args: &ExportArgs) -> anyhow::Result<u8> {
         &args.inputs,
         args.kallsyms.as_deref(),
         with_findings,
+        cache,
         &mut |input| {
             n += 1;
             eprintln!(

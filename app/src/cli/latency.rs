@@ -91,8 +91,8 @@ struct LatencyOutput<'a> {
 
 /// `kctx latency [--kind K]... [--top N] [--cpu N] [--min D] [--fail-above K=D]... FILE`:
 /// exit status 1 when a gate is exceeded.
-pub fn run(args: &LatencyArgs) -> anyhow::Result<u8> {
-    let trace = super::context::load(&args.file, args.kallsyms.as_deref())?;
+pub fn run(args: &LatencyArgs, cache: Option<&analysis::TraceCache>) -> anyhow::Result<u8> {
+    let trace = super::context::load(&args.file, args.kallsyms.as_deref(), cache)?;
     let (store, model) = (trace.store, trace.context);
     if let Some(cpu) = args.cpu {
         anyhow::ensure!(

@@ -38,8 +38,9 @@ pub fn run(
     sort: LockSort,
     top: Option<usize>,
     format: TextOrJson,
+    cache: Option<&analysis::TraceCache>,
 ) -> anyhow::Result<u8> {
-    let trace = super::context::load(file, kallsyms)?;
+    let trace = super::context::load(file, kallsyms, cache)?;
     let (store, model) = (trace.store, trace.context);
     if deps {
         super::lock_deps::print(file, &store, &model, format)?;
@@ -165,7 +166,7 @@ fn task_text(store: &EventStore, i: &Instance) -> String {
         .iter()
         .rev()
         .find(|&&e| store.pids()[e as usize] == i.pid)
-        .map(|&e| store.str(store.comms()[e as usize]))
+        .map(|&e| store.str(store.comm(e)))
         .filter(|c| !c.is_empty());
     match comm {
         Some(comm) => CommPid(comm, i.pid).to_string(),

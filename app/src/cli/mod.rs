@@ -1,5 +1,6 @@
 //! Command-line subcommands.
 
+mod cache;
 pub mod check;
 pub mod context;
 pub mod coverage;
@@ -15,6 +16,7 @@ pub mod splats;
 pub mod stats;
 mod table_inputs;
 
+use analysis::{CacheEvent, TraceCache};
 use clap::{Subcommand, ValueEnum};
 use std::path::PathBuf;
 
@@ -110,13 +112,33 @@ pub enum Command {
     Query(query::QueryArgs),
     /// Writes the trace tables as a Parquet / CSV dataset for DuckDB, Spark or polars.
     Export(export::ExportArgs),
+    /// The cache of imported traces (big traces are reopened from it): where it is, what it
+    /// holds, `clear` to empty it.
+    Cache {
+        #[command(subcommand)]
+        action: Option<cache::CacheAction>,
+    },
 }
 
-/// Runs a subcommand; returns the process exit code.
-pub fn run(command: Command) -> anyhow::Result<u8> {
+/// Tells the user, on stderr, what went wrong with the cache: a damaged entry rebuilt, a
+/// store not written. What went right (read back, written) is not worth a line.
+fn tell_cache(command: &str, events: &[(String, CacheEvent)]) {
+    let who = if command.is_empty() {
+        "kctx".to_owned()
+    } else {
+        format!("kctx {command}")
+    };
+    for (name, event) in events.iter().filter(|(_, e)| e.is_problem()) {
+        eprintln!("{who}: {name}: {event}");
+    }
+}
+
+/// Runs a subcommand, with imported traces read from and written to `cache` when given;
+/// returns the process exit code.
+pub fn run(command: Command, cache: Option<&TraceCache>) -> anyhow::Result<u8> {
     match command {
-        Command::Check(args) => check::run(&args),
-        Command::Stats { format, files } => stats::run(&files, format),
+        Command::Check(args) => check::run(&args, cache),
+        Command::Stats { format, files } => stats::run(&files, format, cache),
         Command::Generate {
             events,
             cpus,
@@ -129,12 +151,12 @@ pub fn run(command: Command) -> anyhow::Result<u8> {
             cpu,
             kallsyms,
             format,
-        } => context::run(&file, at, cpu, kallsyms.as_deref(), format),
+        } => context::run(&file, at, cpu, kallsyms.as_deref(), format, cache),
         Command::Coverage {
             file,
             kallsyms,
             format,
-        } => coverage::run(&file, kallsyms.as_deref(), format),
+        } => coverage::run(&file, kallsyms.as_deref(), format, cache),
         Command::Locks {
             file,
             kallsyms,
@@ -142,11 +164,12 @@ pub fn run(command: Command) -> anyhow::Result<u8> {
             sort,
             top,
             format,
-        } => locks::run(&file, kallsyms.as_deref(), deps, sort, top, format),
-        Command::Latency(args) => latency::run(&args),
-        Command::Diff(args) => diff::run(&args),
+        } => locks::run(&file, kallsyms.as_deref(), deps, sort, top, format, cache),
+        Command::Latency(args) => latency::run(&args, cache),
+        Command::Diff(args) => diff::run(&args, cache),
         Command::Splats { format, file } => splats::run(&file, format),
-        Command::Query(args) => query::run(&args),
-        Command::Export(args) => export::run(&args),
+        Command::Query(args) => query::run(&args, cache),
+        Command::Export(args) => export::run(&args, cache),
+        Command::Cache { action } => cache::run(action.unwrap_or_default(), cache),
     }
 }

@@ -45,7 +45,7 @@ pub struct QueryArgs {
 }
 
 /// `kctx query ...`
-pub fn run(args: &QueryArgs) -> anyhow::Result<u8> {
+pub fn run(args: &QueryArgs, cache: Option<&analysis::TraceCache>) -> anyhow::Result<u8> {
     let started = Instant::now();
     let mut query = tables::Query::new(&args.sql)?;
     let with_findings = query.tables().iter().any(|t| t.needs_findings());
@@ -54,6 +54,7 @@ pub fn run(args: &QueryArgs) -> anyhow::Result<u8> {
         &args.inputs,
         args.kallsyms.as_deref(),
         with_findings,
+        cache,
         &mut |input| {
             let t = Instant::now();
             query.add(input)?;

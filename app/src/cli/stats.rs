@@ -2,6 +2,7 @@
 
 use super::TextOrJson;
 use super::output;
+use analysis::{TraceCache, TraceSource, import_trace};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -55,17 +56,14 @@ pub struct UnparsedStats {
 impl Stats {
     /// Computes the statistics of an imported store.
     pub fn of(file: &Path, store: &EventStore) -> Stats {
-        let mut by_type = vec![0u64; store.event_type_names().count()];
-        for t in store.event_types() {
-            by_type[t.0 as usize] += 1;
-        }
+        let by_type = store.event_type_counts();
         let by_name = store
             .event_type_names()
             .map(|(id, name)| (name.to_owned(), by_type[id.0 as usize]))
             .filter(|&(_, n)| n > 0)
             .collect();
         let by_cpu = (0..store.cpu_count())
-            .map(|c| (store.cpu_id(c), store.cpu_events(c).len() as u64))
+            .map(|c| (store.cpu_id(c), store.cpu_event_count(c) as u64))
             .filter(|&(_, n)| n > 0)
             .collect();
         let mut lost_by_cpu = BTreeMap::new();
@@ -158,11 +156,19 @@ fn format_name(f: &trace_model::SourceFormat) -> String {
 }
 
 /// `kctx stats FILE...`
-pub fn run(files: &[PathBuf], format: TextOrJson) -> anyhow::Result<u8> {
+pub fn run(
+    files: &[PathBuf],
+    format: TextOrJson,
+    cache: Option<&TraceCache>,
+) -> anyhow::Result<u8> {
     let mut all = Vec::new();
     for f in files {
-        let store = importers::open(f)?;
-        all.push(Stats::of(f, &store));
+        let name = f.display().to_string();
+        let mut trace =
+            import_trace(&name, TraceSource::Path(f.clone()), cache).map_err(anyhow::Error::msg)?;
+        all.push(trace.while_caching(cache, |store| Stats::of(f, store)));
+        let events: Vec<_> = trace.cache.into_iter().map(|e| (name.clone(), e)).collect();
+        super::tell_cache("stats", &events);
     }
     match format {
         TextOrJson::Text => {

@@ -3,15 +3,17 @@
 //! is held at a time, so many traces fit in memory.
 
 use analysis::logs::{LogContent, read_log};
-use analysis::{Inputs, NamedSource, Options, TraceInput, TraceSource, analyze};
+use analysis::{Inputs, NamedSource, Options, TraceCache, TraceInput, TraceSource, analyze};
 use std::path::{Path, PathBuf};
 
 /// Loads each of `paths` in turn and hands it to `each`. Findings are computed only when
-/// `with_findings` (the detectors are the costliest pass after the import).
+/// `with_findings` (the detectors are the costliest pass after the import). Traces are read
+/// from and written to `cache` when given, as every subcommand does.
 pub fn for_each(
     paths: &[PathBuf],
     kallsyms: Option<&Path>,
     with_findings: bool,
+    cache: Option<&TraceCache>,
     each: &mut dyn FnMut(&tables::Input) -> anyhow::Result<()>,
 ) -> anyhow::Result<()> {
     for path in paths {
@@ -20,7 +22,9 @@ pub fn for_each(
             .map_err(|e| anyhow::anyhow!("reading {}: {e}", path.display()))?;
         match importers::detect(named.source.bytes()) {
             importers::Format::TraceDat | importers::Format::FtraceText => {
-                let mut analysis = analyze(trace_inputs(named, kallsyms, with_findings)?, &|_| {})?;
+                let inputs = trace_inputs(named, kallsyms, with_findings, cache)?;
+                let mut analysis = analyze(inputs, &|_| {})?;
+                super::tell_cache("", &analysis.cache);
                 let trace = analysis.take_first_trace()?;
                 each(&tables::Input::Trace(tables::TraceInput {
                     id,
@@ -59,11 +63,15 @@ fn trace_inputs(
     trace: NamedSource,
     kallsyms: Option<&Path>,
     with_findings: bool,
+    cache: Option<&TraceCache>,
 ) -> anyhow::Result<Inputs> {
     Ok(Inputs {
         traces: vec![TraceInput {
             name: trace.name,
-            source: TraceSource::Read(trace.source),
+            source: TraceSource::Read {
+                source: trace.source,
+                file: trace.file,
+            },
         }],
         kallsyms: kallsyms
             .map(NamedSource::open)
@@ -72,6 +80,7 @@ fn trace_inputs(
         options: Options {
             context_only: !with_findings,
             retain: true,
+            cache: cache.cloned(),
             ..Options::default()
         },
         ..Inputs::default()

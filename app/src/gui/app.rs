@@ -1,6 +1,7 @@
 //! The application: menus and toolbar, the panels around the timeline, keyboard replay,
 //! background loading, recent files, drag and drop, report export and `--screenshot`.
 
+use super::compare::{CompareAction, compared_timeline_ui};
 use super::event_list::{EventListState, event_list_ui};
 use super::findings::{
     FindingAction, finding_markers, findings_ui, focus_finding, instance_count, splats_ui,
@@ -12,6 +13,7 @@ use super::replay::{Playback, StepScope, step_event, step_violation};
 use super::status_bar::status_bar_ui;
 use super::timeline::{TimelineState, timeline_ui};
 use super::trace::{Input, LoadedTrace};
+use analysis::TraceCache;
 use egui::{Key, RichText, Ui};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -34,6 +36,8 @@ pub struct Session {
     pub search: super::search::SearchState,
     pub annotations: super::annotations::Annotations,
     pub query: super::query::QueryPanel,
+    /// A second trace compared with this one, drawn under it.
+    pub compare: Option<super::compare::Comparison>,
 }
 
 impl Session {
@@ -53,6 +57,7 @@ impl Session {
             search: super::search::SearchState::default(),
             annotations: super::annotations::Annotations::default(),
             query: super::query::QueryPanel::default(),
+            compare: None,
         }
     }
 
@@ -145,19 +150,33 @@ pub struct KctxApp {
     native_dialogs: bool,
     /// The built-in Open / Export dialog, while shown.
     pub path_dialog: Option<PathDialog>,
+    /// The second trace of a comparison, loading.
+    compare_loader: Option<Loader>,
+    /// Where imported traces are cached.
+    cache: Option<TraceCache>,
 }
 
 impl KctxApp {
     /// An app loading `inputs` (the bundled sample when empty).
     pub fn new(inputs: Vec<Input>, ctx: &egui::Context) -> KctxApp {
-        let mut app = KctxApp::default();
+        KctxApp::default().opening(inputs, ctx)
+    }
+
+    /// Starts loading `inputs` (the bundled sample when empty), once the app is configured.
+    pub fn opening(mut self, inputs: Vec<Input>, ctx: &egui::Context) -> KctxApp {
         let inputs = if inputs.is_empty() {
             vec![Input::Sample]
         } else {
             inputs
         };
-        app.open(inputs, ctx);
-        app
+        self.open(inputs, ctx);
+        self
+    }
+
+    /// Reads and writes imported traces through `cache` (none: import every time).
+    pub fn with_cache(mut self, cache: Option<TraceCache>) -> KctxApp {
+        self.cache = cache;
+        self
     }
 
     /// An app showing an already loaded trace (tests, benchmarks).
@@ -200,7 +219,7 @@ impl KctxApp {
             .or_else(|| std::env::current_dir().ok())
             .unwrap_or_else(|| PathBuf::from("/"));
         let name = match purpose {
-            Purpose::Open => String::new(),
+            Purpose::Open | Purpose::Compare => String::new(),
             Purpose::Export(i) => format!("kctx-report.{}", super::export::FORMATS[i].2),
         };
         self.path_dialog = Some(PathDialog::new(purpose, dir, &name));
@@ -220,6 +239,50 @@ impl KctxApp {
             Native::Chosen(files) => self.open(files.into_iter().map(Input::File).collect(), ctx),
             Native::Cancelled => {}
             Native::NotShown => self.show_path_dialog(Purpose::Open),
+        }
+    }
+
+    /// File › Compare with: the desktop's dialog, else the built-in one.
+    fn compare_dialog(&mut self, ctx: &egui::Context) {
+        if !self.native_dialogs {
+            return self.show_path_dialog(Purpose::Compare);
+        }
+        let native = || {
+            rfd::FileDialog::new()
+                .set_title("Compare with a second trace")
+                .pick_files()
+        };
+        match try_native(native) {
+            Native::Chosen(files) => {
+                self.compare(files.into_iter().map(Input::File).collect(), ctx)
+            }
+            Native::Cancelled => {}
+            Native::NotShown => self.show_path_dialog(Purpose::Compare),
+        }
+    }
+
+    /// Loads `inputs` in the background as the trace to compare with the open one.
+    pub fn compare(&mut self, inputs: Vec<Input>, ctx: &egui::Context) {
+        let ctx = ctx.clone();
+        self.compare_loader = Some(Loader::spawn(inputs, self.cache.clone(), move || {
+            ctx.request_repaint()
+        }));
+    }
+
+    /// Blocks until the compared trace is loaded (tests).
+    pub fn wait_compared(&mut self) {
+        if let Some(loader) = self.compare_loader.take() {
+            self.finish_compare(loader.wait());
+        }
+    }
+
+    fn finish_compare(&mut self, result: anyhow::Result<LoadedTrace>) {
+        match (result, &mut self.session) {
+            (Ok(second), Some(s)) => {
+                s.compare = Some(super::compare::Comparison::new(&s.trace, second));
+            }
+            (Ok(_), None) => {}
+            (Err(e), _) => self.error = Some(format!("{e:#}")),
         }
     }
 
@@ -268,6 +331,10 @@ impl KctxApp {
                 self.path_dialog = None;
                 self.open(files.into_iter().map(Input::File).collect(), ctx);
             }
+            Some(Chosen::Compare(files)) => {
+                self.path_dialog = None;
+                self.compare(files.into_iter().map(Input::File).collect(), ctx);
+            }
             Some(Chosen::Export(i, path)) => {
                 self.path_dialog = None;
                 self.write_report(super::export::FORMATS[i].0, &path);
@@ -309,7 +376,9 @@ impl KctxApp {
         }
         self.recent.truncate(RECENT_MAX);
         let ctx = ctx.clone();
-        self.loader = Some(Loader::spawn(inputs, move || ctx.request_repaint()));
+        self.loader = Some(Loader::spawn(inputs, self.cache.clone(), move || {
+            ctx.request_repaint()
+        }));
         self.error = None;
     }
 
@@ -342,6 +411,14 @@ impl KctxApp {
         if let Some(result) = self.loader.as_ref().and_then(Loader::poll) {
             self.loader = None;
             self.finish_load(result);
+        }
+        // The comparison waits for the trace it is compared with.
+        if self.session.is_none() {
+            return;
+        }
+        if let Some(result) = self.compare_loader.as_ref().and_then(Loader::poll) {
+            self.compare_loader = None;
+            self.finish_compare(result);
         }
     }
 
@@ -442,6 +519,14 @@ impl KctxApp {
                         }
                     }
                 });
+                if self.session.is_some()
+                    && ui
+                        .button("Compare with…  (a second trace, shown below)")
+                        .clicked()
+                {
+                    self.compare_dialog(ui.ctx());
+                    ui.close();
+                }
                 if let Some(s) = &mut self.session
                     && ui.button("Export tables…  (Parquet / CSV)").clicked()
                 {
@@ -510,7 +595,7 @@ impl KctxApp {
         let Some(job) = &mut self.screenshot else {
             return;
         };
-        if self.session.is_none() && self.error.is_none() {
+        if (self.session.is_none() || self.compare_loader.is_some()) && self.error.is_none() {
             return;
         }
         job.frames_after_load += 1;
@@ -522,6 +607,18 @@ impl KctxApp {
                 .filter(|s| !s.trace.findings.is_empty())
         {
             s.select_finding(0);
+        }
+        // Comparing: the first new finding, shown in the trace below.
+        if job.frames_after_load == 2
+            && let Some(s) = &mut self.session
+            && let Some(c) = &mut s.compare
+            && let Some(i) = c
+                .diff
+                .new_findings
+                .first()
+                .and_then(|f| c.trace.findings.iter().position(|g| g.id == f.id))
+        {
+            c.select_second(&mut s.timeline, i);
         }
         // A few frames let the layout settle (panel sizes, the fit at the canvas width).
         if job.frames_after_load < 5 {
@@ -602,6 +699,18 @@ fn session_ui(ui: &mut Ui, s: &mut Session) {
             for n in &s.trace.notes {
                 ui.weak(n);
             }
+            if let Some(c) = &s.compare {
+                ui.separator();
+                match super::compare::compare_findings_ui(ui, c, &s.trace) {
+                    Some(CompareAction::SelectFirst(i)) => s.select_finding(i),
+                    Some(CompareAction::SelectSecond(i)) => {
+                        if let Some(c) = &mut s.compare {
+                            c.select_second(&mut s.timeline, i);
+                        }
+                    }
+                    None => {}
+                }
+            }
             ui.separator();
             super::annotations::annotations_ui(ui, s);
         });
@@ -632,6 +741,19 @@ fn session_ui(ui: &mut Ui, s: &mut Session) {
             }
         });
     egui::CentralPanel::default().show(ui, |ui| {
+        if let Some(c) = &mut s.compare {
+            let half = ui.available_height() / 2.0;
+            let closed = egui::Panel::bottom("compared trace")
+                .resizable(true)
+                .default_size(half)
+                .show(ui, |ui| {
+                    compared_timeline_ui(ui, c, &s.trace, &mut s.timeline)
+                })
+                .inner;
+            if closed {
+                s.compare = None;
+            }
+        }
         let r = timeline_ui(ui, &mut s.timeline, &s.trace);
         if r.clicked.is_some() {
             s.list.follow_cursor = true;

@@ -92,6 +92,10 @@ pub fn cycle_diagram_ui(ui: &mut Ui, edges: &[CycleEdge]) -> Option<EventIdx> {
         let id = ui.scope_id().with(("cycle edge", k));
         let hit = Rect::from_two_pos(a, b).expand(6.0);
         let response = ui.interact(hit, id, Sense::click());
+        // Named for screen readers and UI tests: the arrow is a button of its own.
+        response.widget_info(|| {
+            egui::WidgetInfo::labeled(egui::Role::Button, true, arrow_label(k + 1))
+        });
         let colour = if response.hovered() {
             theme::SELECTION
         } else {
@@ -132,6 +136,11 @@ pub fn cycle_diagram_ui(ui: &mut Ui, edges: &[CycleEdge]) -> Option<EventIdx> {
         }
     }
     clicked
+}
+
+/// The accessible name of the diagram's arrow `n`.
+pub fn arrow_label(n: usize) -> String {
+    format!("order {n} of the cycle")
 }
 
 fn witness_at(e: &Evidence) -> EventIdx {

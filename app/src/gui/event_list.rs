@@ -77,7 +77,7 @@ impl<'a> Matcher<'a> {
         }
         if !self.task.is_empty() && self.pid != Some(store.pids()[i]) {
             let needle = &self.task;
-            let c = store.comms()[i];
+            let c = store.comm(i as u32);
             let hit = *self
                 .comms
                 .entry(c)

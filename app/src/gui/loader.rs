@@ -1,6 +1,7 @@
 //! Loading on a background thread: the window stays responsive and shows the stage reached.
 
 use super::trace::{Input, LoadedTrace, STAGES, load};
+use analysis::TraceCache;
 use std::panic::{self, AssertUnwindSafe};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -18,7 +19,11 @@ pub struct Loader {
 impl Loader {
     /// Starts loading `inputs`; `wake` is called from the worker when a stage starts or the
     /// load ends (the app passes `request_repaint`).
-    pub fn spawn(inputs: Vec<Input>, wake: impl Fn() + Send + Sync + 'static) -> Loader {
+    pub fn spawn(
+        inputs: Vec<Input>,
+        cache: Option<TraceCache>,
+        wake: impl Fn() + Send + Sync + 'static,
+    ) -> Loader {
         let stage = Arc::new(AtomicUsize::new(0));
         let (tx, rx) = channel();
         let worker_inputs = inputs.clone();
@@ -31,7 +36,7 @@ impl Loader {
                 // A panic is a bug, but it must not take the window (and the user's other
                 // work) down with it: it becomes the load's error.
                 let result = panic::catch_unwind(AssertUnwindSafe(|| {
-                    load(worker_inputs, &|s| {
+                    load(worker_inputs, cache.as_ref(), &|s| {
                         worker_stage.store(s, Ordering::Relaxed);
                         wake();
                     })
@@ -108,7 +113,7 @@ mod tests {
         let path = dir.join("cut.dat");
         // A trace.dat header cut inside its page size.
         std::fs::write(&path, b"\x17\x08\x44tracing6\0\0\x08\x00\x10").unwrap();
-        let e = Loader::spawn(vec![Input::File(path.clone())], || {})
+        let e = Loader::spawn(vec![Input::File(path.clone())], None, || {})
             .wait()
             .err()
             .expect("an error");

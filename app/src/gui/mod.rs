@@ -6,6 +6,7 @@
 
 pub mod annotations;
 pub mod app;
+pub mod compare;
 pub mod cycle_diagram;
 pub mod event_list;
 pub mod export;
@@ -34,11 +35,19 @@ use std::path::PathBuf;
 pub struct RunOptions {
     /// Save the window to this PNG once the trace is drawn, then exit.
     pub screenshot: Option<PathBuf>,
+    /// A second trace to compare with the first, drawn under it.
+    pub compare: Option<PathBuf>,
+    /// Where imported traces are cached (none: import every time).
+    pub cache: Option<analysis::TraceCache>,
 }
 
 /// Opens the window on `inputs` (the bundled sample when empty).
 pub fn run(inputs: Vec<Input>, options: RunOptions) -> anyhow::Result<()> {
-    let RunOptions { screenshot } = options;
+    let RunOptions {
+        screenshot,
+        compare,
+        cache,
+    } = options;
     let icon = eframe::icon_data::from_png_bytes(include_bytes!("../../../assets/kctx.png"))
         .context("decoding the icon")?;
     let options = eframe::NativeOptions {
@@ -67,10 +76,15 @@ pub fn run(inputs: Vec<Input>, options: RunOptions) -> anyhow::Result<()> {
                 .is_none()
                 .then(saved_session::default_dir)
                 .flatten();
-            let mut app = KctxApp::new(inputs, &cc.egui_ctx)
+            let mut app = KctxApp::default()
+                .with_cache(cache)
                 .with_storage(storage)
                 .with_session_dir(sessions)
-                .with_native_dialogs(true);
+                .with_native_dialogs(true)
+                .opening(inputs, &cc.egui_ctx);
+            if let Some(path) = compare.clone() {
+                app.compare(vec![Input::File(path)], &cc.egui_ctx);
+            }
             if let Some(path) = screenshot.clone() {
                 outcome = Some(app.screenshot_to(path));
             }

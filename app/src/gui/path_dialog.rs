@@ -16,6 +16,8 @@ const NO_DIALOG_WITHIN: Duration = Duration::from_millis(700);
 pub enum Purpose {
     /// Pick files to open (a trace, kallsyms, console logs).
     Open,
+    /// Pick a second trace to compare with the open one.
+    Compare,
     /// A file to write the report to, in the format of [`super::export::FORMATS`]`[i]`.
     Export(usize),
 }
@@ -24,6 +26,7 @@ pub enum Purpose {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Chosen {
     Open(Vec<PathBuf>),
+    Compare(Vec<PathBuf>),
     Export(usize, PathBuf),
 }
 
@@ -112,7 +115,7 @@ impl PathDialog {
     fn choice(&self) -> Result<Chosen, String> {
         let typed = self.path.trim();
         match self.purpose {
-            Purpose::Open => {
+            Purpose::Open | Purpose::Compare => {
                 let mut files = self.picked.clone();
                 if !typed.is_empty() && !files.iter().any(|p| p.as_os_str() == typed) {
                     files.push(PathBuf::from(typed));
@@ -122,6 +125,7 @@ impl PathDialog {
                 }
                 match files.iter().find(|p| !p.is_file()) {
                     Some(p) => Err(format!("{}: no such file", p.display())),
+                    None if self.purpose == Purpose::Compare => Ok(Chosen::Compare(files)),
                     None => Ok(Chosen::Open(files)),
                 }
             }
@@ -149,6 +153,7 @@ impl PathDialog {
 pub fn path_dialog_ui(ctx: &egui::Context, d: &mut PathDialog, open: &mut bool) -> Option<Chosen> {
     let title = match d.purpose {
         Purpose::Open => "Open files",
+        Purpose::Compare => "Compare with",
         Purpose::Export(_) => "Export the report to",
     };
     let mut chosen = None;
@@ -195,7 +200,7 @@ fn body(ui: &mut Ui, d: &mut PathDialog, open: &mut bool) -> Option<Chosen> {
                 if ui.selectable_label(picked, label).clicked() {
                     if *is_dir {
                         enter = Some(path);
-                    } else if d.purpose == Purpose::Open {
+                    } else if !matches!(d.purpose, Purpose::Export(_)) {
                         // Clicking files picks them together (a trace and its sidecars).
                         if picked {
                             d.picked.retain(|p| *p != path);
@@ -223,6 +228,7 @@ fn body(ui: &mut Ui, d: &mut PathDialog, open: &mut bool) -> Option<Chosen> {
     ui.horizontal(|ui| {
         let go = match d.purpose {
             Purpose::Open => "Open",
+            Purpose::Compare => "Compare",
             Purpose::Export(_) => "Save",
         };
         if ui.button(go).clicked() || (entered && !Path::new(d.path.trim()).is_dir()) {

@@ -3,6 +3,7 @@
 //! to. Enter takes the first hit; Enter on an event type again goes to its next event.
 
 use super::trace::LoadedTrace;
+use analysis::counted;
 use egui::Ui;
 use trace_model::EventTypeId;
 
@@ -75,16 +76,23 @@ pub fn search_hits(
         let name = super::app::task_name(trace, t.pid);
         hits.push((SearchHit::Task(t.pid), format!("task {name}")));
     }
+    // Types a trace.dat declares but never recorded lead nowhere: not offered.
     let mut types: Vec<(EventTypeId, &str)> = trace
         .store
         .event_type_names()
-        .filter(|(_, n)| n.to_lowercase().contains(&needle))
+        .filter(|(t, n)| {
+            trace.event_counts[usize::from(t.0)] > 0 && n.to_lowercase().contains(&needle)
+        })
         .collect();
     types.sort_by_key(|(_, n)| (n.len(), *n));
     for (t, n) in types.into_iter().take(MAX_HITS) {
+        let count = trace.event_counts[usize::from(t.0)];
         hits.push((
             SearchHit::Event(t),
-            format!("event {n} (next after the cursor)"),
+            format!(
+                "event {n} ({}; the next after the cursor)",
+                counted(count, "event")
+            ),
         ));
     }
     (hits, problem)

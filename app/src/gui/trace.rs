@@ -2,7 +2,7 @@
 //! through the analysis pipeline, and the timeline rows the views draw from its result.
 
 use super::timeline::model::TimelineModel;
-use analysis::{Inputs, NamedSource, Report, Stage, TraceSource, analyze};
+use analysis::{Inputs, NamedSource, Report, Stage, TraceCache, TraceSource, analyze};
 use std::path::PathBuf;
 use std::sync::Arc;
 use trace_model::context::ContextModel;
@@ -73,6 +73,8 @@ pub struct LoadedTrace {
     pub report: Report,
     /// What loading noticed: sidecars merged, inputs not used and why.
     pub notes: Vec<String>,
+    /// Events of each type, by type id (search offers only types the trace recorded).
+    pub event_counts: Vec<u64>,
 }
 
 impl LoadedTrace {
@@ -97,10 +99,12 @@ fn read(inputs: &[Input]) -> anyhow::Result<Inputs> {
                 sources.push(NamedSource {
                     name: input.name(),
                     source: importers::Source::from_bytes(SAMPLE_TRACE.to_vec())?,
+                    file: None,
                 });
                 sources.push(NamedSource {
                     name: "sample console log".to_owned(),
                     source: importers::Source::from_bytes(SAMPLE_CONSOLE.to_vec())?,
+                    file: None,
                 });
             }
             Input::Synthetic(n) => stores.push(analysis::TraceInput {
@@ -118,12 +122,18 @@ fn read(inputs: &[Input]) -> anyhow::Result<Inputs> {
 }
 
 /// Reads and analyses the inputs: the first trace is shown, with every kallsyms sidecar and
-/// console log. `stage` is told each stage as it starts.
-pub fn load(inputs: Vec<Input>, stage: &dyn Fn(usize)) -> anyhow::Result<LoadedTrace> {
+/// console log. A trace file's store is read from `cache` when it holds it, and written there
+/// when worth it. `stage` is told each stage as it starts.
+pub fn load(
+    inputs: Vec<Input>,
+    cache: Option<&TraceCache>,
+    stage: &dyn Fn(usize),
+) -> anyhow::Result<LoadedTrace> {
     stage(0);
     let mut read = read(&inputs)?;
     // The views draw the store and the model: keep them.
     read.options.retain = true;
+    read.options.cache = cache.cloned();
     let mut notes: Vec<String> = read
         .traces
         .drain(read.traces.len().min(1)..)
@@ -132,10 +142,18 @@ pub fn load(inputs: Vec<Input>, stage: &dyn Fn(usize)) -> anyhow::Result<LoadedT
     let mut analysis = analyze(read, &|s| stage(stage_index(s)))?;
     let trace = analysis.take_first_trace()?;
     notes.append(&mut analysis.notes);
+    notes.extend(
+        analysis
+            .cache
+            .iter()
+            .map(|(name, e)| format!("{name}: {e}")),
+    );
     stage(4);
     let finding_pids: Vec<i32> = trace.findings.iter().filter_map(|f| f.pid).collect();
     let timeline = TimelineModel::build(&trace.store, &trace.context, &finding_pids);
+    let event_counts = trace.store.event_type_counts();
     Ok(LoadedTrace {
+        event_counts,
         inputs,
         store: Arc::new(trace.store),
         context: Arc::new(trace.context),

@@ -5,7 +5,8 @@
 //! over the recorded preempt depths) and produces columnar tables:
 //!
 //! - per CPU, [`CpuLanes`]: interval lanes of the running task, softirq, hardirq and NMI
-//!   context, irqs-off / BH-off / preempt-off intervals and unknown ranges;
+//!   context, irqs-off / BH-off / preempt-off intervals and unknown ranges; the locks held
+//!   per CPU ([`held`], swept on first use);
 //! - [`LockTable`]: every lock hold with its holder context and the holds under it;
 //! - [`SleepCall`]s: every call of a might-sleep entry point and every real sleep, with the
 //!   context at the call;
@@ -19,6 +20,7 @@
 mod builder;
 pub mod calibrate;
 pub mod coverage;
+pub mod held;
 pub mod lanes;
 pub mod locks;
 pub mod primitives;
@@ -29,7 +31,7 @@ pub(crate) mod tests;
 
 use crate::StrId;
 use crate::store::EventIdx;
-use crate::strings::Interner;
+use crate::strings::{ExtendedInterner, Interner};
 use crate::symbols::SymbolTable;
 use calibrate::Baselines;
 use lanes::IntervalLane;
@@ -213,11 +215,13 @@ pub struct ContextModel {
     pub baselines: Baselines,
     /// What the trace can and cannot tell.
     pub coverage: Coverage,
-    /// Strings of the store plus names the model made (sidecar symbols, hex addresses): any
-    /// [`StrId`] of the store or of the model resolves here.
-    pub strings: Interner,
+    /// The store's strings (shared, not copied) extended by names the model made (sidecar
+    /// symbols, hex addresses): any [`StrId`] of the store or of the model resolves here.
+    pub strings: ExtendedInterner,
     /// Holds per owner (task or CPU interrupt slot), for time queries.
     owners: state::OwnerIndex,
+    /// Swept on first use: `kctx check` never reads it, the timeline does.
+    locks_held: std::sync::OnceLock<held::LocksHeld>,
 }
 
 impl ContextModel {
@@ -230,6 +234,12 @@ impl ContextModel {
         model.baselines = baselines;
         model.owners = state::OwnerIndex::build(&model.locks, &model.hold_spans);
         model
+    }
+
+    /// The locks held per CPU over time (one sweep, on first use).
+    pub fn locks_held(&self) -> &held::LocksHeld {
+        self.locks_held
+            .get_or_init(|| held::sweep(&self.locks, &self.hold_spans, &self.cpus))
     }
 
     /// Resolves a string of the store or of the model.

@@ -274,7 +274,7 @@ fn spinlock_held_at_a_might_sleep_call_and_kallsyms_names_it() {
     let mut store = t.b.finish();
     let sym = crate::symbols::Symbol {
         addr: LOCK,
-        name: store.strings.intern("my_lock"),
+        name: std::sync::Arc::make_mut(&mut store.strings).intern("my_lock"),
         kind: crate::symbols::SymbolKind::Data,
         module: crate::StrId::EMPTY,
     };
@@ -320,7 +320,7 @@ fn locks_inside_a_data_symbol_are_named_with_their_offset() {
     let mut store = t.b.finish();
     let sym = crate::symbols::Symbol {
         addr: LOCK,
-        name: store.strings.intern("my_dev"),
+        name: std::sync::Arc::make_mut(&mut store.strings).intern("my_dev"),
         kind: crate::symbols::SymbolKind::Data,
         module: crate::StrId::EMPTY,
     };

@@ -4,7 +4,7 @@
 use crate::CommPid;
 use crate::context::ContextModel;
 use crate::context::locks::{ClassId, HolderContext, LockHold, LockTable, NameSource};
-use crate::{Confidence, EventStore, Evidence, Finding, FindingKind, Interner};
+use crate::{Confidence, EventStore, Evidence, ExtendedInterner, Finding, FindingKind};
 use rustc_hash::FxHashMap;
 use std::borrow::Cow;
 
@@ -14,7 +14,7 @@ use std::borrow::Cow;
 pub struct LockView<'a> {
     pub store: &'a EventStore,
     pub table: &'a LockTable,
-    pub strings: &'a Interner,
+    pub strings: &'a ExtendedInterner,
     /// The flags column shows BH-disabled (kernels >= 5.18): softirq state read from an
     /// event's flags is then recorded, not inferred.
     pub bh_off_visible: bool,
@@ -38,8 +38,7 @@ impl<'a> LockView<'a> {
 
     /// The comm of the task that was current at a hold's acquire.
     pub fn comm(&self, hold: &LockHold) -> &str {
-        self.store
-            .str(self.store.comms()[hold.acquire_event as usize])
+        self.store.str(self.store.comm(hold.acquire_event))
     }
 }
 

@@ -7,7 +7,9 @@ use crate::context::locks::{
 };
 use crate::detect::evidence::LockView;
 use crate::flags::FlagBits;
-use crate::{ContextFlags, EventHeader, EventStore, EventStoreBuilder, Finding, Payload};
+use crate::{
+    ContextFlags, EventHeader, EventStore, EventStoreBuilder, ExtendedInterner, Finding, Payload,
+};
 
 #[derive(Default)]
 pub struct Fixture {
@@ -130,11 +132,15 @@ impl Fixture {
     }
 
     /// The view the detectors read (the fixture's flags never show BH-disabled).
-    pub fn view<'a>(store: &'a EventStore, table: &'a LockTable) -> LockView<'a> {
+    pub fn view<'a>(
+        store: &'a EventStore,
+        table: &'a LockTable,
+        strings: &'a ExtendedInterner,
+    ) -> LockView<'a> {
         LockView {
             store,
             table,
-            strings: &store.strings,
+            strings,
             bh_off_visible: false,
         }
     }
@@ -142,7 +148,11 @@ impl Fixture {
     /// Runs a detector on the finished fixture.
     pub fn detect(self, run: impl FnOnce(&LockView) -> Vec<Finding>) -> Vec<Finding> {
         let (store, table) = self.finish();
-        run(&Fixture::view(&store, &table))
+        run(&Fixture::view(
+            &store,
+            &table,
+            &ExtendedInterner::over(store.strings.clone()),
+        ))
     }
 }
 

@@ -202,6 +202,7 @@ fn recursion_finding(v: &LockView, class: ClassId, r: &Recursion) -> Finding {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ExtendedInterner;
     use crate::context::locks::LockMode::{Mutex, Spin};
     use crate::detect::fixture::{Fixture, HARDIRQ1, TASK1, TASK2};
 
@@ -253,7 +254,14 @@ mod tests {
         let held_b = fx.last();
         fx.acquire(11, TASK2, a, Spin, &[held_b]).trylock = true;
         let (store, table) = fx.finish();
-        assert!(detect(&Fixture::view(&store, &table)).is_empty());
+        assert!(
+            detect(&Fixture::view(
+                &store,
+                &table,
+                &ExtendedInterner::over(store.strings.clone())
+            ))
+            .is_empty()
+        );
         let g = DependencyGraph::build(&table);
         assert_eq!(g.edges.len(), 1);
 
@@ -383,7 +391,14 @@ mod tests {
             [(0, 2, 2), (2, 0, 1)],
             "a -> b across the RCU map, b -> a"
         );
-        let found = detect_in(&Fixture::view(&store, &table), &graph);
+        let found = detect_in(
+            &Fixture::view(
+                &store,
+                &table,
+                &ExtendedInterner::over(store.strings.clone()),
+            ),
+            &graph,
+        );
         assert_eq!(found.len(), 1);
         assert_eq!(found[0].confidence, Confidence::Definite);
     }

@@ -341,7 +341,7 @@ impl Instance {
         }
         let mut locks: Vec<String> = causes.iter().filter_map(|c| c.lock.clone()).collect();
         locks.dedup();
-        let comm = store.str(store.comms()[root.event as usize]).to_owned();
+        let comm = store.str(store.comm(root.event)).to_owned();
         let last_ts = root.slept.map_or(root.ts, |s| store.ts()[s as usize]);
         let one = FindingInstance {
             cpu: root.cpu,

@@ -106,10 +106,7 @@ impl<'a> CpuView<'a> {
     }
 
     fn task_of(&self, i: EventIdx) -> (i32, StrId) {
-        (
-            self.store.pids()[i as usize],
-            self.store.comms()[i as usize],
-        )
+        (self.store.pids()[i as usize], self.store.comm(i))
     }
 }
 

@@ -222,7 +222,7 @@ fn site(store: &EventStore, model: &ContextModel, i: EventIdx) -> Site {
         Payload::SchedWakeup { comm, pid, .. } => Some(format!(
             "{} by {}",
             task(comm, pid),
-            task(store.comms()[i as usize], store.pids()[i as usize])
+            task(store.comm(i), store.pids()[i as usize])
         )),
         _ => None,
     }

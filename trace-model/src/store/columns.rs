@@ -1,40 +1,45 @@
 //! The store as plain arrays and back: what a cache writes to disk and reads again.
 //!
 //! Reading back checks every index against the array it points into (event types, strings,
-//! payloads, per-CPU lanes), the time order and the per-CPU index, so arrays that do not
-//! belong together are an error here, never a panic later. The words inside payloads are not
-//! decoded: the cache's checksums guard them. Metadata and the import report stay typed; the
-//! cache serialises them.
+//! payloads, per-CPU lanes), the time order, the per-CPU index and every payload's words,
+//! string ids and text spans, so arrays that do not belong together are an error here, never
+//! a panic later. Metadata and the import report stay typed; the cache serialises them.
 
-use super::{EventIdx, EventStore, EventTypeId};
+use super::{CommTable, EventIdx, EventStore, EventTypeId};
 use crate::flags::ContextFlags;
 use crate::meta::TraceMeta;
 use crate::payload::PayloadArena;
 use crate::report::ImportReport;
 use crate::strings::{Interner, StrId};
 use crate::symbols::{Symbol, SymbolKind, SymbolTable};
+use std::borrow::Cow;
+use std::sync::OnceLock;
 
-/// A store's contents as arrays of plain values.
+/// A store's contents as arrays of plain values: borrowed from a store to write them, owned
+/// when read back, so that a store rebuilt from them takes them over without a copy.
 pub struct StoreColumns<'a> {
-    pub ts: &'a [u64],
-    pub cpu: &'a [u16],
-    pub event_type: &'a [EventTypeId],
-    pub pid: &'a [i32],
-    pub comm: &'a [StrId],
-    pub flags: &'a [ContextFlags],
-    pub payload: &'a [u32],
-    pub by_cpu: &'a [EventIdx],
-    pub cpu_starts: &'a [usize],
-    pub cpu_ids: &'a [u32],
-    pub event_names: &'a [StrId],
-    pub string_text: &'a [u8],
-    pub string_bounds: &'a [u32],
-    pub payload_words: &'a [u32],
-    pub payload_text: &'a [u8],
-    pub symbol_addrs: &'a [u64],
-    pub symbol_names: &'a [StrId],
-    pub symbol_kinds: &'a [u8],
-    pub symbol_modules: &'a [StrId],
+    pub ts: Cow<'a, [u64]>,
+    pub cpu: Cow<'a, [u16]>,
+    pub event_type: Cow<'a, [EventTypeId]>,
+    pub pid: Cow<'a, [i32]>,
+    /// Where each pid's comm changes (see [`CommTable`]): pid, first event, comm.
+    pub comm_pids: Cow<'a, [i32]>,
+    pub comm_from: Cow<'a, [EventIdx]>,
+    pub comm_ids: Cow<'a, [StrId]>,
+    pub flags: Cow<'a, [ContextFlags]>,
+    pub payload: Cow<'a, [u32]>,
+    pub by_cpu: Cow<'a, [EventIdx]>,
+    pub cpu_starts: Cow<'a, [usize]>,
+    pub cpu_ids: Cow<'a, [u32]>,
+    pub event_names: Cow<'a, [StrId]>,
+    pub string_text: Cow<'a, [u8]>,
+    pub string_bounds: Cow<'a, [u32]>,
+    pub payload_words: Cow<'a, [u32]>,
+    pub payload_text: Cow<'a, [u8]>,
+    pub symbol_addrs: Cow<'a, [u64]>,
+    pub symbol_names: Cow<'a, [StrId]>,
+    pub symbol_kinds: Cow<'a, [u8]>,
+    pub symbol_modules: Cow<'a, [StrId]>,
     pub meta: &'a TraceMeta,
     pub report: &'a ImportReport,
 }
@@ -80,39 +85,41 @@ impl EventStore {
     pub fn columns<'a>(&'a self, symbols: &'a SymbolColumns) -> StoreColumns<'a> {
         let (string_text, string_bounds) = self.strings.parts();
         let (payload_words, payload_text) = self.arena.parts();
+        let (comm_pids, comm_from, comm_ids) = self.comms.parts();
         StoreColumns {
-            ts: &self.ts,
-            cpu: &self.cpu,
-            event_type: &self.event_type,
-            pid: &self.pid,
-            comm: &self.comm,
-            flags: &self.flags,
-            payload: &self.payload,
-            by_cpu: &self.by_cpu,
-            cpu_starts: &self.cpu_starts,
-            cpu_ids: &self.cpu_ids,
-            event_names: &self.event_names,
-            string_text: string_text.as_bytes(),
-            string_bounds,
-            payload_words,
-            payload_text: payload_text.as_bytes(),
-            symbol_addrs: &symbols.addrs,
-            symbol_names: &symbols.names,
-            symbol_kinds: &symbols.kinds,
-            symbol_modules: &symbols.modules,
+            ts: Cow::Borrowed(&self.ts),
+            cpu: Cow::Borrowed(&self.cpu),
+            event_type: Cow::Borrowed(&self.event_type),
+            pid: Cow::Borrowed(&self.pid),
+            comm_pids: Cow::Borrowed(comm_pids),
+            comm_from: Cow::Borrowed(comm_from),
+            comm_ids: Cow::Borrowed(comm_ids),
+            flags: Cow::Borrowed(&self.flags),
+            payload: Cow::Borrowed(&self.payload),
+            by_cpu: Cow::Borrowed(self.cpu_index()),
+            cpu_starts: Cow::Borrowed(&self.cpu_starts),
+            cpu_ids: Cow::Borrowed(&self.cpu_ids),
+            event_names: Cow::Borrowed(&self.event_names),
+            string_text: Cow::Borrowed(string_text.as_bytes()),
+            string_bounds: Cow::Borrowed(string_bounds),
+            payload_words: Cow::Borrowed(payload_words),
+            payload_text: Cow::Borrowed(payload_text.as_bytes()),
+            symbol_addrs: Cow::Borrowed(&symbols.addrs),
+            symbol_names: Cow::Borrowed(&symbols.names),
+            symbol_kinds: Cow::Borrowed(&symbols.kinds),
+            symbol_modules: Cow::Borrowed(&symbols.modules),
             meta: &self.meta,
             report: &self.report,
         }
     }
 
     /// A store from [`Self::columns`], checked (see the module docs).
-    pub fn from_columns(c: &StoreColumns<'_>) -> Result<EventStore, String> {
+    pub fn from_columns(c: StoreColumns<'_>) -> Result<EventStore, String> {
         let n = c.ts.len();
         let per_event = [
             c.cpu.len(),
             c.event_type.len(),
             c.pid.len(),
-            c.comm.len(),
             c.flags.len(),
             c.payload.len(),
             c.by_cpu.len(),
@@ -124,32 +131,38 @@ impl EventStore {
             return Err("events out of time order".into());
         }
         let strings = Interner::from_parts(
-            String::from_utf8(c.string_text.to_vec()).map_err(|e| format!("strings: {e}"))?,
-            c.string_bounds.to_vec(),
+            String::from_utf8(c.string_text.into_owned()).map_err(|e| format!("strings: {e}"))?,
+            c.string_bounds.into_owned(),
         )?;
         let string = |id: &StrId| (id.0 as usize) < strings.len();
         let lanes = c.cpu_starts.len().checked_sub(1).ok_or("no CPU index")?;
-        let index_ok = c.cpu_starts.first() == Some(&0)
+        let bounds_ok = c.cpu_starts.first() == Some(&0)
             && c.cpu_starts.last() == Some(&n)
             && c.cpu_starts.windows(2).all(|w| w[0] <= w[1])
             && (c.cpu_ids.is_empty() || c.cpu_ids.len() == lanes)
-            && c.by_cpu.iter().all(|&i| (i as usize) < n)
             && c.cpu.iter().all(|&cpu| usize::from(cpu) < lanes);
-        if !index_ok {
+        if !bounds_ok {
             return Err("per-CPU index out of bounds".into());
+        }
+        // Each lane lists exactly its CPU's events, in order (so every event once).
+        let lanes_ok = c.cpu_starts.windows(2).enumerate().all(|(lane, w)| {
+            let events = &c.by_cpu[w[0]..w[1]];
+            events
+                .iter()
+                .all(|&i| c.cpu.get(i as usize) == Some(&(lane as u16)))
+                && events.windows(2).all(|p| p[0] < p[1])
+        });
+        if !lanes_ok {
+            return Err("per-CPU index does not match the events' CPUs".into());
         }
         if !c.event_names.iter().all(string)
             || !c
                 .event_type
                 .iter()
                 .all(|t| usize::from(t.0) < c.event_names.len())
-            || !c.comm.iter().all(string)
-            || !c
-                .payload
-                .iter()
-                .all(|&at| (at as usize) < c.payload_words.len())
+            || !c.comm_ids.iter().all(string)
         {
-            return Err("an event points past its names, strings or payloads".into());
+            return Err("an event points past its names or strings".into());
         }
         let symbol_count = c.symbol_addrs.len();
         if [
@@ -159,7 +172,11 @@ impl EventStore {
         ]
         .iter()
         .any(|&len| len != symbol_count)
-            || !c.symbol_names.iter().chain(c.symbol_modules).all(string)
+            || !c
+                .symbol_names
+                .iter()
+                .chain(c.symbol_modules.iter())
+                .all(string)
         {
             return Err("symbol columns do not match".into());
         }
@@ -173,24 +190,35 @@ impl EventStore {
                 })
             })
             .collect::<Result<Vec<_>, String>>()?;
+        let arena = PayloadArena::from_parts(
+            c.payload_words.into_owned(),
+            String::from_utf8(c.payload_text.into_owned())
+                .map_err(|e| format!("payload text: {e}"))?,
+        );
+        // Events repeating a payload share it: each distinct one is checked once.
+        let mut checked = None;
+        for &at in c.payload.iter() {
+            if checked != Some(at) {
+                arena
+                    .check(at, strings.len())
+                    .map_err(|e| format!("payload at word {at}: {e}"))?;
+                checked = Some(at);
+            }
+        }
         Ok(EventStore {
-            ts: c.ts.to_vec(),
-            cpu: c.cpu.to_vec(),
-            event_type: c.event_type.to_vec(),
-            pid: c.pid.to_vec(),
-            comm: c.comm.to_vec(),
-            flags: c.flags.to_vec(),
-            payload: c.payload.to_vec(),
-            by_cpu: c.by_cpu.to_vec(),
-            cpu_starts: c.cpu_starts.to_vec(),
-            cpu_ids: c.cpu_ids.to_vec(),
-            event_names: c.event_names.to_vec(),
-            strings,
-            arena: PayloadArena::from_parts(
-                c.payload_words.to_vec(),
-                String::from_utf8(c.payload_text.to_vec())
-                    .map_err(|e| format!("payload text: {e}"))?,
-            ),
+            ts: c.ts.into_owned(),
+            cpu: c.cpu.into_owned(),
+            event_type: c.event_type.into_owned(),
+            pid: c.pid.into_owned(),
+            comms: CommTable::from_parts(&c.comm_pids, &c.comm_from, &c.comm_ids, n)?,
+            flags: c.flags.into_owned(),
+            payload: c.payload.into_owned(),
+            by_cpu: OnceLock::from(c.by_cpu.into_owned()),
+            cpu_starts: c.cpu_starts.into_owned(),
+            cpu_ids: c.cpu_ids.into_owned(),
+            event_names: c.event_names.into_owned(),
+            strings: std::sync::Arc::new(strings),
+            arena,
             symbols: SymbolTable::new(symbols),
             meta: c.meta.clone(),
             report: c.report.clone(),

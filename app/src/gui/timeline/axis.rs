@@ -1,6 +1,8 @@
 //! The time axis: tick spacing on a 1-2-5 scale and time labels with units.
 
 use super::view::TimeView;
+use super::{GUTTER_PX, TimelineState};
+use egui::{Align2, FontId, Pos2, Rect, Stroke, Ui, Vec2};
 
 /// Minimum distance between labelled ticks, in points.
 const MIN_TICK_PX: f64 = 90.0;
@@ -45,6 +47,40 @@ pub fn format_span(ns: f64) -> String {
     } else {
         crate::units::format_duration(ns)
     }
+}
+
+/// The axis above the canvas: ticks, their times, and the span in view in the gutter.
+pub(super) fn axis_ui(ui: &Ui, state: &TimelineState, rect: Rect) {
+    let painter = ui.painter_at(rect.expand2(Vec2::new(GUTTER_PX, 0.0)));
+    painter.rect_filled(rect, 0.0, ui.visuals().extreme_bg_color);
+    let step = tick_step_ns(state.view.ns_per_px);
+    let text = ui.visuals().text_color();
+    for (ts, x) in ticks(&state.view, rect.width()) {
+        let x = rect.left() + x as f32;
+        painter.line_segment(
+            [
+                Pos2::new(x, rect.bottom() - 6.0),
+                Pos2::new(x, rect.bottom()),
+            ],
+            Stroke::new(1.0, text),
+        );
+        painter.text(
+            Pos2::new(x + 3.0, rect.top() + 3.0),
+            Align2::LEFT_TOP,
+            format_ts(ts, step),
+            FontId::monospace(11.0),
+            text,
+        );
+    }
+    // Two short lines fit the gutter whatever the span ("292.450 s" over "in view").
+    let span = format_span(state.view.ns_per_px * f64::from(rect.width()));
+    painter.text(
+        Pos2::new(rect.left() - 6.0, rect.center().y),
+        Align2::RIGHT_CENTER,
+        format!("{span}\nin view"),
+        FontId::proportional(10.0),
+        ui.visuals().weak_text_color(),
+    );
 }
 
 #[cfg(test)]

@@ -2,8 +2,9 @@
 //! marker, a highlighted range (a finding's atomic span, a witness), else the interval of the
 //! row under it (its value, length and ends).
 
+use super::layout::{Row, RowKind, cpu_y};
 use super::model::{LaneKind, TaskActivity, TimelineModel};
-use super::{Row, RowKind, TimelineState, cpu_y, sampled};
+use super::{TimelineState, sampled};
 use crate::gui::trace::LoadedTrace;
 use crate::units::format_duration;
 use egui::{Pos2, Rect};

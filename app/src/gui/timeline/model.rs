@@ -12,7 +12,6 @@ use egui::Color32;
 use rustc_hash::FxHashMap;
 use trace_model::context::ContextModel;
 use trace_model::context::lanes::IntervalLane;
-use trace_model::context::locks::{HoldIdx, HolderContext};
 use trace_model::context::tasks::TaskRun;
 use trace_model::payload::TaskState;
 use trace_model::{EventStore, StrId};
@@ -178,14 +177,15 @@ pub struct TimelineModel {
     /// once, as frames colour thousands of columns.
     pub task_colours: Vec<Color32>,
     pub lock_colours: Vec<Color32>,
-    /// Lock lane values index this table: the lock class names held, outermost first.
+    /// Lock lane values index this table (the model's lock sets): the lock class names
+    /// held, outermost first.
     pub lock_sets: Vec<Vec<StrId>>,
     /// One lane per task: tasks a finding names first, then by time running.
     pub task_rows: Vec<TaskRow>,
 }
 
 impl TimelineModel {
-    /// Builds the rows of every CPU from the context model's lanes and lock holds, and the
+    /// Builds the rows of every CPU from the context model's lanes, and the
     /// task lanes (`finding_pids`: tasks named by findings, listed first).
     pub fn build(
         store: &EventStore,
@@ -196,13 +196,14 @@ impl TimelineModel {
             return TimelineModel::default();
         };
         let mut tables = Tables::default();
-        let holds = holds_by_cpu(context);
+        let held = context.locks_held();
+        let no_locks = IntervalLane::default();
         let cpus = (0..store.cpu_count())
             .map(|cpu| {
                 let empty = Default::default();
                 let ctx = context.cpus.get(cpu).unwrap_or(&empty);
                 let span = Span { origin_ns, end_ns };
-                let mut lanes = vec![
+                let lanes = vec![
                     span.lane(&ctx.tasks, |t| {
                         (t.pid != 0).then(|| tables.task(t.pid, t.comm))
                     }),
@@ -222,9 +223,8 @@ impl TimelineModel {
                     }),
                     // No event toggles BH: only the flags (kernels >= 5.18) show it.
                     span.lane(&ctx.bh_off, |_| Some(sampled::mark(1, false))),
+                    span.lane(held.lanes.get(cpu).unwrap_or(&no_locks), |&set| Some(set)),
                 ];
-                let cpu_holds = holds.get(&(cpu as u32)).map_or(&[][..], Vec::as_slice);
-                lanes.push(lock_lane(context, cpu, cpu_holds, span, &mut tables));
                 let ts = store.ts();
                 let events = store.cpu_events(cpu);
                 CpuLanes {
@@ -248,18 +248,23 @@ impl TimelineModel {
             .collect();
         let span = Span { origin_ns, end_ns };
         let task_rows = task_rows(context, finding_pids, span);
+        let lock_sets: Vec<Vec<StrId>> = held
+            .sets
+            .iter()
+            .map(|set| {
+                set.iter()
+                    .map(|c| context.locks.classes[c.0 as usize].name)
+                    .collect()
+            })
+            .collect();
         TimelineModel {
             origin_ns,
             end_ns,
             cpus,
             task_colours: tables.tasks.iter().map(|t| theme::task(t.pid)).collect(),
-            lock_colours: tables
-                .lock_sets
-                .iter()
-                .map(|s| theme::lock_set(s))
-                .collect(),
+            lock_colours: lock_sets.iter().map(|s| theme::lock_set(s)).collect(),
             tasks: tables.tasks,
-            lock_sets: tables.lock_sets,
+            lock_sets,
             task_rows,
         }
     }
@@ -328,81 +333,11 @@ impl Span {
     }
 }
 
-/// Holds by the CPU that took them, in acquire order.
-fn holds_by_cpu(context: &ContextModel) -> FxHashMap<u32, Vec<HoldIdx>> {
-    let mut by_cpu: FxHashMap<u32, Vec<HoldIdx>> = FxHashMap::default();
-    for (i, h) in context.locks.holds.iter().enumerate() {
-        by_cpu.entry(h.cpu).or_default().push(i as HoldIdx);
-    }
-    by_cpu
-}
-
-/// The set of locks held by what runs on a CPU, over time: a sweep over acquires and
-/// releases. A task's holds count only while that task runs on the CPU (a task that sleeps
-/// holding a mutex does not lend it to the next task).
-fn lock_lane(
-    context: &ContextModel,
-    cpu: usize,
-    holds: &[HoldIdx],
-    span: Span,
-    tables: &mut Tables,
-) -> Lane {
-    let all = &context.locks.holds;
-    let tasks = context.cpus.get(cpu).map(|c| &c.tasks);
-    // (time, is_acquire, hold): releases sort before acquires at equal times.
-    let mut edges: Vec<(u64, bool, HoldIdx)> = Vec::with_capacity(holds.len() * 2);
-    for &h in holds {
-        let hold = &all[h as usize];
-        let end = context
-            .hold_spans
-            .get(h as usize)
-            .map_or(span.end_ns, |s| s.end_ns);
-        let mut piece = |a: u64, b: u64| {
-            // An empty piece would sort its release before its acquire and never end.
-            if a < b {
-                edges.push((a, true, h));
-                edges.push((b, false, h));
-            }
-        };
-        match (hold.context, tasks) {
-            (HolderContext::Task, Some(tasks)) => {
-                for i in tasks.overlapping(hold.acquire_ts, end) {
-                    let run = tasks.get(i);
-                    if run.value.pid == hold.pid {
-                        piece(run.start_ns.max(hold.acquire_ts), run.end_ns.min(end));
-                    }
-                }
-            }
-            _ => piece(hold.acquire_ts, end),
-        }
-    }
-    edges.sort_unstable();
-    let mut held: Vec<HoldIdx> = Vec::new();
-    let mut b = LaneBuilder::default();
-    for (ts, acquire, h) in edges {
-        if acquire {
-            held.push(h);
-        } else if let Some(k) = held.iter().rposition(|&x| x == h) {
-            held.remove(k);
-        }
-        let names: Vec<StrId> = held
-            .iter()
-            .map(|&h| {
-                context.locks.classes[context.locks.class_of(all[h as usize].lock).0 as usize].name
-            })
-            .collect();
-        b.set(ts, tables.lock_set(names));
-    }
-    b.finish(span.origin_ns, span.end_ns)
-}
-
 /// Interning tables for lane values.
 #[derive(Default)]
 struct Tables {
     tasks: Vec<TaskKey>,
     task_ids: FxHashMap<(i32, StrId), u32>,
-    lock_sets: Vec<Vec<StrId>>,
-    lock_set_ids: FxHashMap<Vec<StrId>, u32>,
 }
 
 impl Tables {
@@ -411,19 +346,6 @@ impl Tables {
             self.tasks.push(TaskKey { pid, comm });
             self.tasks.len() as u32 - 1
         })
-    }
-
-    fn lock_set(&mut self, names: Vec<StrId>) -> Option<u32> {
-        if names.is_empty() {
-            return None;
-        }
-        if let Some(&id) = self.lock_set_ids.get(&names) {
-            return Some(id);
-        }
-        self.lock_sets.push(names.clone());
-        let id = self.lock_sets.len() as u32 - 1;
-        self.lock_set_ids.insert(names, id);
-        Some(id)
     }
 }
 

@@ -243,12 +243,15 @@ impl Builder<'_> {
         }
     }
 
-    /// `common_pid` always names the CPU's current task (also inside interrupts).
-    pub(super) fn follow_task(&mut self, cpu: usize, ts: u64, pid: i32, comm: StrId) {
+    /// `common_pid` always names the CPU's current task (also inside interrupts): event
+    /// `i` of another pid starts a task span (its comm is looked up only then).
+    pub(super) fn follow_task(&mut self, cpu: usize, ts: u64, pid: i32, i: EventIdx) {
+        let store = self.store;
         let c = &mut self.cpus[cpu];
         if c.task.is_some_and(|(_, t)| t.pid == pid) {
             return;
         }
+        let comm = store.comm(i);
         if let Some((start, span)) = c.task.take() {
             c.lanes.tasks.push(start, ts, span);
         }

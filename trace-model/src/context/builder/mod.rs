@@ -19,6 +19,7 @@ use super::{
 use crate::flags::ContextFlags;
 use crate::payload::{Payload, PayloadView};
 use crate::store::{EventIdx, EventStore, EventTypeId};
+use crate::strings::ExtendedInterner;
 use crate::symbols::{SymbolKind, SymbolTable};
 use crate::{IrqContext, StrId};
 use rustc_hash::FxHashMap;
@@ -188,7 +189,7 @@ impl<'a> Builder<'a> {
                 .kernel_release()
                 .is_some_and(|k| k.at_least(5, 18));
         let model = ContextModel {
-            strings: store.strings.clone(),
+            strings: ExtendedInterner::over(store.strings.clone()),
             ..ContextModel::default()
         };
         Builder {
@@ -243,7 +244,7 @@ impl<'a> Builder<'a> {
         let context = self.top_frame(cpu);
         self.touch_frame(cpu, context, ts);
         if !is_switch {
-            self.follow_task(cpu, ts, pid, store.comms()[u]);
+            self.follow_task(cpu, ts, pid, i);
         }
         let owner = match context {
             HolderContext::Softirq => Owner::Slot(cpu, SOFTIRQ),
