@@ -1,11 +1,12 @@
 #!/usr/bin/env python3
 """Reads a `kctx export` dataset with DuckDB and prints, as JSON, what the Rust test compares
-with `kctx check` and `kctx locks`: findings per kind and lock holds per class for each trace
+with `kctx check` and `kctx locks`: events, findings per kind and lock holds per class for each trace
 (named by its path through the `traces` table), and every Parquet column's physical, converted
 and logical type.
 
 Usage: duckdb_check.py DATASET_DIR
 """
+import glob
 import json
 import sys
 
@@ -42,12 +43,20 @@ total_hold_ns = {
     ).fetchall()
 }
 
-splats = {
-    paths[trace]: n
-    for trace, n in con.execute(
-        f"SELECT trace, count(*) FROM {table('splats')} GROUP BY trace"
-    ).fetchall()
-}
+
+
+def count_per_trace(name):
+    return {
+        paths[trace]: n
+        for trace, n in con.execute(
+            f"SELECT trace, count(*) FROM {table(name)} GROUP BY trace"
+        ).fetchall()
+    }
+
+
+events = count_per_trace("events")
+# Console logs give splats; a dataset of traces only has no splats directory.
+splats = count_per_trace("splats") if glob.glob(f"{out_dir}/splats/*/*.parquet") else {}
 
 # Every column of every file: (file, column, physical type, converted type, logical type).
 schema = [
@@ -68,6 +77,7 @@ for name in ["traces", "events", "lock_holds", "findings", "evidence", "latency_
 
 json.dump(
     {
+        "events": events,
         "findings": findings,
         "holds": holds,
         "total_hold_ns": total_hold_ns,

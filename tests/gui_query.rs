@@ -94,7 +94,7 @@ fn file_export_tables_writes_the_dataset() {
     let dir = std::env::temp_dir().join(format!("kctx-gui-export-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     h.get_by_label("File").click();
-    h.run_steps(1);
+    h.run_steps(2);
     h.get_by_label("Export tables…  (Parquet / CSV)").click();
     h.run_steps(2);
     h.state_mut().session.as_mut().unwrap().query.export.dir = dir.display().to_string();

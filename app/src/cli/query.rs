@@ -34,7 +34,8 @@ pub struct QueryArgs {
     /// kallsyms-format symbols naming lock addresses the trace does not name.
     #[arg(long, value_name = "FILE")]
     pub kallsyms: Option<PathBuf>,
-    /// Print to stderr how long loading, building the tables and running the query took.
+    /// Print to stderr how long loading, building the tables and running the query took (wall
+    /// time, and the CPU time of running it).
     #[arg(long)]
     pub timings: bool,
     /// The statement (polars SQL).
@@ -47,6 +48,7 @@ pub struct QueryArgs {
 /// `kctx query ...`
 pub fn run(args: &QueryArgs, cache: Option<&analysis::TraceCache>) -> anyhow::Result<u8> {
     let started = Instant::now();
+    let cpu_started = cpu_time();
     let mut query = tables::Query::new(&args.sql)?;
     let with_findings = query.tables().iter().any(|t| t.needs_findings());
     let mut building = Duration::ZERO;
@@ -63,9 +65,9 @@ pub fn run(args: &QueryArgs, cache: Option<&analysis::TraceCache>) -> anyhow::Re
         },
     )?;
     let loading = started.elapsed() - building;
-    let t = Instant::now();
+    let (t, cpu) = (Instant::now(), cpu_time());
     let mut result = query.run()?;
-    let running = t.elapsed();
+    let (running, running_cpu) = (t.elapsed(), cpu_time() - cpu);
     let format = match args.format {
         QueryFormat::Table => tables::OutputFormat::Table,
         QueryFormat::Csv => tables::OutputFormat::Csv,
@@ -76,13 +78,21 @@ pub fn run(args: &QueryArgs, cache: Option<&analysis::TraceCache>) -> anyhow::Re
     super::output::emit(&String::from_utf8_lossy(&text))?;
     if args.timings {
         eprintln!(
-            "kctx query: load and analyse {:.3} s, build tables {:.3} s, query {:.3} s, \
-             {} rows",
+            "kctx query: load and analyse {:.3} s, build tables {:.3} s, query {:.3} s \
+             ({:.3} s CPU), {} rows; {:.3} s CPU in all",
             loading.as_secs_f64(),
             building.as_secs_f64(),
             running.as_secs_f64(),
-            result.height()
+            running_cpu.as_secs_f64(),
+            result.height(),
+            (cpu_time() - cpu_started).as_secs_f64(),
         );
     }
     Ok(0)
+}
+
+/// CPU time of the whole process, every thread (polars runs a query on a pool).
+fn cpu_time() -> Duration {
+    let t = rustix::time::clock_gettime(rustix::time::ClockId::ProcessCPUTime);
+    Duration::new(t.tv_sec as u64, t.tv_nsec as u32)
 }
