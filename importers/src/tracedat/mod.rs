@@ -395,7 +395,7 @@ impl<'a> CpuStream<'a> {
                 );
                 match scope {
                     Some(scope) => PageSource::Prefetched(PrefetchedChunks::spawn(scope, chunks)),
-                    None => PageSource::Chunks(chunks),
+                    None => PageSource::Chunks(Box::new(chunks)),
                 }
             }
             None => PageSource::Plain(self.bytes),
