@@ -312,15 +312,21 @@ fn a_bookmark_brings_its_view_back() {
     h.key_press(egui::Key::B);
     h.run_steps(2);
     h.key_press(egui::Key::Escape);
+    h.run_steps(1);
     let marked = session(&h).view_range();
+    let marked_list = crate::gui::events_in_view_label(&h);
     h.key_press(egui::Key::F);
     h.run_steps(3);
     assert_ne!(session(&h).view_range(), marked, "fitted");
+    assert_ne!(crate::gui::events_in_view_label(&h), marked_list);
     h.get_by_label("go").click();
     h.run_steps(3);
     let (v0, v1) = session(&h).view_range();
     let slack = (marked.1 - marked.0) / 100;
     assert!(v0.abs_diff(marked.0) <= slack && v1.abs_diff(marked.1) <= slack);
+    // Drawn: the event list holds the bookmarked view's events again.
+    let in_view = session(&h).trace.store.range(v0, v1).len();
+    assert_eq!(crate::gui::events_in_view_label(&h), (in_view, in_view));
 }
 
 /// Without a desktop file dialog, File › Open shows kctx's own: a folder typed into its path
@@ -438,9 +444,15 @@ fn a_dropped_file_opens() {
     h.run_steps(2);
     assert_eq!(
         session(&h).trace.inputs,
-        vec![kctx::gui::Input::File(dropped)]
+        vec![kctx::gui::Input::File(dropped.clone())]
     );
     assert!(session(&h).trace.findings.is_empty(), "s5_clean is clean");
+    // Drawn: the toolbar names the dropped file, the findings panel says it is clean, and
+    // the event list holds its events.
+    h.get_by_label(&dropped.display().to_string());
+    h.get_by_label_contains("No violations found");
+    let events = session(&h).trace.store.len();
+    assert_eq!(crate::gui::events_in_view_label(&h), (events, events));
 }
 
 /// Issue 20, point 4: the AB-BA cycle of lockdep-s3 drawn as a diagram whose orders name
