@@ -11,6 +11,9 @@ use kctx::gui::{Input, KctxApp};
 use std::process::Command;
 use trace_model::FindingKind;
 
+/// A real recording with its planted bugs (the bundled sample's trace.dat twin).
+const LOCKDEP_S1: &str = "lab/lockdep-s1_spin_sleep/trace.dat";
+
 pub(crate) fn harness(app: KctxApp) -> Harness<'static, KctxApp> {
     // The accessibility lint flags egui's own unlabelled combo boxes; what these tests check
     // is behaviour.
@@ -216,7 +219,7 @@ fn exported_markdown_report_names_each_finding() {
 
 #[test]
 fn keys_zoom_and_fit_the_timeline() {
-    let mut h = harness(synthetic_app(20_000));
+    let mut h = harness(corpus_app(LOCKDEP_S1));
     let fitted = h.state().session.as_ref().unwrap().timeline.view;
     let all = session(&h).trace.store.len();
     assert_eq!(
@@ -248,24 +251,35 @@ fn keys_zoom_and_fit_the_timeline() {
 
 #[test]
 fn filters_narrow_the_event_list() {
-    let mut h = harness(synthetic_app(20_000));
+    let mut h = harness(corpus_app(LOCKDEP_S1));
     let all = h.state().session.as_ref().unwrap().list.row_count();
-    assert!(all > 10_000, "the fitted view lists every event ({all})");
-    set_filter(&mut h, |f| &mut f.event, "irq_handler_entry");
+    assert_eq!(
+        all,
+        session(&h).trace.store.len(),
+        "the fitted view lists every event"
+    );
+    set_filter(&mut h, |f| &mut f.event, "softirq_entry");
     let s = h.state().session.as_ref().unwrap();
-    let irqs = s.list.row_count();
-    assert!(irqs > 0 && irqs < all / 5, "{irqs} of {all}");
+    let softirqs = s.list.row_count();
+    assert!(softirqs > 0 && softirqs < all / 5, "{softirqs} of {all}");
     // The list says how many rows the filters left.
-    h.get_by_label(&format!("{irqs} of {all} events in view"));
+    h.get_by_label(&format!("{softirqs} of {all} events in view"));
     let store = &s.trace.store;
     assert!(
-        (0..irqs)
+        (0..softirqs)
             .map(|r| s.list.row(store, r))
-            .all(|i| store.event(i).name == "irq_handler_entry")
+            .all(|i| store.event(i).name == "softirq_entry")
     );
-    set_filter(&mut h, |f| &mut f.text, "name=eth0");
-    let eth = h.state().session.as_ref().unwrap().list.row_count();
-    assert!(eth > 0 && eth < irqs, "{eth} of {irqs}");
+    set_filter(&mut h, |f| &mut f.text, "action=RCU");
+    let s = session(&h);
+    let rcu = s.list.row_count();
+    assert!(rcu > 0 && rcu < softirqs, "{rcu} of {softirqs}");
+    let store = &s.trace.store;
+    assert!(
+        (0..rcu)
+            .map(|r| kctx::gui::event_list::row_text(store, s.list.row(store, r)))
+            .all(|text| text.contains("action=RCU"))
+    );
 }
 
 /// Every event of a million-event view is a row: the wheel moves the list by whole rows and
@@ -314,7 +328,7 @@ fn the_event_list_scrolls_through_a_million_events() {
 
 #[test]
 fn click_places_the_cursor_and_n_steps_on_that_cpu() {
-    let mut h = harness(synthetic_app(20_000));
+    let mut h = harness(corpus_app(LOCKDEP_S1));
     // The first CPU's task row is at the top of the timeline, right of the gutter.
     let target = egui::pos2(900.0, 80.0);
     h.hover_at(target);
