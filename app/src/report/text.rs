@@ -117,15 +117,7 @@ pub fn render(report: &Report) -> String {
         }
         let _ = writeln!(w, "   {}", f.summary);
         for e in &f.evidence {
-            let _ = writeln!(
-                w,
-                "     {:.6} CPU {} {} {}: {}",
-                seconds(e.ts),
-                e.cpu,
-                e.task,
-                e.event,
-                e.detail
-            );
+            let _ = writeln!(w, "     {}", trace_model::explain::evidence_line(e));
         }
     }
     if let Some(console) = &report.console {
