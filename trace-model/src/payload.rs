@@ -13,6 +13,7 @@
 mod words;
 
 use crate::StrId;
+use std::fmt::Write as _;
 use words::{check_field, field_words, get_field, payloads, put_field};
 
 /// A task state as `sched_switch` reports it for the task leaving the CPU.
@@ -120,70 +121,129 @@ payloads! {
         next_comm: StrId,
         next_pid: i32,
         next_prio: i32,
-    },
+    } => |out, s| write!(
+        out,
+        "prev_comm={} prev_pid={prev_pid} prev_prio={prev_prio} prev_state={} ==> \
+         next_comm={} next_pid={next_pid} next_prio={next_prio}",
+        s(*prev_comm),
+        prev_state.letters(),
+        s(*next_comm)
+    ),
     /// `sched_wakeup`, `sched_wakeup_new` and `sched_waking` (the event name tells which).
     SchedWakeup = 2 {
         comm: StrId,
         pid: i32,
         prio: i32,
         target_cpu: i32,
-    },
+    } => |out, s| write!(
+        out,
+        "comm={} pid={pid} prio={prio} target_cpu={target_cpu:03}",
+        s(*comm)
+    ),
     SchedMigrate = 3 {
         comm: StrId,
         pid: i32,
         prio: i32,
         orig_cpu: i32,
         dest_cpu: i32,
-    },
-    IrqHandlerEntry = 4 { irq: i32, name: StrId },
-    IrqHandlerExit = 5 { irq: i32, handled: bool },
-    SoftirqEntry = 6 { vec: u32 },
-    SoftirqExit = 7 { vec: u32 },
-    SoftirqRaise = 8 { vec: u32 },
+    } => |out, s| write!(
+        out,
+        "comm={} pid={pid} prio={prio} orig_cpu={orig_cpu} dest_cpu={dest_cpu}",
+        s(*comm)
+    ),
+    IrqHandlerEntry = 4 { irq: i32, name: StrId }
+        => |out, s| write!(out, "irq={irq} name={}", s(*name)),
+    IrqHandlerExit = 5 { irq: i32, handled: bool } => |out, _s| write!(
+        out,
+        "irq={irq} ret={}",
+        if *handled { "handled" } else { "unhandled" }
+    ),
+    SoftirqEntry = 6 { vec: u32 } => |out, _s| print_softirq(out, *vec),
+    SoftirqExit = 7 { vec: u32 } => |out, _s| print_softirq(out, *vec),
+    SoftirqRaise = 8 { vec: u32 } => |out, _s| print_softirq(out, *vec),
     /// x86 `irq_vectors:*_entry` (hardirq-like vectors: local_timer, reschedule, ...).
-    IrqVectorEntry = 9 { vector: i32 },
-    IrqVectorExit = 10 { vector: i32 },
+    IrqVectorEntry = 9 { vector: i32 } => |out, _s| write!(out, "vector={vector}"),
+    IrqVectorExit = 10 { vector: i32 } => |out, _s| write!(out, "vector={vector}"),
     /// `preemptirq:irq_disable`.
-    IrqDisable = 11 { caller: StrId, parent: StrId },
-    IrqEnable = 12 { caller: StrId, parent: StrId },
-    PreemptDisable = 13 { caller: StrId, parent: StrId },
-    PreemptEnable = 14 { caller: StrId, parent: StrId },
+    IrqDisable = 11 { caller: StrId, parent: StrId }
+        => |out, s| print_caller(out, s(*caller), s(*parent)),
+    IrqEnable = 12 { caller: StrId, parent: StrId }
+        => |out, s| print_caller(out, s(*caller), s(*parent)),
+    PreemptDisable = 13 { caller: StrId, parent: StrId }
+        => |out, s| print_caller(out, s(*caller), s(*parent)),
+    PreemptEnable = 14 { caller: StrId, parent: StrId }
+        => |out, s| print_caller(out, s(*caller), s(*parent)),
     /// `lock:lock_acquire`: `read` is 0 (write), 1 (read) or 2 (recursive read).
     LockAcquire = 15 {
         addr: u64,
         name: StrId,
         trylock: bool,
         read: u8 >> 8,
+    } => |out, s| {
+        let try_ = if *trylock { "try " } else { "" };
+        let read = match read {
+            1 => "read ",
+            2 => "recursive ",
+            _ => "",
+        };
+        write!(out, "{addr:016x} {try_}{read}{}", s(*name))
     },
-    LockRelease = 16 { addr: u64, name: StrId },
-    LockContended = 17 { addr: u64, name: StrId },
-    LockAcquired = 18 { addr: u64, name: StrId },
+    LockRelease = 16 { addr: u64, name: StrId } => |out, s| print_lock(out, *addr, s(*name)),
+    LockContended = 17 { addr: u64, name: StrId } => |out, s| print_lock(out, *addr, s(*name)),
+    LockAcquired = 18 { addr: u64, name: StrId } => |out, s| print_lock(out, *addr, s(*name)),
     /// `lock:contention_begin`; `flags` are the LCB_F_* bits.
-    ContentionBegin = 19 { addr: u64, flags: u32 },
-    ContentionEnd = 20 { addr: u64, ret: i32 },
+    ContentionBegin = 19 { addr: u64, flags: u32 }
+        => |out, _s| write!(out, "{addr:016x} (flags={flags:#x})"),
+    ContentionEnd = 20 { addr: u64, ret: i32 }
+        => |out, _s| write!(out, "{addr:016x} (ret={ret})"),
     /// A kprobe (or other dynamic event) carrying a lock address (`lock=0x...`).
     /// `probed` is the probed function when the trace names it (`_raw_spin_lock`).
-    LockProbe = 21 { addr: u64, probed: StrId },
+    LockProbe = 21 { addr: u64, probed: StrId }
+        => |out, s| write!(out, "({}) lock={addr:#x}", s(*probed)),
     /// Function tracer entry: `func <-parent`.
-    Function = 22 { func: StrId, parent: StrId },
+    Function = 22 { func: StrId, parent: StrId }
+        => |out, s| write!(out, "{} <-{}", s(*func), s(*parent)),
     /// function_graph entry (`func() {` or a leaf `func();` with its duration).
     FuncGraphEntry = 23 {
         func: StrId,
         depth: u16,
         leaf_duration_ns: Option<u64>,
+    } => |out, s| match leaf_duration_ns {
+        Some(d) => write!(out, "{}(); /* {:.3} us */", s(*func), *d as f64 / 1e3),
+        None => write!(out, "{}() {{", s(*func)),
     },
     /// function_graph exit (`}`), with the duration.
     FuncGraphExit = 24 {
         func: StrId,
         depth: u16,
         duration_ns: u64,
-    },
-    WorkqueueExecuteStart = 25 { work: u64, function: StrId },
-    WorkqueueExecuteEnd = 26 { work: u64, function: StrId },
-    TimerExpireEntry = 27 { timer: u64, function: StrId },
-    TimerExpireExit = 28 { timer: u64 },
-    HrtimerExpireEntry = 29 { hrtimer: u64, function: StrId },
-    HrtimerExpireExit = 30 { hrtimer: u64 },
+    } => |out, s| write!(out, "}} /* {} {:.3} us */", s(*func), *duration_ns as f64 / 1e3),
+    WorkqueueExecuteStart = 25 { work: u64, function: StrId }
+        => |out, s| write!(out, "work struct {work:016x}: function {}", s(*function)),
+    WorkqueueExecuteEnd = 26 { work: u64, function: StrId }
+        => |out, s| write!(out, "work struct {work:016x}: function {}", s(*function)),
+    TimerExpireEntry = 27 { timer: u64, function: StrId }
+        => |out, s| write!(out, "timer={timer:016x} function={}", s(*function)),
+    TimerExpireExit = 28 { timer: u64 } => |out, _s| write!(out, "timer={timer:016x}"),
+    HrtimerExpireEntry = 29 { hrtimer: u64, function: StrId }
+        => |out, s| write!(out, "hrtimer={hrtimer:016x} function={}", s(*function)),
+    HrtimerExpireExit = 30 { hrtimer: u64 } => |out, _s| write!(out, "hrtimer={hrtimer:016x}"),
+}
+
+/// `vec=1 [action=TIMER]`.
+fn print_softirq(out: &mut String, vec: u32) -> std::fmt::Result {
+    let action = crate::context::state::softirq_name(vec).unwrap_or("?");
+    write!(out, "vec={vec} [action={action}]")
+}
+
+/// `caller=f parent=g` of the preemptirq events.
+fn print_caller(out: &mut String, caller: &str, parent: &str) -> std::fmt::Result {
+    write!(out, "caller={caller} parent={parent}")
+}
+
+/// `address name` of the lock:* events.
+fn print_lock(out: &mut String, addr: u64, name: &str) -> std::fmt::Result {
+    write!(out, "{addr:016x} {name}")
 }
 
 /// A payload as importers push it.

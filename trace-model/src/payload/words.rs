@@ -172,15 +172,17 @@ macro_rules! check_field {
     ($words:ident, $at:ident, $strings:ident, $ty:ty, $shift:literal) => {};
 }
 
-/// The table of typed payloads: each variant with its tag in the arena and its fields in
-/// word order (`name: Type >> N` shares the previous field's word, shifted N bits). From it
-/// come the [`Payload`](super::Payload) enum (with the text-carrying variants `Empty`,
-/// `Print`, `Fields` and `Raw`, whose layout is written out by hand), `tag`, and the
-/// arena's `put_typed`, `get_typed` and `check_typed`.
+/// The table of typed payloads: each variant with its tag in the arena, its fields in
+/// word order (`name: Type >> N` shares the previous field's word, shifted N bits) and how
+/// the kernel prints it (`=> |out, s| ...`, fields bound by reference, `s` resolving a
+/// string id). From it come the [`Payload`](super::Payload) enum (with the text-carrying
+/// variants `Empty`, `Print`, `Fields` and `Raw`, written out by hand), `tag`, the arena's
+/// `put_typed`, `get_typed` and `check_typed`, and `PayloadView::write_details`.
 macro_rules! payloads {
     ($(
         $(#[$doc:meta])*
         $variant:ident = $tag:literal { $($field:ident: $ty:ty $(>> $shift:literal)?),* $(,)? }
+        => |$out:ident, $s:ident| $print:expr
     ),* $(,)?) => {
         /// The payload of one event. `F` is the generic field list: a slice when an importer
         /// pushes it, a [`FieldIter`] when it is read back.
@@ -205,6 +207,36 @@ macro_rules! payloads {
             pub const PRINT: u32 = 31;
             pub const FIELDS: u32 = 32;
             pub const RAW: u32 = 33;
+        }
+
+        impl PayloadView<'_> {
+            /// Writes the payload as the kernel prints it after `name: `; `s` resolves
+            /// string ids.
+            pub fn write_details<'s>(
+                &self,
+                out: &mut String,
+                s: impl Fn(StrId) -> &'s str,
+            ) -> std::fmt::Result {
+                use std::fmt::Write as _;
+                match self {
+                    $(
+                    // A print may leave fields out (funcgraph's depth).
+                    #[allow(unused_variables)]
+                    Payload::$variant { $($field),* } => {
+                        let ($out, $s) = (&mut *out, &s);
+                        $print
+                    })*
+                    Payload::Empty => Ok(()),
+                    Payload::Print { text } | Payload::Raw(text) => out.write_str(text),
+                    Payload::Fields(fields) => {
+                        for (i, (k, v)) in fields.clone().enumerate() {
+                            let sep = if i == 0 { "" } else { " " };
+                            write!(out, "{sep}{}={v}", s(k))?;
+                        }
+                        Ok(())
+                    }
+                }
+            }
         }
 
         // The last field's move past it is never read.
