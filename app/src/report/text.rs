@@ -9,7 +9,7 @@ use trace_model::seconds;
 pub fn place(f: &ReportedFinding) -> String {
     let f = &f.finding;
     let mut s = match (&f.task, f.pid) {
-        (Some(t), Some(p)) => format!("{t}-{p}"),
+        (Some(t), Some(p)) => trace_model::CommPid(t, p).to_string(),
         (Some(t), None) => t.clone(),
         (None, Some(p)) => format!("pid {p}"),
         (None, None) => String::new(),

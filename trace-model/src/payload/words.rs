@@ -26,53 +26,24 @@ impl Word for StrId {
     }
 }
 
-impl Word for u32 {
-    const WORDS: usize = 1;
-    #[inline]
-    fn put(self, out: &mut [u32]) {
-        out[0] = self;
-    }
-    #[inline]
-    fn get(w: &[u32]) -> Self {
-        w[0]
-    }
+/// Integers of up to 32 bits: one word, truncated back on reading.
+macro_rules! one_word {
+    ($($ty:ty),*) => {$(
+        impl Word for $ty {
+            const WORDS: usize = 1;
+            #[inline]
+            fn put(self, out: &mut [u32]) {
+                out[0] = self as u32;
+            }
+            #[inline]
+            fn get(w: &[u32]) -> Self {
+                w[0] as $ty
+            }
+        }
+    )*};
 }
 
-impl Word for i32 {
-    const WORDS: usize = 1;
-    #[inline]
-    fn put(self, out: &mut [u32]) {
-        out[0] = self as u32;
-    }
-    #[inline]
-    fn get(w: &[u32]) -> Self {
-        w[0] as i32
-    }
-}
-
-impl Word for u16 {
-    const WORDS: usize = 1;
-    #[inline]
-    fn put(self, out: &mut [u32]) {
-        out[0] = u32::from(self);
-    }
-    #[inline]
-    fn get(w: &[u32]) -> Self {
-        w[0] as u16
-    }
-}
-
-impl Word for u8 {
-    const WORDS: usize = 1;
-    #[inline]
-    fn put(self, out: &mut [u32]) {
-        out[0] = u32::from(self);
-    }
-    #[inline]
-    fn get(w: &[u32]) -> Self {
-        w[0] as u8
-    }
-}
+one_word!(u32, i32, u16, u8);
 
 /// Bit 0, so that a flag can share its word with a field shifted above it.
 impl Word for bool {
