@@ -2,7 +2,7 @@
 //! [`Shows`] turned into the summary, the evidence's task and detail, and the lines every
 //! output (text, Markdown, HTML, JSON, SARIF reports and the window) prints them with.
 
-use crate::context::locks::{HoldIdx, HolderContext, LockHold, LockMode};
+use crate::context::locks::{ClassId, HoldIdx, HolderContext, LockHold, LockMode};
 use crate::context::primitives::base_name;
 use crate::context::state::softirq_name;
 use crate::detect::evidence::{LockView, caller_name, class_name};
@@ -412,15 +412,7 @@ fn since(v: &LockView, first: Option<EventIdx>) -> String {
     }
 }
 
-fn cycle_summary(
-    v: &LockView,
-    orders: &[(
-        HoldIdx,
-        crate::context::locks::ClassId,
-        crate::context::locks::ClassId,
-    )],
-    overlapped: bool,
-) -> String {
+fn cycle_summary(v: &LockView, orders: &[(HoldIdx, ClassId, ClassId)], overlapped: bool) -> String {
     let first = orders
         .first()
         .map(|o| class_name(v, o.1))
