@@ -6,7 +6,7 @@
 //!
 //! Encoding: a payload is a tag word followed by a fixed number of words per variant
 //! (u64 values take two words, text takes an offset and a length into the text arena).
-//! The typed variants are one table ([`payloads!`](words)): each variant's tag and fields
+//! The typed variants are one table (`payloads!` below, defined in `payload/words.rs`): each variant's tag and fields
 //! in word order, from which the enum, the encoder, the decoder and the check of arenas
 //! read from a cache file all follow; adding an event type is one entry there.
 
