@@ -6,9 +6,11 @@
 //!
 //! Encoding: a payload is a tag word followed by a fixed number of words per variant
 //! (u64 values take two words, text takes an offset and a length into the text arena).
-//! The typed variants are one table (`payloads!` below, defined in `payload/words.rs`): each variant's tag and fields
-//! in word order, from which the enum, the encoder, the decoder and the check of arenas
-//! read from a cache file all follow; adding an event type is one entry there.
+//! The typed variants are one table (`payloads!` below, defined in `payload/words.rs`):
+//! each variant's tag, fields in word order and kernel print format, from which the enum,
+//! the encoder, the decoder, the check of arenas read from a cache file and
+//! [`PayloadView::write_details`] all follow; adding an event type is one entry there
+//! (plus its field extraction in each importer).
 
 mod words;
 
