@@ -34,6 +34,7 @@ pub mod correlate;
 pub mod culprit;
 pub mod detect;
 pub mod direct_mapped;
+pub mod explain;
 pub mod finding;
 pub mod flags;
 mod huge_pages;
