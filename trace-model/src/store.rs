@@ -13,8 +13,10 @@ use std::sync::{Arc, OnceLock};
 
 mod columns;
 mod comms;
+mod prefault;
 pub use columns::{StoreColumns, SymbolColumns};
 use comms::CommChanges;
+use prefault::{Prefault, Region};
 pub use comms::CommTable;
 
 /// The most CPU lanes a store has: Linux's largest `NR_CPUS` (x86-64 `MAXSMP`). A trace
@@ -279,6 +281,8 @@ pub struct EventStoreBuilder {
     /// CPU ids at or above [`MAX_CPUS`], in the order first seen: the cpu column holds
     /// `MAX_CPUS + index` for them until [`EventStoreBuilder::finish`] numbers lanes densely.
     high_cpus: Vec<u32>,
+    /// Faults the columns' pages in on another core ahead of the pushes (large stores).
+    prefault: Option<Prefault>,
 }
 
 /// Events moved to the columns at a time (24 KB: stays in cache).
@@ -341,6 +345,14 @@ impl EventStoreBuilder {
         huge_pages::advise(&s.pid);
         huge_pages::advise(&s.flags);
         huge_pages::advise(&s.payload);
+        b.prefault = Prefault::spawn(vec![
+            Region::of(&s.ts),
+            Region::of(&s.cpu),
+            Region::of(&s.event_type),
+            Region::of(&s.pid),
+            Region::of(&s.flags),
+            Region::of(&s.payload),
+        ]);
         b.sorted = true;
         b
     }
@@ -448,6 +460,10 @@ impl EventStoreBuilder {
     fn flush(&mut self) {
         let (s, p) = (&mut self.store, &mut *self.pending);
         let n = p.len;
+        if s.ts.len() + n > s.ts.capacity() {
+            // The columns move as they grow: the helper's addresses would be stale.
+            self.prefault = None;
+        }
         s.ts.extend_from_slice(&p.ts[..n]);
         s.cpu.extend_from_slice(&p.cpu[..n]);
         s.event_type.extend_from_slice(&p.event_type[..n]);
@@ -455,6 +471,9 @@ impl EventStoreBuilder {
         s.flags.extend_from_slice(&p.flags[..n]);
         s.payload.extend_from_slice(&p.payload[..n]);
         p.len = 0;
+        if let Some(prefault) = &mut self.prefault {
+            prefault.progress(s.ts.len());
+        }
     }
 
     /// Records lost events on `cpu` before time `ts`.
@@ -496,6 +515,7 @@ impl EventStoreBuilder {
     /// and returns the store.
     pub fn finish(mut self) -> EventStore {
         self.flush();
+        self.prefault = None;
         let s = &mut self.store;
         let mut reordered = None;
         s.strings = Arc::new(std::mem::take(&mut self.strings));
