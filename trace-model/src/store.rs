@@ -13,11 +13,14 @@ use std::sync::{Arc, OnceLock};
 
 mod columns;
 mod comms;
+mod flag_column;
 mod prefault;
 pub use columns::{StoreColumns, SymbolColumns};
 use comms::CommChanges;
-use prefault::{Prefault, Region};
 pub use comms::CommTable;
+pub use flag_column::Flags;
+use flag_column::{FlagCoder, FlagColumn};
+use prefault::{Prefault, Region};
 
 /// The most CPU lanes a store has: Linux's largest `NR_CPUS` (x86-64 `MAXSMP`). A trace
 /// that states more CPUs gets this many lanes; CPU ids at or above it (only a damaged or
@@ -68,7 +71,8 @@ pub struct EventStore {
     pid: Vec<i32>,
     /// Each event's comm, from its pid: kept per task, not per event.
     comms: CommTable,
-    flags: Vec<ContextFlags>,
+    /// A byte an event: a code into the trace's distinct flag words.
+    flags: FlagColumn,
     payload: Vec<u32>,
     /// Event indices grouped by CPU, each CPU's in time order: CPU `c`'s are
     /// `by_cpu[cpu_starts[c]..cpu_starts[c + 1]]`. Built on the first per-CPU query:
@@ -124,8 +128,8 @@ impl EventStore {
         &self.event_type
     }
     /// Context flags of each event.
-    pub fn flags(&self) -> &[ContextFlags] {
-        &self.flags
+    pub fn flags(&self) -> Flags<'_> {
+        self.flags.view()
     }
 
     /// Payload of event `i`.
@@ -144,7 +148,7 @@ impl EventStore {
             comm: self.strings.resolve(self.comm(i)),
             name: self.type_name(self.event_type[u]),
             event_type: self.event_type[u],
-            flags: self.flags[u],
+            flags: self.flags()[u],
             payload: self.payload(i),
         }
     }
@@ -251,10 +255,11 @@ impl EventStore {
     /// Resident bytes of the columns, the per-CPU index (once built), the payload arena
     /// and the strings.
     pub fn heap_bytes(&self) -> usize {
-        let per_event = 8 + 2 + 2 + 4 + 4 + 4;
+        let per_event = 8 + 2 + 2 + 4 + 4;
         let index = self.by_cpu.get().map_or(0, |v| v.len() * 4);
         self.len() * per_event
             + index
+            + self.flags.heap_bytes()
             + self.comms.heap_bytes()
             + self.arena.heap_bytes()
             + self.strings.heap_bytes()
@@ -278,6 +283,8 @@ pub struct EventStoreBuilder {
     type_ids: rustc_hash::FxHashMap<StrId, EventTypeId>,
     /// Where each pid's comm changed, in push order.
     comm_changes: CommChanges,
+    /// The flag words' codes.
+    flag_coder: FlagCoder,
     /// CPU ids at or above [`MAX_CPUS`], in the order first seen: the cpu column holds
     /// `MAX_CPUS + index` for them until [`EventStoreBuilder::finish`] numbers lanes densely.
     high_cpus: Vec<u32>,
@@ -343,14 +350,13 @@ impl EventStoreBuilder {
         huge_pages::advise(&s.cpu);
         huge_pages::advise(&s.event_type);
         huge_pages::advise(&s.pid);
-        huge_pages::advise(&s.flags);
         huge_pages::advise(&s.payload);
         b.prefault = Prefault::spawn(vec![
             Region::of(&s.ts),
             Region::of(&s.cpu),
             Region::of(&s.event_type),
             Region::of(&s.pid),
-            Region::of(&s.flags),
+            s.flags.region(),
             Region::of(&s.payload),
         ]);
         b.sorted = true;
@@ -468,7 +474,7 @@ impl EventStoreBuilder {
         s.cpu.extend_from_slice(&p.cpu[..n]);
         s.event_type.extend_from_slice(&p.event_type[..n]);
         s.pid.extend_from_slice(&p.pid[..n]);
-        s.flags.extend_from_slice(&p.flags[..n]);
+        s.flags.extend(&p.flags[..n], &mut self.flag_coder);
         s.payload.extend_from_slice(&p.payload[..n]);
         p.len = 0;
         if let Some(prefault) = &mut self.prefault {
@@ -534,7 +540,7 @@ impl EventStoreBuilder {
             permute(&mut s.pid, &order);
             permute(&mut comm, &order);
             reordered = Some(CommChanges::of_column(&s.pid, &comm));
-            permute(&mut s.flags, &order);
+            s.flags.permute(&order);
             permute(&mut s.payload, &order);
         }
         s.comms = CommTable::new(

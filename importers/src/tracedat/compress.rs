@@ -318,13 +318,12 @@ impl<'a> ChunkReader<'a> {
         if let Some(reread) = &self.reread {
             self.released += reread.release_behind(&r.consumed()[self.released..]);
         }
-        decompressed
-            .map_err(|e| {
-                damage(
-                    at,
-                    r.origin.error(at, &format!("chunk {i} of {count}: {e}")),
-                )
-            })?;
+        decompressed.map_err(|e| {
+            damage(
+                at,
+                r.origin.error(at, &format!("chunk {i} of {count}: {e}")),
+            )
+        })?;
         Ok(true)
     }
 }
