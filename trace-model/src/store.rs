@@ -531,9 +531,6 @@ impl EventStoreBuilder {
             let mut comm = self.comm_changes.replay(&s.pid);
             let mut order: Vec<u32> = (0..s.ts.len() as u32).collect();
             order.sort_by_key(|&i| s.ts[i as usize]);
-            fn permute<T: Copy>(v: &mut Vec<T>, order: &[u32]) {
-                *v = order.iter().map(|&i| v[i as usize]).collect();
-            }
             permute(&mut s.ts, &order);
             permute(&mut s.cpu, &order);
             permute(&mut s.event_type, &order);
@@ -568,6 +565,11 @@ impl EventStoreBuilder {
         s.meta.lost.sort_by_key(|l| (l.cpu, l.ts));
         self.store
     }
+}
+
+/// Reorders a column: entry `k` becomes the one at `order[k]`.
+fn permute<T: Copy>(v: &mut Vec<T>, order: &[u32]) {
+    *v = order.iter().map(|&i| v[i as usize]).collect();
 }
 
 /// Renumbers the cpu column so that lanes are the distinct CPU ids in ascending order, at

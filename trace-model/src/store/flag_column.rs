@@ -160,12 +160,9 @@ impl FlagColumn {
 
     /// Reorders the events: event `k` becomes the one at `order[k]`.
     pub(crate) fn permute(&mut self, order: &[u32]) {
-        fn permute<T: Copy>(v: &mut Vec<T>, order: &[u32]) {
-            *v = order.iter().map(|&i| v[i as usize]).collect();
-        }
         match self {
-            FlagColumn::Coded { codes, .. } => permute(codes, order),
-            FlagColumn::Whole(words) => permute(words, order),
+            FlagColumn::Coded { codes, .. } => super::permute(codes, order),
+            FlagColumn::Whole(words) => super::permute(words, order),
         }
     }
 
