@@ -217,7 +217,8 @@ impl PayloadColumns {
 pub fn build(input: &TraceInput, range: Range<usize>) -> DataFrame {
     let store = input.store;
     let n = range.len();
-    let flags = &store.flags()[range.clone()];
+    let all_flags = store.flags();
+    let flags: Vec<_> = range.clone().map(|i| all_flags.get(i)).collect();
     let mut payloads = PayloadColumns::with_capacity(n);
     let mut details = StrColumn::with_capacity(n);
     for i in range.clone() {

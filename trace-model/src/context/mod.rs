@@ -24,6 +24,7 @@ pub mod held;
 pub mod lanes;
 pub mod locks;
 pub mod primitives;
+pub mod seen;
 pub mod state;
 pub mod tasks;
 #[cfg(test)]
