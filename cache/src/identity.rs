@@ -11,6 +11,7 @@
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom};
 use std::path::Path;
+use trace_model::stable_hash::Fnv64;
 
 /// How much of each end of the file is hashed: enough to tell a rewritten trace from the old
 /// one (headers at the start, the last pages at the end) at the cost of two small reads.
@@ -40,24 +41,6 @@ pub fn trace_key(path: &Path) -> std::io::Result<u64> {
         key.write(&crc32fast::hash(&edge).to_le_bytes());
     }
     Ok(key.0)
-}
-
-/// FNV-1a, 64 bits: stable across builds and platforms (unlike std's hasher), which a key
-/// stored in a file needs.
-struct Fnv64(u64);
-
-impl Default for Fnv64 {
-    fn default() -> Fnv64 {
-        Fnv64(0xcbf2_9ce4_8422_2325)
-    }
-}
-
-impl Fnv64 {
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 = (self.0 ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
-        }
-    }
 }
 
 #[cfg(test)]

@@ -5,6 +5,7 @@ use std::io::{Read, Seek, SeekFrom};
 use std::path::Path;
 use trace_model::context::ContextModel;
 use trace_model::splat::Splat;
+use trace_model::stable_hash::Fnv64;
 use trace_model::{EventStore, Finding, PayloadView};
 
 /// Renders an event's payload as the kernel prints it (the app's event-list text).
@@ -61,7 +62,7 @@ const ID_SPAN: u64 = 1 << 16;
 pub fn trace_id(path: &Path) -> std::io::Result<String> {
     let mut file = std::fs::File::open(path)?;
     let size = file.metadata()?.len();
-    let mut hash = Fnv::default();
+    let mut hash = Fnv64::default();
     hash.write(&size.to_le_bytes());
     let mut buf = Vec::with_capacity(ID_SPAN as usize);
     (&mut file).take(ID_SPAN).read_to_end(&mut buf)?;
@@ -78,26 +79,9 @@ pub fn trace_id(path: &Path) -> std::io::Result<String> {
 /// The id of an input that is no file (a bundled sample, a synthetic trace): the same hash of
 /// its name, so ids keep one shape.
 pub fn name_id(name: &str) -> String {
-    let mut hash = Fnv::default();
+    let mut hash = Fnv64::default();
     hash.write(name.as_bytes());
     format!("t{:016x}", hash.0)
-}
-
-/// FNV-1a, 64-bit: stable across Rust releases, unlike `DefaultHasher`.
-struct Fnv(u64);
-
-impl Default for Fnv {
-    fn default() -> Self {
-        Fnv(0xcbf2_9ce4_8422_2325)
-    }
-}
-
-impl Fnv {
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 = (self.0 ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
-        }
-    }
 }
 
 #[cfg(test)]

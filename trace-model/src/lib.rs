@@ -52,6 +52,7 @@ pub mod qemu;
 pub mod report;
 pub mod splat;
 pub mod splat_context;
+pub mod stable_hash;
 pub mod store;
 pub mod strings;
 pub mod symbols;

@@ -76,9 +76,7 @@ pub fn trace_key(inputs: &[Input]) -> Option<String> {
 
 /// The file of a trace's session: a hash of its key (FNV-1a, stable across builds).
 fn session_file(dir: &Path, key: &str) -> PathBuf {
-    let hash = key.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
-        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
-    });
+    let hash = trace_model::stable_hash::Fnv64::of(key.as_bytes());
     dir.join(format!("{hash:016x}.json"))
 }
 
