@@ -7,6 +7,7 @@
 
 pub mod allow;
 pub mod console;
+mod derived;
 pub mod diff;
 mod import;
 pub mod inputs;

@@ -19,6 +19,7 @@
 
 mod builder;
 pub mod calibrate;
+pub mod columns;
 pub mod coverage;
 pub mod held;
 pub mod lanes;
@@ -179,7 +180,7 @@ pub struct HoldSpan {
 }
 
 /// Counts of what the builder had to guess or could not match.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct BuildStats {
     /// Releases of locks whose acquisition the trace does not show.
     pub unmatched_releases: u64,
