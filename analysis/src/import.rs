@@ -4,6 +4,7 @@
 use crate::TraceSource;
 use std::fmt;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use trace_cache::{Lookup, TraceCache};
 use trace_model::EventStore;
 
@@ -62,7 +63,8 @@ impl fmt::Display for CacheEvent {
 
 /// A trace's store, and the cache entry still to write for it.
 pub struct ImportedTrace {
-    pub store: EventStore,
+    /// Shared: a window shows it while its context model is built.
+    pub store: Arc<EventStore>,
     /// What the cache did so far.
     pub cache: Vec<CacheEvent>,
     /// The trace's cache key, when the cache holds its store or is to.
@@ -89,7 +91,7 @@ pub fn import_trace(
         match cache.lookup(file) {
             Ok(Lookup::Hit { store, key }) => {
                 return Ok(ImportedTrace {
-                    store: *store,
+                    store: Arc::new(*store),
                     cache: vec![CacheEvent::Hit],
                     key: Some(key),
                     to_cache: false,
@@ -109,7 +111,7 @@ pub fn import_trace(
         to_cache = None;
     }
     Ok(ImportedTrace {
-        store,
+        store: Arc::new(store),
         cache: events,
         key: to_cache,
         to_cache: to_cache.is_some(),

@@ -6,6 +6,8 @@ use crate::import::{CacheEvent, ImportedTrace, import_trace};
 use crate::inputs::TraceSource;
 use crate::report::{InputSummary, ReportedFinding, Suppression};
 use crate::{Console, Inputs, Report, RequiredCheck, TraceInput, counted, sidecar};
+use std::ops::ControlFlow;
+use std::sync::Arc;
 use trace_cache::{CheckEntry, Derived, TraceCache};
 use trace_model::context::coverage::CheckLevel;
 use trace_model::context::{BuildOptions, ContextModel, Coverage};
@@ -23,7 +25,7 @@ pub enum Stage {
 /// One trace analysed.
 pub struct TraceAnalysis {
     pub name: String,
-    pub store: EventStore,
+    pub store: Arc<EventStore>,
     /// Per-CPU context, lock holds, sleep calls, coverage.
     pub context: ContextModel,
     /// Every detector's findings, allowlisted ones included.
@@ -61,6 +63,17 @@ impl Analysis {
 /// Unreadable sidecars and console logs are errors; an unreadable trace is reported in
 /// `report.inputs` and the others are still analysed.
 pub fn analyze(inputs: Inputs, progress: &dyn Fn(Stage)) -> anyhow::Result<Analysis> {
+    analyze_showing(inputs, progress, &|_, _| ControlFlow::Continue(()))
+}
+
+/// [`analyze`], with `imported` given each trace's store (and its name) as soon as it is
+/// imported or read from the cache, before its context model is built: a window shows it
+/// meanwhile. `imported` breaking stops the analysis there (the user cancelled): an error.
+pub fn analyze_showing(
+    inputs: Inputs,
+    progress: &dyn Fn(Stage),
+    imported: &dyn Fn(&str, &Arc<EventStore>) -> ControlFlow<()>,
+) -> anyhow::Result<Analysis> {
     let Inputs {
         traces,
         kallsyms,
@@ -149,8 +162,8 @@ pub fn analyze(inputs: Inputs, progress: &dyn Fn(Stage)) -> anyhow::Result<Analy
             all_findings.extend(entry.findings.findings);
             continue;
         }
-        let mut imported = match import_trace(&name, source, cache) {
-            Ok(imported) => imported,
+        let mut trace = match import_trace(&name, source, cache) {
+            Ok(trace) => trace,
             Err(error) => {
                 report.inputs.push(InputSummary {
                     path: name,
@@ -161,8 +174,11 @@ pub fn analyze(inputs: Inputs, progress: &dyn Fn(Stage)) -> anyhow::Result<Analy
                 continue;
             }
         };
+        if imported(&name, &trace.store).is_break() {
+            anyhow::bail!("{name}: loading cancelled");
+        }
         let (context, findings) = crate::derived::model_and_findings(
-            &mut imported,
+            &mut trace,
             cache,
             &build,
             !options.context_only,
@@ -172,7 +188,7 @@ pub fn analyze(inputs: Inputs, progress: &dyn Fn(Stage)) -> anyhow::Result<Analy
             store,
             cache: events,
             ..
-        } = imported;
+        } = trace;
         cache_events.extend(events.into_iter().map(|e| (name.clone(), e)));
         trace_clock = trace_clock.or_else(|| store.meta.clock.clone());
         if let Some(console) = linked {

@@ -24,6 +24,7 @@ pub mod coverage;
 pub mod held;
 pub mod lanes;
 pub mod locks;
+mod preview;
 pub mod primitives;
 pub mod state;
 pub mod tasks;
