@@ -993,7 +993,7 @@ fn a_trace_opens_with_its_timeline_first_then_its_context_and_findings() {
     }
     assert!(agree > 50, "{agree}");
 
-    let mut h = harness(KctxApp::with_trace(*preview));
+    let mut h = harness(KctxApp::with_trace(preview));
     h.get_by_label_contains("Checking: the findings appear");
     assert!(session(&h).timeline.lane_y(0, LaneKind::Task).is_some());
     assert!(session(&h).timeline.lane_y(0, LaneKind::IrqsOff).is_some());

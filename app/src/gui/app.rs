@@ -435,7 +435,7 @@ impl KctxApp {
     /// whole trace completes that session (or opens its own).
     pub fn deliver(&mut self, loaded: Loaded) {
         match loaded {
-            Loaded::Preview(preview) => self.finish_load(Ok(*preview)),
+            Loaded::Preview(preview) => self.finish_load(Ok(preview)),
             Loaded::Done(result) => self.finish_load(result),
         }
     }

@@ -12,7 +12,7 @@ use std::time::Instant;
 /// What a load delivers, in order.
 pub enum Loaded {
     /// The timeline from the events alone; the context model and findings follow.
-    Preview(Box<LoadedTrace>),
+    Preview(LoadedTrace),
     /// The whole trace, or why it could not be read.
     Done(anyhow::Result<LoadedTrace>),
 }
@@ -49,7 +49,7 @@ impl Loader {
                     // A panic is a bug, but it must not take the window (and the user's other
                     // work) down with it: it becomes the load's error.
                     let show = |preview| {
-                        let _ = worker_tx.send(Loaded::Preview(Box::new(preview)));
+                        let _ = worker_tx.send(Loaded::Preview(preview));
                         wake();
                     };
                     let stage = |s| {

@@ -160,7 +160,7 @@ impl Baselines {
                 .map(StrId)
         };
         let bad = || "preempt baselines out of range".to_owned();
-        if keys.len() % 4 != 0 || fallback.len() != 9 || fallback[8] > 1 {
+        if !keys.len().is_multiple_of(4) || fallback.len() != 9 || fallback[8] > 1 {
             return Err(bad());
         }
         let mut by_key = FxHashMap::default();

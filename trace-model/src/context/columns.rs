@@ -489,7 +489,7 @@ impl Reader {
     /// How many records of `T` the array `name` holds, without taking it.
     fn count<T: Words>(&self, name: &str) -> Result<u64, String> {
         let n = self.arrays.get(name).map_or(0, Vec::len);
-        if T::N == 0 || n % T::N != 0 {
+        if T::N == 0 || !n.is_multiple_of(T::N) {
             return Err(format!("{name}: {n} words, not records of {}", T::N));
         }
         Ok((n / T::N) as u64)
@@ -548,7 +548,7 @@ fn decode<T: Words>(words: &[u64], n: usize, l: &Limits) -> Option<Vec<T>> {
     if n == 0 {
         return words.is_empty().then(Vec::new);
     }
-    if words.len() % n != 0 {
+    if !words.len().is_multiple_of(n) {
         return None;
     }
     words.chunks_exact(n).map(|w| T::get(w, l)).collect()
