@@ -11,6 +11,9 @@ use kctx::gui::{Input, KctxApp};
 use std::process::Command;
 use trace_model::FindingKind;
 
+/// A real recording with its planted bugs (the bundled sample's trace.dat twin).
+const LOCKDEP_S1: &str = "lab/lockdep-s1_spin_sleep/trace.dat";
+
 pub(crate) fn harness(app: KctxApp) -> Harness<'static, KctxApp> {
     // The accessibility lint flags egui's own unlabelled combo boxes; what these tests check
     // is behaviour.
@@ -39,6 +42,27 @@ pub(crate) fn sample_app() -> KctxApp {
 
 pub(crate) fn session<'a>(h: &'a Harness<'static, KctxApp>) -> &'a kctx::gui::Session {
     h.state().session.as_ref().expect("a trace is open")
+}
+
+/// The event list's drawn line "SHOWN of IN_VIEW events in view", read back as numbers.
+pub(crate) fn events_in_view_label(h: &Harness<'static, KctxApp>) -> (usize, usize) {
+    let node = h.get_by_label_contains(" events in view");
+    let text = node
+        .accesskit_node()
+        .label()
+        .or_else(|| node.accesskit_node().value())
+        .expect("a label");
+    let (shown, rest) = text.split_once(" of ").expect("SHOWN of IN_VIEW");
+    let in_view = rest.split_once(' ').expect("IN_VIEW events").0;
+    (
+        shown.parse().expect("SHOWN"),
+        in_view.parse().expect("IN_VIEW"),
+    )
+}
+
+/// The inspector's heading time, drawn for the cursor at `ts`.
+pub(crate) fn assert_inspector_at(h: &Harness<'static, KctxApp>, ts: u64) {
+    h.get_by_label(&kctx::gui::timeline::axis::format_ts(ts as f64, 1.0));
 }
 
 fn synthetic_app(events: usize) -> KctxApp {
@@ -144,6 +168,16 @@ fn next_and_previous_violation_step_through_the_findings_in_time() {
         h.key_press(egui::Key::CloseBracket);
         h.run_steps(2);
         assert_eq!(session(&h).timeline.cursor_ns, Some(want));
+        // Drawn: the inspector at that time, and the finding's title selected in the list.
+        assert_inspector_at(&h, want);
+        let s = session(&h);
+        let f = &s.trace.findings[s.selected_finding.expect("a finding selected")];
+        assert_eq!(f.ts[0], want);
+        let title = finding_title(f);
+        assert_eq!(
+            h.get_by_label(&title).accesskit_node().toggled(),
+            Some(egui::accesskit::Toggled::True)
+        );
     }
     h.key_press(egui::Key::OpenBracket);
     h.run_steps(2);
@@ -185,8 +219,14 @@ fn exported_markdown_report_names_each_finding() {
 
 #[test]
 fn keys_zoom_and_fit_the_timeline() {
-    let mut h = harness(synthetic_app(20_000));
+    let mut h = harness(corpus_app(LOCKDEP_S1));
     let fitted = h.state().session.as_ref().unwrap().timeline.view;
+    let all = session(&h).trace.store.len();
+    assert_eq!(
+        events_in_view_label(&h),
+        (all, all),
+        "the fit shows every event"
+    );
     h.key_press(egui::Key::Plus);
     h.run_steps(2);
     let zoomed = h.state().session.as_ref().unwrap().timeline.view;
@@ -194,6 +234,11 @@ fn keys_zoom_and_fit_the_timeline() {
         zoomed.ns_per_px < fitted.ns_per_px / 1.5,
         "{zoomed:?} vs {fitted:?}"
     );
+    // Drawn: the event list follows the view, and says how many events it holds.
+    let (t0, t1) = session(&h).view_range();
+    let in_view = session(&h).trace.store.range(t0, t1).len();
+    assert!(in_view < all * 2 / 3, "{in_view} of {all}");
+    assert_eq!(events_in_view_label(&h), (in_view, in_view));
     h.key_press(egui::Key::F);
     h.run_steps(2);
     let refit = h.state().session.as_ref().unwrap().timeline.view;
@@ -201,28 +246,40 @@ fn keys_zoom_and_fit_the_timeline() {
         (refit.ns_per_px - fitted.ns_per_px).abs() < 0.05 * fitted.ns_per_px,
         "{refit:?} vs {fitted:?}"
     );
+    assert_eq!(events_in_view_label(&h), (all, all));
 }
 
 #[test]
 fn filters_narrow_the_event_list() {
-    let mut h = harness(synthetic_app(20_000));
+    let mut h = harness(corpus_app(LOCKDEP_S1));
     let all = h.state().session.as_ref().unwrap().list.row_count();
-    assert!(all > 10_000, "the fitted view lists every event ({all})");
-    set_filter(&mut h, |f| &mut f.event, "irq_handler_entry");
+    assert_eq!(
+        all,
+        session(&h).trace.store.len(),
+        "the fitted view lists every event"
+    );
+    set_filter(&mut h, |f| &mut f.event, "softirq_entry");
     let s = h.state().session.as_ref().unwrap();
-    let irqs = s.list.row_count();
-    assert!(irqs > 0 && irqs < all / 5, "{irqs} of {all}");
+    let softirqs = s.list.row_count();
+    assert!(softirqs > 0 && softirqs < all / 5, "{softirqs} of {all}");
     // The list says how many rows the filters left.
-    h.get_by_label(&format!("{irqs} of {all} events in view"));
+    h.get_by_label(&format!("{softirqs} of {all} events in view"));
     let store = &s.trace.store;
     assert!(
-        (0..irqs)
+        (0..softirqs)
             .map(|r| s.list.row(store, r))
-            .all(|i| store.event(i).name == "irq_handler_entry")
+            .all(|i| store.event(i).name == "softirq_entry")
     );
-    set_filter(&mut h, |f| &mut f.text, "name=eth0");
-    let eth = h.state().session.as_ref().unwrap().list.row_count();
-    assert!(eth > 0 && eth < irqs, "{eth} of {irqs}");
+    set_filter(&mut h, |f| &mut f.text, "action=RCU");
+    let s = session(&h);
+    let rcu = s.list.row_count();
+    assert!(rcu > 0 && rcu < softirqs, "{rcu} of {softirqs}");
+    let store = &s.trace.store;
+    assert!(
+        (0..rcu)
+            .map(|r| kctx::gui::event_list::row_text(store, s.list.row(store, r)))
+            .all(|text| text.contains("action=RCU"))
+    );
 }
 
 /// Every event of a million-event view is a row: the wheel moves the list by whole rows and
@@ -271,7 +328,7 @@ fn the_event_list_scrolls_through_a_million_events() {
 
 #[test]
 fn click_places_the_cursor_and_n_steps_on_that_cpu() {
-    let mut h = harness(synthetic_app(20_000));
+    let mut h = harness(corpus_app(LOCKDEP_S1));
     // The first CPU's task row is at the top of the timeline, right of the gutter.
     let target = egui::pos2(900.0, 80.0);
     h.hover_at(target);
@@ -291,11 +348,13 @@ fn click_places_the_cursor_and_n_steps_on_that_cpu() {
     let s = h.state().session.as_ref().unwrap();
     let cursor = s.timeline.cursor_ns.expect("a click places the cursor");
     let cpu = s.timeline.selected_cpu.expect("a click selects the CPU");
+    assert_inspector_at(&h, cursor);
     h.key_press(egui::Key::N);
     h.run_steps(2);
     let s = h.state().session.as_ref().unwrap();
     let next = s.timeline.cursor_ns.unwrap();
     assert!(next > cursor);
+    assert_inspector_at(&h, next);
     let store = &s.trace.store;
     let i = store.range(next, next + 1).start;
     let on_cpu = (i..store.len())

@@ -312,15 +312,21 @@ fn a_bookmark_brings_its_view_back() {
     h.key_press(egui::Key::B);
     h.run_steps(2);
     h.key_press(egui::Key::Escape);
+    h.run_steps(1);
     let marked = session(&h).view_range();
+    let marked_list = crate::gui::events_in_view_label(&h);
     h.key_press(egui::Key::F);
     h.run_steps(3);
     assert_ne!(session(&h).view_range(), marked, "fitted");
+    assert_ne!(crate::gui::events_in_view_label(&h), marked_list);
     h.get_by_label("go").click();
     h.run_steps(3);
     let (v0, v1) = session(&h).view_range();
     let slack = (marked.1 - marked.0) / 100;
     assert!(v0.abs_diff(marked.0) <= slack && v1.abs_diff(marked.1) <= slack);
+    // Drawn: the event list holds the bookmarked view's events again.
+    let in_view = session(&h).trace.store.range(v0, v1).len();
+    assert_eq!(crate::gui::events_in_view_label(&h), (in_view, in_view));
 }
 
 /// Without a desktop file dialog, File › Open shows kctx's own: a folder typed into its path
@@ -438,9 +444,15 @@ fn a_dropped_file_opens() {
     h.run_steps(2);
     assert_eq!(
         session(&h).trace.inputs,
-        vec![kctx::gui::Input::File(dropped)]
+        vec![kctx::gui::Input::File(dropped.clone())]
     );
     assert!(session(&h).trace.findings.is_empty(), "s5_clean is clean");
+    // Drawn: the toolbar names the dropped file, the findings panel says it is clean, and
+    // the event list holds its events.
+    h.get_by_label(&dropped.display().to_string());
+    h.get_by_label_contains("No violations found");
+    let events = session(&h).trace.store.len();
+    assert_eq!(crate::gui::events_in_view_label(&h), (events, events));
 }
 
 /// Issue 20, point 4: the AB-BA cycle of lockdep-s3 drawn as a diagram whose orders name
@@ -529,7 +541,7 @@ fn sampled_context_is_drawn_apart_from_exact_context() {
             let ctx = &s.trace.context.cpus[cpu].irqs_off;
             let first = ctx
                 .iter()
-                .find(|iv| iv.start_ns == a)
+                .find(|iv| iv.start_ns <= a && a <= iv.end_ns)
                 .expect("the interval")
                 .value;
             let name = s
@@ -570,6 +582,79 @@ fn sampled_context_is_drawn_apart_from_exact_context() {
     let exact = kctx::gui::theme::lane_value(LaneKind::IrqsOff, 1, model);
     let guess = kctx::gui::theme::lane_value(LaneKind::IrqsOff, sampled::mark(1, false), model);
     assert!(guess.a() < exact.a(), "{guess:?} vs {exact:?}");
+}
+
+/// Sampled context is drawn only where the CPU's events saw it: no drawn stretch of a
+/// sampled value spans more than the bound without an event, and hovering the middle of such
+/// a gap inside a context interval shows no tooltip for that lane.
+#[test]
+fn sampled_context_is_not_drawn_across_stretches_without_events() {
+    use kctx::gui::timeline::model::LaneKind;
+    use kctx::gui::timeline::sampled;
+    use trace_model::context::seen::UNSEEN_GAP_NS;
+    let mut h = harness(corpus_app(S1));
+    let mut gap: Option<(usize, u64, u64)> = None;
+    let mut sampled_pieces = 0;
+    {
+        let s = session(&h);
+        let ts = s.trace.store.ts();
+        for (cpu, lanes) in s.trace.timeline.cpus.iter().enumerate() {
+            let times: Vec<u64> = s
+                .trace
+                .store
+                .cpu_events(cpu)
+                .iter()
+                .map(|&i| ts[i as usize])
+                .collect();
+            let lane = lanes.lane(LaneKind::IrqsOff);
+            for i in 0..lane.len() {
+                let (a, b, v) = lane.get(i);
+                if !sampled::is_sampled(v) {
+                    continue;
+                }
+                sampled_pieces += 1;
+                let inside: Vec<u64> = std::iter::once(a)
+                    .chain(times.iter().copied().filter(|&t| a <= t && t <= b))
+                    .chain([b])
+                    .collect();
+                let widest = inside.windows(2).map(|w| w[1] - w[0]).max().unwrap_or(0);
+                assert!(
+                    widest <= UNSEEN_GAP_NS,
+                    "cpu {cpu} [{a}, {b}] spans {widest} ns unseen"
+                );
+            }
+            // A gap the lane leaves inside one of the context model's sampled intervals.
+            for iv in s.trace.context.cpus[cpu].irqs_off.iter() {
+                if gap.is_some() || sampled::irqs_off_exact(&s.trace.store, *iv.value) {
+                    continue;
+                }
+                let inside: Vec<u64> = times
+                    .iter()
+                    .copied()
+                    .filter(|&t| iv.start_ns <= t && t <= iv.end_ns)
+                    .collect();
+                gap = inside
+                    .windows(2)
+                    .find(|w| w[1] - w[0] > 4 * UNSEEN_GAP_NS)
+                    .map(|w| (cpu, w[0], w[1]));
+            }
+        }
+    }
+    assert!(sampled_pieces > 0, "lockdep-s1 has sampled irqs-off");
+    let (cpu, a, b) = gap.expect("a sampled irqs-off interval with a long stretch without events");
+    session_mut(&mut h).timeline.pending_range = Some((a, b));
+    h.run_steps(3);
+    let t = &session(&h).timeline;
+    let y = t
+        .lane_y(cpu, LaneKind::IrqsOff)
+        .expect("the irqs-off lane drawn");
+    h.hover_at(egui::pos2(t.screen_x(a + (b - a) / 2), y.center()));
+    h.run_steps(2);
+    let tip = session(&h).timeline.hover_text.clone().unwrap_or_default();
+    assert!(
+        !tip.starts_with("irqs-off"),
+        "nothing drawn in the gap, yet: {tip}"
+    );
 }
 
 /// Clicking an arrow of the lock-order cycle's diagram (not its line below) puts the cursor

@@ -26,6 +26,7 @@ pub mod lanes;
 pub mod locks;
 mod preview;
 pub mod primitives;
+pub mod seen;
 pub mod state;
 pub mod tasks;
 #[cfg(test)]

@@ -12,9 +12,10 @@ use egui::Color32;
 use rustc_hash::FxHashMap;
 use trace_model::context::ContextModel;
 use trace_model::context::lanes::IntervalLane;
+use trace_model::context::seen::seen_stretches;
 use trace_model::context::tasks::TaskRun;
 use trace_model::payload::TaskState;
-use trace_model::{EventStore, StrId};
+use trace_model::{EventIdx, EventStore, StrId};
 
 /// The sub-lanes of a CPU, top to bottom.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -203,30 +204,32 @@ impl TimelineModel {
                 let empty = Default::default();
                 let ctx = context.cpus.get(cpu).unwrap_or(&empty);
                 let span = Span { origin_ns, end_ns };
+                let events = store.cpu_events(cpu);
                 let lanes = vec![
                     span.lane(&ctx.tasks, |t| {
                         (t.pid != 0).then(|| tables.task(t.pid, t.comm))
                     }),
                     // A hardirq without an irq number is one only the flags showed.
-                    span.lane(&ctx.hardirq, |h| {
+                    span.sampled_lane(&ctx.hardirq, store, events, |h| {
                         Some(h.irq.map_or(sampled::SAMPLED, |i| sampled::plain(i as u32)))
                     }),
                     span.lane(&ctx.softirq, |s| Some(s.vec.unwrap_or(0))),
                     span.lane(&ctx.nmi, |_| Some(1)),
                     // Depth above the calibrated baseline drives the intensity.
-                    span.lane(&ctx.preempt_off, |p| {
+                    span.sampled_lane(&ctx.preempt_off, store, events, |p| {
                         let exact = sampled::preempt_off_exact(store, p.first);
                         Some(sampled::mark(u32::from(p.excess.max(1)), exact))
                     }),
-                    span.lane(&ctx.irqs_off, |&first| {
+                    span.sampled_lane(&ctx.irqs_off, store, events, |&first| {
                         Some(sampled::mark(1, sampled::irqs_off_exact(store, first)))
                     }),
                     // No event toggles BH: only the flags (kernels >= 5.18) show it.
-                    span.lane(&ctx.bh_off, |_| Some(sampled::mark(1, false))),
+                    span.sampled_lane(&ctx.bh_off, store, events, |_| {
+                        Some(sampled::mark(1, false))
+                    }),
                     span.lane(held.lanes.get(cpu).unwrap_or(&no_locks), |&set| Some(set)),
                 ];
                 let ts = store.ts();
-                let events = store.cpu_events(cpu);
                 CpuLanes {
                     lanes,
                     unknown: span.lane(&ctx.unknown, |_| Some(0)),
@@ -322,11 +325,39 @@ struct Span {
 
 impl Span {
     /// A drawable lane from a context lane; `value` maps each interval (None: not drawn).
-    fn lane<T>(self, from: &IntervalLane<T>, mut value: impl FnMut(&T) -> Option<u32>) -> Lane {
+    fn lane<T>(self, from: &IntervalLane<T>, value: impl FnMut(&T) -> Option<u32>) -> Lane {
+        self.collect(from, value, |b, start, end, v| b.push(start, end, v))
+    }
+
+    /// A lane of state the flags may only have sampled: a sampled value is drawn over the
+    /// stretches the CPU's events saw, nothing across the gaps between them; an exact value
+    /// over its whole interval.
+    fn sampled_lane<T>(
+        self,
+        from: &IntervalLane<T>,
+        store: &EventStore,
+        cpu_events: &[EventIdx],
+        value: impl FnMut(&T) -> Option<u32>,
+    ) -> Lane {
+        self.collect(from, value, |b, start, end, v| {
+            if sampled::is_sampled(v) {
+                seen_stretches(store, cpu_events, start, end, |a, e| b.push(a, e, v));
+            } else {
+                b.push(start, end, v);
+            }
+        })
+    }
+
+    fn collect<T>(
+        self,
+        from: &IntervalLane<T>,
+        mut value: impl FnMut(&T) -> Option<u32>,
+        mut push: impl FnMut(&mut LaneBuilder, u64, u64, u32),
+    ) -> Lane {
         let mut b = LaneBuilder::default();
         for iv in from.iter() {
             if let Some(v) = value(iv.value) {
-                b.push(iv.start_ns, iv.end_ns, v);
+                push(&mut b, iv.start_ns, iv.end_ns, v);
             }
         }
         b.finish(self.origin_ns, self.end_ns)

@@ -2,7 +2,9 @@
 //! `irq_handler_entry` is exact; one only the events' flags column showed (a CPU that traced
 //! only its ticks, a trace of `bprint` events all flagged `d`) is sampled: the state was seen
 //! at those events, and its real start and end lie somewhere between them. Sampled values
-//! carry a bit that draws them faint and makes their tooltip say so.
+//! carry a bit that draws them faint and makes their tooltip say so, and they are drawn only
+//! where the CPU's events saw them (`trace_model::context::seen`): nothing across a stretch
+//! with no event.
 
 use trace_model::payload::Payload;
 use trace_model::{EventIdx, EventStore};
@@ -39,7 +41,7 @@ pub fn preempt_off_exact(store: &EventStore, first: EventIdx) -> bool {
 pub fn source_text(v: u32) -> &'static str {
     if is_sampled(v) {
         "sampled: only the events' flags showed it; it began and ended somewhere between \
-         the events around its ends"
+         the events around its ends, and is not drawn across stretches without events"
     } else {
         "exact: from the trace's own toggle or entry events"
     }
