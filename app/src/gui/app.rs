@@ -446,7 +446,18 @@ impl KctxApp {
     }
 
     fn poll_loader(&mut self) {
-        if let Some(loaded) = self.loader.as_ref().and_then(Loader::poll) {
+        if let Some(loader) = &self.loader
+            && let Some(loaded) = loader.poll()
+        {
+            let what = match loaded {
+                Loaded::Preview(_) => "timeline shown",
+                Loaded::Done(_) => "complete",
+            };
+            // For the big-trace benchmark (scripts/bench-big): when each stage reached the
+            // screen, from the start of the load.
+            if std::env::var_os("KCTX_LOAD_TIMES").is_some() {
+                eprintln!("kctx: {what} after {:.2} s", loader.started.elapsed().as_secs_f64());
+            }
             if matches!(loaded, Loaded::Done(_)) {
                 self.loader = None;
             }
