@@ -456,7 +456,10 @@ impl KctxApp {
             // For the big-trace benchmark (scripts/bench-big): when each stage reached the
             // screen, from the start of the load.
             if std::env::var_os("KCTX_LOAD_TIMES").is_some() {
-                eprintln!("kctx: {what} after {:.2} s", loader.started.elapsed().as_secs_f64());
+                eprintln!(
+                    "kctx: {what} after {:.2} s",
+                    loader.started.elapsed().as_secs_f64()
+                );
             }
             if matches!(loaded, Loaded::Done(_)) {
                 self.loader = None;
