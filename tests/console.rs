@@ -387,6 +387,7 @@ fn findings_from_truth(scenario: &Value) -> Vec<Finding> {
                     .map(|w| (w.as_f64().expect("window") * 1e9).round() as u64),
                 functions: strings(&bug["functions"]),
                 locks: strings(&bug["locks"]),
+                why: None,
                 summary: String::new(),
                 evidence: Vec::new(),
                 count: 1,

@@ -204,6 +204,7 @@ mod tests {
             ts: [0, 0],
             functions: functions.iter().map(|s| s.to_string()).collect(),
             locks: locks.iter().map(|s| s.to_string()).collect(),
+            why: None,
             summary: String::new(),
             evidence: Vec::new(),
             count: 1,

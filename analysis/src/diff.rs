@@ -84,7 +84,7 @@ fn finding_line(w: &mut String, mark: char, f: &Finding) {
         trace_model::seconds(f.ts[0])
     );
     if let (Some(task), Some(pid)) = (&f.task, f.pid) {
-        let _ = write!(w, " {task}-{pid}");
+        let _ = write!(w, " {}", trace_model::CommPid(task, pid));
     }
     if let Some(cpu) = f.cpu {
         let _ = write!(w, " CPU {cpu}");

@@ -9,7 +9,7 @@ use trace_model::{EventStore, ImportReport};
 
 /// What the store's columns mean: bumped whenever `EventStore`'s arrays, the payload
 /// encoding or the metadata change, so an older cache is rebuilt instead of misread.
-pub const STORE_SCHEMA: u32 = 2;
+pub const STORE_SCHEMA: u32 = 3;
 
 /// Writes `store` to `path`, for the trace identified by `key`.
 pub fn save(store: &EventStore, path: &Path, key: u64) -> std::io::Result<()> {
@@ -24,7 +24,8 @@ pub fn save(store: &EventStore, path: &Path, key: u64) -> std::io::Result<()> {
         Column::of("comm_pids", &c.comm_pids),
         Column::of("comm_from", &c.comm_from),
         Column::of("comm_ids", &c.comm_ids),
-        Column::of("flags", &c.flags),
+        Column::of("flag_codes", &c.flag_codes),
+        Column::of("flag_table", &c.flag_table),
         Column::of("payload", &c.payload),
         Column::of("by_cpu", &c.by_cpu),
         Column::of("cpu_starts", &c.cpu_starts),
@@ -103,7 +104,8 @@ pub fn read(f: &ColumnFile) -> Result<EventStore, ColumnFileError> {
         comm_pids: f.column("comm_pids")?.into(),
         comm_from: f.column("comm_from")?.into(),
         comm_ids: f.column("comm_ids")?.into(),
-        flags: f.column("flags")?.into(),
+        flag_codes: f.column("flag_codes")?.into(),
+        flag_table: f.column("flag_table")?.into(),
         payload: f.column("payload")?.into(),
         by_cpu: f.column("by_cpu")?.into(),
         cpu_starts: f.column("cpu_starts")?.into(),
@@ -126,16 +128,6 @@ pub fn read(f: &ColumnFile) -> Result<EventStore, ColumnFileError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::path::PathBuf;
-
-    fn corpus(rel: &str) -> PathBuf {
-        std::env::var_os("KCTX_CORPUS")
-            .map_or_else(
-                || Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/corpus"),
-                PathBuf::from,
-            )
-            .join(rel)
-    }
 
     fn assert_same(a: &EventStore, b: &EventStore) {
         let (sa, sb) = (a.symbol_columns(), b.symbol_columns());
@@ -146,7 +138,8 @@ mod tests {
         assert_eq!(ca.pid, cb.pid);
         assert_eq!(ca.comm_ids, cb.comm_ids);
         assert_eq!(ca.comm_from, cb.comm_from);
-        assert_eq!(ca.flags, cb.flags);
+        assert_eq!(ca.flag_codes, cb.flag_codes);
+        assert_eq!(ca.flag_table, cb.flag_table);
         assert_eq!(ca.payload, cb.payload);
         assert_eq!(ca.by_cpu, cb.by_cpu);
         assert_eq!(ca.cpu_starts, cb.cpu_starts);
@@ -167,9 +160,11 @@ mod tests {
 
     #[test]
     fn a_real_trace_reads_back_event_for_event() {
-        let path = corpus("lab/lockdep-s1_spin_sleep/trace.dat");
-        let store = importers::open(&path).expect("the lab trace imports");
-        assert!(store.len() > 10_000 && store.symbols.len() > 1000);
+        // The bundled sample (a real recording), so the crate's tests need no corpus.
+        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../samples/lockdep-s1_spin_sleep.trace.txt.gz");
+        let store = importers::open(&path).expect("the sample imports");
+        assert!(store.len() > 10_000);
         let dir = std::env::temp_dir().join(format!("kctx-store-file-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let file = dir.join("s1.store");

@@ -64,7 +64,7 @@ pub fn open(path: &Path) -> Result<EventStore, ImportError> {
 pub fn import(source: &Source) -> Result<EventStore, ImportError> {
     let bytes = source.bytes();
     let mut store = match detect(bytes) {
-        Format::TraceDat => tracedat::import(bytes),
+        Format::TraceDat => tracedat::import_rereading(bytes, source.reread()),
         Format::FtraceText => ftrace_text::import(bytes),
         Format::Qemu => Err(ImportError::QemuLog),
         Format::Kallsyms | Format::Console => Err(ImportError::NotATrace),

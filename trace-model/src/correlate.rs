@@ -234,6 +234,7 @@ mod tests {
             ts: ts.map(|s| (s * 1e9).round() as u64),
             functions: vec![function.to_owned()],
             locks: Vec::new(),
+            why: None,
             summary: String::new(),
             evidence: Vec::new(),
             count: 1,

@@ -6,8 +6,17 @@
 //!
 //! Encoding: a payload is a tag word followed by a fixed number of words per variant
 //! (u64 values take two words, text takes an offset and a length into the text arena).
+//! The typed variants are one table (`payloads!` below, defined in `payload/words.rs`):
+//! each variant's tag, fields in word order and kernel print format, from which the enum,
+//! the encoder, the decoder, the check of arenas read from a cache file and
+//! [`PayloadView::write_details`] all follow; adding an event type is one entry there
+//! (plus its field extraction in each importer).
+
+mod words;
 
 use crate::StrId;
+use std::fmt::Write as _;
+use words::{check_field, field_words, get_field, payloads, put_field};
 
 /// A task state as `sched_switch` reports it for the task leaving the CPU.
 ///
@@ -105,13 +114,8 @@ impl TaskState {
     }
 }
 
-/// The payload of one event. `F` is the generic field list: a slice when an importer pushes
-/// it, a [`FieldIter`] when it is read back.
-#[derive(Clone, Debug, PartialEq)]
-pub enum Payload<'a, F> {
-    /// No payload (or an event whose payload is empty).
-    Empty,
-    SchedSwitch {
+payloads! {
+    SchedSwitch = 1 {
         prev_comm: StrId,
         prev_pid: i32,
         prev_prio: i32,
@@ -119,143 +123,129 @@ pub enum Payload<'a, F> {
         next_comm: StrId,
         next_pid: i32,
         next_prio: i32,
-    },
+    } => |out, s| write!(
+        out,
+        "prev_comm={} prev_pid={prev_pid} prev_prio={prev_prio} prev_state={} ==> \
+         next_comm={} next_pid={next_pid} next_prio={next_prio}",
+        s(*prev_comm),
+        prev_state.letters(),
+        s(*next_comm)
+    ),
     /// `sched_wakeup`, `sched_wakeup_new` and `sched_waking` (the event name tells which).
-    SchedWakeup {
+    SchedWakeup = 2 {
         comm: StrId,
         pid: i32,
         prio: i32,
         target_cpu: i32,
-    },
-    SchedMigrate {
+    } => |out, s| write!(
+        out,
+        "comm={} pid={pid} prio={prio} target_cpu={target_cpu:03}",
+        s(*comm)
+    ),
+    SchedMigrate = 3 {
         comm: StrId,
         pid: i32,
         prio: i32,
         orig_cpu: i32,
         dest_cpu: i32,
-    },
-    IrqHandlerEntry {
-        irq: i32,
-        name: StrId,
-    },
-    IrqHandlerExit {
-        irq: i32,
-        handled: bool,
-    },
-    SoftirqEntry {
-        vec: u32,
-    },
-    SoftirqExit {
-        vec: u32,
-    },
-    SoftirqRaise {
-        vec: u32,
-    },
+    } => |out, s| write!(
+        out,
+        "comm={} pid={pid} prio={prio} orig_cpu={orig_cpu} dest_cpu={dest_cpu}",
+        s(*comm)
+    ),
+    IrqHandlerEntry = 4 { irq: i32, name: StrId }
+        => |out, s| write!(out, "irq={irq} name={}", s(*name)),
+    IrqHandlerExit = 5 { irq: i32, handled: bool } => |out, _s| write!(
+        out,
+        "irq={irq} ret={}",
+        if *handled { "handled" } else { "unhandled" }
+    ),
+    SoftirqEntry = 6 { vec: u32 } => |out, _s| print_softirq(out, *vec),
+    SoftirqExit = 7 { vec: u32 } => |out, _s| print_softirq(out, *vec),
+    SoftirqRaise = 8 { vec: u32 } => |out, _s| print_softirq(out, *vec),
     /// x86 `irq_vectors:*_entry` (hardirq-like vectors: local_timer, reschedule, ...).
-    IrqVectorEntry {
-        vector: i32,
-    },
-    IrqVectorExit {
-        vector: i32,
-    },
+    IrqVectorEntry = 9 { vector: i32 } => |out, _s| write!(out, "vector={vector}"),
+    IrqVectorExit = 10 { vector: i32 } => |out, _s| write!(out, "vector={vector}"),
     /// `preemptirq:irq_disable`.
-    IrqDisable {
-        caller: StrId,
-        parent: StrId,
-    },
-    IrqEnable {
-        caller: StrId,
-        parent: StrId,
-    },
-    PreemptDisable {
-        caller: StrId,
-        parent: StrId,
-    },
-    PreemptEnable {
-        caller: StrId,
-        parent: StrId,
-    },
+    IrqDisable = 11 { caller: StrId, parent: StrId }
+        => |out, s| print_caller(out, s(*caller), s(*parent)),
+    IrqEnable = 12 { caller: StrId, parent: StrId }
+        => |out, s| print_caller(out, s(*caller), s(*parent)),
+    PreemptDisable = 13 { caller: StrId, parent: StrId }
+        => |out, s| print_caller(out, s(*caller), s(*parent)),
+    PreemptEnable = 14 { caller: StrId, parent: StrId }
+        => |out, s| print_caller(out, s(*caller), s(*parent)),
     /// `lock:lock_acquire`: `read` is 0 (write), 1 (read) or 2 (recursive read).
-    LockAcquire {
+    LockAcquire = 15 {
         addr: u64,
         name: StrId,
         trylock: bool,
-        read: u8,
+        read: u8 >> 8,
+    } => |out, s| {
+        let try_ = if *trylock { "try " } else { "" };
+        let read = match read {
+            1 => "read ",
+            2 => "recursive ",
+            _ => "",
+        };
+        write!(out, "{addr:016x} {try_}{read}{}", s(*name))
     },
-    LockRelease {
-        addr: u64,
-        name: StrId,
-    },
-    LockContended {
-        addr: u64,
-        name: StrId,
-    },
-    LockAcquired {
-        addr: u64,
-        name: StrId,
-    },
+    LockRelease = 16 { addr: u64, name: StrId } => |out, s| print_lock(out, *addr, s(*name)),
+    LockContended = 17 { addr: u64, name: StrId } => |out, s| print_lock(out, *addr, s(*name)),
+    LockAcquired = 18 { addr: u64, name: StrId } => |out, s| print_lock(out, *addr, s(*name)),
     /// `lock:contention_begin`; `flags` are the LCB_F_* bits.
-    ContentionBegin {
-        addr: u64,
-        flags: u32,
-    },
-    ContentionEnd {
-        addr: u64,
-        ret: i32,
-    },
+    ContentionBegin = 19 { addr: u64, flags: u32 }
+        => |out, _s| write!(out, "{addr:016x} (flags={flags:#x})"),
+    ContentionEnd = 20 { addr: u64, ret: i32 }
+        => |out, _s| write!(out, "{addr:016x} (ret={ret})"),
     /// A kprobe (or other dynamic event) carrying a lock address (`lock=0x...`).
     /// `probed` is the probed function when the trace names it (`_raw_spin_lock`).
-    LockProbe {
-        addr: u64,
-        probed: StrId,
-    },
+    LockProbe = 21 { addr: u64, probed: StrId }
+        => |out, s| write!(out, "({}) lock={addr:#x}", s(*probed)),
     /// Function tracer entry: `func <-parent`.
-    Function {
-        func: StrId,
-        parent: StrId,
-    },
+    Function = 22 { func: StrId, parent: StrId }
+        => |out, s| write!(out, "{} <-{}", s(*func), s(*parent)),
     /// function_graph entry (`func() {` or a leaf `func();` with its duration).
-    FuncGraphEntry {
+    FuncGraphEntry = 23 {
         func: StrId,
         depth: u16,
         leaf_duration_ns: Option<u64>,
+    } => |out, s| match leaf_duration_ns {
+        Some(d) => write!(out, "{}(); /* {:.3} us */", s(*func), *d as f64 / 1e3),
+        None => write!(out, "{}() {{", s(*func)),
     },
     /// function_graph exit (`}`), with the duration.
-    FuncGraphExit {
+    FuncGraphExit = 24 {
         func: StrId,
         depth: u16,
         duration_ns: u64,
-    },
-    WorkqueueExecuteStart {
-        work: u64,
-        function: StrId,
-    },
-    WorkqueueExecuteEnd {
-        work: u64,
-        function: StrId,
-    },
-    TimerExpireEntry {
-        timer: u64,
-        function: StrId,
-    },
-    TimerExpireExit {
-        timer: u64,
-    },
-    HrtimerExpireEntry {
-        hrtimer: u64,
-        function: StrId,
-    },
-    HrtimerExpireExit {
-        hrtimer: u64,
-    },
-    /// `print` (trace_marker), `bprint` / `bputs` (trace_printk): the message text.
-    Print {
-        text: &'a str,
-    },
-    /// Any other event: its fields as key/value text.
-    Fields(F),
-    /// Any other event whose payload has no `key=value` shape: the raw text.
-    Raw(&'a str),
+    } => |out, s| write!(out, "}} /* {} {:.3} us */", s(*func), *duration_ns as f64 / 1e3),
+    WorkqueueExecuteStart = 25 { work: u64, function: StrId }
+        => |out, s| write!(out, "work struct {work:016x}: function {}", s(*function)),
+    WorkqueueExecuteEnd = 26 { work: u64, function: StrId }
+        => |out, s| write!(out, "work struct {work:016x}: function {}", s(*function)),
+    TimerExpireEntry = 27 { timer: u64, function: StrId }
+        => |out, s| write!(out, "timer={timer:016x} function={}", s(*function)),
+    TimerExpireExit = 28 { timer: u64 } => |out, _s| write!(out, "timer={timer:016x}"),
+    HrtimerExpireEntry = 29 { hrtimer: u64, function: StrId }
+        => |out, s| write!(out, "hrtimer={hrtimer:016x} function={}", s(*function)),
+    HrtimerExpireExit = 30 { hrtimer: u64 } => |out, _s| write!(out, "hrtimer={hrtimer:016x}"),
+}
+
+/// `vec=1 [action=TIMER]`.
+fn print_softirq(out: &mut String, vec: u32) -> std::fmt::Result {
+    let action = crate::context::state::softirq_name(vec).unwrap_or("?");
+    write!(out, "vec={vec} [action={action}]")
+}
+
+/// `caller=f parent=g` of the preemptirq events.
+fn print_caller(out: &mut String, caller: &str, parent: &str) -> std::fmt::Result {
+    write!(out, "caller={caller} parent={parent}")
+}
+
+/// `address name` of the lock:* events.
+fn print_lock(out: &mut String, addr: u64, name: &str) -> std::fmt::Result {
+    write!(out, "{addr:016x} {name}")
 }
 
 /// A payload as importers push it.
@@ -286,56 +276,12 @@ pub struct PayloadArena {
     pub(crate) text: String,
 }
 
-mod tag {
-    pub const EMPTY: u32 = 0;
-    pub const SCHED_SWITCH: u32 = 1;
-    pub const SCHED_WAKEUP: u32 = 2;
-    pub const SCHED_MIGRATE: u32 = 3;
-    pub const IRQ_HANDLER_ENTRY: u32 = 4;
-    pub const IRQ_HANDLER_EXIT: u32 = 5;
-    pub const SOFTIRQ_ENTRY: u32 = 6;
-    pub const SOFTIRQ_EXIT: u32 = 7;
-    pub const SOFTIRQ_RAISE: u32 = 8;
-    pub const IRQ_VECTOR_ENTRY: u32 = 9;
-    pub const IRQ_VECTOR_EXIT: u32 = 10;
-    pub const IRQ_DISABLE: u32 = 11;
-    pub const IRQ_ENABLE: u32 = 12;
-    pub const PREEMPT_DISABLE: u32 = 13;
-    pub const PREEMPT_ENABLE: u32 = 14;
-    pub const LOCK_ACQUIRE: u32 = 15;
-    pub const LOCK_RELEASE: u32 = 16;
-    pub const LOCK_CONTENDED: u32 = 17;
-    pub const LOCK_ACQUIRED: u32 = 18;
-    pub const CONTENTION_BEGIN: u32 = 19;
-    pub const CONTENTION_END: u32 = 20;
-    pub const LOCK_PROBE: u32 = 21;
-    pub const FUNCTION: u32 = 22;
-    pub const FUNCGRAPH_ENTRY: u32 = 23;
-    pub const FUNCGRAPH_EXIT: u32 = 24;
-    pub const WQ_START: u32 = 25;
-    pub const WQ_END: u32 = 26;
-    pub const TIMER_ENTRY: u32 = 27;
-    pub const TIMER_EXIT: u32 = 28;
-    pub const HRTIMER_ENTRY: u32 = 29;
-    pub const HRTIMER_EXIT: u32 = 30;
-    pub const PRINT: u32 = 31;
-    pub const FIELDS: u32 = 32;
-    pub const RAW: u32 = 33;
-}
-
 fn check_id(id: u32, strings: usize) -> Result<(), String> {
     if (id as usize) < strings {
         Ok(())
     } else {
         Err(format!("string id {id} of {strings}"))
     }
-}
-
-fn lo(v: u64) -> u32 {
-    v as u32
-}
-fn hi(v: u64) -> u32 {
-    (v >> 32) as u32
 }
 
 /// Where the short payloads pushed lately are, so that a repeat points at the first copy:
@@ -421,163 +367,10 @@ impl PayloadArena {
     /// remembers gets that one's index instead of a copy.
     #[inline]
     pub(crate) fn push_sharing(&mut self, p: &PayloadIn<'_>, shared: &mut SharedPayloads) -> u32 {
-        let w = |v: i32| v as u32;
+        if let Some(at) = self.put_typed(p, shared) {
+            return at;
+        }
         match *p {
-            Payload::Empty => self.put(shared, [tag::EMPTY]),
-            Payload::SchedSwitch {
-                prev_comm,
-                prev_pid,
-                prev_prio,
-                prev_state,
-                next_comm,
-                next_pid,
-                next_prio,
-            } => self.put(
-                shared,
-                [
-                    tag::SCHED_SWITCH,
-                    prev_comm.0,
-                    w(prev_pid),
-                    w(prev_prio),
-                    u32::from(prev_state.0),
-                    next_comm.0,
-                    w(next_pid),
-                    w(next_prio),
-                ],
-            ),
-            Payload::SchedWakeup {
-                comm,
-                pid,
-                prio,
-                target_cpu,
-            } => self.put(
-                shared,
-                [tag::SCHED_WAKEUP, comm.0, w(pid), w(prio), w(target_cpu)],
-            ),
-            Payload::SchedMigrate {
-                comm,
-                pid,
-                prio,
-                orig_cpu,
-                dest_cpu,
-            } => self.put(
-                shared,
-                [
-                    tag::SCHED_MIGRATE,
-                    comm.0,
-                    w(pid),
-                    w(prio),
-                    w(orig_cpu),
-                    w(dest_cpu),
-                ],
-            ),
-            Payload::IrqHandlerEntry { irq, name } => {
-                self.put(shared, [tag::IRQ_HANDLER_ENTRY, w(irq), name.0])
-            }
-            Payload::IrqHandlerExit { irq, handled } => {
-                self.put(shared, [tag::IRQ_HANDLER_EXIT, w(irq), u32::from(handled)])
-            }
-            Payload::SoftirqEntry { vec } => self.put(shared, [tag::SOFTIRQ_ENTRY, vec]),
-            Payload::SoftirqExit { vec } => self.put(shared, [tag::SOFTIRQ_EXIT, vec]),
-            Payload::SoftirqRaise { vec } => self.put(shared, [tag::SOFTIRQ_RAISE, vec]),
-            Payload::IrqVectorEntry { vector } => {
-                self.put(shared, [tag::IRQ_VECTOR_ENTRY, w(vector)])
-            }
-            Payload::IrqVectorExit { vector } => {
-                self.put(shared, [tag::IRQ_VECTOR_EXIT, w(vector)])
-            }
-            Payload::IrqDisable { caller, parent } => {
-                self.put(shared, [tag::IRQ_DISABLE, caller.0, parent.0])
-            }
-            Payload::IrqEnable { caller, parent } => {
-                self.put(shared, [tag::IRQ_ENABLE, caller.0, parent.0])
-            }
-            Payload::PreemptDisable { caller, parent } => {
-                self.put(shared, [tag::PREEMPT_DISABLE, caller.0, parent.0])
-            }
-            Payload::PreemptEnable { caller, parent } => {
-                self.put(shared, [tag::PREEMPT_ENABLE, caller.0, parent.0])
-            }
-            Payload::LockAcquire {
-                addr,
-                name,
-                trylock,
-                read,
-            } => self.put(
-                shared,
-                [
-                    tag::LOCK_ACQUIRE,
-                    lo(addr),
-                    hi(addr),
-                    name.0,
-                    u32::from(trylock) | u32::from(read) << 8,
-                ],
-            ),
-            Payload::LockRelease { addr, name } => {
-                self.put(shared, [tag::LOCK_RELEASE, lo(addr), hi(addr), name.0])
-            }
-            Payload::LockContended { addr, name } => {
-                self.put(shared, [tag::LOCK_CONTENDED, lo(addr), hi(addr), name.0])
-            }
-            Payload::LockAcquired { addr, name } => {
-                self.put(shared, [tag::LOCK_ACQUIRED, lo(addr), hi(addr), name.0])
-            }
-            Payload::ContentionBegin { addr, flags } => {
-                self.put(shared, [tag::CONTENTION_BEGIN, lo(addr), hi(addr), flags])
-            }
-            Payload::ContentionEnd { addr, ret } => {
-                self.put(shared, [tag::CONTENTION_END, lo(addr), hi(addr), w(ret)])
-            }
-            Payload::LockProbe { addr, probed } => {
-                self.put(shared, [tag::LOCK_PROBE, lo(addr), hi(addr), probed.0])
-            }
-            Payload::Function { func, parent } => {
-                self.put(shared, [tag::FUNCTION, func.0, parent.0])
-            }
-            Payload::FuncGraphEntry {
-                func,
-                depth,
-                leaf_duration_ns,
-            } => {
-                let d = leaf_duration_ns.unwrap_or(u64::MAX);
-                self.put(
-                    shared,
-                    [tag::FUNCGRAPH_ENTRY, func.0, u32::from(depth), lo(d), hi(d)],
-                )
-            }
-            Payload::FuncGraphExit {
-                func,
-                depth,
-                duration_ns,
-            } => self.put(
-                shared,
-                [
-                    tag::FUNCGRAPH_EXIT,
-                    func.0,
-                    u32::from(depth),
-                    lo(duration_ns),
-                    hi(duration_ns),
-                ],
-            ),
-            Payload::WorkqueueExecuteStart { work, function } => {
-                self.put(shared, [tag::WQ_START, lo(work), hi(work), function.0])
-            }
-            Payload::WorkqueueExecuteEnd { work, function } => {
-                self.put(shared, [tag::WQ_END, lo(work), hi(work), function.0])
-            }
-            Payload::TimerExpireEntry { timer, function } => {
-                self.put(shared, [tag::TIMER_ENTRY, lo(timer), hi(timer), function.0])
-            }
-            Payload::TimerExpireExit { timer } => {
-                self.put(shared, [tag::TIMER_EXIT, lo(timer), hi(timer)])
-            }
-            Payload::HrtimerExpireEntry { hrtimer, function } => self.put(
-                shared,
-                [tag::HRTIMER_ENTRY, lo(hrtimer), hi(hrtimer), function.0],
-            ),
-            Payload::HrtimerExpireExit { hrtimer } => {
-                self.put(shared, [tag::HRTIMER_EXIT, lo(hrtimer), hi(hrtimer)])
-            }
             Payload::Print { text } => {
                 let t = self.push_text(text);
                 self.append([tag::PRINT, t[0], t[1]])
@@ -589,6 +382,7 @@ impl PayloadArena {
             Payload::Fields(fields) => {
                 self.push_fields_with(fields, |value, text| text.push_str(value))
             }
+            _ => self.put(shared, [tag::EMPTY]),
         }
     }
 
@@ -646,34 +440,11 @@ impl PayloadArena {
     pub(crate) fn check(&self, at: u32, strings: usize) -> Result<(), String> {
         let w = self.words.get(at as usize..).unwrap_or_default();
         let tag = *w.first().ok_or("past the end of the payload words")?;
-        let (len, ids, texts): (usize, &[usize], &[usize]) = match tag {
-            tag::SCHED_SWITCH => (8, &[1, 5], &[]),
-            tag::SCHED_WAKEUP => (5, &[1], &[]),
-            tag::SCHED_MIGRATE => (6, &[1], &[]),
-            tag::IRQ_HANDLER_ENTRY => (3, &[2], &[]),
-            tag::IRQ_HANDLER_EXIT | tag::TIMER_EXIT | tag::HRTIMER_EXIT => (3, &[], &[]),
-            tag::SOFTIRQ_ENTRY
-            | tag::SOFTIRQ_EXIT
-            | tag::SOFTIRQ_RAISE
-            | tag::IRQ_VECTOR_ENTRY
-            | tag::IRQ_VECTOR_EXIT => (2, &[], &[]),
-            tag::IRQ_DISABLE
-            | tag::IRQ_ENABLE
-            | tag::PREEMPT_DISABLE
-            | tag::PREEMPT_ENABLE
-            | tag::FUNCTION => (3, &[1, 2], &[]),
-            tag::LOCK_ACQUIRE => (5, &[3], &[]),
-            tag::LOCK_RELEASE
-            | tag::LOCK_CONTENDED
-            | tag::LOCK_ACQUIRED
-            | tag::LOCK_PROBE
-            | tag::WQ_START
-            | tag::WQ_END
-            | tag::TIMER_ENTRY
-            | tag::HRTIMER_ENTRY => (4, &[3], &[]),
-            tag::CONTENTION_BEGIN | tag::CONTENTION_END => (4, &[], &[]),
-            tag::FUNCGRAPH_ENTRY | tag::FUNCGRAPH_EXIT => (5, &[1], &[]),
-            tag::PRINT | tag::RAW => (3, &[], &[1]),
+        if let Some(typed) = Self::check_typed(w, strings) {
+            return typed;
+        }
+        let (len, texts): (usize, &[usize]) = match tag {
+            tag::PRINT | tag::RAW => (3, &[1]),
             tag::FIELDS => {
                 let n = *w.get(1).ok_or("a field list cut short")? as usize;
                 let len = n.checked_mul(3).and_then(|f| f.checked_add(2));
@@ -686,13 +457,10 @@ impl PayloadArena {
                 }
                 return Ok(());
             }
-            _ => (1, &[], &[]),
+            _ => (1, &[]),
         };
         if w.len() < len {
             return Err(format!("a payload of tag {tag} cut short"));
-        }
-        for &i in ids {
-            check_id(w[i], strings)?;
         }
         for &i in texts {
             self.check_text(w[i], w[i + 1])?;
@@ -711,124 +479,11 @@ impl PayloadArena {
     /// Reads back the payload at `at` (an index [`PayloadArena::push`] returned).
     pub fn get(&self, at: u32) -> PayloadView<'_> {
         let w = &self.words[at as usize..];
-        let s = |i: usize| StrId(w[i]);
-        let i = |i: usize| w[i] as i32;
-        let u64_at = |i: usize| u64::from(w[i]) | u64::from(w[i + 1]) << 32;
+        if let Some(typed) = Self::get_typed(w) {
+            return typed;
+        }
         let text = |i: usize| &self.text[w[i] as usize..(w[i] + w[i + 1]) as usize];
         match w[0] {
-            tag::SCHED_SWITCH => Payload::SchedSwitch {
-                prev_comm: s(1),
-                prev_pid: i(2),
-                prev_prio: i(3),
-                prev_state: TaskState(w[4] as u16),
-                next_comm: s(5),
-                next_pid: i(6),
-                next_prio: i(7),
-            },
-            tag::SCHED_WAKEUP => Payload::SchedWakeup {
-                comm: s(1),
-                pid: i(2),
-                prio: i(3),
-                target_cpu: i(4),
-            },
-            tag::SCHED_MIGRATE => Payload::SchedMigrate {
-                comm: s(1),
-                pid: i(2),
-                prio: i(3),
-                orig_cpu: i(4),
-                dest_cpu: i(5),
-            },
-            tag::IRQ_HANDLER_ENTRY => Payload::IrqHandlerEntry {
-                irq: i(1),
-                name: s(2),
-            },
-            tag::IRQ_HANDLER_EXIT => Payload::IrqHandlerExit {
-                irq: i(1),
-                handled: w[2] != 0,
-            },
-            tag::SOFTIRQ_ENTRY => Payload::SoftirqEntry { vec: w[1] },
-            tag::SOFTIRQ_EXIT => Payload::SoftirqExit { vec: w[1] },
-            tag::SOFTIRQ_RAISE => Payload::SoftirqRaise { vec: w[1] },
-            tag::IRQ_VECTOR_ENTRY => Payload::IrqVectorEntry { vector: i(1) },
-            tag::IRQ_VECTOR_EXIT => Payload::IrqVectorExit { vector: i(1) },
-            tag::IRQ_DISABLE => Payload::IrqDisable {
-                caller: s(1),
-                parent: s(2),
-            },
-            tag::IRQ_ENABLE => Payload::IrqEnable {
-                caller: s(1),
-                parent: s(2),
-            },
-            tag::PREEMPT_DISABLE => Payload::PreemptDisable {
-                caller: s(1),
-                parent: s(2),
-            },
-            tag::PREEMPT_ENABLE => Payload::PreemptEnable {
-                caller: s(1),
-                parent: s(2),
-            },
-            tag::LOCK_ACQUIRE => Payload::LockAcquire {
-                addr: u64_at(1),
-                name: s(3),
-                trylock: w[4] & 1 != 0,
-                read: (w[4] >> 8) as u8,
-            },
-            tag::LOCK_RELEASE => Payload::LockRelease {
-                addr: u64_at(1),
-                name: s(3),
-            },
-            tag::LOCK_CONTENDED => Payload::LockContended {
-                addr: u64_at(1),
-                name: s(3),
-            },
-            tag::LOCK_ACQUIRED => Payload::LockAcquired {
-                addr: u64_at(1),
-                name: s(3),
-            },
-            tag::CONTENTION_BEGIN => Payload::ContentionBegin {
-                addr: u64_at(1),
-                flags: w[3],
-            },
-            tag::CONTENTION_END => Payload::ContentionEnd {
-                addr: u64_at(1),
-                ret: i(3),
-            },
-            tag::LOCK_PROBE => Payload::LockProbe {
-                addr: u64_at(1),
-                probed: s(3),
-            },
-            tag::FUNCTION => Payload::Function {
-                func: s(1),
-                parent: s(2),
-            },
-            tag::FUNCGRAPH_ENTRY => Payload::FuncGraphEntry {
-                func: s(1),
-                depth: w[2] as u16,
-                leaf_duration_ns: Some(u64_at(3)).filter(|&d| d != u64::MAX),
-            },
-            tag::FUNCGRAPH_EXIT => Payload::FuncGraphExit {
-                func: s(1),
-                depth: w[2] as u16,
-                duration_ns: u64_at(3),
-            },
-            tag::WQ_START => Payload::WorkqueueExecuteStart {
-                work: u64_at(1),
-                function: s(3),
-            },
-            tag::WQ_END => Payload::WorkqueueExecuteEnd {
-                work: u64_at(1),
-                function: s(3),
-            },
-            tag::TIMER_ENTRY => Payload::TimerExpireEntry {
-                timer: u64_at(1),
-                function: s(3),
-            },
-            tag::TIMER_EXIT => Payload::TimerExpireExit { timer: u64_at(1) },
-            tag::HRTIMER_ENTRY => Payload::HrtimerExpireEntry {
-                hrtimer: u64_at(1),
-                function: s(3),
-            },
-            tag::HRTIMER_EXIT => Payload::HrtimerExpireExit { hrtimer: u64_at(1) },
             tag::PRINT => Payload::Print { text: text(1) },
             tag::RAW => Payload::Raw(text(1)),
             tag::FIELDS => {

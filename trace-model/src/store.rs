@@ -13,9 +13,14 @@ use std::sync::{Arc, OnceLock};
 
 mod columns;
 mod comms;
+mod flag_column;
+mod prefault;
 pub use columns::{StoreColumns, SymbolColumns};
 use comms::CommChanges;
 pub use comms::CommTable;
+pub use flag_column::Flags;
+use flag_column::{FlagCoder, FlagColumn};
+use prefault::{Prefault, Region};
 
 /// The most CPU lanes a store has: Linux's largest `NR_CPUS` (x86-64 `MAXSMP`). A trace
 /// that states more CPUs gets this many lanes; CPU ids at or above it (only a damaged or
@@ -66,7 +71,8 @@ pub struct EventStore {
     pid: Vec<i32>,
     /// Each event's comm, from its pid: kept per task, not per event.
     comms: CommTable,
-    flags: Vec<ContextFlags>,
+    /// A byte an event: a code into the trace's distinct flag words.
+    flags: FlagColumn,
     payload: Vec<u32>,
     /// Event indices grouped by CPU, each CPU's in time order: CPU `c`'s are
     /// `by_cpu[cpu_starts[c]..cpu_starts[c + 1]]`. Built on the first per-CPU query:
@@ -122,8 +128,8 @@ impl EventStore {
         &self.event_type
     }
     /// Context flags of each event.
-    pub fn flags(&self) -> &[ContextFlags] {
-        &self.flags
+    pub fn flags(&self) -> Flags<'_> {
+        self.flags.view()
     }
 
     /// Payload of event `i`.
@@ -142,7 +148,7 @@ impl EventStore {
             comm: self.strings.resolve(self.comm(i)),
             name: self.type_name(self.event_type[u]),
             event_type: self.event_type[u],
-            flags: self.flags[u],
+            flags: self.flags()[u],
             payload: self.payload(i),
         }
     }
@@ -249,10 +255,11 @@ impl EventStore {
     /// Resident bytes of the columns, the per-CPU index (once built), the payload arena
     /// and the strings.
     pub fn heap_bytes(&self) -> usize {
-        let per_event = 8 + 2 + 2 + 4 + 4 + 4;
+        let per_event = 8 + 2 + 2 + 4 + 4;
         let index = self.by_cpu.get().map_or(0, |v| v.len() * 4);
         self.len() * per_event
             + index
+            + self.flags.heap_bytes()
             + self.comms.heap_bytes()
             + self.arena.heap_bytes()
             + self.strings.heap_bytes()
@@ -276,9 +283,13 @@ pub struct EventStoreBuilder {
     type_ids: rustc_hash::FxHashMap<StrId, EventTypeId>,
     /// Where each pid's comm changed, in push order.
     comm_changes: CommChanges,
+    /// The flag words' codes.
+    flag_coder: FlagCoder,
     /// CPU ids at or above [`MAX_CPUS`], in the order first seen: the cpu column holds
     /// `MAX_CPUS + index` for them until [`EventStoreBuilder::finish`] numbers lanes densely.
     high_cpus: Vec<u32>,
+    /// Faults the columns' pages in on another core ahead of the pushes (large stores).
+    prefault: Option<Prefault>,
 }
 
 /// Events moved to the columns at a time (24 KB: stays in cache).
@@ -339,8 +350,15 @@ impl EventStoreBuilder {
         huge_pages::advise(&s.cpu);
         huge_pages::advise(&s.event_type);
         huge_pages::advise(&s.pid);
-        huge_pages::advise(&s.flags);
         huge_pages::advise(&s.payload);
+        b.prefault = Prefault::spawn(vec![
+            Region::of(&s.ts),
+            Region::of(&s.cpu),
+            Region::of(&s.event_type),
+            Region::of(&s.pid),
+            s.flags.region(),
+            Region::of(&s.payload),
+        ]);
         b.sorted = true;
         b
     }
@@ -448,13 +466,20 @@ impl EventStoreBuilder {
     fn flush(&mut self) {
         let (s, p) = (&mut self.store, &mut *self.pending);
         let n = p.len;
+        if s.ts.len() + n > s.ts.capacity() {
+            // The columns move as they grow: the helper's addresses would be stale.
+            self.prefault = None;
+        }
         s.ts.extend_from_slice(&p.ts[..n]);
         s.cpu.extend_from_slice(&p.cpu[..n]);
         s.event_type.extend_from_slice(&p.event_type[..n]);
         s.pid.extend_from_slice(&p.pid[..n]);
-        s.flags.extend_from_slice(&p.flags[..n]);
+        s.flags.extend(&p.flags[..n], &mut self.flag_coder);
         s.payload.extend_from_slice(&p.payload[..n]);
         p.len = 0;
+        if let Some(prefault) = &mut self.prefault {
+            prefault.progress(s.ts.len());
+        }
     }
 
     /// Records lost events on `cpu` before time `ts`.
@@ -496,6 +521,7 @@ impl EventStoreBuilder {
     /// and returns the store.
     pub fn finish(mut self) -> EventStore {
         self.flush();
+        self.prefault = None;
         let s = &mut self.store;
         let mut reordered = None;
         s.strings = Arc::new(std::mem::take(&mut self.strings));
@@ -505,16 +531,13 @@ impl EventStoreBuilder {
             let mut comm = self.comm_changes.replay(&s.pid);
             let mut order: Vec<u32> = (0..s.ts.len() as u32).collect();
             order.sort_by_key(|&i| s.ts[i as usize]);
-            fn permute<T: Copy>(v: &mut Vec<T>, order: &[u32]) {
-                *v = order.iter().map(|&i| v[i as usize]).collect();
-            }
             permute(&mut s.ts, &order);
             permute(&mut s.cpu, &order);
             permute(&mut s.event_type, &order);
             permute(&mut s.pid, &order);
             permute(&mut comm, &order);
             reordered = Some(CommChanges::of_column(&s.pid, &comm));
-            permute(&mut s.flags, &order);
+            s.flags.permute(&order);
             permute(&mut s.payload, &order);
         }
         s.comms = CommTable::new(
@@ -542,6 +565,11 @@ impl EventStoreBuilder {
         s.meta.lost.sort_by_key(|l| (l.cpu, l.ts));
         self.store
     }
+}
+
+/// Reorders a column: entry `k` becomes the one at `order[k]`.
+fn permute<T: Copy>(v: &mut Vec<T>, order: &[u32]) {
+    *v = order.iter().map(|&i| v[i as usize]).collect();
 }
 
 /// Renumbers the cpu column so that lanes are the distinct CPU ids in ascending order, at

@@ -154,6 +154,7 @@ mod tests {
     fn evidence(task: &str, detail: &str) -> Evidence {
         Evidence {
             index: 0,
+            shows: trace_model::finding::Shows::Event,
             ts: 1_000_000_000,
             cpu: 2,
             task: task.to_owned(),

@@ -11,14 +11,7 @@ use std::collections::BTreeMap;
 use trace_model::splat::Splat;
 use trace_model::{Confidence, EventIdx, Evidence, Finding, FindingKind, seconds};
 
-/// Human name of a kind.
-pub fn kind_name(kind: FindingKind) -> &'static str {
-    match kind {
-        FindingKind::SleepInAtomic => "Sleep in atomic context",
-        FindingKind::LockOrderCycle => "Lock-order cycle",
-        FindingKind::IrqInversion => "IRQ-safe / unsafe inversion",
-    }
-}
+pub use trace_model::explain::kind_name;
 
 /// One-line title of a finding for the list.
 pub fn finding_title(f: &Finding) -> String {
@@ -234,15 +227,7 @@ fn explanation_ui(ui: &mut Ui, f: &Finding, i: usize, k: usize) -> Option<Findin
 
 /// The line of the `n`th (from 0) evidence event: `1. 63.864935 CPU 1 task event: detail`.
 pub fn evidence_label(n: usize, e: &Evidence) -> String {
-    format!(
-        "{}. {:.6} CPU {} {} {}: {}",
-        n + 1,
-        seconds(e.ts),
-        e.cpu,
-        e.task,
-        e.event,
-        e.detail
-    )
+    format!("{}. {}", n + 1, trace_model::explain::evidence_line(e))
 }
 
 /// Points the timeline at instance `k` of finding `f`: zooms to it, highlights its atomic

@@ -9,7 +9,7 @@ use trace_model::seconds;
 pub fn place(f: &ReportedFinding) -> String {
     let f = &f.finding;
     let mut s = match (&f.task, f.pid) {
-        (Some(t), Some(p)) => format!("{t}-{p}"),
+        (Some(t), Some(p)) => trace_model::CommPid(t, p).to_string(),
         (Some(t), None) => t.clone(),
         (None, Some(p)) => format!("pid {p}"),
         (None, None) => String::new(),
@@ -117,15 +117,7 @@ pub fn render(report: &Report) -> String {
         }
         let _ = writeln!(w, "   {}", f.summary);
         for e in &f.evidence {
-            let _ = writeln!(
-                w,
-                "     {:.6} CPU {} {} {}: {}",
-                seconds(e.ts),
-                e.cpu,
-                e.task,
-                e.event,
-                e.detail
-            );
+            let _ = writeln!(w, "     {}", trace_model::explain::evidence_line(e));
         }
     }
     if let Some(console) = &report.console {

@@ -112,6 +112,11 @@ impl<'a> Reader<'a> {
         self.pos
     }
 
+    /// The bytes read so far.
+    pub fn consumed(&self) -> &'a [u8] {
+        &self.data[..self.pos]
+    }
+
     /// Bytes left.
     pub fn remaining(&self) -> usize {
         self.data.len() - self.pos

@@ -3,6 +3,7 @@
 
 use super::bytes::Reader;
 use crate::ImportError;
+use crate::source::Reread;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{Receiver, Sender, channel, sync_channel};
 use std::thread::Scope;
@@ -198,6 +199,10 @@ pub struct ChunkReader<'a> {
     held_copies: u64,
     /// Taken from the budget so far, given back on drop.
     charged: u64,
+    /// Where the compressed chunks, once decompressed, are given back (a mapped file),
+    /// and the stream's bytes given back so far.
+    reread: Option<Reread<'a>>,
+    released: usize,
 }
 
 impl Drop for ChunkReader<'_> {
@@ -225,7 +230,15 @@ impl<'a> ChunkReader<'a> {
             budget,
             held_copies: PREFETCH_DEPTH as u64 + 3,
             charged: 0,
+            reread: None,
+            released: 0,
         }
+    }
+
+    /// The reader, giving each chunk's compressed bytes back to `reread` once decompressed.
+    pub fn rereading(mut self, reread: Option<Reread<'a>>) -> ChunkReader<'a> {
+        self.reread = reread;
+        self
     }
 
     /// Appends the next chunk to `out`: false at the end of the stream. After an error
@@ -301,14 +314,16 @@ impl<'a> ChunkReader<'a> {
                     .map_err(|e| damage(0, r.origin.error(0, &e)))?,
             ),
         };
-        decoder
-            .decompress_into(block, u64::from(expected), MAX_CHUNK, out)
-            .map_err(|e| {
-                damage(
-                    at,
-                    r.origin.error(at, &format!("chunk {i} of {count}: {e}")),
-                )
-            })?;
+        let decompressed = decoder.decompress_into(block, u64::from(expected), MAX_CHUNK, out);
+        if let Some(reread) = &self.reread {
+            self.released += reread.release_behind(&r.consumed()[self.released..]);
+        }
+        decompressed.map_err(|e| {
+            damage(
+                at,
+                r.origin.error(at, &format!("chunk {i} of {count}: {e}")),
+            )
+        })?;
         Ok(true)
     }
 }

@@ -21,6 +21,7 @@ pub mod section;
 mod time_shift;
 
 use crate::ImportError;
+use crate::source::Reread;
 use bytes::{Origin, Reader, lossy};
 use compress::{ChunkBudget, Compression, PrefetchedChunks};
 use options::{CpuData, Options};
@@ -78,6 +79,23 @@ pub fn import(bytes: &[u8]) -> Result<EventStore, ImportError> {
 
 /// Imports a trace.dat file, decompressing as told (the result is the same either way).
 pub fn import_with(bytes: &[u8], decompression: Decompression) -> Result<EventStore, ImportError> {
+    import_all(bytes, decompression, None)
+}
+
+/// Imports a trace.dat file whose compressed CPU data, once decompressed, may be given back
+/// to `reread` (a mapped file's pages; the result is the same).
+pub fn import_rereading(
+    bytes: &[u8],
+    reread: Option<Reread<'_>>,
+) -> Result<EventStore, ImportError> {
+    import_all(bytes, Decompression::for_this_machine(), reread)
+}
+
+fn import_all(
+    bytes: &[u8],
+    decompression: Decompression,
+    reread: Option<Reread<'_>>,
+) -> Result<EventStore, ImportError> {
     let h = header::parse(bytes)?;
     let m = section::read(bytes, &h)?;
     if let (true, Some(text)) = (m.buffers.is_empty(), &m.latency_text) {
@@ -152,6 +170,7 @@ pub fn import_with(bytes: &[u8], decompression: Decompression) -> Result<EventSt
         streams: &loaded,
         layouts: &layouts,
         budget: &budget,
+        reread,
     };
     merge(&mut b, &mut decoder, cursors, &clock, decompression);
     Ok(b.finish())
@@ -377,12 +396,14 @@ struct CpuStream<'a> {
 
 impl<'a> CpuStream<'a> {
     /// A cursor over the stream's pages from its start; with a `scope`, a compressed
-    /// stream is decompressed ahead on a thread of it.
+    /// stream is decompressed ahead on a thread of it; with `reread`, its chunks' mapped
+    /// bytes are given back once decompressed.
     fn cursor<'scope>(
         &self,
         layout: PageLayout,
         scope: Option<&'scope Scope<'scope, 'a>>,
         budget: &'a ChunkBudget,
+        reread: Option<Reread<'a>>,
     ) -> PageCursor<'a> {
         let source = match self.compression {
             Some(comp) => {
@@ -392,7 +413,8 @@ impl<'a> CpuStream<'a> {
                     Reader::new(self.bytes, layout.endian, origin),
                     Some(self.cpu.size),
                     budget,
-                );
+                )
+                .rereading(reread);
                 match scope {
                     Some(scope) => PageSource::Prefetched(PrefetchedChunks::spawn(scope, chunks)),
                     None => PageSource::Chunks(chunks),
@@ -405,7 +427,7 @@ impl<'a> CpuStream<'a> {
 
     /// Raw time of the first event (0 without events).
     fn first_ts(&self, layout: PageLayout, budget: &'a ChunkBudget) -> u64 {
-        let mut cursor = self.cursor(layout, None, budget);
+        let mut cursor = self.cursor(layout, None, budget, None);
         loop {
             match cursor.step() {
                 Step::Event(e) => return e.ts,
@@ -487,6 +509,7 @@ struct Cursors<'s, 'a> {
     streams: &'s [CpuStream<'a>],
     layouts: &'s [PageLayout],
     budget: &'a ChunkBudget,
+    reread: Option<Reread<'a>>,
 }
 
 /// Streams decompressed ahead on a thread each, at most: the rest decompress on the
@@ -574,6 +597,7 @@ fn merge<'a>(
         streams,
         layouts,
         budget,
+        reread,
     } = cursors;
     std::thread::scope(|scope| {
         let ahead = (decompression == Decompression::AheadOnThreads).then_some(scope);
@@ -585,7 +609,7 @@ fn merge<'a>(
                 let thread = ahead.filter(|_| s.compression.is_some() && threads > 0);
                 threads -= usize::from(thread.is_some());
                 Head {
-                    cursor: s.cursor(layouts[s.buffer], thread, budget),
+                    cursor: s.cursor(layouts[s.buffer], thread, budget, reread),
                     next: None,
                     stream: i,
                 }

@@ -1,9 +1,9 @@
-//! Shared by the lock detectors: naming lock classes and holders, citing holds as evidence,
-//! and stable finding ids.
+//! Shared by the lock detectors: naming lock classes, citing holds as evidence, stable
+//! finding ids, undecided findings marked and grouped.
 
-use crate::CommPid;
 use crate::context::ContextModel;
-use crate::context::locks::{ClassId, HolderContext, LockHold, LockTable, NameSource};
+use crate::context::locks::{ClassId, LockHold, LockTable, NameSource};
+use crate::finding::Shows;
 use crate::{Confidence, EventStore, Evidence, ExtendedInterner, Finding, FindingKind};
 use rustc_hash::FxHashMap;
 use std::borrow::Cow;
@@ -60,51 +60,24 @@ pub fn class_name<'a>(v: &LockView<'a>, class: ClassId) -> Cow<'a, str> {
     }
 }
 
-/// `comm-pid` of a task hold, or the interrupt context (its pid is the interrupted task's).
-pub fn holder_label(v: &LockView, hold: &LockHold) -> String {
-    let task = CommPid(v.comm(hold), hold.pid);
-    match hold.context {
-        HolderContext::Task => task.to_string(),
-        HolderContext::Softirq => format!("softirq (in {task})"),
-        HolderContext::Hardirq => format!("hardirq (in {task})"),
-        HolderContext::Nmi => format!("NMI (in {task})"),
-        HolderContext::Unknown => format!("{task} (context unknown)"),
-    }
-}
-
 /// The function that took the lock, when the trace shows it.
 pub fn caller_name<'a>(v: &LockView<'a>, hold: &LockHold) -> Option<&'a str> {
     hold.caller.map(|c| v.strings.resolve(c))
 }
 
-/// How a hold was taken, in words: `spin_lock_bh(L) in f()`.
-pub fn describe_acquire(v: &LockView, hold: &LockHold) -> String {
-    let class = class_name(v, v.table.class_of(hold.lock));
-    let addr = v.table.locks[hold.lock.0 as usize].addr;
-    let mode = hold.mode.name();
-    let try_ = if hold.trylock { " trylock" } else { "" };
-    let read = match hold.read {
-        1 => " read",
-        2 => " recursive-read",
-        _ => "",
-    };
-    let mut s = format!("{mode}{try_}{read} acquire of {class} ({addr:#x})");
-    if let Some(f) = caller_name(v, hold) {
-        s.push_str(&format!(" in {f}()"));
-    }
-    s
-}
-
-/// Cites the acquire of `hold`, with `detail` saying why it matters.
-pub fn acquire_evidence(v: &LockView, hold: &LockHold, detail: String) -> Evidence {
+/// Cites the acquire of the hold `shows` is about (its task and detail are
+/// [`crate::explain`]ed later).
+pub fn acquire_evidence(v: &LockView, shows: Shows) -> Evidence {
+    let hold = v.hold(shows.hold().expect("a lock's evidence is a hold"));
     let event_type = v.store.event_types()[hold.acquire_event as usize];
     Evidence {
         index: hold.acquire_event,
+        shows,
         ts: hold.acquire_ts,
         cpu: hold.cpu,
-        task: holder_label(v, hold),
+        task: String::new(),
         event: v.store.type_name(event_type).to_owned(),
-        detail,
+        detail: String::new(),
     }
 }
 
@@ -124,43 +97,33 @@ pub fn push_unique(list: &mut Vec<String>, name: &str) {
 /// A lock finding whose chain no lock instance ties together at `class` (see
 /// [`crate::lockdep::first_untied_class`]): lockdep may hold two classes there, so the trace
 /// cannot decide it.
-pub fn mark_untied(f: &mut Finding, class: &str) {
+pub fn mark_untied(f: &mut Finding, class: ClassId) {
     f.confidence = Confidence::Unverifiable;
-    f.summary.push_str(&format!(
-        " Undecided: at {class} it joins different lock instances, and \
-         lock:* events carry lockdep's class name but not its key (#N) or subclass, so they \
-         may be two lockdep classes that share the name. To decide, read the kernel's \
-         /proc/lockdep (classes with their #N keys) or run the scenario on a lockdep kernel \
-         and read its console."
-    ));
+    if let Some(why) = &mut f.why {
+        why.untied_at = Some(class);
+    }
 }
 
-/// Untied findings once per class where they come apart: the first stands for the others,
-/// which its summary counts and names.
+/// Untied findings once per class name where they come apart: the first stands for the
+/// others, which its explanation counts and names.
 pub fn group_untied(findings: Vec<(Finding, Option<String>)>) -> Vec<Finding> {
     let mut out: Vec<Finding> = Vec::new();
-    let mut by_class: FxHashMap<String, (usize, Vec<String>)> = FxHashMap::default();
+    let mut by_class: FxHashMap<String, usize> = FxHashMap::default();
     for (f, untied) in findings {
         let Some(class) = untied else {
             out.push(f);
             continue;
         };
-        match by_class.get_mut(&class) {
-            Some((_, others)) => others.push(f.id),
+        match by_class.get(&class) {
+            Some(&at) => {
+                if let Some(why) = &mut out[at].why {
+                    why.same_name.push(f.id);
+                }
+            }
             None => {
-                by_class.insert(class, (out.len(), Vec::new()));
+                by_class.insert(class, out.len());
                 out.push(f);
             }
-        }
-    }
-    for (at, others) in by_class.into_values() {
-        if !others.is_empty() {
-            let f = &mut out[at];
-            f.summary.push_str(&format!(
-                " {} more finding(s) come apart at the same name: {}.",
-                others.len(),
-                others.join(", ")
-            ));
         }
     }
     out

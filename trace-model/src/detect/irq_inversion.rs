@@ -8,13 +8,14 @@
 //! the lock is taken, whatever the event that recorded the acquire saw at function entry.
 
 use super::evidence::{
-    LockView, acquire_evidence, caller_name, class_name, describe_acquire, finding_id,
-    group_untied, holder_label, mark_untied, push_unique,
+    LockView, acquire_evidence, caller_name, class_name, finding_id, group_untied, mark_untied,
+    push_unique,
 };
 use crate::context::locks::{ClassId, HoldIdx, LockHold, LockId, LockTable};
+use crate::finding::{Cause, Shows};
 use crate::lockdep::usage::{sets_enabled, used_in};
 use crate::lockdep::{DependencyGraph, IrqState, Usage, first_untied_class, usage_table};
-use crate::{Confidence, Evidence, Finding, FindingKind, seconds};
+use crate::{Confidence, Evidence, Finding, FindingKind};
 use rustc_hash::FxHashSet;
 
 /// Further unsafe classes a safe -> unsafe finding names besides the nearest one.
@@ -40,12 +41,9 @@ pub fn detect(v: &LockView, graph: &DependencyGraph) -> Vec<Finding> {
             findings.extend(judge.safe_to_unsafe(class, state, &usage, graph));
         }
     }
-    group_untied(findings)
-}
-
-/// lockdep's usage suffix: `W` for a write acquisition, `R` for a read.
-fn rw(hold: &LockHold) -> &'static str {
-    if hold.read == 0 { "W" } else { "R" }
+    let mut findings = group_untied(findings);
+    crate::explain::explain(v, &mut findings);
+    findings
 }
 
 /// The lock instances that set a class's usage bits for one state.
@@ -119,22 +117,14 @@ impl Judge<'_> {
     }
 
     /// Cites a hold that set a usage bit: `{IN-SOFTIRQ-W}`, `{HARDIRQ-ON-R}`...
-    fn usage_evidence(&self, h: &LockHold, state: IrqState, used_in: bool) -> Evidence {
-        let (how, bit) = if used_in {
-            (
-                format!("in {} context", state.name()),
-                format!("IN-{}", state.upper()),
-            )
-        } else {
-            (
-                format!("with {}s enabled", state.name()),
-                format!("{}-ON", state.upper()),
-            )
-        };
+    fn usage_evidence(&self, hold: HoldIdx, state: IrqState, used_in: bool) -> Evidence {
         acquire_evidence(
             self.v,
-            h,
-            format!("{} {how}: {{{bit}-{}}}", describe_acquire(self.v, h), rw(h)),
+            Shows::Usage {
+                hold,
+                state,
+                used_in,
+            },
         )
     }
 
@@ -148,7 +138,7 @@ impl Judge<'_> {
         functions
     }
 
-    fn base(&self, id: String, at: &LockHold, confidence: Confidence) -> Finding {
+    fn base(&self, id: String, at: &LockHold, confidence: Confidence, cause: Cause) -> Finding {
         Finding {
             id,
             kind: FindingKind::IrqInversion,
@@ -159,6 +149,7 @@ impl Judge<'_> {
             ts: [0, 0],
             functions: Vec::new(),
             locks: Vec::new(),
+            why: Some(cause.into()),
             summary: String::new(),
             evidence: Vec::new(),
             count: 0,
@@ -178,6 +169,13 @@ impl Judge<'_> {
             (None, Some(w)) => (u.used_in.first?, w),
             (None, None) => return None,
         };
+        let cause = Cause::InconsistentUsage {
+            state,
+            class,
+            used,
+            enabled,
+        };
+        let (used_idx, enabled_idx) = (used, enabled);
         let (used, enabled) = (self.hold(used), self.hold(enabled));
         let name = self.name(class);
         let later = if used.acquire_ts > enabled.acquire_ts {
@@ -189,6 +187,7 @@ impl Judge<'_> {
             finding_id(FindingKind::IrqInversion, &[state.name(), &name]),
             later,
             self.confidence(enabled, state),
+            cause,
         );
         f.ts = [
             used.acquire_ts.min(enabled.acquire_ts),
@@ -196,48 +195,36 @@ impl Judge<'_> {
         ];
         f.functions = self.functions([used, enabled]);
         f.locks = vec![name.clone()];
-        f.summary = format!(
-            "Inconsistent lock state {{IN-{up}-{}}} / {{{up}-ON-{}}}: {name} is taken in {st} \
-             context ({} at {:.6}, CPU {}) and also with {st}s enabled ({} at {:.6}, CPU {}). \
-             If a {st} that takes {name} interrupts the second holder on its CPU, it spins \
-             forever. Take it with {} on that side.",
-            rw(used),
-            rw(enabled),
-            holder_label(self.v, used),
-            seconds(used.acquire_ts),
-            used.cpu,
-            holder_label(self.v, enabled),
-            seconds(enabled.acquire_ts),
-            enabled.cpu,
-            match state {
-                IrqState::Hardirq => "spin_lock_irqsave",
-                IrqState::Softirq => "spin_lock_bh",
-            },
-            up = state.upper(),
-            st = state.name(),
-        );
         f.evidence = vec![
-            self.usage_evidence(used, state, true),
-            self.usage_evidence(enabled, state, false),
+            self.usage_evidence(used_idx, state, true),
+            self.usage_evidence(enabled_idx, state, false),
         ];
         f.count = u.used_in.count + u.enabled.count;
         let tied = UsageInstances::of(self.v.table, class, state).inconsistent_on_one_instance();
-        let untied = (!tied).then_some(name);
-        if let Some(class) = &untied {
+        if !tied {
             mark_untied(&mut f, class);
         }
-        Some((f, untied))
+        Some((f, (!tied).then_some(name)))
     }
 
     /// USED_IN_X, and task-side holds whose X state the trace does not show.
     fn undecided(&self, class: ClassId, state: IrqState, u: &Usage) -> Finding {
-        let used = self.hold(u.used_in.first.expect("used_in is set"));
-        let unknown = self.hold(u.undecided.first.expect("undecided is set"));
+        let used_idx = u.used_in.first.expect("used_in is set");
+        let unknown_idx = u.undecided.first.expect("undecided is set");
+        let (used, unknown) = (self.hold(used_idx), self.hold(unknown_idx));
         let name = self.name(class);
+        let cause = Cause::UndecidedUsage {
+            state,
+            class,
+            used: used_idx,
+            unknown: unknown_idx,
+            times: u.undecided.count,
+        };
         let mut f = self.base(
             finding_id(FindingKind::IrqInversion, &[state.name(), &name]),
             unknown,
             Confidence::Unverifiable,
+            cause,
         );
         f.ts = [
             used.acquire_ts.min(unknown.acquire_ts),
@@ -245,28 +232,14 @@ impl Judge<'_> {
         ];
         f.functions = self.functions([used, unknown]);
         f.locks = vec![name.clone()];
-        f.summary = format!(
-            "Cannot decide: {name} is taken in {st} context ({} at {:.6}) and in task \
-             context ({} at {:.6}), but the trace does not show whether {st}s were enabled \
-             there ({} times). To decide, {}.",
-            holder_label(self.v, used),
-            seconds(used.acquire_ts),
-            holder_label(self.v, unknown),
-            seconds(unknown.acquire_ts),
-            u.undecided.count,
-            state.how_to_record(),
-            st = state.name(),
-        );
         f.evidence = vec![
-            self.usage_evidence(used, state, true),
+            self.usage_evidence(used_idx, state, true),
             acquire_evidence(
                 self.v,
-                unknown,
-                format!(
-                    "{} with the {} state unknown",
-                    describe_acquire(self.v, unknown),
-                    state.name()
-                ),
+                Shows::UnknownState {
+                    hold: unknown_idx,
+                    state,
+                },
             ),
         ];
         f.count = u.undecided.count;
@@ -294,26 +267,14 @@ impl Judge<'_> {
             .collect();
         let (&nearest, others) = unsafe_reached.split_first()?;
         let (mut f, untied) = self.safe_to_unsafe_finding(safe, nearest, state, usage, graph, &via);
-        if !others.is_empty() {
-            let named: Vec<String> = others
-                .iter()
-                .take(MAX_UNSAFE_NAMED)
-                .map(|&c| self.name(c))
-                .collect();
-            f.summary.push_str(&format!(
-                " {} more {}-unsafe classes are reachable from it: {}{}.",
-                others.len(),
-                state.name(),
-                named.join(", "),
-                if others.len() > named.len() {
-                    ", ..."
-                } else {
-                    ""
-                }
-            ));
-            for name in named {
-                push_unique(&mut f.locks, &name);
-            }
+        let named: Vec<ClassId> = others.iter().take(MAX_UNSAFE_NAMED).copied().collect();
+        for &c in &named {
+            push_unique(&mut f.locks, &self.name(c));
+        }
+        if let Some(Cause::SafeToUnsafe { more, named: n, .. }) =
+            f.why.as_mut().map(|why| &mut why.cause)
+        {
+            (*more, *n) = (others.len(), named);
         }
         Some((f, untied))
     }
@@ -336,37 +297,41 @@ impl Judge<'_> {
             at = graph.edges[e as usize].from;
         }
         path.reverse();
-        let used = self.hold(usage[safe.0 as usize][s].used_in.first.expect("safe"));
-        let enabled = self.hold(
-            usage[unsafe_.0 as usize][s]
-                .enabled
-                .first_write
-                .expect("unsafe"),
-        );
-        let mut locks = vec![self.name(safe)];
-        let mut evidence = vec![self.usage_evidence(used, state, true)];
+        let used_idx = usage[safe.0 as usize][s].used_in.first.expect("safe");
+        let enabled_idx = usage[unsafe_.0 as usize][s]
+            .enabled
+            .first_write
+            .expect("unsafe");
+        let (used, enabled) = (self.hold(used_idx), self.hold(enabled_idx));
+        let mut chain = vec![safe];
+        let mut evidence = vec![self.usage_evidence(used_idx, state, true)];
         let mut holds = vec![used];
         let mut count = 0;
         for &e in &path {
             let edge = &graph.edges[e as usize];
-            let (prev, next) = (self.hold(edge.witness.0), self.hold(edge.witness.1));
-            let to = self.name(edge.to);
             evidence.push(acquire_evidence(
                 self.v,
-                next,
-                format!(
-                    "{} while holding {}",
-                    describe_acquire(self.v, next),
-                    self.name(edge.from)
-                ),
+                Shows::WhileHolding {
+                    hold: edge.witness.1,
+                    held: edge.from,
+                },
             ));
-            holds.extend([prev, next]);
+            holds.extend([self.hold(edge.witness.0), self.hold(edge.witness.1)]);
             count += edge.count;
-            locks.push(to);
+            chain.push(edge.to);
         }
-        evidence.push(self.usage_evidence(enabled, state, false));
+        evidence.push(self.usage_evidence(enabled_idx, state, false));
         holds.push(enabled);
+        let locks: Vec<String> = chain.iter().map(|&c| self.name(c)).collect();
         let (safe_name, unsafe_name) = (&locks[0], &locks[locks.len() - 1]);
+        let cause = Cause::SafeToUnsafe {
+            state,
+            chain,
+            used: used_idx,
+            enabled: enabled_idx,
+            more: 0,
+            named: Vec::new(),
+        };
         let mut f = self.base(
             finding_id(
                 FindingKind::IrqInversion,
@@ -374,35 +339,22 @@ impl Judge<'_> {
             ),
             enabled,
             self.confidence(enabled, state),
+            cause,
         );
         let first = holds.iter().map(|h| h.acquire_ts).min().unwrap_or(0);
         let last = holds.iter().map(|h| h.acquire_ts).max().unwrap_or(0);
         f.ts = [first, last];
         f.functions = self.functions(holds);
-        f.summary = format!(
-            "{up}-safe -> {up}-unsafe lock order: {safe_name} is taken in {st} context ({} at \
-             {:.6}) and is held while taking {} ; {unsafe_name} is taken with {st}s enabled \
-             ({} at {:.6}). A {st} taking {safe_name} can interrupt the holder of \
-             {unsafe_name} while another CPU holds {safe_name} and waits for {unsafe_name}.",
-            holder_label(self.v, used),
-            seconds(used.acquire_ts),
-            locks[1..].join(" -> "),
-            holder_label(self.v, enabled),
-            seconds(enabled.acquire_ts),
-            up = state.upper(),
-            st = state.name(),
-        );
         f.locks = locks;
         f.evidence = evidence;
         f.count = count;
         let start = UsageInstances::of(self.v.table, safe, state).used;
         let end = UsageInstances::of(self.v.table, unsafe_, state).enabled_write;
-        let untied =
-            first_untied_class(graph, &path, Some(&start), Some(&end), false).map(|c| self.name(c));
-        if let Some(class) = &untied {
+        let untied = first_untied_class(graph, &path, Some(&start), Some(&end), false);
+        if let Some(class) = untied {
             mark_untied(&mut f, class);
         }
-        (f, untied)
+        (f, untied.map(|c| self.name(c)))
     }
 }
 

@@ -4,12 +4,13 @@
 //! time: that is the point, the deadlock has not happened yet.
 
 use super::evidence::{
-    LockView, acquire_evidence, caller_name, class_name, describe_acquire, finding_id,
-    group_untied, holder_label, mark_untied, push_unique,
+    LockView, acquire_evidence, caller_name, class_name, finding_id, group_untied, mark_untied,
+    push_unique,
 };
 use crate::context::locks::{ClassId, HoldIdx, HolderContext, LockHold};
+use crate::finding::{Cause, Shows};
 use crate::lockdep::{DependencyGraph, Edge, Recursion, first_untied_class};
-use crate::{Confidence, Evidence, Finding, FindingKind, seconds};
+use crate::{Confidence, Evidence, Finding, FindingKind};
 
 /// Every lock-order cycle and same-instance recursion of the trace.
 pub fn detect(v: &LockView) -> Vec<Finding> {
@@ -21,12 +22,11 @@ pub fn detect_in(v: &LockView, graph: &DependencyGraph) -> Vec<Finding> {
     let cycles = graph.cycles();
     let cycles = cycles.iter().map(|cycle| {
         let mut f = cycle_finding(v, graph, cycle);
-        let untied = first_untied_class(graph, cycle, None, None, true)
-            .map(|c| class_name(v, c).into_owned());
-        if let Some(class) = &untied {
+        let untied = first_untied_class(graph, cycle, None, None, true);
+        if let Some(class) = untied {
             mark_untied(&mut f, class);
         }
-        (f, untied)
+        (f, untied.map(|c| class_name(v, c).into_owned()))
     });
     let mut findings = group_untied(cycles.collect());
     findings.extend(
@@ -35,6 +35,7 @@ pub fn detect_in(v: &LockView, graph: &DependencyGraph) -> Vec<Finding> {
             .iter()
             .map(|(class, r)| recursion_finding(v, *class, r)),
     );
+    crate::explain::explain(v, &mut findings);
     findings
 }
 
@@ -70,36 +71,22 @@ fn cycle_finding(v: &LockView, graph: &DependencyGraph, cycle: &[u32]) -> Findin
     let edges: Vec<&Edge> = order.iter().map(|&e| &graph.edges[e as usize]).collect();
     let mut functions = Vec::new();
     let mut evidence = Vec::new();
-    let mut orders = Vec::new();
-    for (k, e) in edges.iter().enumerate() {
-        let (prev, next) = (hold(e.witness.0), hold(e.witness.1));
-        let (from, to) = (&locks[k], &locks[(k + 1) % locks.len()]);
-        for h in [prev, next] {
+    for e in &edges {
+        for h in [hold(e.witness.0), hold(e.witness.1)] {
             if let Some(f) = caller_name(v, h) {
                 push_unique(&mut functions, f);
             }
         }
+        evidence.push(acquire_evidence(v, Shows::Holds(e.witness.0)));
         evidence.push(acquire_evidence(
             v,
-            prev,
-            format!("holds {}", describe_acquire(v, prev)),
-        ));
-        evidence.push(acquire_evidence(
-            v,
-            next,
-            format!(
-                "{} while holding {from}: order {from} -> {to} (seen {} times, last at {:.6})",
-                describe_acquire(v, next),
-                e.count,
-                seconds(e.last_ts)
-            ),
-        ));
-        orders.push(format!(
-            "{} took {to} while holding {from} at {:.6} on CPU {}{}",
-            holder_label(v, next),
-            seconds(next.acquire_ts),
-            next.cpu,
-            caller_name(v, next).map_or(String::new(), |f| format!(" in {f}()")),
+            Shows::Order {
+                hold: e.witness.1,
+                from: e.from,
+                to: e.to,
+                count: e.count,
+                last_ts: e.last_ts,
+            },
         ));
     }
     // The closing acquisition: the latest first witness completes the cycle.
@@ -113,17 +100,10 @@ fn cycle_finding(v: &LockView, graph: &DependencyGraph, cycle: &[u32]) -> Findin
             .iter()
             .any(|b| holds_overlap(hold(a.witness.1), hold(b.witness.1)))
     });
-    let chain = format!("{} -> {}", locks.join(" -> "), locks[0]);
-    let summary = format!(
-        "Possible deadlock: lock-order cycle {chain}. {}. {}",
-        orders.join("; "),
-        if overlapped {
-            "The orders overlapped in time."
-        } else {
-            "These orders never overlapped in this trace, but nothing prevents them from \
-             running concurrently: each context can then wait for a lock the other holds."
-        }
-    );
+    let cause = Cause::LockOrderCycle {
+        orders: edges.iter().map(|e| (e.witness.1, e.from, e.to)).collect(),
+        overlapped,
+    };
     let mut ids: Vec<&str> = locks.iter().map(String::as_str).collect();
     ids.push(&locks[0]);
     Finding {
@@ -143,7 +123,8 @@ fn cycle_finding(v: &LockView, graph: &DependencyGraph, cycle: &[u32]) -> Findin
         ],
         functions,
         locks,
-        summary,
+        why: Some(cause.into()),
+        summary: String::new(),
         evidence,
         count: edges.iter().map(|e| e.count).sum(),
         instances: Vec::new(),
@@ -165,15 +146,8 @@ fn recursion_finding(v: &LockView, class: ClassId, r: &Recursion) -> Finding {
         }
     }
     let evidence: Vec<Evidence> = vec![
-        acquire_evidence(v, outer, format!("holds {}", describe_acquire(v, outer))),
-        acquire_evidence(
-            v,
-            inner,
-            format!(
-                "{} again while still holding it",
-                describe_acquire(v, inner)
-            ),
-        ),
+        acquire_evidence(v, Shows::Holds(r.outer)),
+        acquire_evidence(v, Shows::Again(r.inner)),
     ];
     Finding {
         id: finding_id(FindingKind::LockOrderCycle, &[&name, &name]),
@@ -185,14 +159,14 @@ fn recursion_finding(v: &LockView, class: ClassId, r: &Recursion) -> Finding {
         ts: [inner.acquire_ts, r.last_ts],
         functions,
         locks: vec![name.clone()],
-        summary: format!(
-            "Recursive locking: {} acquired {name} at {:.6} on CPU {} while already holding \
-             the same lock instance (taken at {:.6}); it deadlocks on itself.",
-            holder_label(v, inner),
-            seconds(inner.acquire_ts),
-            inner.cpu,
-            seconds(outer.acquire_ts),
+        why: Some(
+            Cause::Recursion {
+                outer: r.outer,
+                inner: r.inner,
+            }
+            .into(),
         ),
+        summary: String::new(),
         evidence,
         count: r.count,
         instances: Vec::new(),

@@ -9,14 +9,13 @@
 //! scheduler's own state (sched_switch flags) is never sampled, the idle task is skipped,
 //! non-blocking allocations are not calls that may sleep.
 
-use crate::CommPid;
+use super::evidence::LockView;
 use crate::context::locks::{HoldIdx, HolderContext, LockMode};
 use crate::context::primitives::{SleepEntry, base_name};
-use crate::context::state::softirq_name;
 use crate::context::{ContextModel, Gfp, SleepCall, SleepKind};
-use crate::payload::Payload;
+use crate::finding::{AtomicCause, Cause, Shows, SleepWhy};
 use crate::store::{EventIdx, EventStore};
-use crate::{Confidence, Evidence, Finding, FindingInstance, FindingKind, seconds};
+use crate::{Confidence, Evidence, Finding, FindingInstance, FindingKind};
 use std::collections::BTreeMap;
 
 /// Finds every sleep-in-atomic instance, deduplicated by call site.
@@ -31,7 +30,7 @@ pub fn detect(store: &EventStore, model: &ContextModel) -> Vec<Finding> {
         if call.root.is_some() || call.ts < boot_end || !judged(model, call) {
             continue;
         }
-        let causes = atomic_causes(store, model, call, rt);
+        let causes = atomic_causes(model, call, rt);
         if causes.is_empty() {
             continue;
         }
@@ -43,7 +42,9 @@ pub fn detect(store: &EventStore, model: &ContextModel) -> Vec<Finding> {
             }
         }
     }
-    by_site.into_values().collect()
+    let mut findings: Vec<Finding> = by_site.into_values().collect();
+    crate::explain::explain(&LockView::of(store, model), &mut findings);
+    findings
 }
 
 /// The kernel stays silent before `system_state` reaches RUNNING: in a trace that starts at
@@ -75,53 +76,20 @@ fn judged(model: &ContextModel, call: &SleepCall) -> bool {
     !(call.kind == SleepKind::Call(SleepEntry::Marker) && func == "__might_resched")
 }
 
-/// One reason the context was atomic, with how sure it is and the event that shows it.
-struct Cause {
-    text: String,
-    lock: Option<String>,
-    definite: bool,
-    evidence: Option<EventIdx>,
-}
-
-fn atomic_causes(
-    store: &EventStore,
-    model: &ContextModel,
-    call: &SleepCall,
-    rt: bool,
-) -> Vec<Cause> {
+/// Why the call's context was atomic, each reason with the event that shows it.
+fn atomic_causes(model: &ContextModel, call: &SleepCall, rt: bool) -> Vec<AtomicCause> {
     let mut causes = Vec::new();
     let lanes = &model.cpus[call.cpu as usize];
     match call.context {
         HolderContext::Softirq => {
             let vec = lanes.softirq.at(call.ts).and_then(|s| s.value.vec);
-            let name = vec.and_then(softirq_name).unwrap_or("?");
-            causes.push(Cause {
-                text: format!("serving softirq {name}"),
-                lock: None,
-                definite: true,
-                evidence: None,
-            });
+            causes.push(AtomicCause::Softirq(vec));
         }
         HolderContext::Hardirq => {
-            let name = lanes
-                .hardirq
-                .at(call.ts)
-                .map(|h| model.str(h.value.name).to_owned())
-                .filter(|n| !n.is_empty())
-                .unwrap_or_else(|| "?".into());
-            causes.push(Cause {
-                text: format!("in hardirq context ({name})"),
-                lock: None,
-                definite: true,
-                evidence: None,
-            });
+            let name = lanes.hardirq.at(call.ts).map(|h| h.value.name);
+            causes.push(AtomicCause::Hardirq(name));
         }
-        HolderContext::Nmi => causes.push(Cause {
-            text: "in NMI context".into(),
-            lock: None,
-            definite: true,
-            evidence: None,
-        }),
+        HolderContext::Nmi => causes.push(AtomicCause::Nmi),
         HolderContext::Task | HolderContext::Unknown => {}
     }
     let spinning: Vec<HoldIdx> = model
@@ -130,55 +98,23 @@ fn atomic_causes(
         .copied()
         .filter(|&h| atomic_hold(model, h, rt))
         .collect();
-    for &h in &spinning {
-        let hold = &model.locks.holds[h as usize];
-        let class = model.hold_class_name(h).to_owned();
-        let by = hold
-            .caller
-            .map(|c| format!(" in {}()", model.str(c)))
-            .unwrap_or_default();
-        causes.push(Cause {
-            text: format!(
-                "{} {class} ({}) taken at {:.6}{by} is held",
-                if hold.mode == LockMode::Pseudo {
-                    "RCU read lock"
-                } else {
-                    "spinlock"
-                },
-                hold.mode.name(),
-                seconds(hold.acquire_ts)
-            ),
-            lock: Some(class),
-            definite: true,
-            evidence: Some(hold.acquire_event),
-        });
-    }
+    causes.extend(spinning.iter().map(|&h| AtomicCause::LockHeld(h)));
     let in_task = call.context == HolderContext::Task;
-    for (off, lane, what) in [
-        (call.irqs_off, &lanes.irqs_off, "irqs disabled"),
-        (call.bh_off, &lanes.bh_off, "softirqs (BH) disabled"),
-    ] {
-        if off == Some(true) && in_task {
-            let first = lane.at(call.ts).map(|i| *i.value);
-            causes.push(Cause {
-                text: format!("{what}{}", since(store, model, first)),
-                lock: None,
-                definite: true,
-                evidence: first,
-            });
-        }
+    if in_task && call.irqs_off == Some(true) {
+        causes.push(AtomicCause::IrqsOff(
+            lanes.irqs_off.at(call.ts).map(|i| *i.value),
+        ));
+    }
+    if in_task && call.bh_off == Some(true) {
+        causes.push(AtomicCause::BhOff(
+            lanes.bh_off.at(call.ts).map(|i| *i.value),
+        ));
     }
     let excess = call.excess_depth.unwrap_or(0);
     if excess as usize > spinning.len() && in_task {
-        let first = lanes.preempt_off.at(call.ts).map(|p| p.value.first);
-        causes.push(Cause {
-            text: format!(
-                "preemption disabled ({excess} level(s) above this trace's baseline){}",
-                since(store, model, first)
-            ),
-            lock: None,
-            definite: false,
-            evidence: first,
+        causes.push(AtomicCause::PreemptOff {
+            excess,
+            since: lanes.preempt_off.at(call.ts).map(|p| p.value.first),
         });
     }
     causes
@@ -197,70 +133,16 @@ fn atomic_hold(model: &ContextModel, h: HoldIdx, rt: bool) -> bool {
     spins || hold.mode == LockMode::Pseudo && model.hold_class_name(h) == "rcu_read_lock"
 }
 
-/// " at T by f()" for the event that first showed a state.
-fn since(store: &EventStore, model: &ContextModel, first: Option<EventIdx>) -> String {
-    let Some(i) = first else {
-        return String::new();
-    };
-    let ts = seconds(store.ts()[i as usize]);
-    match store.payload(i) {
-        Payload::IrqDisable { caller, .. } | Payload::PreemptDisable { caller, .. } => {
-            format!(" at {ts:.6} by {}", model.str(caller))
-        }
-        _ => format!(" since {ts:.6} (first seen at {})", describe(store, i)),
-    }
-}
-
-/// A short description of an event for evidence lists.
-pub fn describe(store: &EventStore, i: EventIdx) -> String {
-    let e = store.event(i);
-    let s = |id| store.str(id);
-    match e.payload {
-        Payload::Function { func, parent } => format!("{} <- {}", s(func), s(parent)),
-        Payload::FuncGraphEntry { func, .. } => format!("{}()", s(func)),
-        Payload::LockProbe { addr, probed } => format!("{} lock={addr:#x}", s(probed)),
-        Payload::LockAcquire {
-            addr,
-            name,
-            trylock,
-            read,
-        } => format!(
-            "{}{}{} {addr:#x}",
-            if trylock { "try " } else { "" },
-            if read > 0 { "read " } else { "" },
-            s(name)
-        ),
-        Payload::LockRelease { addr, name } => format!("{} {addr:#x}", s(name)),
-        Payload::SchedSwitch {
-            prev_comm,
-            prev_pid,
-            prev_state,
-            next_comm,
-            next_pid,
-            ..
-        } => format!(
-            "{}:{prev_pid} [{}] ==> {}:{next_pid}",
-            s(prev_comm),
-            prev_state.letters(),
-            s(next_comm)
-        ),
-        Payload::IrqDisable { caller, .. }
-        | Payload::IrqEnable { caller, .. }
-        | Payload::PreemptDisable { caller, .. }
-        | Payload::PreemptEnable { caller, .. } => format!("caller={}", s(caller)),
-        _ => e.flags.to_column().unwrap_or_default(),
-    }
-}
-
 fn evidence(store: &EventStore, i: EventIdx) -> Evidence {
     let e = store.event(i);
     Evidence {
         index: i,
+        shows: Shows::Event,
         ts: e.ts,
         cpu: e.cpu,
-        task: CommPid(e.comm, e.pid).to_string(),
+        task: String::new(),
         event: e.name.to_owned(),
-        detail: describe(store, i),
+        detail: String::new(),
     }
 }
 
@@ -275,16 +157,17 @@ impl Instance {
         store: &EventStore,
         model: &ContextModel,
         root: &SleepCall,
-        causes: Vec<Cause>,
+        causes: Vec<AtomicCause>,
     ) -> Instance {
         let func = base_name(model.str(root.func)).to_owned();
         let caller = model.str(root.caller).to_owned();
-        let entry = match root.kind {
-            SleepKind::RealSleep => "sleep (sched_switch)".to_owned(),
-            SleepKind::Call(_) => format!("{func}()"),
+        let called = match root.kind {
+            SleepKind::RealSleep => None,
+            SleepKind::Call(_) => Some(root.func),
         };
+        let entry = crate::explain::sleep_entry(called.map(|f| model.str(f)));
         let id = format!("sleep-in-atomic:{caller}:{entry}");
-        let definite = causes.iter().any(|c| c.definite);
+        let definite = causes.iter().any(|c| c.definite());
         let confidence = if root.gfp == Gfp::Unknown {
             Confidence::Unverifiable
         } else if definite || root.schedule_bug.is_some() {
@@ -292,40 +175,10 @@ impl Instance {
         } else {
             Confidence::Probable
         };
-        let from = if caller.is_empty() {
-            String::new()
-        } else {
-            format!(" from {caller}()")
-        };
-        let reasons: Vec<&str> = causes.iter().map(|c| c.text.as_str()).collect();
-        let mut summary = format!(
-            "{entry}{from} at {:.6} in atomic context: {}",
-            seconds(root.ts),
-            reasons.join("; ")
-        );
-        if let Some(s) = root.slept {
-            summary += &format!(
-                "; the task really slept at {:.6} (sched_switch {})",
-                seconds(store.ts()[s as usize]),
-                describe(store, s)
-            );
-        }
-        if let Some(b) = root.schedule_bug {
-            summary += &format!(
-                "; the kernel reported scheduling while atomic (__schedule_bug at {:.6})",
-                seconds(store.ts()[b as usize])
-            );
-        }
-        if root.gfp == Gfp::Unknown {
-            summary += ". The allocation's GFP flags are not in the trace, so whether it may \
-                        sleep is undecided: record kmem:kmalloc / kmem:kmem_cache_alloc \
-                        (gfp_flags), or trace __might_sleep (CONFIG_DEBUG_ATOMIC_SLEEP) or __cond_resched \
-                        (voluntary preemption) with the function tracer";
-        }
         // The call, the cause and the sleep can be one event (irqs first seen off at the
         // call itself): cite each event once, in time order.
         let mut cited: Vec<EventIdx> = std::iter::once(root.event)
-            .chain(causes.iter().filter_map(|c| c.evidence))
+            .chain(causes.iter().filter_map(|c| c.evidence(&model.locks.holds)))
             .chain(root.slept)
             .chain(root.schedule_bug)
             .collect();
@@ -339,7 +192,13 @@ impl Instance {
         if root.kind != SleepKind::RealSleep {
             functions.push(func);
         }
-        let mut locks: Vec<String> = causes.iter().filter_map(|c| c.lock.clone()).collect();
+        let mut locks: Vec<String> = causes
+            .iter()
+            .filter_map(|c| match *c {
+                AtomicCause::LockHeld(h) => Some(model.hold_class_name(h).to_owned()),
+                _ => None,
+            })
+            .collect();
         locks.dedup();
         let comm = store.str(store.comm(root.event)).to_owned();
         let last_ts = root.slept.map_or(root.ts, |s| store.ts()[s as usize]);
@@ -364,7 +223,19 @@ impl Instance {
                 ts: [root.ts, last_ts],
                 functions,
                 locks,
-                summary,
+                why: Some(
+                    Cause::SleepInAtomic(SleepWhy {
+                        func: called,
+                        caller: root.caller,
+                        ts: root.ts,
+                        causes,
+                        slept: root.slept,
+                        schedule_bug: root.schedule_bug,
+                        gfp_unknown: root.gfp == Gfp::Unknown,
+                    })
+                    .into(),
+                ),
+                summary: String::new(),
                 evidence: ev,
                 count: 1,
                 instances: vec![one],

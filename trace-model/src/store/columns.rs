@@ -1,11 +1,11 @@
 //! The store as plain arrays and back: what a cache writes to disk and reads again.
 //!
 //! Reading back checks every index against the array it points into (event types, strings,
-//! payloads, per-CPU lanes), the time order, the per-CPU index and every payload's words,
+//! payloads, per-CPU lanes, flag codes), the time order, the per-CPU index and every payload's words,
 //! string ids and text spans, so arrays that do not belong together are an error here, never
 //! a panic later. Metadata and the import report stay typed; the cache serialises them.
 
-use super::{CommTable, EventIdx, EventStore, EventTypeId};
+use super::{CommTable, EventIdx, EventStore, EventTypeId, FlagColumn};
 use crate::flags::ContextFlags;
 use crate::meta::TraceMeta;
 use crate::payload::PayloadArena;
@@ -26,7 +26,10 @@ pub struct StoreColumns<'a> {
     pub comm_pids: Cow<'a, [i32]>,
     pub comm_from: Cow<'a, [EventIdx]>,
     pub comm_ids: Cow<'a, [StrId]>,
-    pub flags: Cow<'a, [ContextFlags]>,
+    /// Each event's flag code into `flag_table`; or empty, and `flag_table` holds every
+    /// event's flags (a store with more than 256 distinct flag words).
+    pub flag_codes: Cow<'a, [u8]>,
+    pub flag_table: Cow<'a, [ContextFlags]>,
     pub payload: Cow<'a, [u32]>,
     pub by_cpu: Cow<'a, [EventIdx]>,
     pub cpu_starts: Cow<'a, [usize]>,
@@ -86,6 +89,7 @@ impl EventStore {
         let (string_text, string_bounds) = self.strings.parts();
         let (payload_words, payload_text) = self.arena.parts();
         let (comm_pids, comm_from, comm_ids) = self.comms.parts();
+        let (flag_codes, flag_table) = self.flags.parts();
         StoreColumns {
             ts: Cow::Borrowed(&self.ts),
             cpu: Cow::Borrowed(&self.cpu),
@@ -94,7 +98,8 @@ impl EventStore {
             comm_pids: Cow::Borrowed(comm_pids),
             comm_from: Cow::Borrowed(comm_from),
             comm_ids: Cow::Borrowed(comm_ids),
-            flags: Cow::Borrowed(&self.flags),
+            flag_codes: Cow::Borrowed(flag_codes),
+            flag_table: Cow::Borrowed(flag_table),
             payload: Cow::Borrowed(&self.payload),
             by_cpu: Cow::Borrowed(self.cpu_index()),
             cpu_starts: Cow::Borrowed(&self.cpu_starts),
@@ -120,7 +125,6 @@ impl EventStore {
             c.cpu.len(),
             c.event_type.len(),
             c.pid.len(),
-            c.flags.len(),
             c.payload.len(),
             c.by_cpu.len(),
         ];
@@ -211,7 +215,7 @@ impl EventStore {
             event_type: c.event_type.into_owned(),
             pid: c.pid.into_owned(),
             comms: CommTable::from_parts(&c.comm_pids, &c.comm_from, &c.comm_ids, n)?,
-            flags: c.flags.into_owned(),
+            flags: FlagColumn::from_parts(c.flag_codes.into_owned(), c.flag_table.into_owned(), n)?,
             payload: c.payload.into_owned(),
             by_cpu: OnceLock::from(c.by_cpu.into_owned()),
             cpu_starts: c.cpu_starts.into_owned(),

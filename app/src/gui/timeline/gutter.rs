@@ -60,7 +60,7 @@ pub(super) fn paint_gutter(
                 let label = if name.is_empty() {
                     format!("pid {pid}")
                 } else {
-                    format!("{name}-{pid}")
+                    trace_model::CommPid(name, pid).to_string()
                 };
                 // A pinned lane says so with a mark before its name.
                 let pin = if state.pinned_tasks.contains(&pid) {
