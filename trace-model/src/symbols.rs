@@ -85,7 +85,12 @@ impl SymbolTable {
     }
 
     /// The symbol containing `addr` and the offset into it (nearest symbol at or below).
+    /// A null address is in none: the per-CPU symbols kallsyms lists from 0 are offsets,
+    /// and a zero parent ip or lock address would otherwise be named after one of them.
     pub fn containing(&self, addr: u64) -> Option<(&Symbol, u64)> {
+        if addr == 0 {
+            return None;
+        }
         let i = self.symbols.partition_point(|s| s.addr <= addr);
         let s = self.symbols.get(i.checked_sub(1)?)?;
         Some((s, addr - s.addr))
@@ -108,11 +113,14 @@ mod tests {
         let t = SymbolTable::new(vec![
             sym(0x200, "b", &mut strings),
             sym(0x100, "a", &mut strings),
+            sym(0, "fixed_percpu_data", &mut strings),
         ]);
         assert_eq!(t.exact(0x100).map(|s| strings.resolve(s.name)), Some("a"));
         assert!(t.exact(0x101).is_none());
         let (s, off) = t.containing(0x210).unwrap();
         assert_eq!((strings.resolve(s.name), off), ("b", 0x10));
-        assert!(t.containing(0x50).is_none());
+        // kallsyms lists per-CPU symbols from 0: none of them names a null address.
+        assert!(t.containing(0).is_none());
+        assert!(t.containing(0x50).is_some());
     }
 }

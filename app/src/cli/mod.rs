@@ -5,13 +5,16 @@ pub mod check;
 pub mod context;
 pub mod coverage;
 pub mod diff;
+pub mod export;
 pub mod generate;
 pub mod latency;
 mod lock_deps;
 mod locks;
 mod output;
+pub mod query;
 pub mod splats;
 pub mod stats;
+mod table_inputs;
 
 use analysis::{CacheEvent, TraceCache};
 use clap::{Subcommand, ValueEnum};
@@ -104,6 +107,11 @@ pub enum Command {
         format: TextOrJson,
         file: PathBuf,
     },
+    /// SQL over the trace tables (events, intervals, lock holds, findings...) of one or more
+    /// traces: `kctx query "SELECT kind, count(*) FROM findings GROUP BY kind" trace.dat`.
+    Query(query::QueryArgs),
+    /// Writes the trace tables as a Parquet / CSV dataset for DuckDB, Spark or polars.
+    Export(export::ExportArgs),
     /// The cache of imported traces (big traces are reopened from it): where it is, what it
     /// holds, `clear` to empty it.
     Cache {
@@ -160,6 +168,8 @@ pub fn run(command: Command, cache: Option<&TraceCache>) -> anyhow::Result<u8> {
         Command::Latency(args) => latency::run(&args, cache),
         Command::Diff(args) => diff::run(&args, cache),
         Command::Splats { format, file } => splats::run(&file, format),
+        Command::Query(args) => query::run(&args, cache),
+        Command::Export(args) => export::run(&args, cache),
         Command::Cache { action } => cache::run(action.unwrap_or_default(), cache),
     }
 }

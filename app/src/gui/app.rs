@@ -35,6 +35,7 @@ pub struct Session {
     pub speed_ns_per_s: f64,
     pub search: super::search::SearchState,
     pub annotations: super::annotations::Annotations,
+    pub query: super::query::QueryPanel,
     /// A second trace compared with this one, drawn under it.
     pub compare: Option<super::compare::Comparison>,
     /// The user stopped the load of this trace's preview (Esc): it stays a preview.
@@ -57,6 +58,7 @@ impl Session {
             speed_ns_per_s: Playback::SPEEDS[2].0,
             search: super::search::SearchState::default(),
             annotations: super::annotations::Annotations::default(),
+            query: super::query::QueryPanel::default(),
             compare: None,
             cancelled: false,
         }
@@ -598,6 +600,12 @@ impl KctxApp {
                     self.compare_dialog(ui.ctx());
                     ui.close();
                 }
+                if let Some(s) = &mut self.session
+                    && ui.button("Export tables…  (Parquet / CSV)").clicked()
+                {
+                    (s.query.open, s.query.export.open) = (true, true);
+                    ui.close();
+                }
                 if self.session.is_some() {
                     ui.menu_button("Export violation report", |ui| {
                         for (i, (_, name, _)) in super::export::FORMATS.iter().enumerate() {
@@ -632,6 +640,14 @@ impl KctxApp {
                     .clicked()
             {
                 s.search.show();
+            }
+            if let Some(s) = &mut self.session
+                && ui
+                    .button("Query")
+                    .on_hover_text("SQL over this trace's tables")
+                    .clicked()
+            {
+                s.query.open = true;
             }
             if ui.button("Keys").clicked() {
                 self.show_help = true;
@@ -727,6 +743,10 @@ fn session_ui(ui: &mut Ui, s: &mut Session) {
     let cursor = s.timeline.cursor_ns;
     if let Some(hit) = super::search::search_ui(ui.ctx(), &mut s.search, &s.trace, cursor) {
         s.go_to(hit);
+    }
+    if let Some(jump) = super::query::query_ui(ui.ctx(), &mut s.query, &s.trace) {
+        s.timeline.selected_cpu = jump.cpu.or(s.timeline.selected_cpu);
+        s.set_cursor(jump.ts_ns);
     }
     replay_keys(ui, s);
     super::annotations::annotation_keys(ui, s);

@@ -124,7 +124,7 @@ fn describe(inputs: &[Input]) -> String {
 }
 
 /// The message a panic carried.
-fn panic_text(payload: &(dyn std::any::Any + Send)) -> &str {
+pub(super) fn panic_text(payload: &(dyn std::any::Any + Send)) -> &str {
     payload
         .downcast_ref::<&str>()
         .copied()

@@ -14,6 +14,7 @@ pub mod findings;
 pub mod inspector;
 pub mod loader;
 pub mod path_dialog;
+pub mod query;
 pub mod replay;
 pub mod saved_session;
 pub mod screenshot;

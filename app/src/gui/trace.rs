@@ -63,11 +63,12 @@ fn stage_index(stage: Stage) -> usize {
 /// Everything the views show for one trace.
 pub struct LoadedTrace {
     pub inputs: Vec<Input>,
-    /// Shared with the loader while it builds the context model behind a preview.
+    /// Shared with the loader while it builds the context model behind a preview, and with
+    /// the Query panel's worker thread (it builds tables from them).
     pub store: Arc<EventStore>,
     /// Per-CPU context, lock holds, sleep calls, coverage; in a preview, only what the store
     /// shows at once (`ContextModel::preview`).
-    pub context: ContextModel,
+    pub context: Arc<ContextModel>,
     /// False in a preview: the context model, the findings and the summaries are still being
     /// built (or were cancelled).
     pub complete: bool,
@@ -130,7 +131,7 @@ fn read(inputs: &[Input]) -> anyhow::Result<Inputs> {
 /// What the store alone shows, before the context model is built: the timeline's CPU lanes
 /// from the flags and `sched_switch`, its task lanes; no findings yet.
 fn preview(inputs: &[Input], store: &Arc<EventStore>) -> LoadedTrace {
-    let context = ContextModel::preview(store);
+    let context = Arc::new(ContextModel::preview(store));
     let timeline = TimelineModel::build(store, &context, &[]);
     LoadedTrace {
         inputs: inputs.to_vec(),
@@ -200,7 +201,7 @@ pub fn load_showing(
         event_counts,
         inputs,
         store: trace.store,
-        context: trace.context,
+        context: Arc::new(trace.context),
         complete: true,
         timeline,
         findings: trace.findings,

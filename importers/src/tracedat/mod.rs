@@ -417,7 +417,7 @@ impl<'a> CpuStream<'a> {
                 .rereading(reread);
                 match scope {
                     Some(scope) => PageSource::Prefetched(PrefetchedChunks::spawn(scope, chunks)),
-                    None => PageSource::Chunks(chunks),
+                    None => PageSource::Chunks(Box::new(chunks)),
                 }
             }
             None => PageSource::Plain(self.bytes),

@@ -63,8 +63,9 @@ enum Opened {
 pub enum PageSource<'a> {
     /// Uncompressed data in the file.
     Plain(&'a [u8]),
-    /// A v7 chunk stream, decompressed a chunk at a time.
-    Chunks(ChunkReader<'a>),
+    /// A v7 chunk stream, decompressed a chunk at a time (boxed: a zstd decoder built with
+    /// the features polars asks for is a few hundred bytes).
+    Chunks(Box<ChunkReader<'a>>),
     /// A v7 chunk stream decompressed ahead on another thread.
     Prefetched(PrefetchedChunks),
 }
