@@ -43,9 +43,15 @@ impl Scratch {
 
     /// The one cached store.
     fn entry(&self) -> PathBuf {
+        self.file("store")
+    }
+
+    /// The one cache file named `*.extension` (`store`, `model`, `findings`).
+    fn file(&self, extension: &str) -> PathBuf {
         let entries: Vec<PathBuf> = std::fs::read_dir(self.cache_dir())
             .unwrap()
             .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|e| e == extension))
             .collect();
         assert_eq!(entries.len(), 1, "{entries:?}");
         entries.into_iter().next().unwrap()
@@ -77,17 +83,26 @@ fn every_command_prints_the_same_from_the_cache_as_from_the_trace() {
     let stats: serde_json::Value = serde_json::from_slice(&first.stdout).unwrap();
     let at = stats["first_ts"].as_f64().unwrap() + 0.5;
     let at = format!("{at}");
-    let commands: [&[&str]; 6] = [
+    let commands: [&[&str]; 13] = [
         &["stats", "--format", "json"],
-        &["check", "--format", "json"],
         &["context", "--at", &at],
+        &["context", "--at", &at, "--format", "json"],
+        &["check", "--format", "json"],
+        &["check", "--format", "text"],
+        &["check", "--format", "sarif"],
+        &["check", "--format", "markdown"],
+        &["check", "--format", "html"],
+        &["locks"],
         &["locks", "--deps"],
         &["latency"],
+        &["latency", "--format", "json"],
         &["coverage"],
     ];
-    for args in commands {
+    // Twice: the first cached run of a command that needs the context model builds and
+    // keeps it (and `check` its findings), the second reads them back.
+    for args in commands.iter().chain(&commands) {
         // Before the subcommand here, after it in the other tests: both spellings work.
-        let fresh = s.kctx(&[&["--no-cache"], args, &[trace]].concat());
+        let fresh = s.kctx(&[&["--no-cache"], *args, &[trace]].concat());
         // Marked unused long ago: reading the entry marks it used now.
         std::fs::File::options()
             .write(true)
@@ -95,7 +110,7 @@ fn every_command_prints_the_same_from_the_cache_as_from_the_trace() {
             .unwrap()
             .set_modified(SystemTime::UNIX_EPOCH)
             .unwrap();
-        let cached = s.kctx(&[args, &[trace]].concat());
+        let cached = s.kctx(&[*args, &[trace]].concat());
         assert_eq!(stdout(&cached), stdout(&fresh), "kctx {args:?}");
         assert_eq!(cached.status.code(), fresh.status.code(), "kctx {args:?}");
         assert!(stderr(&cached).is_empty(), "{}", stderr(&cached));
@@ -104,6 +119,83 @@ fn every_command_prints_the_same_from_the_cache_as_from_the_trace() {
             used > SystemTime::UNIX_EPOCH + Duration::from_secs(1),
             "kctx {args:?} did not read the cache"
         );
+    }
+    // The model and findings were kept beside the store.
+    s.file("model");
+    s.file("findings");
+}
+
+/// A cache entry's context model or findings damaged, cut or from an older schema: told,
+/// not used, built again and kept again, and every output as without the cache.
+#[test]
+fn a_damaged_cut_or_older_model_or_findings_file_is_reported_and_rebuilt() {
+    let s = Scratch::new("derived");
+    let trace = s.copy("lab/lockdep-s1_spin_sleep/trace.dat");
+    let trace = trace.to_str().unwrap();
+    let fresh_check = s.kctx(&["check", "--no-cache", "--format", "json", trace]);
+    let fresh_locks = s.kctx(&["locks", "--deps", "--no-cache", trace]);
+    // The store, then the model and findings beside it.
+    s.kctx(&["stats", trace]);
+    s.kctx(&["check", "--format", "json", trace]);
+    type Damage = fn(&mut Vec<u8>);
+    let damages: [(&str, Damage, &str); 4] = [
+        ("cut", |b| b.truncate(b.len() / 2), "truncated"),
+        (
+            "cut in its header",
+            |b| b.truncate(30),
+            "not a kctx column file",
+        ),
+        (
+            "flipped",
+            |b| {
+                let at = b.len() * 2 / 3;
+                b[at] ^= 0x10;
+            },
+            "checksum",
+        ),
+        ("older", |b| b[12] = b[12].wrapping_sub(1), "schema version"),
+    ];
+    for (file, what, command) in [
+        (
+            "findings",
+            "cached findings not used",
+            &["check", "--format", "json"][..],
+        ),
+        (
+            "model",
+            "cached context model not used",
+            &["locks", "--deps"][..],
+        ),
+    ] {
+        let fresh = if file == "findings" {
+            &fresh_check
+        } else {
+            &fresh_locks
+        };
+        let path = s.file(file);
+        let good = std::fs::read(&path).unwrap();
+        for (how, damage, reason) in damages {
+            let mut bad = good.clone();
+            damage(&mut bad);
+            std::fs::write(&path, &bad).unwrap();
+            let out = s.kctx(&[command, &[trace]].concat());
+            assert_eq!(stdout(&out), stdout(fresh), "{file} {how}");
+            assert_eq!(out.status.code(), fresh.status.code(), "{file} {how}");
+            let told = stderr(&out);
+            assert!(
+                told.contains(what) && told.contains(reason),
+                "{file} {how}: {told}"
+            );
+            // Built again and kept: the next run reads it without a word.
+            assert_eq!(std::fs::read(s.file(file)).unwrap(), good, "{file} {how}");
+            let again = s.kctx(&[command, &[trace]].concat());
+            assert_eq!(stdout(&again), stdout(fresh), "{file} {how}");
+            assert!(
+                stderr(&again).is_empty(),
+                "{file} {how}: {}",
+                stderr(&again)
+            );
+        }
     }
 }
 
@@ -119,7 +211,9 @@ fn a_trace_changed_after_caching_is_imported_again() {
         json["events"].as_u64().unwrap()
     };
     let before = events(&s.kctx(&["stats", "--format", "json", trace]));
-    s.entry();
+    // Its model and findings kept too.
+    s.kctx(&["check", "--format", "json", trace]);
+    s.file("findings");
     // The same file cut by its last 100 lines, written back at once.
     let lines: Vec<&str> = text.lines().collect();
     std::fs::write(&path, lines[..lines.len() - 100].join("\n") + "\n").unwrap();
@@ -131,6 +225,18 @@ fn a_trace_changed_after_caching_is_imported_again() {
         "{} events, {before} before",
         events(&after)
     );
+    // Nor are its findings.
+    let checked = |out: &Output| -> u64 {
+        let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        json["inputs"][0]["events"].as_u64().unwrap()
+    };
+    let check = ["check", "--format", "json", trace];
+    let cached_check = s.kctx(&check);
+    assert_eq!(
+        stdout(&cached_check),
+        stdout(&s.kctx(&[&["--no-cache"], &check[..]].concat()))
+    );
+    assert_eq!(checked(&cached_check), events(&fresh));
 }
 
 #[test]

@@ -1000,3 +1000,93 @@ fn findings_place_the_cursor_exactly_on_their_evidence_in_a_dated_recording() {
         "at these times seconds lose ns: a round trip through them would be caught"
     );
 }
+
+/// Issue 22: a trace opens in stages. The loader first delivers a preview drawn from the
+/// events alone (CPU lanes from the flags and `sched_switch`, one lane per task, no findings
+/// yet, the findings panel saying they are being checked), then the whole trace, sharing the
+/// same store; the window completes the session in place, keeping its view.
+#[test]
+fn a_trace_opens_with_its_timeline_first_then_its_context_and_findings() {
+    use kctx::gui::loader::{Loaded, Loader};
+    use kctx::gui::timeline::model::LaneKind;
+    let path = corpus_tests::corpus("lab/lockdep-s1_spin_sleep/trace.dat");
+    let loader = Loader::spawn(vec![Input::File(path)], None, || {});
+    let mut delivered = Vec::new();
+    while !matches!(delivered.last(), Some(Loaded::Done(_))) {
+        match loader.poll() {
+            Some(loaded) => delivered.push(loaded),
+            None => std::thread::sleep(std::time::Duration::from_millis(5)),
+        }
+    }
+    let [Loaded::Preview(preview), Loaded::Done(Ok(full))] = <[Loaded; 2]>::try_from(delivered)
+        .unwrap_or_else(|_| panic!("a preview, then the whole trace"))
+    else {
+        panic!("a preview, then the whole trace");
+    };
+    assert!(!preview.complete && full.complete);
+    assert!(std::sync::Arc::ptr_eq(&preview.store, &full.store));
+    assert!(preview.findings.is_empty() && !full.findings.is_empty());
+    // The same CPU and task lanes, the same running task wherever both show one.
+    assert_eq!(preview.timeline.cpus.len(), full.timeline.cpus.len());
+    let pids = |t: &kctx::gui::trace::LoadedTrace| {
+        let mut p: Vec<i32> = t.timeline.task_rows.iter().map(|r| r.pid).collect();
+        p.sort_unstable();
+        p
+    };
+    assert_eq!(pids(&preview), pids(&full));
+    let tasks_at = |t: &kctx::gui::trace::LoadedTrace, ts: u64| -> Vec<Option<i32>> {
+        (t.context.cpus.iter())
+            .map(|c| c.tasks.at(ts).map(|i| i.value.pid))
+            .collect()
+    };
+    let (first, last) = full.store.time_span().unwrap();
+    let mut agree = 0;
+    for k in 1..50 {
+        let ts = first + (last - first) * k / 50;
+        for (a, b) in tasks_at(&preview, ts).into_iter().zip(tasks_at(&full, ts)) {
+            if let (Some(a), Some(b)) = (a, b) {
+                assert_eq!(a, b, "at {ts}");
+                agree += 1;
+            }
+        }
+    }
+    assert!(agree > 50, "{agree}");
+
+    let mut h = harness(KctxApp::with_trace(preview));
+    h.get_by_label_contains("Checking: the findings appear");
+    assert!(session(&h).timeline.lane_y(0, LaneKind::Task).is_some());
+    assert!(session(&h).timeline.lane_y(0, LaneKind::IrqsOff).is_some());
+    // The user zooms while the model is built; the whole trace keeps that view.
+    h.key_press(egui::Key::Plus);
+    h.run_steps(2);
+    let view = session(&h).timeline.view;
+    let title = finding_title(&full.findings[0]);
+    h.state_mut().deliver(Loaded::Done(Ok(full)));
+    h.run_steps(3);
+    let s = session(&h);
+    assert!(s.trace.complete && !s.timeline.markers.is_empty());
+    assert_eq!(s.timeline.view, view);
+    h.get_by_label(&title);
+    assert!(h.query_by_label_contains("Checking:").is_none());
+}
+
+/// Issue 22: Esc while a trace loads stops the load at once; what was shown stays, said to be
+/// unchecked, and nothing replaces it later.
+#[test]
+fn escape_cancels_a_load_in_progress() {
+    let mut h = harness(KctxApp::default());
+    let ctx = h.ctx.clone();
+    h.state_mut().open(vec![Input::Synthetic(3_000_000)], &ctx);
+    h.run_steps(2);
+    assert!(h.state().is_loading());
+    h.key_press(egui::Key::Escape);
+    h.run_steps(2);
+    assert!(!h.state().is_loading());
+    h.get_by_label("loading cancelled");
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    h.run_steps(2);
+    if let Some(s) = &h.state().session {
+        assert!(!s.trace.complete && s.cancelled);
+        h.get_by_label_contains("Not checked: loading was cancelled");
+    }
+}

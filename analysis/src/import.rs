@@ -4,6 +4,7 @@
 use crate::TraceSource;
 use std::fmt;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use trace_cache::{Lookup, TraceCache};
 use trace_model::EventStore;
 
@@ -19,12 +20,22 @@ pub enum CacheEvent {
     Rejected(String),
     /// Imported, but not written: why.
     NotWritten(String),
+    /// What was built from the store (`what`: the context model, the findings) was read
+    /// back from the cache.
+    DerivedHit(&'static str),
+    /// What was built from the store was written beside it: bytes written.
+    DerivedWritten(&'static str, u64),
+    /// What was kept of it failed its checks: removed, and built again (why).
+    DerivedRejected(&'static str, String),
 }
 
 impl CacheEvent {
     /// Whether the user should hear of it even when all went well otherwise.
     pub fn is_problem(&self) -> bool {
-        matches!(self, CacheEvent::Rejected(_) | CacheEvent::NotWritten(_))
+        matches!(
+            self,
+            CacheEvent::Rejected(_) | CacheEvent::NotWritten(_) | CacheEvent::DerivedRejected(..)
+        )
     }
 }
 
@@ -39,16 +50,27 @@ impl fmt::Display for CacheEvent {
                 write!(f, "cache entry not used ({why}): imported again")
             }
             CacheEvent::NotWritten(why) => write!(f, "not cached: {why}"),
+            CacheEvent::DerivedHit(what) => write!(f, "{what} read from the cache"),
+            CacheEvent::DerivedWritten(what, bytes) => {
+                write!(f, "{what} cached ({:.1} MB)", *bytes as f64 / 1e6)
+            }
+            CacheEvent::DerivedRejected(what, why) => {
+                write!(f, "cached {what} not used ({why}): built again")
+            }
         }
     }
 }
 
 /// A trace's store, and the cache entry still to write for it.
 pub struct ImportedTrace {
-    pub store: EventStore,
+    /// Shared: a window shows it while its context model is built.
+    pub store: Arc<EventStore>,
     /// What the cache did so far.
     pub cache: Vec<CacheEvent>,
-    to_cache: Option<u64>,
+    /// The trace's cache key, when the cache holds its store or is to.
+    pub key: Option<u64>,
+    /// The store is to be written to the cache under `key`.
+    pub to_cache: bool,
 }
 
 /// Reads one trace: from `cache` when it holds the file's current contents, else by import.
@@ -67,11 +89,12 @@ pub fn import_trace(
     let mut to_cache = None;
     if let (Some(cache), Some(file)) = (cache, &file) {
         match cache.lookup(file) {
-            Ok(Lookup::Hit(store)) => {
+            Ok(Lookup::Hit { store, key }) => {
                 return Ok(ImportedTrace {
-                    store: *store,
+                    store: Arc::new(*store),
                     cache: vec![CacheEvent::Hit],
-                    to_cache: None,
+                    key: Some(key),
+                    to_cache: false,
                 });
             }
             Ok(Lookup::Miss { key }) => to_cache = Some(key),
@@ -88,9 +111,10 @@ pub fn import_trace(
         to_cache = None;
     }
     Ok(ImportedTrace {
-        store,
+        store: Arc::new(store),
         cache: events,
-        to_cache,
+        key: to_cache,
+        to_cache: to_cache.is_some(),
     })
 }
 
@@ -115,24 +139,35 @@ impl ImportedTrace {
         cache: Option<&TraceCache>,
         work: impl FnOnce(&EventStore) -> R,
     ) -> R {
-        let (Some(cache), Some(key)) = (cache, self.to_cache.take()) else {
+        let (Some(cache), Some(key), true) = (cache, self.key, self.to_cache) else {
             return work(&self.store);
         };
+        self.to_cache = false;
         let store = &self.store;
         let (result, written) = std::thread::scope(|s| {
             let writer = s.spawn(|| cache.keep(store, key));
             let result = work(store);
             (result, writer.join())
         });
+        let written =
+            written.unwrap_or_else(|_| Err(std::io::Error::other("the cache writer failed")));
+        self.store_written(cache, written);
+        result
+    }
+
+    /// What the cache did when writing the store: `written` is the writer's outcome.
+    pub(crate) fn store_written(
+        &mut self,
+        cache: &TraceCache,
+        written: std::io::Result<Option<u64>>,
+    ) {
         self.cache.push(match written {
-            Ok(Ok(Some(bytes))) => CacheEvent::Written(bytes),
-            Ok(Ok(None)) => CacheEvent::NotWritten(format!(
+            Ok(Some(bytes)) => CacheEvent::Written(bytes),
+            Ok(None) => CacheEvent::NotWritten(format!(
                 "larger than the cache's cap of {} MB (KCTX_CACHE_MAX_MB)",
                 cache.max_bytes >> 20
             )),
-            Ok(Err(e)) => CacheEvent::NotWritten(format!("{}: {e}", cache.dir.display())),
-            Err(_) => CacheEvent::NotWritten("the cache writer failed".to_owned()),
+            Err(e) => CacheEvent::NotWritten(format!("{}: {e}", cache.dir.display())),
         });
-        result
     }
 }

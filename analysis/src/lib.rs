@@ -7,6 +7,7 @@
 
 pub mod allow;
 pub mod console;
+mod derived;
 pub mod diff;
 mod import;
 pub mod inputs;
@@ -19,7 +20,7 @@ pub use allow::Allowlist;
 pub use console::{Console, ConsoleCheck};
 pub use import::{CacheEvent, ImportedTrace, import_trace};
 pub use inputs::{Inputs, NamedSource, Options, RequiredCheck, TraceInput, TraceSource};
-pub use pipeline::{Analysis, Stage, TraceAnalysis, analyze};
+pub use pipeline::{Analysis, Stage, TraceAnalysis, analyze, analyze_showing};
 pub use report::Report;
 pub use trace_cache::TraceCache;
 

@@ -3,10 +3,14 @@
 
 use crate::console::ContextCheck;
 use crate::import::{CacheEvent, ImportedTrace, import_trace};
+use crate::inputs::TraceSource;
 use crate::report::{InputSummary, ReportedFinding, Suppression};
 use crate::{Console, Inputs, Report, RequiredCheck, TraceInput, counted, sidecar};
+use std::ops::ControlFlow;
+use std::sync::Arc;
+use trace_cache::{CheckEntry, Derived, TraceCache};
 use trace_model::context::coverage::CheckLevel;
-use trace_model::context::{BuildOptions, ContextModel};
+use trace_model::context::{BuildOptions, ContextModel, Coverage};
 use trace_model::splat::Splat;
 use trace_model::{EventStore, Finding};
 
@@ -21,7 +25,7 @@ pub enum Stage {
 /// One trace analysed.
 pub struct TraceAnalysis {
     pub name: String,
-    pub store: EventStore,
+    pub store: Arc<EventStore>,
     /// Per-CPU context, lock holds, sleep calls, coverage.
     pub context: ContextModel,
     /// Every detector's findings, allowlisted ones included.
@@ -59,6 +63,17 @@ impl Analysis {
 /// Unreadable sidecars and console logs are errors; an unreadable trace is reported in
 /// `report.inputs` and the others are still analysed.
 pub fn analyze(inputs: Inputs, progress: &dyn Fn(Stage)) -> anyhow::Result<Analysis> {
+    analyze_showing(inputs, progress, &|_, _| ControlFlow::Continue(()))
+}
+
+/// [`analyze`], with `imported` given each trace's store (and its name) as soon as it is
+/// imported or read from the cache, before its context model is built: a window shows it
+/// meanwhile. `imported` breaking stops the analysis there (the user cancelled): an error.
+pub fn analyze_showing(
+    inputs: Inputs,
+    progress: &dyn Fn(Stage),
+    imported: &dyn Fn(&str, &Arc<EventStore>) -> ControlFlow<()>,
+) -> anyhow::Result<Analysis> {
     let Inputs {
         traces,
         kallsyms,
@@ -122,8 +137,33 @@ pub fn analyze(inputs: Inputs, progress: &dyn Fn(Stage)) -> anyhow::Result<Analy
     let cache = options.cache.as_ref();
     for TraceInput { name, source } in traces {
         progress(Stage::Importing);
-        let mut imported = match import_trace(&name, source, cache) {
-            Ok(imported) => imported,
+        // `check` alone needs nothing of a cached trace but its findings: its events are not
+        // read at all.
+        let quick = !options.retain && !options.context_only && linked.is_none();
+        let quick = quick && build.kallsyms.is_none();
+        let checked = match (cache, quick) {
+            (Some(cache), true) => cached_check(cache, &source, &name, &mut cache_events),
+            _ => None,
+        };
+        if let Some(entry) = checked {
+            let summary = &entry.store;
+            trace_clock = trace_clock.or_else(|| summary.meta.clock.clone());
+            judge(&mut Judged {
+                report: &mut report,
+                hidden_by_rule: &mut hidden_by_rule,
+                required: &required,
+                allow,
+                name: &name,
+                events: summary.events,
+                warnings: summary.report.warning_lines(),
+                coverage: &entry.findings.coverage,
+                findings: &entry.findings.findings,
+            });
+            all_findings.extend(entry.findings.findings);
+            continue;
+        }
+        let mut trace = match import_trace(&name, source, cache) {
+            Ok(trace) => trace,
             Err(error) => {
                 report.inputs.push(InputSummary {
                     path: name,
@@ -134,55 +174,37 @@ pub fn analyze(inputs: Inputs, progress: &dyn Fn(Stage)) -> anyhow::Result<Analy
                 continue;
             }
         };
-        progress(Stage::RebuildingContext);
-        let context = imported.while_caching(cache, |store| ContextModel::build(store, &build));
+        if imported(&name, &trace.store).is_break() {
+            anyhow::bail!("{name}: loading cancelled");
+        }
+        let (context, findings) = crate::derived::model_and_findings(
+            &mut trace,
+            cache,
+            &build,
+            !options.context_only,
+            progress,
+        );
         let ImportedTrace {
             store,
             cache: events,
             ..
-        } = imported;
+        } = trace;
         cache_events.extend(events.into_iter().map(|e| (name.clone(), e)));
-        for c in &context.coverage.checks {
-            let is_required = required.iter().any(|r| r.coverage_name() == c.check);
-            if is_required && c.level == CheckLevel::Impossible {
-                report.impossible.push(format!(
-                    "{name}: {} impossible: {}",
-                    c.check,
-                    c.reasons.join("; ")
-                ));
-            }
-        }
         trace_clock = trace_clock.or_else(|| store.meta.clock.clone());
-        progress(Stage::Checking);
         if let Some(console) = linked {
             context_checks.extend(console.check_context(&name, &store, &context));
         }
-        let findings = if options.context_only {
-            Vec::new()
-        } else {
-            trace_model::detect::run_all(&store, &context)
-        };
-        for finding in &findings {
-            match allow.and_then(|a| a.matching_rule(finding)) {
-                Some(rule) => {
-                    hidden_by_rule[rule] += 1;
-                    report.suppressed += 1;
-                }
-                None => report.findings.push(ReportedFinding {
-                    input: name.clone(),
-                    finding: finding.clone(),
-                }),
-            }
-        }
-        report.inputs.push(InputSummary {
-            path: name.clone(),
-            events: store.len() as u64,
-            error: None,
+        judge(&mut Judged {
+            report: &mut report,
+            hidden_by_rule: &mut hidden_by_rule,
+            required: &required,
+            allow,
+            name: &name,
+            events: store.len(),
             warnings: store.report.warning_lines(),
+            coverage: &context.coverage,
+            findings: &findings,
         });
-        report
-            .coverage
-            .insert(name.clone(), context.coverage.clone());
         if options.retain {
             all_findings.extend(findings.iter().cloned());
             analysed.push(TraceAnalysis {
@@ -218,4 +240,81 @@ pub fn analyze(inputs: Inputs, progress: &dyn Fn(Stage)) -> anyhow::Result<Analy
         notes,
         cache: cache_events,
     })
+}
+
+/// The cached findings of a trace file, when the cache holds them for the file as it is; a
+/// findings file that failed its checks is told and the trace analysed as usual.
+fn cached_check(
+    cache: &TraceCache,
+    source: &TraceSource,
+    name: &str,
+    told: &mut Vec<(String, CacheEvent)>,
+) -> Option<CheckEntry> {
+    let file = match source {
+        TraceSource::Path(path) => path,
+        TraceSource::Read { file, .. } => file.as_ref()?,
+        TraceSource::Store(_) => return None,
+    };
+    match cache.check_entry(file).ok()? {
+        Derived::Hit(entry) => {
+            told.push((name.to_owned(), CacheEvent::DerivedHit("findings")));
+            Some(entry)
+        }
+        Derived::Miss => None,
+        Derived::Rejected(why) => {
+            let event = CacheEvent::DerivedRejected("findings", why.to_string());
+            told.push((name.to_owned(), event));
+            None
+        }
+    }
+}
+
+/// What one trace adds to the report.
+struct Judged<'a> {
+    report: &'a mut Report,
+    hidden_by_rule: &'a mut [u64],
+    required: &'a [RequiredCheck],
+    allow: Option<&'a crate::Allowlist>,
+    name: &'a str,
+    events: usize,
+    warnings: Vec<String>,
+    coverage: &'a Coverage,
+    findings: &'a [Finding],
+}
+
+/// Adds one trace to the report: its impossible required checks, its findings (allowlisted
+/// ones counted, not shown), its summary and coverage.
+fn judge(j: &mut Judged<'_>) {
+    let name = j.name;
+    for c in &j.coverage.checks {
+        let is_required = j.required.iter().any(|r| r.coverage_name() == c.check);
+        if is_required && c.level == CheckLevel::Impossible {
+            j.report.impossible.push(format!(
+                "{name}: {} impossible: {}",
+                c.check,
+                c.reasons.join("; ")
+            ));
+        }
+    }
+    for finding in j.findings {
+        match j.allow.and_then(|a| a.matching_rule(finding)) {
+            Some(rule) => {
+                j.hidden_by_rule[rule] += 1;
+                j.report.suppressed += 1;
+            }
+            None => j.report.findings.push(ReportedFinding {
+                input: name.to_owned(),
+                finding: finding.clone(),
+            }),
+        }
+    }
+    j.report.inputs.push(InputSummary {
+        path: name.to_owned(),
+        events: j.events as u64,
+        error: None,
+        warnings: std::mem::take(&mut j.warnings),
+    });
+    j.report
+        .coverage
+        .insert(name.to_owned(), j.coverage.clone());
 }

@@ -257,6 +257,18 @@ impl ColumnFile {
         &self.path
     }
 
+    /// The columns' names, in file order.
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.columns.iter().map(|c| c.name.as_str())
+    }
+
+    /// How many values the column `name` holds, from the checked column table (its data
+    /// not read).
+    pub fn count(&self, name: &str) -> Option<usize> {
+        let c = self.columns.iter().find(|c| c.name == name)?;
+        Some(c.len / c.elem_size)
+    }
+
     /// The column `name` as values of `T`, read and checked against its checksum.
     pub fn column<T: Pod>(&self, name: &str) -> Result<Vec<T>, ColumnFileError> {
         let c = self

@@ -10,16 +10,26 @@
 //!   the least recently used entries after each write; a store bigger than the cap is not
 //!   written at all;
 //! - an entry that cannot be used (truncated, damaged, written by another version, another
-//!   file's) is removed and rebuilt, and the caller is told why.
+//!   file's) is removed and rebuilt, and the caller is told why;
+//! - an entry is the store file and, beside it under the same key, the context model and the
+//!   findings built from it (each its own file and schema, written after the store); they
+//!   are used, counted, evicted and removed together, and never without their store.
 
 use crate::column_file::ColumnFileError;
+use crate::findings_file::{self, CachedFindings};
 use crate::identity::trace_key;
-use crate::store_file;
+use crate::model_file;
+use crate::store_file::{self, StoreSummary};
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
-use trace_model::EventStore;
+use trace_model::context::{ContextModel, Coverage};
+use trace_model::{EventStore, Finding};
 
 const STORE_EXTENSION: &str = "store";
+const MODEL_EXTENSION: &str = "model";
+const FINDINGS_EXTENSION: &str = "findings";
+/// Every file of an entry, the store first.
+const EXTENSIONS: [&str; 3] = [STORE_EXTENSION, MODEL_EXTENSION, FINDINGS_EXTENSION];
 const DEFAULT_MIN_EVENTS: usize = 1_000_000;
 const DEFAULT_MAX_MB: u64 = 8 << 10;
 
@@ -35,18 +45,37 @@ pub struct TraceCache {
 
 /// What the cache had for a trace file.
 pub enum Lookup {
-    /// The store, read back and checked.
-    Hit(Box<EventStore>),
+    /// The store, read back and checked, and the trace's key.
+    Hit { store: Box<EventStore>, key: u64 },
     /// Nothing yet: import, then [`TraceCache::keep`] under `key`.
     Miss { key: u64 },
     /// An entry that could not be used: removed; import and keep again.
     Rejected { key: u64, why: ColumnFileError },
 }
 
-/// One cached store, for `kctx cache list`.
+/// What an entry held of something built from its store (the model, the findings).
+pub enum Derived<T> {
+    /// Read back and checked against the store.
+    Hit(T),
+    /// Not written yet.
+    Miss,
+    /// A file that could not be used: removed; build it again and keep it.
+    Rejected(ColumnFileError),
+}
+
+/// The findings of a cached trace and what `kctx check` reports of its store, read without
+/// the store's events.
+pub struct CheckEntry {
+    pub store: StoreSummary,
+    pub findings: CachedFindings,
+}
+
+/// One cached trace, for `kctx cache list`.
 #[derive(Debug)]
 pub struct Entry {
+    /// The store file; the model and findings, if any, sit beside it.
     pub path: PathBuf,
+    /// All of the entry's files.
     pub bytes: u64,
     pub last_used: SystemTime,
 }
@@ -71,7 +100,18 @@ impl TraceCache {
     }
 
     fn entry_path(&self, key: u64) -> PathBuf {
-        self.dir.join(format!("{key:016x}.{STORE_EXTENSION}"))
+        self.file(key, STORE_EXTENSION)
+    }
+
+    fn file(&self, key: u64, extension: &str) -> PathBuf {
+        self.dir.join(format!("{key:016x}.{extension}"))
+    }
+
+    /// Removes every file of the entry `store` (a store file's path) names.
+    fn remove_entry(store: &Path) {
+        for extension in EXTENSIONS {
+            let _ = std::fs::remove_file(store.with_extension(extension));
+        }
     }
 
     /// Looks `trace` up. An unreadable trace file is the importer's to report: the error is
@@ -84,17 +124,118 @@ impl TraceCache {
         }
         Ok(match store_file::load(&path, key) {
             Ok(store) => {
-                // Marks the entry as used for the least-recently-used eviction.
-                if let Ok(f) = std::fs::File::options().write(true).open(&path) {
-                    let _ = f.set_modified(SystemTime::now());
+                mark_used(&path);
+                Lookup::Hit {
+                    store: Box::new(store),
+                    key,
                 }
-                Lookup::Hit(Box::new(store))
             }
             Err(why) => {
-                let _ = std::fs::remove_file(&path);
+                Self::remove_entry(&path);
                 Lookup::Rejected { key, why }
             }
         })
+    }
+
+    /// The context model kept for the trace `key`, checked against its `store`.
+    pub fn model(&self, key: u64, store: &EventStore) -> Derived<ContextModel> {
+        self.derived(self.file(key, MODEL_EXTENSION), |path| {
+            model_file::load(path, key, store)
+        })
+    }
+
+    /// The findings and coverage kept for the trace `key`, checked against a store of
+    /// `events` events.
+    pub fn findings(&self, key: u64, events: usize) -> Derived<CachedFindings> {
+        self.derived(self.file(key, FINDINGS_EXTENSION), |path| {
+            findings_file::load(path, key, events)
+        })
+    }
+
+    fn derived<T>(
+        &self,
+        path: PathBuf,
+        load: impl FnOnce(&Path) -> Result<T, ColumnFileError>,
+    ) -> Derived<T> {
+        if !path.exists() {
+            return Derived::Miss;
+        }
+        match load(&path) {
+            Ok(value) => Derived::Hit(value),
+            Err(why) => {
+                let _ = std::fs::remove_file(&path);
+                Derived::Rejected(why)
+            }
+        }
+    }
+
+    /// What `kctx check` needs of a cached trace without reading its events: the store's
+    /// summary and the findings. `Ok(None)` when the entry lacks either (the caller then
+    /// reads the store and runs the detectors); a findings file that fails its checks is
+    /// removed and reported.
+    pub fn check_entry(&self, trace: &Path) -> std::io::Result<Derived<CheckEntry>> {
+        let key = trace_key(trace)?;
+        let path = self.entry_path(key);
+        if !path.exists() || !self.file(key, FINDINGS_EXTENSION).exists() {
+            return Ok(Derived::Miss);
+        }
+        // A store that fails even its header is the full lookup's to reject and report.
+        let Ok(store) = store_file::summary(&path, key) else {
+            return Ok(Derived::Miss);
+        };
+        Ok(match self.findings(key, store.events) {
+            Derived::Hit(findings) => {
+                mark_used(&path);
+                Derived::Hit(CheckEntry { store, findings })
+            }
+            Derived::Miss => Derived::Miss,
+            Derived::Rejected(why) => Derived::Rejected(why),
+        })
+    }
+
+    /// Writes `model`, built from `store`, beside the trace `key`'s store, and trims the
+    /// directory to its cap. Returns the bytes written; nothing when the store is not cached
+    /// (a model is never kept without its store).
+    pub fn keep_model(
+        &self,
+        model: &ContextModel,
+        store: &EventStore,
+        key: u64,
+    ) -> std::io::Result<Option<u64>> {
+        self.keep_beside(key, MODEL_EXTENSION, |path| {
+            model_file::save(model, store, path, key)
+        })
+    }
+
+    /// Writes the findings and coverage of a store of `events` events beside the trace
+    /// `key`'s store, as [`Self::keep_model`] does.
+    pub fn keep_findings(
+        &self,
+        findings: &[Finding],
+        coverage: &Coverage,
+        events: usize,
+        key: u64,
+    ) -> std::io::Result<Option<u64>> {
+        self.keep_beside(key, FINDINGS_EXTENSION, |path| {
+            findings_file::save(findings, coverage, events, path, key)
+        })
+    }
+
+    fn keep_beside(
+        &self,
+        key: u64,
+        extension: &str,
+        save: impl FnOnce(&Path) -> std::io::Result<()>,
+    ) -> std::io::Result<Option<u64>> {
+        let store = self.entry_path(key);
+        if !store.exists() {
+            return Ok(None);
+        }
+        let path = self.file(key, extension);
+        save(&path)?;
+        let bytes = std::fs::metadata(&path)?.len();
+        self.trim(&store)?;
+        Ok(Some(bytes))
     }
 
     /// Whether `store` is big enough to be worth caching.
@@ -107,6 +248,8 @@ impl TraceCache {
     pub fn keep(&self, store: &EventStore, key: u64) -> std::io::Result<Option<u64>> {
         std::fs::create_dir_all(&self.dir)?;
         let path = self.entry_path(key);
+        // What an older store left beside it belongs to that store.
+        Self::remove_entry(&path);
         store_file::save(store, &path, key)?;
         let bytes = std::fs::metadata(&path)?.len();
         if bytes > self.max_bytes {
@@ -127,22 +270,26 @@ impl TraceCache {
                 break;
             }
             if e.path != keep {
-                std::fs::remove_file(&e.path)?;
+                Self::remove_entry(&e.path);
                 total -= e.bytes;
             }
         }
         Ok(())
     }
 
-    /// The cached stores, oldest use first.
+    /// The cached traces, oldest use first (a store's last use is its entry's).
     pub fn entries(&self) -> std::io::Result<Vec<Entry>> {
         let mut entries = Vec::new();
         for path in self.files()? {
             if path.extension().is_some_and(|e| e == STORE_EXTENSION) {
                 let meta = std::fs::metadata(&path)?;
+                let beside: u64 = (EXTENSIONS[1..].iter())
+                    .filter_map(|e| std::fs::metadata(path.with_extension(e)).ok())
+                    .map(|m| m.len())
+                    .sum();
                 entries.push(Entry {
                     path,
-                    bytes: meta.len(),
+                    bytes: meta.len() + beside,
                     last_used: meta.modified()?,
                 });
             }
@@ -157,7 +304,7 @@ impl TraceCache {
         let (mut files, mut bytes) = (0, 0);
         for path in self.files()? {
             let ours = path.extension().and_then(|e| e.to_str()).is_some_and(|e| {
-                e == STORE_EXTENSION || e.starts_with(crate::column_file::TEMP_EXTENSION)
+                EXTENSIONS.contains(&e) || e.starts_with(crate::column_file::TEMP_EXTENSION)
             });
             if ours {
                 bytes += std::fs::metadata(&path)?.len();
@@ -175,6 +322,13 @@ impl TraceCache {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Vec::new()),
             Err(e) => Err(e),
         }
+    }
+}
+
+/// Marks the entry whose store is at `path` as used, for the least-recently-used eviction.
+fn mark_used(path: &Path) {
+    if let Ok(f) = std::fs::File::options().write(true).open(path) {
+        let _ = f.set_modified(SystemTime::now());
     }
 }
 
@@ -222,7 +376,7 @@ mod tests {
         };
         let original = store(5_000);
         assert!(cache.keep(&original, key).unwrap().is_some());
-        let Lookup::Hit(back) = cache.lookup(&trace).unwrap() else {
+        let Lookup::Hit { store: back, .. } = cache.lookup(&trace).unwrap() else {
             panic!("kept, so found");
         };
         assert_eq!(back.ts(), original.ts());
@@ -260,7 +414,10 @@ mod tests {
         cache.keep(&store(5_000), key(&traces[1])).unwrap();
         std::thread::sleep(std::time::Duration::from_millis(20));
         // Using the first makes the second the least recently used.
-        assert!(matches!(cache.lookup(&traces[0]).unwrap(), Lookup::Hit(_)));
+        assert!(matches!(
+            cache.lookup(&traces[0]).unwrap(),
+            Lookup::Hit { .. }
+        ));
         std::thread::sleep(std::time::Duration::from_millis(20));
         cache.keep(&store(5_000), key(&traces[2])).unwrap();
         assert_eq!(cache.entries().unwrap().len(), 2);
@@ -268,7 +425,10 @@ mod tests {
             cache.lookup(&traces[1]).unwrap(),
             Lookup::Miss { .. }
         ));
-        assert!(matches!(cache.lookup(&traces[0]).unwrap(), Lookup::Hit(_)));
+        assert!(matches!(
+            cache.lookup(&traces[0]).unwrap(),
+            Lookup::Hit { .. }
+        ));
         // A store bigger than the whole cap is not written.
         let tiny = cache_in(&dir, one / 2);
         assert_eq!(tiny.keep(&store(5_000), key(&traces[1])).unwrap(), None);

@@ -58,15 +58,44 @@ pub fn load(path: &Path, key: u64) -> Result<EventStore, ColumnFileError> {
     read(&ColumnFile::open(path, identity(key))?)
 }
 
+/// What a store file says of its store without reading its events: how many there are, the
+/// trace's metadata and import report (what `kctx check` prints from the cached findings).
+pub struct StoreSummary {
+    pub events: usize,
+    pub meta: TraceMeta,
+    pub report: ImportReport,
+}
+
+/// The summary of the store cached at `path` for the trace `key`: its header and metadata
+/// checked, its event columns not read.
+pub fn summary(path: &Path, key: u64) -> Result<StoreSummary, ColumnFileError> {
+    let f = ColumnFile::open(path, identity(key))?;
+    let (meta, report) = read_meta(&f)?;
+    let events = f.count("ts").ok_or_else(|| ColumnFileError {
+        path: f.path().to_owned(),
+        what: "no column \"ts\"".into(),
+    })?;
+    Ok(StoreSummary {
+        events,
+        meta,
+        report,
+    })
+}
+
+fn read_meta(f: &ColumnFile) -> Result<(TraceMeta, ImportReport), ColumnFileError> {
+    serde_json::from_slice(&f.column::<u8>("meta")?).map_err(|e| ColumnFileError {
+        path: f.path().to_owned(),
+        what: format!("metadata: {e}"),
+    })
+}
+
 /// The store in a column file opened and checked already.
 pub fn read(f: &ColumnFile) -> Result<EventStore, ColumnFileError> {
     let wrong = |what: String| ColumnFileError {
         path: f.path().to_owned(),
         what,
     };
-    let (meta, report): (TraceMeta, ImportReport) =
-        serde_json::from_slice(&f.column::<u8>("meta")?)
-            .map_err(|e| wrong(format!("metadata: {e}")))?;
+    let (meta, report) = read_meta(f)?;
     let c = StoreColumns {
         ts: f.column("ts")?.into(),
         cpu: f.column("cpu")?.into(),

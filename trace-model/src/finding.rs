@@ -1,6 +1,7 @@
 //! Findings: what the detectors report, each with its evidence. Times are trace ns and
 //! evidence names its event; the JSON of `kctx check` serialises these directly, times in
-//! trace seconds (the [`as_seconds`] adapter), as it always has.
+//! trace seconds (the [`as_seconds`] adapter), as it always has. Read back (the cache), the
+//! times and evidence indices are not in that JSON: [`Finding::exact_fields`] carries them.
 //!
 //! Detectors fill in the facts: [`Why`] (the cause kind with the holds, classes and events
 //! it rests on) and each evidence event's [`Shows`]; [`crate::explain`] turns them into the
@@ -55,7 +56,7 @@ impl Confidence {
 }
 
 /// One event cited as evidence.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Evidence {
     /// The event's index in the store.
     #[serde(skip)]
@@ -64,7 +65,7 @@ pub struct Evidence {
     #[serde(skip)]
     pub shows: Shows,
     /// Trace ns (seconds in JSON).
-    #[serde(serialize_with = "as_seconds")]
+    #[serde(serialize_with = "as_seconds", skip_deserializing)]
     pub ts: u64,
     pub cpu: u32,
     /// `comm-pid` of the task, or the interrupt context.
@@ -73,10 +74,12 @@ pub struct Evidence {
     pub detail: String,
 }
 
-/// What an evidence event shows.
-#[derive(Clone, Copy, Debug, PartialEq)]
+/// What an evidence event shows (the default: the event itself, what findings read back from
+/// the cache say: their text is explained already).
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub enum Shows {
     /// The event itself (a sleeping call, what made the context atomic, the sleep).
+    #[default]
     Event,
     /// The hold's acquire: a lock that is held.
     Holds(HoldIdx),
@@ -236,21 +239,21 @@ impl AtomicCause {
 }
 
 /// One occurrence of a finding: where it happened and its own atomic span.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct FindingInstance {
     pub cpu: u32,
     pub pid: i32,
     /// Trace ns of the call that slept.
-    #[serde(serialize_with = "as_seconds")]
+    #[serde(serialize_with = "as_seconds", skip_deserializing)]
     pub ts: u64,
     /// Trace ns: from what made the context atomic to the sleep's end (its first and last
     /// evidence events).
-    #[serde(serialize_with = "pair_as_seconds")]
+    #[serde(serialize_with = "pair_as_seconds", skip_deserializing)]
     pub span: [u64; 2],
 }
 
 /// One violation, deduplicated by kind and call site / lock classes.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Finding {
     /// Stable id: kind + call site / classes, so allowlists survive re-recording.
     pub id: String,
@@ -260,7 +263,7 @@ pub struct Finding {
     pub task: Option<String>,
     pub pid: Option<i32>,
     /// First and last time (trace ns) of the instances.
-    #[serde(serialize_with = "pair_as_seconds")]
+    #[serde(serialize_with = "pair_as_seconds", skip_deserializing)]
     pub ts: [u64; 2],
     /// Functions on the path: the caller that took the lock or slept.
     pub functions: Vec<String>,
@@ -277,11 +280,26 @@ pub struct Finding {
     /// Each instance, in time order, where the detector keeps them (sleep-in-atomic); empty
     /// for kinds whose evidence is the first witnesses of each order (lock-order cycles,
     /// irq inversions).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
     pub instances: Vec<FindingInstance>,
 }
 
 impl Finding {
+    /// Every time (ns) and evidence index of the finding, in one fixed order: what the JSON
+    /// gives only as rounded seconds or not at all, carried beside it in the cache.
+    pub fn exact_fields(&mut self) -> impl Iterator<Item = ExactField<'_>> {
+        let ts = self.ts.iter_mut().map(ExactField::Time);
+        let evidence = self
+            .evidence
+            .iter_mut()
+            .flat_map(|e| [ExactField::Event(&mut e.index), ExactField::Time(&mut e.ts)]);
+        let instances = self.instances.iter_mut().flat_map(|i| {
+            let [a, b] = &mut i.span;
+            [&mut i.ts, a, b].map(ExactField::Time)
+        });
+        ts.chain(evidence).chain(instances)
+    }
+
     /// Adds another finding of the same id (the one merge rule of every detector): the
     /// counts add up, the time span widens, the instances join in time order and the locks
     /// join; the surest of the two explains the result (confidence, summary, evidence,
@@ -306,6 +324,14 @@ impl Finding {
         self.instances = instances;
         self.locks = locks;
     }
+}
+
+/// A field [`Finding::exact_fields`] yields.
+pub enum ExactField<'a> {
+    /// Trace ns.
+    Time(&'a mut u64),
+    /// An evidence event's index in the store.
+    Event(&'a mut EventIdx),
 }
 
 /// Serialises trace ns as trace seconds: the unit of kctx's JSON.

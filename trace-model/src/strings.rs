@@ -187,6 +187,16 @@ impl ExtendedInterner {
         }
     }
 
+    /// `base` extended by `added`, the strings of another's [`Self::added`].
+    pub fn with_added(base: Arc<Interner>, added: Interner) -> Self {
+        ExtendedInterner { base, added }
+    }
+
+    /// The strings added to the base.
+    pub fn added(&self) -> &Interner {
+        &self.added
+    }
+
     /// Returns the id of `s`: the base's id if it has `s`, else an added one.
     pub fn intern(&mut self, s: &str) -> StrId {
         if let Some(id) = self.base.lookup(s) {

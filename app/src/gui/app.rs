@@ -7,7 +7,7 @@ use super::findings::{
     FindingAction, finding_markers, findings_ui, focus_finding, instance_count, splats_ui,
 };
 use super::inspector::inspector_ui;
-use super::loader::Loader;
+use super::loader::{Loaded, Loader};
 use super::path_dialog::{Chosen, Native, PathDialog, Purpose, path_dialog_ui, try_native};
 use super::replay::{Playback, StepScope, step_event, step_violation};
 use super::status_bar::status_bar_ui;
@@ -38,6 +38,8 @@ pub struct Session {
     pub query: super::query::QueryPanel,
     /// A second trace compared with this one, drawn under it.
     pub compare: Option<super::compare::Comparison>,
+    /// The user stopped the load of this trace's preview (Esc): it stays a preview.
+    pub cancelled: bool,
 }
 
 impl Session {
@@ -58,7 +60,22 @@ impl Session {
             annotations: super::annotations::Annotations::default(),
             query: super::query::QueryPanel::default(),
             compare: None,
+            cancelled: false,
         }
+    }
+
+    /// Replaces a preview by the whole trace it previews, keeping the view, the cursor, the
+    /// notes and the pinned and hidden lanes.
+    pub fn complete(&mut self, trace: LoadedTrace) {
+        let t = &mut self.timeline;
+        t.markers = finding_markers(&trace.findings, &trace.splats);
+        let (pinned, hidden) = (
+            std::mem::take(&mut t.pinned_tasks),
+            std::mem::take(&mut t.hidden_tasks),
+        );
+        t.set_task_rows(&trace.timeline, pinned, hidden);
+        t.model_replaced();
+        self.trace = trace;
     }
 
     /// Selects finding `i` at its first instance.
@@ -391,6 +408,15 @@ impl KctxApp {
 
     fn finish_load(&mut self, result: anyhow::Result<LoadedTrace>) {
         match result {
+            Ok(trace)
+                if trace.complete
+                    && let Some(s) = self
+                        .session
+                        .as_mut()
+                        .filter(|s| !s.trace.complete && s.trace.inputs == trace.inputs) =>
+            {
+                s.complete(trace);
+            }
             Ok(trace) => {
                 self.save_session();
                 let mut session = Session::new(trace);
@@ -407,16 +433,46 @@ impl KctxApp {
         }
     }
 
+    /// Takes what a load delivered: a preview opens a session showing its timeline, the
+    /// whole trace completes that session (or opens its own).
+    pub fn deliver(&mut self, loaded: Loaded) {
+        match loaded {
+            Loaded::Preview(preview) => self.finish_load(Ok(preview)),
+            Loaded::Done(result) => self.finish_load(result),
+        }
+    }
+
+    /// A load is under way.
+    pub fn is_loading(&self) -> bool {
+        self.loader.is_some()
+    }
+
     fn poll_loader(&mut self) {
-        if let Some(result) = self.loader.as_ref().and_then(Loader::poll) {
-            self.loader = None;
-            self.finish_load(result);
+        if let Some(loader) = &self.loader
+            && let Some(loaded) = loader.poll()
+        {
+            let what = match loaded {
+                Loaded::Preview(_) => "timeline shown",
+                Loaded::Done(_) => "complete",
+            };
+            // For the big-trace benchmark (scripts/bench-big): when each stage reached the
+            // screen, from the start of the load.
+            if std::env::var_os("KCTX_LOAD_TIMES").is_some() {
+                eprintln!(
+                    "kctx: {what} after {:.2} s",
+                    loader.started.elapsed().as_secs_f64()
+                );
+            }
+            if matches!(loaded, Loaded::Done(_)) {
+                self.loader = None;
+            }
+            self.deliver(loaded);
         }
         // The comparison waits for the trace it is compared with.
         if self.session.is_none() {
             return;
         }
-        if let Some(result) = self.compare_loader.as_ref().and_then(Loader::poll) {
+        if let Some(Loaded::Done(result)) = self.compare_loader.as_ref().and_then(Loader::poll) {
             self.compare_loader = None;
             self.finish_compare(result);
         }
@@ -434,11 +490,12 @@ impl KctxApp {
                 status_bar_ui(ui, &s.trace, &s.timeline);
             });
         }
+        self.cancel_on_escape(ui);
         if let Some(loader) = &self.loader {
             egui::Panel::bottom("progress").show(ui, |ui| {
                 let (stage, fraction) = loader.progress();
                 let names: Vec<String> = loader.inputs.iter().map(Input::name).collect();
-                ui.label(format!("Loading {}", names.join(" + ")));
+                ui.label(format!("Loading {} (Esc cancels)", names.join(" + ")));
                 ui.add(egui::ProgressBar::new(fraction).text(stage).animate(true));
             });
         }
@@ -456,6 +513,22 @@ impl KctxApp {
                 .open(&mut self.show_help)
                 .show(ui.ctx(), help_ui);
         }
+    }
+
+    /// Esc while loading stops the load; a preview shown so far stays, marked unchecked.
+    fn cancel_on_escape(&mut self, ui: &mut Ui) {
+        if self.loader.is_none()
+            || !ui.input_mut(|i| i.consume_key(egui::Modifiers::NONE, Key::Escape))
+        {
+            return;
+        }
+        if let Some(loader) = self.loader.take() {
+            loader.cancel();
+        }
+        if let Some(s) = self.session.as_mut().filter(|s| !s.trace.complete) {
+            s.cancelled = true;
+        }
+        self.message = Some("loading cancelled".to_owned());
     }
 
     fn empty_ui(&mut self, ui: &mut Ui) {
@@ -595,7 +668,8 @@ impl KctxApp {
         let Some(job) = &mut self.screenshot else {
             return;
         };
-        if (self.session.is_none() || self.compare_loader.is_some()) && self.error.is_none() {
+        let loading = self.loader.is_some() || self.compare_loader.is_some();
+        if (self.session.is_none() || loading) && self.error.is_none() {
             return;
         }
         job.frames_after_load += 1;
@@ -677,7 +751,13 @@ fn session_ui(ui: &mut Ui, s: &mut Session) {
     replay_keys(ui, s);
     super::annotations::annotation_keys(ui, s);
     advance_playback(ui, s);
-    let note = "No violations found: this trace shows no sleep in atomic context, lock-order cycle or irq inversion.";
+    let note = if s.trace.complete {
+        "No violations found: this trace shows no sleep in atomic context, lock-order cycle or irq inversion."
+    } else if s.cancelled {
+        "Not checked: loading was cancelled (Esc) before the context model was built."
+    } else {
+        "Checking: the findings appear once the context model is built."
+    };
     egui::Panel::left("findings")
         .default_size(300.0)
         .resizable(true)

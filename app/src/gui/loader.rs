@@ -1,18 +1,28 @@
-//! Loading on a background thread: the window stays responsive and shows the stage reached.
+//! Loading on a background thread: the window stays responsive, shows the stage reached and
+//! gets a preview of the trace (its timeline) as soon as the events are read, then the whole.
 
-use super::trace::{Input, LoadedTrace, STAGES, load};
+use super::trace::{Input, LoadedTrace, STAGES, load_showing};
 use analysis::TraceCache;
 use std::panic::{self, AssertUnwindSafe};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc::{Receiver, TryRecvError, channel};
 use std::time::Instant;
+
+/// What a load delivers, in order.
+pub enum Loaded {
+    /// The timeline from the events alone; the context model and findings follow.
+    Preview(LoadedTrace),
+    /// The whole trace, or why it could not be read.
+    Done(anyhow::Result<LoadedTrace>),
+}
 
 /// A load in progress.
 pub struct Loader {
     pub inputs: Vec<Input>,
     stage: Arc<AtomicUsize>,
-    rx: Receiver<anyhow::Result<LoadedTrace>>,
+    cancelled: Arc<AtomicBool>,
+    rx: Receiver<Loaded>,
     pub started: Instant,
 }
 
@@ -25,21 +35,29 @@ impl Loader {
         wake: impl Fn() + Send + Sync + 'static,
     ) -> Loader {
         let stage = Arc::new(AtomicUsize::new(0));
+        let cancelled = Arc::new(AtomicBool::new(false));
         let (tx, rx) = channel();
         let worker_inputs = inputs.clone();
         let worker_stage = Arc::clone(&stage);
+        let worker_cancelled = Arc::clone(&cancelled);
         let worker_tx = tx.clone();
-        let spawned = std::thread::Builder::new()
-            .name("kctx-load".into())
-            .spawn(move || {
-                let names = describe(&worker_inputs);
-                // A panic is a bug, but it must not take the window (and the user's other
-                // work) down with it: it becomes the load's error.
-                let result = panic::catch_unwind(AssertUnwindSafe(|| {
-                    load(worker_inputs, cache.as_ref(), &|s| {
+        let spawned =
+            std::thread::Builder::new()
+                .name("kctx-load".into())
+                .spawn(move || {
+                    let names = describe(&worker_inputs);
+                    // A panic is a bug, but it must not take the window (and the user's other
+                    // work) down with it: it becomes the load's error.
+                    let show = |preview| {
+                        let _ = worker_tx.send(Loaded::Preview(preview));
+                        wake();
+                    };
+                    let stage = |s| {
                         worker_stage.store(s, Ordering::Relaxed);
                         wake();
-                    })
+                    };
+                    let result = panic::catch_unwind(AssertUnwindSafe(|| {
+                    load_showing(worker_inputs, cache.as_ref(), &stage, &show, &worker_cancelled)
                 }))
                 .unwrap_or_else(|payload| {
                     Err(anyhow::anyhow!(
@@ -47,19 +65,27 @@ impl Loader {
                         panic_text(payload.as_ref())
                     ))
                 });
-                // The receiver is gone when the user started another load: nothing to do.
-                let _ = worker_tx.send(result);
-                wake();
-            });
+                    // The receiver is gone when the user started another load: nothing to do.
+                    let _ = worker_tx.send(Loaded::Done(result));
+                    wake();
+                });
         if let Err(e) = spawned {
-            let _ = tx.send(Err(anyhow::anyhow!("cannot start loading: {e}")));
+            let e = anyhow::anyhow!("cannot start loading: {e}");
+            let _ = tx.send(Loaded::Done(Err(e)));
         }
         Loader {
             inputs,
             stage,
+            cancelled,
             rx,
             started: Instant::now(),
         }
+    }
+
+    /// Stops the load: nothing more is delivered, and the worker stops at its next stage
+    /// boundary (a stage under way runs out in the background, its result dropped).
+    pub fn cancel(self) {
+        self.cancelled.store(true, Ordering::Relaxed);
     }
 
     /// The stage reached: its name and the fraction of stages done.
@@ -68,22 +94,26 @@ impl Loader {
         (STAGES[s], (s as f32 + 0.5) / STAGES.len() as f32)
     }
 
-    /// The result once the worker is done.
-    pub fn poll(&self) -> Option<anyhow::Result<LoadedTrace>> {
+    /// What the worker delivered since the last poll, if anything.
+    pub fn poll(&self) -> Option<Loaded> {
         match self.rx.try_recv() {
             Ok(r) => Some(r),
             Err(TryRecvError::Empty) => None,
-            Err(TryRecvError::Disconnected) => {
-                Some(Err(anyhow::anyhow!("the loader thread panicked")))
-            }
+            Err(TryRecvError::Disconnected) => Some(Loaded::Done(Err(anyhow::anyhow!(
+                "the loader thread panicked"
+            )))),
         }
     }
 
-    /// Blocks until the load ends (tests and `--screenshot` use it).
+    /// Blocks until the load ends, past any preview (tests and `--screenshot` use it).
     pub fn wait(self) -> anyhow::Result<LoadedTrace> {
-        self.rx
-            .recv()
-            .unwrap_or_else(|_| Err(anyhow::anyhow!("the loader thread panicked")))
+        loop {
+            match self.rx.recv() {
+                Ok(Loaded::Preview(_)) => {}
+                Ok(Loaded::Done(result)) => return result,
+                Err(_) => return Err(anyhow::anyhow!("the loader thread panicked")),
+            }
+        }
     }
 }
 

@@ -2,9 +2,11 @@
 //! through the analysis pipeline, and the timeline rows the views draw from its result.
 
 use super::timeline::model::TimelineModel;
-use analysis::{Inputs, NamedSource, Report, Stage, TraceCache, TraceSource, analyze};
+use analysis::{Inputs, NamedSource, Report, Stage, TraceCache, TraceSource, analyze_showing};
+use std::ops::ControlFlow;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use trace_model::context::ContextModel;
 use trace_model::splat::Splat;
 use trace_model::synthetic::{SyntheticSpec, generate};
@@ -61,10 +63,15 @@ fn stage_index(stage: Stage) -> usize {
 /// Everything the views show for one trace.
 pub struct LoadedTrace {
     pub inputs: Vec<Input>,
-    /// Shared with the Query panel's worker thread (it builds tables from them).
+    /// Shared with the loader while it builds the context model behind a preview, and with
+    /// the Query panel's worker thread (it builds tables from them).
     pub store: Arc<EventStore>,
-    /// Per-CPU context, lock holds, sleep calls, coverage.
+    /// Per-CPU context, lock holds, sleep calls, coverage; in a preview, only what the store
+    /// shows at once (`ContextModel::preview`).
     pub context: Arc<ContextModel>,
+    /// False in a preview: the context model, the findings and the summaries are still being
+    /// built (or were cancelled).
+    pub complete: bool,
     pub timeline: TimelineModel,
     pub findings: Vec<Finding>,
     /// The kernel's own reports from console logs opened with the trace.
@@ -121,6 +128,25 @@ fn read(inputs: &[Input]) -> anyhow::Result<Inputs> {
     Ok(sorted)
 }
 
+/// What the store alone shows, before the context model is built: the timeline's CPU lanes
+/// from the flags and `sched_switch`, its task lanes; no findings yet.
+fn preview(inputs: &[Input], store: &Arc<EventStore>) -> LoadedTrace {
+    let context = Arc::new(ContextModel::preview(store));
+    let timeline = TimelineModel::build(store, &context, &[]);
+    LoadedTrace {
+        inputs: inputs.to_vec(),
+        store: Arc::clone(store),
+        context,
+        complete: false,
+        timeline,
+        findings: Vec::new(),
+        splats: Vec::new(),
+        report: Report::default(),
+        notes: Vec::new(),
+        event_counts: Vec::new(),
+    }
+}
+
 /// Reads and analyses the inputs: the first trace is shown, with every kallsyms sidecar and
 /// console log. A trace file's store is read from `cache` when it holds it, and written there
 /// when worth it. `stage` is told each stage as it starts.
@@ -128,6 +154,18 @@ pub fn load(
     inputs: Vec<Input>,
     cache: Option<&TraceCache>,
     stage: &dyn Fn(usize),
+) -> anyhow::Result<LoadedTrace> {
+    load_showing(inputs, cache, stage, &|_| {}, &AtomicBool::new(false))
+}
+
+/// [`load`], with `show` given a preview of the trace as soon as its store is read, unless
+/// `cancelled` (then the load stops there with an error).
+pub fn load_showing(
+    inputs: Vec<Input>,
+    cache: Option<&TraceCache>,
+    stage: &dyn Fn(usize),
+    show: &dyn Fn(LoadedTrace),
+    cancelled: &AtomicBool,
 ) -> anyhow::Result<LoadedTrace> {
     stage(0);
     let mut read = read(&inputs)?;
@@ -139,7 +177,14 @@ pub fn load(
         .drain(read.traces.len().min(1)..)
         .map(|t| format!("{}: not used (one trace at a time)", t.name))
         .collect();
-    let mut analysis = analyze(read, &|s| stage(stage_index(s)))?;
+    let imported = |_: &str, store: &Arc<EventStore>| {
+        if cancelled.load(Ordering::Relaxed) {
+            return ControlFlow::Break(());
+        }
+        show(preview(&inputs, store));
+        ControlFlow::Continue(())
+    };
+    let mut analysis = analyze_showing(read, &|s| stage(stage_index(s)), &imported)?;
     let trace = analysis.take_first_trace()?;
     notes.append(&mut analysis.notes);
     notes.extend(
@@ -155,8 +200,9 @@ pub fn load(
     Ok(LoadedTrace {
         event_counts,
         inputs,
-        store: Arc::new(trace.store),
+        store: trace.store,
         context: Arc::new(trace.context),
+        complete: true,
         timeline,
         findings: trace.findings,
         splats: analysis.splats,

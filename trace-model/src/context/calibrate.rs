@@ -123,6 +123,69 @@ impl Baselines {
         Some(fallback + u8::from(kprobed))
     }
 
+    /// The baselines as words (the cache's format): per learned key its event type,
+    /// function, frame and depth; the fallbacks then whether a depth was recorded; the
+    /// kprobed functions.
+    pub fn to_words(&self) -> [Vec<u64>; 3] {
+        let keys = (self.by_key.iter())
+            .flat_map(|(k, &d)| {
+                [
+                    k.event_type.into(),
+                    k.func.0.into(),
+                    k.frame.into(),
+                    d.into(),
+                ]
+            })
+            .collect();
+        let mut fallback: Vec<u64> = self
+            .fallback
+            .as_flattened()
+            .iter()
+            .map(|&d| d.into())
+            .collect();
+        fallback.push(self.depth_recorded.into());
+        let probed = self.probed.iter().map(|f| f.0.into()).collect();
+        [keys, fallback, probed]
+    }
+
+    /// Baselines from [`Self::to_words`], checked: every depth a learned mode (below 16),
+    /// every frame one of the four, every function one of `strings` ids.
+    pub fn from_words(words: [Vec<u64>; 3], strings: usize) -> Result<Baselines, String> {
+        let [keys, fallback, probed] = words;
+        let depth = |w: u64| u8::try_from(w).ok().filter(|&d| usize::from(d) < BINS);
+        let func = |w: u64| {
+            u32::try_from(w)
+                .ok()
+                .filter(|&f| (f as usize) < strings)
+                .map(StrId)
+        };
+        let bad = || "preempt baselines out of range".to_owned();
+        if !keys.len().is_multiple_of(4) || fallback.len() != 9 || fallback[8] > 1 {
+            return Err(bad());
+        }
+        let mut by_key = FxHashMap::default();
+        for k in keys.chunks_exact(4) {
+            let key = Key {
+                event_type: u16::try_from(k[0]).map_err(|_| bad())?,
+                func: func(k[1]).ok_or_else(bad)?,
+                frame: u8::try_from(k[2]).ok().filter(|&f| f < 4).ok_or_else(bad)?,
+            };
+            by_key.insert(key, depth(k[3]).ok_or_else(bad)?);
+        }
+        let mut fall = [[0u8; 4]; 2];
+        for (slot, &w) in fall.as_flattened_mut().iter_mut().zip(&fallback) {
+            *slot = depth(w).ok_or_else(bad)?;
+        }
+        Ok(Baselines {
+            by_key,
+            fallback: fall,
+            probed: (probed.into_iter().map(func))
+                .collect::<Option<_>>()
+                .ok_or_else(bad)?,
+            depth_recorded: fallback[8] == 1,
+        })
+    }
+
     /// Preempt levels event `i` records above its key's normal depth.
     pub fn excess(&self, store: &EventStore, i: EventIdx, func: Option<StrId>) -> Option<u8> {
         let depth = store.flags()[i as usize].preempt_depth()?;

@@ -5,10 +5,11 @@ use super::calibrate::Baselines;
 use super::{BuildStats, ContextModel, SleepKind};
 use crate::payload::Payload;
 use crate::store::{EventIdx, EventStore};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
 
 /// Where lock holds come from.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum LockSource {
     /// `lock:lock_acquire` / `lock_release` (lockdep kernels): class names recorded.
@@ -22,7 +23,7 @@ pub enum LockSource {
 }
 
 /// How much of a check this trace supports.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum CheckLevel {
     Complete,
@@ -31,15 +32,15 @@ pub enum CheckLevel {
 }
 
 /// One check's verdict, with the reasons it is not complete.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct CheckCoverage {
-    pub check: &'static str,
+    pub check: Cow<'static, str>,
     pub level: CheckLevel,
     pub reasons: Vec<String>,
 }
 
 /// What the trace records.
-#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Coverage {
     pub events: u64,
     /// Most events carry the flags column (irqs-off, context, preempt depth).
@@ -260,7 +261,7 @@ fn verdict(check_name: &'static str, reasons: Vec<String>) -> CheckCoverage {
 
 fn check(check: &'static str, level: CheckLevel, reasons: Vec<String>) -> CheckCoverage {
     CheckCoverage {
-        check,
+        check: Cow::Borrowed(check),
         level,
         reasons,
     }

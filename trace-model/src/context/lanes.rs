@@ -86,6 +86,30 @@ impl<T> IntervalLane<T> {
         self.start.iter().zip(&self.end).map(|(s, e)| e - s).sum()
     }
 
+    /// The lane as its columns: starts, ends, values.
+    pub fn parts(&self) -> (&[u64], &[u64], &[T]) {
+        (&self.start, &self.end, &self.value)
+    }
+
+    /// A lane from another's [`Self::parts`], checked: as many starts, ends and values, each
+    /// interval ending at or after its start and starting at or after the previous end.
+    pub fn from_parts(start: Vec<u64>, end: Vec<u64>, value: Vec<T>) -> Result<Self, String> {
+        if start.len() != end.len() || start.len() != value.len() {
+            return Err(format!(
+                "{} starts, {} ends and {} values",
+                start.len(),
+                end.len(),
+                value.len()
+            ));
+        }
+        let ordered = start.iter().zip(&end).all(|(s, e)| s <= e)
+            && end.iter().zip(start.iter().skip(1)).all(|(e, s)| e <= s);
+        if !ordered {
+            return Err("intervals out of order or overlapping".into());
+        }
+        Ok(IntervalLane { start, end, value })
+    }
+
     /// Resident bytes.
     pub fn heap_bytes(&self) -> usize {
         self.start.capacity() * 16 + self.value.capacity() * std::mem::size_of::<T>()

@@ -19,10 +19,12 @@
 
 mod builder;
 pub mod calibrate;
+pub mod columns;
 pub mod coverage;
 pub mod held;
 pub mod lanes;
 pub mod locks;
+mod preview;
 pub mod primitives;
 pub mod seen;
 pub mod state;
@@ -180,7 +182,7 @@ pub struct HoldSpan {
 }
 
 /// Counts of what the builder had to guess or could not match.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct BuildStats {
     /// Releases of locks whose acquisition the trace does not show.
     pub unmatched_releases: u64,

@@ -133,6 +133,12 @@ impl TimelineState {
             .then(|| task_order(model, &self.pinned_tasks, &self.hidden_tasks));
     }
 
+    /// The rows' model was replaced (a preview by the whole trace): redraw every row.
+    pub fn model_replaced(&mut self) {
+        self.pixels = rows::RowPixels::default();
+        self.rows.clear();
+    }
+
     /// Screen x of `ts` in the last frame.
     pub fn screen_x(&self, ts: u64) -> f32 {
         self.canvas_left + self.view.x_from_ts(ts as f64) as f32
