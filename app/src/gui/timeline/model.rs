@@ -12,10 +12,10 @@ use egui::Color32;
 use rustc_hash::FxHashMap;
 use trace_model::context::ContextModel;
 use trace_model::context::lanes::IntervalLane;
-use trace_model::context::seen::seen_stretches;
+use trace_model::context::seen::CpuSeen;
 use trace_model::context::tasks::TaskRun;
 use trace_model::payload::TaskState;
-use trace_model::{EventIdx, EventStore, StrId};
+use trace_model::{EventStore, StrId};
 
 /// The sub-lanes of a CPU, top to bottom.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -205,28 +205,27 @@ impl TimelineModel {
                 let ctx = context.cpus.get(cpu).unwrap_or(&empty);
                 let span = Span { origin_ns, end_ns };
                 let events = store.cpu_events(cpu);
+                let seen = CpuSeen::new(store, events);
                 let lanes = vec![
                     span.lane(&ctx.tasks, |t| {
                         (t.pid != 0).then(|| tables.task(t.pid, t.comm))
                     }),
                     // A hardirq without an irq number is one only the flags showed.
-                    span.sampled_lane(&ctx.hardirq, store, events, |h| {
+                    span.sampled_lane(&ctx.hardirq, &seen, |h| {
                         Some(h.irq.map_or(sampled::SAMPLED, |i| sampled::plain(i as u32)))
                     }),
                     span.lane(&ctx.softirq, |s| Some(s.vec.unwrap_or(0))),
                     span.lane(&ctx.nmi, |_| Some(1)),
                     // Depth above the calibrated baseline drives the intensity.
-                    span.sampled_lane(&ctx.preempt_off, store, events, |p| {
+                    span.sampled_lane(&ctx.preempt_off, &seen, |p| {
                         let exact = sampled::preempt_off_exact(store, p.first);
                         Some(sampled::mark(u32::from(p.excess.max(1)), exact))
                     }),
-                    span.sampled_lane(&ctx.irqs_off, store, events, |&first| {
+                    span.sampled_lane(&ctx.irqs_off, &seen, |&first| {
                         Some(sampled::mark(1, sampled::irqs_off_exact(store, first)))
                     }),
                     // No event toggles BH: only the flags (kernels >= 5.18) show it.
-                    span.sampled_lane(&ctx.bh_off, store, events, |_| {
-                        Some(sampled::mark(1, false))
-                    }),
+                    span.sampled_lane(&ctx.bh_off, &seen, |_| Some(sampled::mark(1, false))),
                     span.lane(held.lanes.get(cpu).unwrap_or(&no_locks), |&set| Some(set)),
                 ];
                 let ts = store.ts();
@@ -335,13 +334,12 @@ impl Span {
     fn sampled_lane<T>(
         self,
         from: &IntervalLane<T>,
-        store: &EventStore,
-        cpu_events: &[EventIdx],
+        seen: &CpuSeen,
         value: impl FnMut(&T) -> Option<u32>,
     ) -> Lane {
         self.collect(from, value, |b, start, end, v| {
             if sampled::is_sampled(v) {
-                seen_stretches(store, cpu_events, start, end, |a, e| b.push(a, e, v));
+                seen.stretches(start, end, |a, e| b.push(a, e, v));
             } else {
                 b.push(start, end, v);
             }
