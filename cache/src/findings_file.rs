@@ -101,17 +101,7 @@ pub fn read(f: &ColumnFile, events: usize) -> Result<CachedFindings, ColumnFileE
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::path::PathBuf;
     use trace_model::context::{BuildOptions, ContextModel};
-
-    fn corpus(rel: &str) -> PathBuf {
-        std::env::var_os("KCTX_CORPUS")
-            .map_or_else(
-                || Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/corpus"),
-                PathBuf::from,
-            )
-            .join(rel)
-    }
 
     /// The findings as every output sees them: without the facts they were explained from.
     pub(crate) fn explained(findings: &[Finding]) -> Vec<Finding> {
@@ -127,7 +117,7 @@ mod tests {
 
     #[test]
     fn findings_read_back_to_the_nanosecond_and_evidence_is_checked_against_the_store() {
-        let store = importers::open(&corpus("lab/lockdep-s1_spin_sleep/trace.dat")).unwrap();
+        let store = importers::open(&crate::sample_trace()).unwrap();
         let model = ContextModel::build(&store, &BuildOptions::default());
         let findings = trace_model::detect::run_all(&store, &model);
         assert!(findings.iter().any(|f| !f.instances.is_empty()));

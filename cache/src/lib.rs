@@ -10,5 +10,12 @@ mod identity;
 pub mod model_file;
 pub mod store_file;
 
+/// The bundled sample (a real recording with planted bugs): the crate's tests need no corpus.
+#[cfg(test)]
+fn sample_trace() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../samples/lockdep-s1_spin_sleep.trace.txt.gz")
+}
+
 pub use directory::{CheckEntry, Derived, Entry, Lookup, TraceCache};
 pub use identity::trace_key;

@@ -160,10 +160,7 @@ mod tests {
 
     #[test]
     fn a_real_trace_reads_back_event_for_event() {
-        // The bundled sample (a real recording), so the crate's tests need no corpus.
-        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../samples/lockdep-s1_spin_sleep.trace.txt.gz");
-        let store = importers::open(&path).expect("the sample imports");
+        let store = importers::open(&crate::sample_trace()).expect("the sample imports");
         assert!(store.len() > 10_000);
         let dir = std::env::temp_dir().join(format!("kctx-store-file-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
