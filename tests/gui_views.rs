@@ -512,6 +512,21 @@ fn a_lock_order_cycle_is_drawn_with_its_witnesses_and_both_tasks_marked() {
     assert_eq!(s.timeline.selected_cpu, Some(w.cpu as usize));
 }
 
+/// Zooms to `[a, b]`, hovers the middle of CPU `cpu`'s irqs-off lane there and returns the
+/// tooltip.
+fn hover_irqs_off_middle(h: &mut H, cpu: usize, a: u64, b: u64) -> Option<String> {
+    use kctx::gui::timeline::model::LaneKind;
+    session_mut(h).timeline.pending_range = Some((a, b));
+    h.run_steps(3);
+    let t = &session(h).timeline;
+    let y = t
+        .lane_y(cpu, LaneKind::IrqsOff)
+        .expect("the irqs-off lane drawn");
+    h.hover_at(egui::pos2(t.screen_x(a + (b - a) / 2), y.center()));
+    h.run_steps(2);
+    session(h).timeline.hover_text.clone()
+}
+
 /// Issue 20, point 5: irqs-off that only the events' flags showed is drawn faint and its
 /// tooltip says it was sampled; irqs-off opened by a `preemptirq:irq_disable` is exact.
 #[test]
@@ -561,15 +576,7 @@ fn sampled_context_is_drawn_apart_from_exact_context() {
         "both sampled and exact irqs-off in lockdep-s1: {found:?}"
     );
     for (cpu, a, b, v) in found {
-        session_mut(&mut h).timeline.pending_range = Some((a, b));
-        h.run_steps(3);
-        let t = &session(&h).timeline;
-        let y = t
-            .lane_y(cpu, LaneKind::IrqsOff)
-            .expect("the irqs-off lane drawn");
-        h.hover_at(egui::pos2(t.screen_x(a + (b - a) / 2), y.center()));
-        h.run_steps(2);
-        let tip = session(&h).timeline.hover_text.clone().expect("a tooltip");
+        let tip = hover_irqs_off_middle(&mut h, cpu, a, b).expect("a tooltip");
         let word = if sampled::is_sampled(v) {
             "sampled:"
         } else {
@@ -642,15 +649,7 @@ fn sampled_context_is_not_drawn_across_stretches_without_events() {
     }
     assert!(sampled_pieces > 0, "lockdep-s1 has sampled irqs-off");
     let (cpu, a, b) = gap.expect("a sampled irqs-off interval with a long stretch without events");
-    session_mut(&mut h).timeline.pending_range = Some((a, b));
-    h.run_steps(3);
-    let t = &session(&h).timeline;
-    let y = t
-        .lane_y(cpu, LaneKind::IrqsOff)
-        .expect("the irqs-off lane drawn");
-    h.hover_at(egui::pos2(t.screen_x(a + (b - a) / 2), y.center()));
-    h.run_steps(2);
-    let tip = session(&h).timeline.hover_text.clone().unwrap_or_default();
+    let tip = hover_irqs_off_middle(&mut h, cpu, a, b).unwrap_or_default();
     assert!(
         !tip.starts_with("irqs-off"),
         "nothing drawn in the gap, yet: {tip}"
