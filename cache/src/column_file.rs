@@ -18,11 +18,17 @@
 //! Every number is checked against the file's real length before it is used, and each
 //! column's checksum as it is read: a truncated, damaged or foreign file is an error, never a
 //! panic or a wrong answer.
+//!
+//! A column is either read into memory of its own ([`ColumnFile::column`]) or used where
+//! the mapped file holds it ([`ColumnFile::shared`]): the big event columns of a store are
+//! mapped, so reopening a trace neither copies them nor zeroes fresh pages for them.
 
 use bytemuck::Pod;
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use trace_model::column::{SharedBytes, StableBytes};
 
 const MAGIC: &[u8; 8] = b"KCTXCOLS";
 /// Bumped whenever the layout above changes.
@@ -191,37 +197,45 @@ struct Entry {
     crc: u32,
 }
 
+impl Entry {
+    /// Where the column's bytes lie in the file (checked against its length on opening).
+    fn range(&self) -> std::ops::Range<usize> {
+        self.offset as usize..self.offset as usize + self.len
+    }
+}
+
 /// A column file whose header and column table passed their checks; each column's data is
-/// checked against its checksum as it is read.
-#[derive(Debug)]
+/// checked against its checksum as it is read or viewed.
 pub struct ColumnFile {
     path: PathBuf,
-    data: Data,
+    /// The file's bytes: mapped, or the bytes given to [`Self::from_bytes`].
+    data: SharedBytes,
+    /// The file, when mapped: [`Self::column`] reads through it, so that copying a column
+    /// out does not also leave its pages mapped in the process.
+    file: Option<File>,
     columns: Vec<Entry>,
 }
 
-/// Where the columns are read from. A file is read column by column into the values' own
-/// memory rather than mapped: the store owns its arrays, so a mapping would be copied out of
-/// and a big trace would be resident twice.
-#[derive(Debug)]
-enum Data {
-    File(File),
-    Bytes(Vec<u8>),
+impl std::fmt::Debug for ColumnFile {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ColumnFile")
+            .field("path", &self.path)
+            .field("columns", &self.columns)
+            .finish_non_exhaustive()
+    }
 }
 
-impl Data {
-    fn read_exact_at(&self, out: &mut [u8], offset: u64) -> std::io::Result<()> {
-        match self {
-            Data::File(file) => std::os::unix::fs::FileExt::read_exact_at(file, out, offset),
-            Data::Bytes(bytes) => {
-                let range = usize::try_from(offset)
-                    .ok()
-                    .and_then(|at| bytes.get(at..at.checked_add(out.len())?))
-                    .ok_or(std::io::ErrorKind::UnexpectedEof)?;
-                out.copy_from_slice(range);
-                Ok(())
-            }
-        }
+/// A cache file mapped read-only.
+struct MappedFile(memmap2::Mmap);
+
+// SAFETY: the mapping's address and length are fixed while it lives. Its contents stay as
+// they are because kctx never writes a cache file in place: files are written under a
+// temporary name and renamed, and removed ones stay mapped until unmapped. Another program
+// rewriting a file in the cache directory in place is outside what the cache supports.
+#[allow(unsafe_code)]
+unsafe impl StableBytes for MappedFile {
+    fn bytes(&self) -> &[u8] {
+        &self.0
     }
 }
 
@@ -234,20 +248,31 @@ impl ColumnFile {
             .metadata()
             .map_err(|e| error(path, e.to_string()))?
             .len();
-        ColumnFile::checked(path, Data::File(file), len, id)
+        if len < HEADER_LEN as u64 {
+            return Err(error(path, "not a kctx column file"));
+        }
+        // SAFETY: see `MappedFile`: nothing writes the file while it is mapped.
+        #[allow(unsafe_code)]
+        let map = unsafe { memmap2::Mmap::map(&file) }.map_err(|e| error(path, e.to_string()))?;
+        ColumnFile::checked(path, Arc::new(MappedFile(map)), Some(file), id)
     }
 
     /// Checks `bytes` as [`Self::open`] checks a file; `name` names them in errors.
     pub fn from_bytes(name: &Path, bytes: Vec<u8>, id: Identity) -> Result<Self, ColumnFileError> {
-        let len = bytes.len() as u64;
-        ColumnFile::checked(name, Data::Bytes(bytes), len, id)
+        ColumnFile::checked(name, Arc::new(bytes), None, id)
     }
 
-    fn checked(path: &Path, data: Data, len: u64, id: Identity) -> Result<Self, ColumnFileError> {
-        let columns = read_table(&data, len, id).map_err(|what| error(path, what))?;
+    fn checked(
+        path: &Path,
+        data: SharedBytes,
+        file: Option<File>,
+        id: Identity,
+    ) -> Result<Self, ColumnFileError> {
+        let columns = read_table(data.bytes(), id).map_err(|what| error(path, what))?;
         Ok(ColumnFile {
             path: path.to_owned(),
             data,
+            file,
             columns,
         })
     }
@@ -269,8 +294,36 @@ impl ColumnFile {
         Some(c.len / c.elem_size)
     }
 
-    /// The column `name` as values of `T`, read and checked against its checksum.
+    /// The column `name` as values of `T` of its own, read and checked against its checksum.
     pub fn column<T: Pod>(&self, name: &str) -> Result<Vec<T>, ColumnFileError> {
+        let c = self.entry::<T>(name)?;
+        // The table's lengths were checked against the file's: this is no bigger than it.
+        let mut values = vec![T::zeroed(); c.len / c.elem_size];
+        let bytes: &mut [u8] = bytemuck::cast_slice_mut(&mut values);
+        match &self.file {
+            Some(file) => std::os::unix::fs::FileExt::read_exact_at(file, bytes, c.offset)
+                .map_err(|e| error(&self.path, format!("column {name:?}: {e}")))?,
+            None => bytes.copy_from_slice(&self.data.bytes()[c.range()]),
+        }
+        self.check_crc(c, bytes)?;
+        Ok(values)
+    }
+
+    /// The column `name` as values of `T` used where the file holds them (mapped), after
+    /// checking them against its checksum.
+    pub fn shared<T: Pod>(
+        &self,
+        name: &str,
+    ) -> Result<trace_model::column::Column<T>, ColumnFileError> {
+        let c = self.entry::<T>(name)?;
+        self.check_crc(c, &self.data.bytes()[c.range()])?;
+        // The range was checked against the file and is whole values of `T`.
+        trace_model::column::Column::shared(Arc::clone(&self.data), c.range())
+            .ok_or_else(|| error(&self.path, format!("column {name:?} is out of bounds")))
+    }
+
+    /// The table entry of column `name`, which must hold values of `T`.
+    fn entry<T: Pod>(&self, name: &str) -> Result<&Entry, ColumnFileError> {
         let c = self
             .columns
             .iter()
@@ -286,33 +339,31 @@ impl ColumnFile {
                 ),
             ));
         }
-        // The table's lengths were checked against the file's: this is no bigger than it.
-        let mut values = vec![T::zeroed(); c.len / c.elem_size];
-        let bytes: &mut [u8] = bytemuck::cast_slice_mut(&mut values);
-        self.data
-            .read_exact_at(bytes, c.offset)
-            .map_err(|e| error(&self.path, format!("column {name:?}: {e}")))?;
+        Ok(c)
+    }
+
+    fn check_crc(&self, c: &Entry, bytes: &[u8]) -> Result<(), ColumnFileError> {
         if crc32fast::hash(bytes) != c.crc {
             return Err(error(
                 &self.path,
                 format!(
-                    "column {name:?} (bytes {}..{}) fails its checksum: damaged",
+                    "column {:?} (bytes {}..{}) fails its checksum: damaged",
+                    c.name,
                     c.offset,
                     c.offset + c.len as u64
                 ),
             ));
         }
-        Ok(values)
+        Ok(())
     }
 }
 
 /// Reads and checks the header and the column table.
-fn read_table(data: &Data, file_len: u64, id: Identity) -> Result<Vec<Entry>, String> {
-    let mut head = [0u8; HEADER_LEN];
-    if file_len < HEADER_LEN as u64 || data.read_exact_at(&mut head, 0).is_err() {
+fn read_table(data: &[u8], id: Identity) -> Result<Vec<Entry>, String> {
+    let file_len = data.len() as u64;
+    let Some(b) = data.get(..HEADER_LEN) else {
         return Err("not a kctx column file".into());
-    }
-    let b = &head;
+    };
     if &b[..8] != MAGIC {
         return Err("not a kctx column file".into());
     }
@@ -343,10 +394,8 @@ fn read_table(data: &Data, file_len: u64, id: Identity) -> Result<Vec<Entry>, St
         .checked_mul(ENTRY_LEN)
         .filter(|&t| (HEADER_LEN + t) as u64 <= file_len)
         .ok_or_else(|| format!("at byte 32: {count} columns do not fit in the file"))?;
-    let mut table = vec![0u8; table_len];
-    data.read_exact_at(&mut table, HEADER_LEN as u64)
-        .map_err(|e| format!("column table: {e}"))?;
-    if header_crc(&b[..36], &table) != le_u32(b, 36) {
+    let table = &data[HEADER_LEN..HEADER_LEN + table_len];
+    if header_crc(&b[..36], table) != le_u32(b, 36) {
         return Err("header checksum mismatch: the header or column table is damaged".into());
     }
     let mut columns = Vec::with_capacity(count);

@@ -89,7 +89,8 @@ fn read_meta(f: &ColumnFile) -> Result<(TraceMeta, ImportReport), ColumnFileErro
     })
 }
 
-/// The store in a column file opened and checked already.
+/// The store in a column file opened and checked already. Its event columns and payload
+/// words stay where the file holds them (see [`ColumnFile::shared`]); the rest is read.
 pub fn read(f: &ColumnFile) -> Result<EventStore, ColumnFileError> {
     let wrong = |what: String| ColumnFileError {
         path: f.path().to_owned(),
@@ -97,23 +98,23 @@ pub fn read(f: &ColumnFile) -> Result<EventStore, ColumnFileError> {
     };
     let (meta, report) = read_meta(f)?;
     let c = StoreColumns {
-        ts: f.column("ts")?.into(),
-        cpu: f.column("cpu")?.into(),
-        event_type: f.column("event_type")?.into(),
-        pid: f.column("pid")?.into(),
+        ts: f.shared("ts")?.into(),
+        cpu: f.shared("cpu")?.into(),
+        event_type: f.shared("event_type")?.into(),
+        pid: f.shared("pid")?.into(),
         comm_pids: f.column("comm_pids")?.into(),
         comm_from: f.column("comm_from")?.into(),
         comm_ids: f.column("comm_ids")?.into(),
-        flag_codes: f.column("flag_codes")?.into(),
+        flag_codes: f.shared("flag_codes")?.into(),
         flag_table: f.column("flag_table")?.into(),
-        payload: f.column("payload")?.into(),
-        by_cpu: f.column("by_cpu")?.into(),
+        payload: f.shared("payload")?.into(),
+        by_cpu: f.shared("by_cpu")?.into(),
         cpu_starts: f.column("cpu_starts")?.into(),
         cpu_ids: f.column("cpu_ids")?.into(),
         event_names: f.column("event_names")?.into(),
         string_text: f.column("string_text")?.into(),
         string_bounds: f.column("string_bounds")?.into(),
-        payload_words: f.column("payload_words")?.into(),
+        payload_words: f.shared("payload_words")?.into(),
         payload_text: f.column("payload_text")?.into(),
         symbol_addrs: f.column("symbol_addrs")?.into(),
         symbol_names: f.column("symbol_names")?.into(),
@@ -132,19 +133,19 @@ mod tests {
     fn assert_same(a: &EventStore, b: &EventStore) {
         let (sa, sb) = (a.symbol_columns(), b.symbol_columns());
         let (ca, cb) = (a.columns(&sa), b.columns(&sb));
-        assert_eq!(ca.ts, cb.ts);
-        assert_eq!(ca.cpu, cb.cpu);
-        assert_eq!(ca.event_type, cb.event_type);
-        assert_eq!(ca.pid, cb.pid);
+        assert_eq!(&*ca.ts, &*cb.ts);
+        assert_eq!(&*ca.cpu, &*cb.cpu);
+        assert_eq!(&*ca.event_type, &*cb.event_type);
+        assert_eq!(&*ca.pid, &*cb.pid);
         assert_eq!(ca.comm_ids, cb.comm_ids);
         assert_eq!(ca.comm_from, cb.comm_from);
-        assert_eq!(ca.flag_codes, cb.flag_codes);
+        assert_eq!(&*ca.flag_codes, &*cb.flag_codes);
         assert_eq!(ca.flag_table, cb.flag_table);
-        assert_eq!(ca.payload, cb.payload);
-        assert_eq!(ca.by_cpu, cb.by_cpu);
+        assert_eq!(&*ca.payload, &*cb.payload);
+        assert_eq!(&*ca.by_cpu, &*cb.by_cpu);
         assert_eq!(ca.cpu_starts, cb.cpu_starts);
         assert_eq!(ca.string_bounds, cb.string_bounds);
-        assert_eq!(ca.payload_words, cb.payload_words);
+        assert_eq!(&*ca.payload_words, &*cb.payload_words);
         assert_eq!(ca.symbol_addrs, cb.symbol_addrs);
         let json = |s: &EventStore| serde_json::to_string(&(&s.meta, &s.report)).unwrap();
         assert_eq!(json(a), json(b));
@@ -166,7 +167,13 @@ mod tests {
         std::fs::create_dir_all(&dir).unwrap();
         let file = dir.join("s1.store");
         save(&store, &file, 42).unwrap();
-        assert_same(&store, &load(&file, 42).unwrap());
+        let read = load(&file, 42).unwrap();
+        assert_same(&store, &read);
+        // The event columns (21 bytes an event) and the payload words are the file's pages,
+        // not copies.
+        let words = store.columns(&store.symbol_columns()).payload_words.len();
+        assert_eq!(store.shared_bytes(), 0);
+        assert_eq!(read.shared_bytes(), store.len() * (21 + 4) + words * 4);
         // Another trace's key, or a byte flipped in the events: refused.
         assert!(load(&file, 43).is_err());
         let mut bytes = std::fs::read(&file).unwrap();

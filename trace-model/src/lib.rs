@@ -33,6 +33,7 @@
 //! the rest); the builder faults the columns' pages in on a second core ahead of its
 //! pushes (`store/prefault.rs`).
 
+pub mod column;
 pub mod comm_pid;
 pub mod context;
 pub mod correlate;

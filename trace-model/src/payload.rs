@@ -15,6 +15,7 @@
 mod words;
 
 use crate::StrId;
+use crate::column::Column;
 use std::fmt::Write as _;
 use words::{check_field, field_words, get_field, payloads, put_field};
 
@@ -269,10 +270,22 @@ impl<'a> Iterator for FieldIter<'a> {
     }
 }
 
+/// The word positions where the payloads of a checked arena start.
+pub(crate) struct PayloadStarts(Vec<u64>);
+
+impl PayloadStarts {
+    /// True when a payload starts at word `at`.
+    #[inline]
+    pub(crate) fn contains(&self, at: u32) -> bool {
+        let at = at as usize;
+        self.0.get(at / 64).is_some_and(|w| w >> (at % 64) & 1 == 1)
+    }
+}
+
 /// Word and text arenas holding all payloads of a store.
 #[derive(Clone, Debug, Default)]
 pub struct PayloadArena {
-    pub(crate) words: Vec<u32>,
+    pub(crate) words: Column<u32>,
     pub(crate) text: String,
 }
 
@@ -331,13 +344,18 @@ impl PayloadArena {
     }
 
     /// An arena from another's [`Self::parts`].
-    pub(crate) fn from_parts(words: Vec<u32>, text: String) -> PayloadArena {
+    pub(crate) fn from_parts(words: Column<u32>, text: String) -> PayloadArena {
         PayloadArena { words, text }
     }
 
-    /// Resident bytes of both arenas.
+    /// Bytes of its own in both arenas.
     pub fn heap_bytes(&self) -> usize {
-        self.words.capacity() * 4 + self.text.capacity()
+        self.words.heap_bytes() + self.text.capacity()
+    }
+
+    /// Payload words viewed in a mapped cache file.
+    pub fn shared_bytes(&self) -> usize {
+        self.words.shared_bytes()
     }
 
     /// Makes room for the payloads of about `events` events.
@@ -346,9 +364,10 @@ impl PayloadArena {
         const TYPICAL_WORDS: usize = 4;
         // Generic events keep their field values as text.
         const TYPICAL_TEXT: usize = 8;
-        self.words.reserve(events.saturating_mul(TYPICAL_WORDS));
+        let words = self.words.make_mut();
+        words.reserve(events.saturating_mul(TYPICAL_WORDS));
         self.text.reserve(events.saturating_mul(TYPICAL_TEXT));
-        crate::huge_pages::advise(&self.words);
+        crate::huge_pages::advise(words);
         crate::huge_pages::advise_bytes(self.text.as_ptr(), self.text.capacity());
     }
 
@@ -412,7 +431,7 @@ impl PayloadArena {
     #[inline]
     fn append<const N: usize>(&mut self, words: [u32; N]) -> u32 {
         let at = u32::try_from(self.words.len()).expect("payload arena over 16 GiB");
-        self.words.extend(words);
+        self.words.make_mut().extend(words);
         at
     }
 
@@ -429,15 +448,31 @@ impl PayloadArena {
             render(value, &mut self.text);
             let [off, end] = [off, self.text.len()]
                 .map(|n| u32::try_from(n).expect("payload text arena over 4 GiB"));
-            self.words.extend([key.0, off, end - off]);
+            self.words.make_mut().extend([key.0, off, end - off]);
         }
         at
     }
 
-    /// Checks that the payload at `at` can be read: its words are in the arena, every string
-    /// id is below `strings` and every text span lies in the text arena on char boundaries.
-    /// For arenas that were not built by pushing (a cache file): [`Self::get`] trusts them.
-    pub(crate) fn check(&self, at: u32, strings: usize) -> Result<(), String> {
+    /// Where the payloads start, each checked: walked from the first, every payload's words
+    /// in the arena, every string id below `strings` and every text span in the text arena
+    /// on char boundaries. For arenas that were not built by pushing (a cache file):
+    /// [`Self::get`] trusts the payload at any start. One pass over the words, however many
+    /// events share each payload.
+    pub(crate) fn checked_starts(&self, strings: usize) -> Result<PayloadStarts, String> {
+        let mut starts = PayloadStarts(vec![0; self.words.len().div_ceil(64)]);
+        let mut at = 0;
+        while at < self.words.len() {
+            starts.0[at / 64] |= 1 << (at % 64);
+            at += self
+                .check(at as u32, strings)
+                .map_err(|e| format!("payload at word {at}: {e}"))?;
+        }
+        Ok(starts)
+    }
+
+    /// Checks the payload at `at` (see [`Self::checked_starts`]) and returns its length in
+    /// words.
+    fn check(&self, at: u32, strings: usize) -> Result<usize, String> {
         let w = self.words.get(at as usize..).unwrap_or_default();
         let tag = *w.first().ok_or("past the end of the payload words")?;
         if let Some(typed) = Self::check_typed(w, strings) {
@@ -455,7 +490,7 @@ impl PayloadArena {
                     check_id(f[0], strings)?;
                     self.check_text(f[1], f[2])?;
                 }
-                return Ok(());
+                return Ok(fields.len() + 2);
             }
             _ => (1, &[]),
         };
@@ -465,7 +500,7 @@ impl PayloadArena {
         for &i in texts {
             self.check_text(w[i], w[i + 1])?;
         }
-        Ok(())
+        Ok(len)
     }
 
     fn check_text(&self, offset: u32, len: u32) -> Result<(), String> {
@@ -539,14 +574,21 @@ mod tests {
         // Each record passes the check of an arena read from outside with its own strings
         // (ids up to 9), and fails it cut short by a word or naming a string not there.
         for (k, &i) in at.iter().enumerate() {
-            assert_eq!(arena.check(i, 10), Ok(()), "case {k}");
             let end = at.get(k + 1).map_or(arena.words.len(), |&n| n as usize);
+            assert_eq!(arena.check(i, 10), Ok(end - i as usize), "case {k}");
             if end - i as usize > 1 {
                 let mut cut = arena.clone();
-                cut.words.truncate(end - 1);
+                cut.words.make_mut().truncate(end - 1);
                 assert!(cut.check(i, 10).is_err(), "case {k} cut short");
             }
         }
+        // Walked from the first word, the arena's starts are exactly the pushed payloads'.
+        let starts = arena.checked_starts(10).unwrap();
+        let found: Vec<u32> = (0..arena.words.len() as u32 + 64)
+            .filter(|&w| starts.contains(w))
+            .collect();
+        assert_eq!(found, at);
+        assert!(arena.checked_starts(2).is_err());
         assert!(arena.check(at[1], 2).is_err(), "the switch names string 2");
         assert!(arena.check(at[6], 4).is_err(), "a field named by string 4");
         let mut text_cut = arena.clone();

@@ -1,6 +1,7 @@
 //! The columnar event store: one vector per field, events in global time order, with a
 //! per-CPU index. See the crate docs for the layout and its size per event.
 
+use crate::column::Column;
 use crate::flags::ContextFlags;
 use crate::huge_pages;
 use crate::meta::{LostEvents, TraceMeta};
@@ -65,20 +66,20 @@ pub struct EventRef<'a> {
 /// All events of one trace, column by column.
 #[derive(Clone, Debug, Default)]
 pub struct EventStore {
-    ts: Vec<u64>,
-    cpu: Vec<u16>,
-    event_type: Vec<EventTypeId>,
-    pid: Vec<i32>,
+    ts: Column<u64>,
+    cpu: Column<u16>,
+    event_type: Column<EventTypeId>,
+    pid: Column<i32>,
     /// Each event's comm, from its pid: kept per task, not per event.
     comms: CommTable,
     /// A byte an event: a code into the trace's distinct flag words.
     flags: FlagColumn,
-    payload: Vec<u32>,
+    payload: Column<u32>,
     /// Event indices grouped by CPU, each CPU's in time order: CPU `c`'s are
     /// `by_cpu[cpu_starts[c]..cpu_starts[c + 1]]`. Built on the first per-CPU query:
     /// 4 bytes an event that a whole-trace pass (`kctx stats`, the context builder)
     /// never reads.
-    by_cpu: OnceLock<Vec<EventIdx>>,
+    by_cpu: OnceLock<Column<EventIdx>>,
     cpu_starts: Vec<usize>,
     /// The CPU id of each lane when ids were numbered densely; empty when lane = CPU id.
     cpu_ids: Vec<u32>,
@@ -230,7 +231,7 @@ impl EventStore {
                 by_cpu[*slot] = i;
                 *slot += 1;
             }
-            by_cpu
+            Column::from(by_cpu)
         })
     }
 
@@ -252,17 +253,32 @@ impl EventStore {
         Some((*self.ts.first()?, *self.ts.last()?))
     }
 
-    /// Resident bytes of the columns, the per-CPU index (once built), the payload arena
-    /// and the strings.
+    /// Bytes of its own: the columns, the per-CPU index (once built), the payload arena and
+    /// the strings, except what [`Self::shared_bytes`] counts.
     pub fn heap_bytes(&self) -> usize {
-        let per_event = 8 + 2 + 2 + 4 + 4;
-        let index = self.by_cpu.get().map_or(0, |v| v.len() * 4);
-        self.len() * per_event
-            + index
+        self.ts.heap_bytes()
+            + self.cpu.heap_bytes()
+            + self.event_type.heap_bytes()
+            + self.pid.heap_bytes()
+            + self.payload.heap_bytes()
+            + self.by_cpu.get().map_or(0, Column::heap_bytes)
             + self.flags.heap_bytes()
             + self.comms.heap_bytes()
             + self.arena.heap_bytes()
             + self.strings.heap_bytes()
+    }
+
+    /// Bytes viewed where a cache file mapped them instead of held: a store read from the
+    /// cache shares its event columns and payload words with the page cache.
+    pub fn shared_bytes(&self) -> usize {
+        self.ts.shared_bytes()
+            + self.cpu.shared_bytes()
+            + self.event_type.shared_bytes()
+            + self.pid.shared_bytes()
+            + self.payload.shared_bytes()
+            + self.by_cpu.get().map_or(0, Column::shared_bytes)
+            + self.flags.shared_bytes()
+            + self.arena.shared_bytes()
     }
 }
 
@@ -339,25 +355,15 @@ impl EventStoreBuilder {
     pub fn with_capacity(events: usize) -> Self {
         let mut b = Self::default();
         let s = &mut b.store;
-        s.ts.reserve(events);
-        s.cpu.reserve(events);
-        s.event_type.reserve(events);
-        s.pid.reserve(events);
         s.flags.reserve(events);
-        s.payload.reserve(events);
         s.arena.reserve(events);
-        huge_pages::advise(&s.ts);
-        huge_pages::advise(&s.cpu);
-        huge_pages::advise(&s.event_type);
-        huge_pages::advise(&s.pid);
-        huge_pages::advise(&s.payload);
         b.prefault = Prefault::spawn(vec![
-            Region::of(&s.ts),
-            Region::of(&s.cpu),
-            Region::of(&s.event_type),
-            Region::of(&s.pid),
+            reserve(&mut s.ts, events),
+            reserve(&mut s.cpu, events),
+            reserve(&mut s.event_type, events),
+            reserve(&mut s.pid, events),
             s.flags.region(),
-            Region::of(&s.payload),
+            reserve(&mut s.payload, events),
         ]);
         b.sorted = true;
         b
@@ -466,16 +472,19 @@ impl EventStoreBuilder {
     fn flush(&mut self) {
         let (s, p) = (&mut self.store, &mut *self.pending);
         let n = p.len;
-        if s.ts.len() + n > s.ts.capacity() {
+        let ts = s.ts.make_mut();
+        if ts.len() + n > ts.capacity() {
             // The columns move as they grow: the helper's addresses would be stale.
             self.prefault = None;
         }
-        s.ts.extend_from_slice(&p.ts[..n]);
-        s.cpu.extend_from_slice(&p.cpu[..n]);
-        s.event_type.extend_from_slice(&p.event_type[..n]);
-        s.pid.extend_from_slice(&p.pid[..n]);
+        ts.extend_from_slice(&p.ts[..n]);
+        s.cpu.make_mut().extend_from_slice(&p.cpu[..n]);
+        s.event_type
+            .make_mut()
+            .extend_from_slice(&p.event_type[..n]);
+        s.pid.make_mut().extend_from_slice(&p.pid[..n]);
         s.flags.extend(&p.flags[..n], &mut self.flag_coder);
-        s.payload.extend_from_slice(&p.payload[..n]);
+        s.payload.make_mut().extend_from_slice(&p.payload[..n]);
         p.len = 0;
         if let Some(prefault) = &mut self.prefault {
             prefault.progress(s.ts.len());
@@ -531,14 +540,14 @@ impl EventStoreBuilder {
             let mut comm = self.comm_changes.replay(&s.pid);
             let mut order: Vec<u32> = (0..s.ts.len() as u32).collect();
             order.sort_by_key(|&i| s.ts[i as usize]);
-            permute(&mut s.ts, &order);
-            permute(&mut s.cpu, &order);
-            permute(&mut s.event_type, &order);
-            permute(&mut s.pid, &order);
+            permute(s.ts.make_mut(), &order);
+            permute(s.cpu.make_mut(), &order);
+            permute(s.event_type.make_mut(), &order);
+            permute(s.pid.make_mut(), &order);
             permute(&mut comm, &order);
             reordered = Some(CommChanges::of_column(&s.pid, &comm));
             s.flags.permute(&order);
-            permute(&mut s.payload, &order);
+            permute(s.payload.make_mut(), &order);
         }
         s.comms = CommTable::new(
             reordered.unwrap_or_else(|| std::mem::take(&mut self.comm_changes.changes)),
@@ -570,6 +579,15 @@ impl EventStoreBuilder {
 /// Reorders a column: entry `k` becomes the one at `order[k]`.
 fn permute<T: Copy>(v: &mut Vec<T>, order: &[u32]) {
     *v = order.iter().map(|&i| v[i as usize]).collect();
+}
+
+/// Room for `events` more values in a builder's column, backed by huge pages where the
+/// kernel allows; the region for the prefault helper.
+fn reserve<T: bytemuck::Pod>(column: &mut Column<T>, events: usize) -> Region {
+    let values = column.make_mut();
+    values.reserve(events);
+    huge_pages::advise(values);
+    Region::of(values)
 }
 
 /// Renumbers the cpu column so that lanes are the distinct CPU ids in ascending order, at
@@ -606,7 +624,7 @@ fn number_lanes_densely(s: &mut EventStore, high_cpus: &[u32]) {
     for (lane, &(_, v)) in ids.iter().enumerate() {
         lane_of[usize::from(v)] = lane.min(MAX_CPUS - 1) as u16;
     }
-    for c in &mut s.cpu {
+    for c in s.cpu.make_mut() {
         *c = lane_of[usize::from(*c)];
     }
     for l in &mut s.meta.lost {

@@ -240,13 +240,14 @@ macro_rules! payloads {
                 })
             }
 
-            /// Checks the words of a typed payload (`None`: not one of the table's tags).
-            fn check_typed(w: &[u32], strings: usize) -> Option<Result<(), String>> {
+            /// Checks the words of a typed payload and returns how many it takes (`None`: not
+            /// one of the table's tags).
+            fn check_typed(w: &[u32], strings: usize) -> Option<Result<usize, String>> {
                 let check = |len: usize, fields: &dyn Fn() -> Result<(), String>| {
                     if w.len() < len {
                         return Err(format!("a payload of tag {} cut short", w[0]));
                     }
-                    fields()
+                    fields().map(|()| len)
                 };
                 Some(match w[0] {
                     $(tag::$variant => check(

@@ -6,6 +6,7 @@
 //! a panic later. Metadata and the import report stay typed; the cache serialises them.
 
 use super::{CommTable, EventIdx, EventStore, EventTypeId, FlagColumn};
+use crate::column::ColumnIn;
 use crate::flags::ContextFlags;
 use crate::meta::TraceMeta;
 use crate::payload::PayloadArena;
@@ -16,28 +17,29 @@ use std::borrow::Cow;
 use std::sync::OnceLock;
 
 /// A store's contents as arrays of plain values: borrowed from a store to write them, owned
-/// when read back, so that a store rebuilt from them takes them over without a copy.
+/// or viewed in a mapped file when read back, so that a store rebuilt from them takes them
+/// over without a copy.
 pub struct StoreColumns<'a> {
-    pub ts: Cow<'a, [u64]>,
-    pub cpu: Cow<'a, [u16]>,
-    pub event_type: Cow<'a, [EventTypeId]>,
-    pub pid: Cow<'a, [i32]>,
+    pub ts: ColumnIn<'a, u64>,
+    pub cpu: ColumnIn<'a, u16>,
+    pub event_type: ColumnIn<'a, EventTypeId>,
+    pub pid: ColumnIn<'a, i32>,
     /// Where each pid's comm changes (see [`CommTable`]): pid, first event, comm.
     pub comm_pids: Cow<'a, [i32]>,
     pub comm_from: Cow<'a, [EventIdx]>,
     pub comm_ids: Cow<'a, [StrId]>,
     /// Each event's flag code into `flag_table`; or empty, and `flag_table` holds every
     /// event's flags (a store with more than 256 distinct flag words).
-    pub flag_codes: Cow<'a, [u8]>,
+    pub flag_codes: ColumnIn<'a, u8>,
     pub flag_table: Cow<'a, [ContextFlags]>,
-    pub payload: Cow<'a, [u32]>,
-    pub by_cpu: Cow<'a, [EventIdx]>,
+    pub payload: ColumnIn<'a, u32>,
+    pub by_cpu: ColumnIn<'a, EventIdx>,
     pub cpu_starts: Cow<'a, [usize]>,
     pub cpu_ids: Cow<'a, [u32]>,
     pub event_names: Cow<'a, [StrId]>,
     pub string_text: Cow<'a, [u8]>,
     pub string_bounds: Cow<'a, [u32]>,
-    pub payload_words: Cow<'a, [u32]>,
+    pub payload_words: ColumnIn<'a, u32>,
     pub payload_text: Cow<'a, [u8]>,
     pub symbol_addrs: Cow<'a, [u64]>,
     pub symbol_names: Cow<'a, [StrId]>,
@@ -91,23 +93,23 @@ impl EventStore {
         let (comm_pids, comm_from, comm_ids) = self.comms.parts();
         let (flag_codes, flag_table) = self.flags.parts();
         StoreColumns {
-            ts: Cow::Borrowed(&self.ts),
-            cpu: Cow::Borrowed(&self.cpu),
-            event_type: Cow::Borrowed(&self.event_type),
-            pid: Cow::Borrowed(&self.pid),
+            ts: ColumnIn::Borrowed(&self.ts),
+            cpu: ColumnIn::Borrowed(&self.cpu),
+            event_type: ColumnIn::Borrowed(&self.event_type),
+            pid: ColumnIn::Borrowed(&self.pid),
             comm_pids: Cow::Borrowed(comm_pids),
             comm_from: Cow::Borrowed(comm_from),
             comm_ids: Cow::Borrowed(comm_ids),
-            flag_codes: Cow::Borrowed(flag_codes),
+            flag_codes: ColumnIn::Borrowed(flag_codes),
             flag_table: Cow::Borrowed(flag_table),
-            payload: Cow::Borrowed(&self.payload),
-            by_cpu: Cow::Borrowed(self.cpu_index()),
+            payload: ColumnIn::Borrowed(&self.payload),
+            by_cpu: ColumnIn::Borrowed(self.cpu_index()),
             cpu_starts: Cow::Borrowed(&self.cpu_starts),
             cpu_ids: Cow::Borrowed(&self.cpu_ids),
             event_names: Cow::Borrowed(&self.event_names),
             string_text: Cow::Borrowed(string_text.as_bytes()),
             string_bounds: Cow::Borrowed(string_bounds),
-            payload_words: Cow::Borrowed(payload_words),
+            payload_words: ColumnIn::Borrowed(payload_words),
             payload_text: Cow::Borrowed(payload_text.as_bytes()),
             symbol_addrs: Cow::Borrowed(&symbols.addrs),
             symbol_names: Cow::Borrowed(&symbols.names),
@@ -195,29 +197,28 @@ impl EventStore {
             })
             .collect::<Result<Vec<_>, String>>()?;
         let arena = PayloadArena::from_parts(
-            c.payload_words.into_owned(),
+            c.payload_words.into_column(),
             String::from_utf8(c.payload_text.into_owned())
                 .map_err(|e| format!("payload text: {e}"))?,
         );
-        // Events repeating a payload share it: each distinct one is checked once.
-        let mut checked = None;
-        for &at in c.payload.iter() {
-            if checked != Some(at) {
-                arena
-                    .check(at, strings.len())
-                    .map_err(|e| format!("payload at word {at}: {e}"))?;
-                checked = Some(at);
-            }
+        // Each payload is checked once, however many events share it.
+        let starts = arena.checked_starts(strings.len())?;
+        if let Some(at) = c.payload.iter().find(|&&at| !starts.contains(at)) {
+            return Err(format!("an event's payload at word {at} starts no payload"));
         }
         Ok(EventStore {
-            ts: c.ts.into_owned(),
-            cpu: c.cpu.into_owned(),
-            event_type: c.event_type.into_owned(),
-            pid: c.pid.into_owned(),
+            ts: c.ts.into_column(),
+            cpu: c.cpu.into_column(),
+            event_type: c.event_type.into_column(),
+            pid: c.pid.into_column(),
             comms: CommTable::from_parts(&c.comm_pids, &c.comm_from, &c.comm_ids, n)?,
-            flags: FlagColumn::from_parts(c.flag_codes.into_owned(), c.flag_table.into_owned(), n)?,
-            payload: c.payload.into_owned(),
-            by_cpu: OnceLock::from(c.by_cpu.into_owned()),
+            flags: FlagColumn::from_parts(
+                c.flag_codes.into_column(),
+                c.flag_table.into_owned(),
+                n,
+            )?,
+            payload: c.payload.into_column(),
+            by_cpu: OnceLock::from(c.by_cpu.into_column()),
             cpu_starts: c.cpu_starts.into_owned(),
             cpu_ids: c.cpu_ids.into_owned(),
             event_names: c.event_names.into_owned(),

@@ -5,6 +5,7 @@
 //! them: 1 byte an event instead of 4. A store with more than 256 distinct words (only a
 //! damaged or hostile trace has them) keeps the words whole instead, so nothing is lost.
 
+use crate::column::Column;
 use crate::flags::ContextFlags;
 use rustc_hash::FxHashMap;
 
@@ -15,7 +16,7 @@ const CODES: usize = 256;
 pub(crate) enum FlagColumn {
     /// Each event's code into `table`.
     Coded {
-        codes: Vec<u8>,
+        codes: Column<u8>,
         table: Vec<ContextFlags>,
     },
     /// Each event's word, past [`CODES`] distinct ones.
@@ -25,7 +26,7 @@ pub(crate) enum FlagColumn {
 impl Default for FlagColumn {
     fn default() -> Self {
         FlagColumn::Coded {
-            codes: Vec::new(),
+            codes: Column::default(),
             table: Vec::new(),
         }
     }
@@ -100,6 +101,7 @@ impl FlagColumn {
     pub(crate) fn reserve(&mut self, events: usize) {
         match self {
             FlagColumn::Coded { codes, .. } => {
+                let codes = codes.make_mut();
                 codes.reserve(events);
                 crate::huge_pages::advise(codes);
             }
@@ -108,9 +110,9 @@ impl FlagColumn {
     }
 
     /// The buffer the events' flags are written to, for the prefault helper.
-    pub(crate) fn region(&self) -> super::prefault::Region {
+    pub(crate) fn region(&mut self) -> super::prefault::Region {
         match self {
-            FlagColumn::Coded { codes, .. } => super::prefault::Region::of(codes),
+            FlagColumn::Coded { codes, .. } => super::prefault::Region::of(codes.make_mut()),
             FlagColumn::Whole(words) => super::prefault::Region::of(words),
         }
     }
@@ -126,6 +128,7 @@ impl FlagColumn {
     /// Appends events' flags.
     pub(crate) fn extend(&mut self, flags: &[ContextFlags], coder: &mut FlagCoder) {
         if let FlagColumn::Coded { codes, table } = self {
+            let codes = codes.make_mut();
             for (done, &f) in flags.iter().enumerate() {
                 let slot = &mut coder.recent[(f.0 ^ (f.0 >> 8) ^ (f.0 >> 16)) as usize % RECENT];
                 let code = match table.get(usize::from(*slot)) {
@@ -152,7 +155,7 @@ impl FlagColumn {
     #[cold]
     fn widen(&mut self) {
         if let FlagColumn::Coded { codes, table } = self {
-            let mut words = Vec::with_capacity(codes.capacity());
+            let mut words = Vec::with_capacity(codes.make_mut().capacity());
             words.extend(codes.iter().map(|&c| table[usize::from(c)]));
             *self = FlagColumn::Whole(words);
         }
@@ -161,7 +164,7 @@ impl FlagColumn {
     /// Reorders the events: event `k` becomes the one at `order[k]`.
     pub(crate) fn permute(&mut self, order: &[u32]) {
         match self {
-            FlagColumn::Coded { codes, .. } => super::permute(codes, order),
+            FlagColumn::Coded { codes, .. } => super::permute(codes.make_mut(), order),
             FlagColumn::Whole(words) => super::permute(words, order),
         }
     }
@@ -176,7 +179,7 @@ impl FlagColumn {
 
     /// The column from [`Self::parts`] for `events` events, checked.
     pub(crate) fn from_parts(
-        codes: Vec<u8>,
+        codes: Column<u8>,
         table: Vec<ContextFlags>,
         events: usize,
     ) -> Result<FlagColumn, String> {
@@ -195,11 +198,19 @@ impl FlagColumn {
         Ok(FlagColumn::Coded { codes, table })
     }
 
-    /// Resident bytes.
+    /// Bytes of its own.
     pub(crate) fn heap_bytes(&self) -> usize {
         match self {
-            FlagColumn::Coded { codes, table } => codes.len() + table.len() * 4,
+            FlagColumn::Coded { codes, table } => codes.heap_bytes() + table.len() * 4,
             FlagColumn::Whole(words) => words.len() * 4,
+        }
+    }
+
+    /// Bytes viewed in a mapped cache file.
+    pub(crate) fn shared_bytes(&self) -> usize {
+        match self {
+            FlagColumn::Coded { codes, .. } => codes.shared_bytes(),
+            FlagColumn::Whole(_) => 0,
         }
     }
 }
@@ -239,13 +250,14 @@ mod tests {
         assert_eq!(column.view()[1003], ContextFlags(3));
 
         let (codes, table) = column.parts();
-        let again = FlagColumn::from_parts(codes.to_vec(), table.to_vec(), all.len()).unwrap();
+        let again =
+            FlagColumn::from_parts(codes.to_vec().into(), table.to_vec(), all.len()).unwrap();
         assert_eq!(again.view().iter().copied().collect::<Vec<_>>(), all);
         let mut coded = FlagColumn::default();
         coded.extend(&few, &mut FlagCoder::default());
         let (codes, table) = coded.parts();
-        assert!(FlagColumn::from_parts(codes.to_vec(), table[..6].to_vec(), 1000).is_err());
-        assert!(FlagColumn::from_parts(codes[1..].to_vec(), table.to_vec(), 1000).is_err());
-        assert!(FlagColumn::from_parts(Vec::new(), table.to_vec(), 1000).is_err());
+        assert!(FlagColumn::from_parts(codes.to_vec().into(), table[..6].to_vec(), 1000).is_err());
+        assert!(FlagColumn::from_parts(codes[1..].to_vec().into(), table.to_vec(), 1000).is_err());
+        assert!(FlagColumn::from_parts(Column::default(), table.to_vec(), 1000).is_err());
     }
 }
