@@ -348,8 +348,6 @@ impl PayloadArena {
         const TYPICAL_TEXT: usize = 8;
         self.words.reserve(events.saturating_mul(TYPICAL_WORDS));
         self.text.reserve(events.saturating_mul(TYPICAL_TEXT));
-        crate::huge_pages::advise(&self.words);
-        crate::huge_pages::advise_bytes(self.text.as_ptr(), self.text.capacity());
     }
 
     fn push_text(&mut self, s: &str) -> [u32; 2] {

@@ -2,7 +2,6 @@
 //! per-CPU index. See the crate docs for the layout and its size per event.
 
 use crate::flags::ContextFlags;
-use crate::huge_pages;
 use crate::meta::{LostEvents, TraceMeta};
 use crate::payload::{PayloadArena, PayloadIn, PayloadView, SharedPayloads};
 use crate::report::{ImportReport, Location};
@@ -224,7 +223,6 @@ impl EventStore {
         self.by_cpu.get_or_init(|| {
             let mut next = self.cpu_starts.clone();
             let mut by_cpu = vec![0; self.cpu.len()];
-            huge_pages::advise(&by_cpu);
             for (i, &c) in (0..).zip(&self.cpu) {
                 let slot = &mut next[usize::from(c)];
                 by_cpu[*slot] = i;
@@ -346,11 +344,6 @@ impl EventStoreBuilder {
         s.flags.reserve(events);
         s.payload.reserve(events);
         s.arena.reserve(events);
-        huge_pages::advise(&s.ts);
-        huge_pages::advise(&s.cpu);
-        huge_pages::advise(&s.event_type);
-        huge_pages::advise(&s.pid);
-        huge_pages::advise(&s.payload);
         b.prefault = Prefault::spawn(vec![
             Region::of(&s.ts),
             Region::of(&s.cpu),

@@ -99,10 +99,7 @@ impl FlagColumn {
     /// Room for `events` events.
     pub(crate) fn reserve(&mut self, events: usize) {
         match self {
-            FlagColumn::Coded { codes, .. } => {
-                codes.reserve(events);
-                crate::huge_pages::advise(codes);
-            }
+            FlagColumn::Coded { codes, .. } => codes.reserve(events),
             FlagColumn::Whole(words) => words.reserve(events),
         }
     }
