@@ -43,7 +43,6 @@ pub mod direct_mapped;
 pub mod explain;
 pub mod finding;
 pub mod flags;
-mod huge_pages;
 pub mod latency;
 pub mod lock_stats;
 pub mod lockdep;

@@ -367,8 +367,6 @@ impl PayloadArena {
         let words = self.words.make_mut();
         words.reserve(events.saturating_mul(TYPICAL_WORDS));
         self.text.reserve(events.saturating_mul(TYPICAL_TEXT));
-        crate::huge_pages::advise(words);
-        crate::huge_pages::advise_bytes(self.text.as_ptr(), self.text.capacity());
     }
 
     fn push_text(&mut self, s: &str) -> [u32; 2] {

@@ -3,7 +3,6 @@
 
 use crate::column::Column;
 use crate::flags::ContextFlags;
-use crate::huge_pages;
 use crate::meta::{LostEvents, TraceMeta};
 use crate::payload::{PayloadArena, PayloadIn, PayloadView, SharedPayloads};
 use crate::report::{ImportReport, Location};
@@ -225,7 +224,6 @@ impl EventStore {
         self.by_cpu.get_or_init(|| {
             let mut next = self.cpu_starts.clone();
             let mut by_cpu = vec![0; self.cpu.len()];
-            huge_pages::advise(&by_cpu);
             for (i, &c) in (0..).zip(&self.cpu) {
                 let slot = &mut next[usize::from(c)];
                 by_cpu[*slot] = i;
@@ -581,12 +579,10 @@ fn permute<T: Copy>(v: &mut Vec<T>, order: &[u32]) {
     *v = order.iter().map(|&i| v[i as usize]).collect();
 }
 
-/// Room for `events` more values in a builder's column, backed by huge pages where the
-/// kernel allows; the region for the prefault helper.
+/// Room for `events` more values in a builder's column; the region for the prefault helper.
 fn reserve<T: bytemuck::Pod>(column: &mut Column<T>, events: usize) -> Region {
     let values = column.make_mut();
     values.reserve(events);
-    huge_pages::advise(values);
     Region::of(values)
 }
 

@@ -100,11 +100,7 @@ impl FlagColumn {
     /// Room for `events` events.
     pub(crate) fn reserve(&mut self, events: usize) {
         match self {
-            FlagColumn::Coded { codes, .. } => {
-                let codes = codes.make_mut();
-                codes.reserve(events);
-                crate::huge_pages::advise(codes);
-            }
+            FlagColumn::Coded { codes, .. } => codes.make_mut().reserve(events),
             FlagColumn::Whole(words) => words.reserve(events),
         }
     }
