@@ -82,14 +82,6 @@ impl<T: Pod> Column<T> {
         }
     }
 
-    /// The values as a `Vec`, copied when shared.
-    pub fn into_vec(self) -> Vec<T> {
-        match self.repr {
-            Repr::Owned(values) => values,
-            Repr::Shared { values, .. } => values.to_vec(),
-        }
-    }
-
     /// Bytes viewed in someone else's memory (0 when owned).
     pub fn shared_bytes(&self) -> usize {
         match &self.repr {
@@ -108,7 +100,7 @@ impl<T: Pod> Column<T> {
 }
 
 /// Values of `T` read out of bytes of any alignment (a whole number of values).
-pub fn values_of<T: Pod>(bytes: &[u8]) -> Vec<T> {
+fn values_of<T: Pod>(bytes: &[u8]) -> Vec<T> {
     let mut values = vec![T::zeroed(); bytes.len() / size_of::<T>()];
     let out = bytemuck::cast_slice_mut::<T, u8>(&mut values);
     let len = out.len();
@@ -190,14 +182,6 @@ impl<T: Pod> ColumnIn<'_, T> {
         match self {
             ColumnIn::Borrowed(values) => Column::from(values.to_vec()),
             ColumnIn::Owned(column) => column,
-        }
-    }
-
-    /// The values as a `Vec` of their own.
-    pub fn into_vec(self) -> Vec<T> {
-        match self {
-            ColumnIn::Borrowed(values) => values.to_vec(),
-            ColumnIn::Owned(column) => column.into_vec(),
         }
     }
 }
