@@ -4,8 +4,9 @@
 
 use crate::import::{CacheEvent, ImportedTrace};
 use crate::pipeline::Stage;
-use std::sync::OnceLock;
+use std::ops::ControlFlow;
 use std::sync::mpsc::channel;
+use std::sync::{Arc, OnceLock};
 use trace_cache::{Derived, TraceCache};
 use trace_model::context::{BuildOptions, ContextModel};
 use trace_model::{EventStore, Finding};
@@ -20,21 +21,24 @@ enum Ready {
 }
 
 /// The context model of `imported` and, with `detect`, every detector's findings; what the
-/// cache did is added to `imported.cache`.
+/// cache did is added to `imported.cache`. `building` is told the store when its model must
+/// be built (not read from the cache); its `Break` stops there: none.
 pub(crate) fn model_and_findings(
     imported: &mut ImportedTrace,
     cache: Option<&TraceCache>,
     build: &BuildOptions,
     detect: bool,
     progress: &dyn Fn(Stage),
-) -> (ContextModel, Vec<Finding>) {
+    building: &dyn Fn(&Arc<EventStore>) -> ControlFlow<()>,
+) -> Option<(ContextModel, Vec<Finding>)> {
     let store = &imported.store;
     let Some((cache, key)) = cache.zip(imported.key) else {
+        building(store).is_continue().then_some(())?;
         progress(Stage::RebuildingContext);
         let model = ContextModel::build(store, build);
         progress(Stage::Checking);
         let findings = detect.then(|| trace_model::detect::run_all(store, &model));
-        return (model, findings.unwrap_or_default());
+        return Some((model, findings.unwrap_or_default()));
     };
     // A sidecar names what the trace alone does not: such a model is neither read nor kept.
     let derived = build.kallsyms.is_none();
@@ -45,6 +49,7 @@ pub(crate) fn model_and_findings(
     let findings = OnceLock::new();
     let mut told = Vec::new();
     let (tx, rx) = channel();
+    let mut cancelled = false;
     let (stored, written) = std::thread::scope(|s| {
         let writer = s.spawn(|| {
             let stored = to_cache.then(|| cache.keep(store, key));
@@ -69,12 +74,15 @@ pub(crate) fn model_and_findings(
                 if let Some(Derived::Rejected(why)) = other {
                     told.push(CacheEvent::DerivedRejected(MODEL, why.to_string()));
                 }
-                let _ = model.set(ContextModel::build(store, build));
-                let _ = tx.send(Ready::Model);
+                cancelled = building(store).is_break();
+                if !cancelled {
+                    let _ = model.set(ContextModel::build(store, build));
+                    let _ = tx.send(Ready::Model);
+                }
             }
         }
         progress(Stage::Checking);
-        if detect {
+        if detect && !cancelled {
             match lookup.then(|| cache.findings(key, store.len())) {
                 Some(Derived::Hit(f)) => {
                     told.push(CacheEvent::DerivedHit(FINDINGS));
@@ -101,10 +109,10 @@ pub(crate) fn model_and_findings(
     }
     imported.cache.extend(told);
     imported.cache.extend(written);
-    (
-        model.into_inner().expect("set"),
+    Some((
+        model.into_inner()?,
         findings.into_inner().unwrap_or_default(),
-    )
+    ))
 }
 
 /// Writes what is `ready` beside the store; what to tell (nothing when the store is not

@@ -66,9 +66,9 @@ pub fn analyze(inputs: Inputs, progress: &dyn Fn(Stage)) -> anyhow::Result<Analy
     analyze_showing(inputs, progress, &|_, _| ControlFlow::Continue(()))
 }
 
-/// [`analyze`], with `imported` given each trace's store (and its name) as soon as it is
-/// imported or read from the cache, before its context model is built: a window shows it
-/// meanwhile. `imported` breaking stops the analysis there (the user cancelled): an error.
+/// [`analyze`], with `imported` given each trace's store (and its name) when its context
+/// model must be built, not read from the cache: a window shows the store meanwhile.
+/// `imported` breaking stops the analysis there (the user cancelled): an error.
 pub fn analyze_showing(
     inputs: Inputs,
     progress: &dyn Fn(Stage),
@@ -174,16 +174,16 @@ pub fn analyze_showing(
                 continue;
             }
         };
-        if imported(&name, &trace.store).is_break() {
-            anyhow::bail!("{name}: loading cancelled");
-        }
-        let (context, findings) = crate::derived::model_and_findings(
+        let Some((context, findings)) = crate::derived::model_and_findings(
             &mut trace,
             cache,
             &build,
             !options.context_only,
             progress,
-        );
+            &|store| imported(&name, store),
+        ) else {
+            anyhow::bail!("{name}: loading cancelled");
+        };
         let ImportedTrace {
             store,
             cache: events,

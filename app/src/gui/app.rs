@@ -21,6 +21,8 @@ use trace_model::CommPid;
 
 const RECENT_KEY: &str = "kctx.recent";
 const RECENT_MAX: usize = 10;
+/// How often the window redraws while a load runs and nothing else happens.
+const LOADING_REPAINT: std::time::Duration = std::time::Duration::from_millis(250);
 
 /// One open trace and the state of its views.
 pub struct Session {
@@ -496,8 +498,13 @@ impl KctxApp {
                 let (stage, fraction) = loader.progress();
                 let names: Vec<String> = loader.inputs.iter().map(Input::name).collect();
                 ui.label(format!("Loading {} (Esc cancels)", names.join(" + ")));
-                ui.add(egui::ProgressBar::new(fraction).text(stage).animate(true));
+                let elapsed = loader.started.elapsed().as_secs_f64();
+                let text = format!("{stage} · {elapsed:.1} s");
+                ui.add(egui::ProgressBar::new(fraction).text(text));
             });
+            // A clock, not an animation: each repaint of a big timeline costs a core that the
+            // load needs, and the worker wakes the window at each stage anyway.
+            ui.ctx().request_repaint_after(LOADING_REPAINT);
         }
         let Some(session) = &mut self.session else {
             egui::CentralPanel::default().show(ui, |ui| self.empty_ui(ui));
