@@ -34,6 +34,8 @@ impl Loader {
         cache: Option<TraceCache>,
         wake: impl Fn() + Send + Sync + 'static,
     ) -> Loader {
+        let started = Instant::now();
+        let times = report_times();
         let stage = Arc::new(AtomicUsize::new(0));
         let cancelled = Arc::new(AtomicBool::new(false));
         let (tx, rx) = channel();
@@ -53,6 +55,13 @@ impl Loader {
                         wake();
                     };
                     let stage = |s| {
+                        if times {
+                            eprintln!(
+                                "kctx: {} from {:.2} s",
+                                STAGES[s],
+                                started.elapsed().as_secs_f64()
+                            );
+                        }
                         worker_stage.store(s, Ordering::Relaxed);
                         wake();
                     };
@@ -78,7 +87,7 @@ impl Loader {
             stage,
             cancelled,
             rx,
-            started: Instant::now(),
+            started,
         }
     }
 
@@ -115,6 +124,12 @@ impl Loader {
             }
         }
     }
+}
+
+/// For the big-trace benchmark (scripts/bench-big): `KCTX_LOAD_TIMES` set, a load tells on
+/// stderr when each stage started and when each delivery reached the window.
+pub fn report_times() -> bool {
+    std::env::var_os("KCTX_LOAD_TIMES").is_some()
 }
 
 /// The inputs, named for an error message.
