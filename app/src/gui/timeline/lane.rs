@@ -4,6 +4,10 @@
 use super::summary::Summary;
 use std::ops::Range;
 
+/// The most finest buckets a lane's summary has: zoomed in past them, a frame reads the
+/// lane's intervals, at most a few per pixel column.
+const MAX_BUCKETS: u64 = 1 << 22;
+
 /// Sorted intervals of one timeline row.
 #[derive(Clone, Debug, Default)]
 pub struct Lane {
@@ -95,7 +99,7 @@ impl LaneBuilder {
         self.set(end_ns, None);
         let l = &self.lane;
         let items = (0..l.len()).map(|i| (l.starts[i], l.ends[i], l.values[i]));
-        let summary = Summary::build(origin_ns, end_ns, l.len(), items);
+        let summary = Summary::build(origin_ns, end_ns, l.len(), MAX_BUCKETS, items);
         Lane {
             summary,
             ..self.lane

@@ -17,6 +17,11 @@ use trace_model::context::tasks::TaskRun;
 use trace_model::payload::TaskState;
 use trace_model::{EventStore, StrId};
 
+/// The most finest buckets of a CPU's event density: some 30 screen widths. Zoomed in
+/// further, a frame counts the events of each column by binary search
+/// ([`super::paint::Raster::density`]), so the summary need not grow with the events.
+const DENSITY_BUCKETS: u64 = 1 << 16;
+
 /// The sub-lanes of a CPU, top to bottom.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum LaneKind {
@@ -243,6 +248,7 @@ impl TimelineModel {
                         origin_ns,
                         end_ns,
                         events.len(),
+                        DENSITY_BUCKETS,
                         events.iter().map(|&i| (ts[i as usize], ts[i as usize], 0)),
                     ),
                 }

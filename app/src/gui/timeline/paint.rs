@@ -149,16 +149,17 @@ impl<'a> Raster<'a> {
         colour: Color32,
     ) {
         if !self.summary_columns(summary) {
-            // Zoomed in past the summary: few events in view, count them directly.
-            let (t0, t1) = self.time_range();
-            let lo = events.partition_point(|&i| ts[i as usize] < t0);
-            let hi = events.partition_point(|&i| ts[i as usize] < t1);
-            self.columns.fill(Bucket::default());
-            for &i in &events[lo..hi] {
-                let x = self.view.x_from_ts(ts[i as usize] as f64);
-                if let Some(c) = self.columns.get_mut(x.max(0.0) as usize) {
-                    c.count += 1;
-                }
+            // Zoomed in past the summary: each column's events are those before its end and
+            // not before the previous column's, a binary search per column whatever their
+            // number.
+            let (t0, _) = self.time_range();
+            let mut from = events.partition_point(|&i| ts[i as usize] < t0);
+            for (c, col) in self.columns.iter_mut().enumerate() {
+                let col_end = self.view.ts_from_x((c + 1) as f64);
+                let n = events[from..].partition_point(|&i| (ts[i as usize] as f64) < col_end);
+                *col = Bucket::default();
+                col.count = n as u32;
+                from += n;
             }
         }
         let max = self
@@ -234,6 +235,34 @@ mod tests {
         near(px[4], Color32::RED.gamma_multiply(0.5));
         near(px[5], Color32::TRANSPARENT);
         near(px[7], Color32::RED.gamma_multiply(MIN_ALPHA));
+    }
+
+    #[test]
+    fn density_counts_each_columns_events_when_zoomed_past_its_summary() {
+        // 10 ns per column over [0, 100): events at 5 | 15 16 17 | 95, and one after.
+        let ts = [5, 15, 16, 17, 95, 200];
+        let events: Vec<u32> = (0..ts.len() as u32).collect();
+        let items = ts.iter().map(|&t| (t, t, 0));
+        let summary = Summary::build(0, 200, ts.len(), 1, items);
+        let view = TimeView {
+            start_ns: 0.0,
+            ns_per_px: 10.0,
+        };
+        let mut columns = Vec::new();
+        let mut r = Raster::new(view, 10, DENSITY_LINES, &mut columns);
+        r.density(0, &summary, &ts, &events, Color32::RED);
+        let bars = r.into_image();
+        let counts: Vec<u32> = columns.iter().map(|c| c.count).collect();
+        assert_eq!(counts, [1, 3, 0, 0, 0, 0, 0, 0, 0, 1]);
+        // The busiest column's bar fills the row; an empty column stays empty.
+        assert_eq!(bars.pixels[1], Color32::RED);
+        assert!(
+            bars.pixels
+                .iter()
+                .skip(2)
+                .step_by(10)
+                .all(|&p| p == Color32::TRANSPARENT)
+        );
     }
 
     #[test]

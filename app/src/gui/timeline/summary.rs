@@ -50,15 +50,18 @@ pub struct Summary {
 const ITEMS_PER_BUCKET: u64 = 4;
 
 impl Summary {
-    /// Summarises `items` (`start, end, value`, sorted by start) over `[origin, end_ns]`.
+    /// Summarises `items` (`start, end, value`, sorted by start) over `[origin, end_ns]`, in
+    /// about `item_count / 4` finest buckets, at most `max_buckets` (up to twice as many
+    /// after rounding the bucket width to a power of two).
     pub fn build(
         origin_ns: u64,
         end_ns: u64,
         item_count: usize,
+        max_buckets: u64,
         items: impl Iterator<Item = (u64, u64, u32)>,
     ) -> Summary {
         let span = end_ns.saturating_sub(origin_ns).max(1);
-        let target = (item_count as u64 / ITEMS_PER_BUCKET).clamp(1, 1 << 22);
+        let target = (item_count as u64 / ITEMS_PER_BUCKET).clamp(1, max_buckets.max(1));
         let shift = (span / target).max(1).ilog2();
         let n = (span >> shift) as usize + 1;
         let mut finest = vec![Bucket::default(); n];
@@ -142,7 +145,7 @@ mod tests {
     fn columns_sum_coverage_and_pick_the_dominant_value() {
         // Value 7 covers [0, 600), value 9 covers [600, 700): over 1000 ns.
         let items = [(0, 600, 7), (600, 700, 9)];
-        let s = Summary::build(0, 1000, 400, items.into_iter());
+        let s = Summary::build(0, 1000, 400, 1 << 22, items.into_iter());
         let mut out = [Bucket::default(); 1];
         s.columns(0.0, 1024.0, &mut out).unwrap();
         assert!((out[0].covered_ns - 700.0).abs() < 1.0, "{:?}", out[0]);
