@@ -543,8 +543,10 @@ impl KctxApp {
             if let Some(e) = &self.error {
                 ui.colored_label(super::theme::LOST, e);
             }
+            // No spinner: it would redraw the window at the display's rate while the load
+            // needs the cores; the progress bar below tells the stage and the time.
             if self.loader.is_some() {
-                ui.spinner();
+                ui.label("Loading…");
             } else {
                 ui.label("Open a trace (File › Open, or drop files here).");
             }
