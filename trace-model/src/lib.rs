@@ -47,6 +47,7 @@ pub mod latency;
 pub mod lock_stats;
 pub mod lockdep;
 pub mod meta;
+pub mod parallel;
 pub mod payload;
 pub mod qemu;
 pub mod report;

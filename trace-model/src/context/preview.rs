@@ -34,15 +34,23 @@ impl<T> Default for Run<T> {
 }
 
 impl ContextModel {
-    /// The preview of `store` (see the module's documentation): one pass per CPU.
+    /// The preview of `store` (see the module's documentation): one pass per CPU and one
+    /// over the task switches, on the machine's cores.
     pub fn preview(store: &EventStore) -> ContextModel {
         let end = store.time_span().map_or(0, |s| s.1);
-        let cpus = (0..store.cpu_count())
-            .map(|cpu| cpu_preview(store, store.cpu_events(cpu), end))
-            .collect();
+        let (cpus, tasks) = std::thread::scope(|s| {
+            let tasks = s.spawn(|| TaskTimeline::build(store));
+            let cpus = crate::parallel::map(store.cpu_count(), |cpu| {
+                cpu_preview(store, store.cpu_events(cpu), end)
+            });
+            let tasks = tasks
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            (cpus, tasks)
+        });
         ContextModel {
             cpus,
-            tasks: TaskTimeline::build(store),
+            tasks,
             strings: crate::strings::ExtendedInterner::over(store.strings.clone()),
             ..ContextModel::default()
         }

@@ -191,8 +191,9 @@ pub struct TimelineModel {
 }
 
 impl TimelineModel {
-    /// Builds the rows of every CPU from the context model's lanes, and the
-    /// task lanes (`finding_pids`: tasks named by findings, listed first).
+    /// Builds the rows of every CPU from the context model's lanes (the CPUs on the
+    /// machine's cores), and the task lanes (`finding_pids`: tasks named by findings,
+    /// listed first).
     pub fn build(
         store: &EventStore,
         context: &ContextModel,
@@ -201,60 +202,30 @@ impl TimelineModel {
         let Some((origin_ns, end_ns)) = store.time_span() else {
             return TimelineModel::default();
         };
+        let span = Span { origin_ns, end_ns };
+        let empty = Default::default();
+        let cpu_context = |cpu: usize| context.cpus.get(cpu).unwrap_or(&empty);
+        // Task lane values index one table for all CPUs: interned here, in CPU order.
         let mut tables = Tables::default();
-        let held = context.locks_held();
-        let no_locks = IntervalLane::default();
-        let cpus = (0..store.cpu_count())
+        let mut task_lanes: Vec<Lane> = (0..store.cpu_count())
             .map(|cpu| {
-                let empty = Default::default();
-                let ctx = context.cpus.get(cpu).unwrap_or(&empty);
-                let span = Span { origin_ns, end_ns };
-                let events = store.cpu_events(cpu);
-                let seen = CpuSeen::new(store, events);
-                let lanes = vec![
-                    span.lane(&ctx.tasks, |t| {
-                        (t.pid != 0).then(|| tables.task(t.pid, t.comm))
-                    }),
-                    // A hardirq without an irq number is one only the flags showed.
-                    span.sampled_lane(&ctx.hardirq, &seen, |h| {
-                        Some(h.irq.map_or(sampled::SAMPLED, |i| sampled::plain(i as u32)))
-                    }),
-                    span.lane(&ctx.softirq, |s| Some(s.vec.unwrap_or(0))),
-                    span.lane(&ctx.nmi, |_| Some(1)),
-                    // Depth above the calibrated baseline drives the intensity.
-                    span.sampled_lane(&ctx.preempt_off, &seen, |p| {
-                        let exact = sampled::preempt_off_exact(store, p.first);
-                        Some(sampled::mark(u32::from(p.excess.max(1)), exact))
-                    }),
-                    span.sampled_lane(&ctx.irqs_off, &seen, |&first| {
-                        Some(sampled::mark(1, sampled::irqs_off_exact(store, first)))
-                    }),
-                    // No event toggles BH: only the flags (kernels >= 5.18) show it.
-                    span.sampled_lane(&ctx.bh_off, &seen, |_| Some(sampled::mark(1, false))),
-                    span.lane(held.lanes.get(cpu).unwrap_or(&no_locks), |&set| Some(set)),
-                ];
-                let ts = store.ts();
-                CpuLanes {
-                    lanes,
-                    unknown: span.lane(&ctx.unknown, |_| Some(0)),
-                    lost_ts: store
-                        .meta
-                        .lost
-                        .iter()
-                        .filter(|l| l.cpu as usize == cpu)
-                        .map(|l| l.ts)
-                        .collect(),
-                    density: Summary::build(
-                        origin_ns,
-                        end_ns,
-                        events.len(),
-                        DENSITY_BUCKETS,
-                        events.iter().map(|&i| (ts[i as usize], ts[i as usize], 0)),
-                    ),
-                }
+                span.lane(&cpu_context(cpu).tasks, |t| {
+                    (t.pid != 0).then(|| tables.task(t.pid, t.comm))
+                })
             })
             .collect();
-        let span = Span { origin_ns, end_ns };
+        let held = context.locks_held();
+        let cpus = trace_model::parallel::map(store.cpu_count(), |cpu| {
+            span.cpu_lanes(store, cpu, cpu_context(cpu), held.lanes.get(cpu))
+        });
+        let cpus = cpus
+            .into_iter()
+            .zip(&mut task_lanes)
+            .map(|(mut lanes, task)| {
+                lanes.lanes[LaneKind::Task as usize] = std::mem::take(task);
+                lanes
+            })
+            .collect();
         let task_rows = task_rows(context, finding_pids, span);
         let lock_sets: Vec<Vec<StrId>> = held
             .sets
@@ -329,6 +300,58 @@ struct Span {
 }
 
 impl Span {
+    /// The rows of `cpu` from its context lanes and its locks held (`held`), but for its
+    /// task lane (left empty: its values index a table shared by all CPUs).
+    fn cpu_lanes(
+        self,
+        store: &EventStore,
+        cpu: usize,
+        ctx: &trace_model::context::CpuLanes,
+        held: Option<&IntervalLane<u32>>,
+    ) -> CpuLanes {
+        let events = store.cpu_events(cpu);
+        let seen = CpuSeen::new(store, events);
+        let lanes = vec![
+            Lane::default(),
+            // A hardirq without an irq number is one only the flags showed.
+            self.sampled_lane(&ctx.hardirq, &seen, |h| {
+                Some(h.irq.map_or(sampled::SAMPLED, |i| sampled::plain(i as u32)))
+            }),
+            self.lane(&ctx.softirq, |s| Some(s.vec.unwrap_or(0))),
+            self.lane(&ctx.nmi, |_| Some(1)),
+            // Depth above the calibrated baseline drives the intensity.
+            self.sampled_lane(&ctx.preempt_off, &seen, |p| {
+                let exact = sampled::preempt_off_exact(store, p.first);
+                Some(sampled::mark(u32::from(p.excess.max(1)), exact))
+            }),
+            self.sampled_lane(&ctx.irqs_off, &seen, |&first| {
+                Some(sampled::mark(1, sampled::irqs_off_exact(store, first)))
+            }),
+            // No event toggles BH: only the flags (kernels >= 5.18) show it.
+            self.sampled_lane(&ctx.bh_off, &seen, |_| Some(sampled::mark(1, false))),
+            self.lane(held.unwrap_or(&IntervalLane::default()), |&set| Some(set)),
+        ];
+        let ts = store.ts();
+        CpuLanes {
+            lanes,
+            unknown: self.lane(&ctx.unknown, |_| Some(0)),
+            lost_ts: store
+                .meta
+                .lost
+                .iter()
+                .filter(|l| l.cpu as usize == cpu)
+                .map(|l| l.ts)
+                .collect(),
+            density: Summary::build(
+                self.origin_ns,
+                self.end_ns,
+                events.len(),
+                DENSITY_BUCKETS,
+                events.iter().map(|&i| (ts[i as usize], ts[i as usize], 0)),
+            ),
+        }
+    }
+
     /// A drawable lane from a context lane; `value` maps each interval (None: not drawn).
     fn lane<T>(self, from: &IntervalLane<T>, value: impl FnMut(&T) -> Option<u32>) -> Lane {
         self.collect(from, value, |b, start, end, v| b.push(start, end, v))
