@@ -7,7 +7,7 @@ use super::findings::{
     FindingAction, finding_markers, findings_ui, focus_finding, instance_count, splats_ui,
 };
 use super::inspector::inspector_ui;
-use super::loader::{Loaded, Loader, report_times};
+use super::loader::{Loaded, Loader, tell_time};
 use super::path_dialog::{Chosen, Native, PathDialog, Purpose, path_dialog_ui, try_native};
 use super::replay::{Playback, StepScope, step_event, step_violation};
 use super::status_bar::status_bar_ui;
@@ -457,12 +457,7 @@ impl KctxApp {
                 Loaded::Preview(_) => "timeline shown",
                 Loaded::Done(_) => "complete",
             };
-            if report_times() {
-                eprintln!(
-                    "kctx: {what} after {:.2} s",
-                    loader.started.elapsed().as_secs_f64()
-                );
-            }
+            tell_time(&format!("{what} after"), loader.started);
             if matches!(loaded, Loaded::Done(_)) {
                 self.loader = None;
             }

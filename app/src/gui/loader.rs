@@ -35,7 +35,6 @@ impl Loader {
         wake: impl Fn() + Send + Sync + 'static,
     ) -> Loader {
         let started = Instant::now();
-        let times = report_times();
         let stage = Arc::new(AtomicUsize::new(0));
         let cancelled = Arc::new(AtomicBool::new(false));
         let (tx, rx) = channel();
@@ -55,13 +54,7 @@ impl Loader {
                         wake();
                     };
                     let stage = |s| {
-                        if times {
-                            eprintln!(
-                                "kctx: {} from {:.2} s",
-                                STAGES[s],
-                                started.elapsed().as_secs_f64()
-                            );
-                        }
+                        tell_time(&format!("{} from", STAGES[s]), started);
                         worker_stage.store(s, Ordering::Relaxed);
                         wake();
                     };
@@ -126,10 +119,25 @@ impl Loader {
     }
 }
 
-/// For the big-trace benchmark (scripts/bench-big): `KCTX_LOAD_TIMES` set, a load tells on
-/// stderr when each stage started and when each delivery reached the window.
-pub fn report_times() -> bool {
-    std::env::var_os("KCTX_LOAD_TIMES").is_some()
+/// For the big-trace benchmark (scripts/bench-big): with `KCTX_LOAD_TIMES` set, tells on
+/// stderr `what` happened how long after `started`, and the memory resident then (a stage
+/// started, a delivery reached the window).
+pub fn tell_time(what: &str, started: Instant) {
+    if std::env::var_os("KCTX_LOAD_TIMES").is_none() {
+        return;
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    // statm: sizes in pages, the resident set second.
+    let resident = std::fs::read_to_string("/proc/self/statm")
+        .ok()
+        .and_then(|statm| statm.split_whitespace().nth(1)?.parse::<u64>().ok());
+    match resident {
+        Some(pages) => eprintln!(
+            "kctx: {what} {seconds:.2} s, {:.2} GB resident",
+            (pages * 4096) as f64 / 1e9
+        ),
+        None => eprintln!("kctx: {what} {seconds:.2} s"),
+    }
 }
 
 /// The inputs, named for an error message.

@@ -27,6 +27,15 @@ impl<T: PartialEq> Run<T> {
     }
 }
 
+impl<T: PartialEq + Copy> Run<T> {
+    /// Keeps the open state while `on` (whatever `first` is), opening it with `first` when
+    /// none is open: the value of a flag's interval is the event that first showed it.
+    fn hold(&mut self, lane: &mut IntervalLane<T>, ts: u64, on: bool, first: T) {
+        let value = on.then(|| self.open.as_ref().map_or(first, |&(_, v)| v));
+        self.set(lane, ts, value);
+    }
+}
+
 impl<T> Default for Run<T> {
     fn default() -> Self {
         Run { open: None }
@@ -79,16 +88,8 @@ fn cpu_preview(store: &EventStore, events: &[EventIdx], end: u64) -> CpuLanes {
         if !flags.recorded() {
             continue;
         }
-        irqs.set(
-            &mut lanes.irqs_off,
-            ts,
-            flags.irqs_off().filter(|&o| o).map(|_| i),
-        );
-        bh.set(
-            &mut lanes.bh_off,
-            ts,
-            flags.bh_off().filter(|&o| o).map(|_| i),
-        );
+        irqs.hold(&mut lanes.irqs_off, ts, flags.irqs_off() == Some(true), i);
+        bh.hold(&mut lanes.bh_off, ts, flags.bh_off() == Some(true), i);
         let context = flags.irq_context();
         let hardirq = matches!(
             context,
