@@ -342,12 +342,12 @@ impl Span {
                 .filter(|l| l.cpu as usize == cpu)
                 .map(|l| l.ts)
                 .collect(),
-            density: Summary::build(
+            density: Summary::of_points(
                 self.origin_ns,
                 self.end_ns,
                 events.len(),
                 DENSITY_BUCKETS,
-                events.iter().map(|&i| (ts[i as usize], ts[i as usize], 0)),
+                events.iter().map(|&i| ts[i as usize]),
             ),
         }
     }

@@ -60,11 +60,8 @@ impl Summary {
         max_buckets: u64,
         items: impl Iterator<Item = (u64, u64, u32)>,
     ) -> Summary {
-        let span = end_ns.saturating_sub(origin_ns).max(1);
-        let target = (item_count as u64 / ITEMS_PER_BUCKET).clamp(1, max_buckets.max(1));
-        let shift = (span / target).max(1).ilog2();
-        let n = (span >> shift) as usize + 1;
-        let mut finest = vec![Bucket::default(); n];
+        let (shift, mut finest) = Self::finest(origin_ns, end_ns, item_count, max_buckets);
+        let n = finest.len();
         let width = 1u64 << shift;
         for (start, end, value) in items {
             let (s, e) = (start.max(origin_ns) - origin_ns, end.max(start) - origin_ns);
@@ -75,6 +72,43 @@ impl Summary {
                 bucket.add(ns as f32, value, u32::from(b == 0));
             }
         }
+        Self::pyramid(origin_ns, shift, finest)
+    }
+
+    /// Counts `times` (sorted, within `[origin, end_ns]`) per bucket: the summary of
+    /// points, which cover nothing and start one item each.
+    pub fn of_points(
+        origin_ns: u64,
+        end_ns: u64,
+        point_count: usize,
+        max_buckets: u64,
+        times: impl Iterator<Item = u64>,
+    ) -> Summary {
+        let (shift, mut finest) = Self::finest(origin_ns, end_ns, point_count, max_buckets);
+        let last = finest.len() - 1;
+        for t in times {
+            let b = ((t.saturating_sub(origin_ns) >> shift) as usize).min(last);
+            finest[b].count += 1;
+        }
+        Self::pyramid(origin_ns, shift, finest)
+    }
+
+    /// The finest level's bucket width (as a shift) and its empty buckets.
+    fn finest(
+        origin_ns: u64,
+        end_ns: u64,
+        item_count: usize,
+        max_buckets: u64,
+    ) -> (u32, Vec<Bucket>) {
+        let span = end_ns.saturating_sub(origin_ns).max(1);
+        let target = (item_count as u64 / ITEMS_PER_BUCKET).clamp(1, max_buckets.max(1));
+        let shift = (span / target).max(1).ilog2();
+        let n = (span >> shift) as usize + 1;
+        (shift, vec![Bucket::default(); n])
+    }
+
+    /// The coarser levels over `finest`, each merging pairs of the one below.
+    fn pyramid(origin_ns: u64, shift: u32, finest: Vec<Bucket>) -> Summary {
         let mut levels = vec![finest];
         while levels.last().is_some_and(|l| l.len() > 1) {
             let next = levels
@@ -153,5 +187,22 @@ mod tests {
         assert_eq!(out[0].count, 2);
         // Zoomed in past the finest level there is no summary to read.
         assert!(s.columns(0.0, s.finest_ns() / 2.0, &mut out).is_none());
+    }
+
+    #[test]
+    fn points_count_as_zero_length_items_do() {
+        let mut times: Vec<u64> = (0..5000u64).map(|k| k * k % 99_991 + 10).collect();
+        times.sort_unstable();
+        let items = times.iter().map(|&t| (t, t, 0));
+        let as_items = Summary::build(0, 100_000, times.len(), 1 << 8, items);
+        let as_points = Summary::of_points(0, 100_000, times.len(), 1 << 8, times.into_iter());
+        let (mut a, mut b) = ([Bucket::default(); 64], [Bucket::default(); 64]);
+        for ns_per_col in [400.0, 1600.0, 6400.0] {
+            as_items.columns(0.0, ns_per_col, &mut a).unwrap();
+            as_points.columns(0.0, ns_per_col, &mut b).unwrap();
+            let counts = |c: &[Bucket]| c.iter().map(|b| b.count).collect::<Vec<_>>();
+            assert_eq!(counts(&a), counts(&b));
+            assert!(b.iter().map(|b| b.count).sum::<u32>() > 0);
+        }
     }
 }
