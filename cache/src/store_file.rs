@@ -96,6 +96,7 @@ pub fn read(f: &ColumnFile) -> Result<EventStore, ColumnFileError> {
         path: f.path().to_owned(),
         what,
     };
+    f.check_all()?;
     let (meta, report) = read_meta(f)?;
     let c = StoreColumns {
         ts: f.shared("ts")?.into(),

@@ -133,7 +133,14 @@ impl EventStore {
         if per_event.iter().any(|&len| len != n) {
             return Err("event columns of different lengths".into());
         }
-        if c.ts.windows(2).any(|w| w[0] > w[1]) {
+        // The two walks over every event run side by side: the time order here, the
+        // per-CPU index (below) on a second thread.
+        let (in_order, lanes_ok) = std::thread::scope(|s| {
+            let lanes_ok = s.spawn(|| per_cpu_index_matches(&c.cpu_starts, &c.by_cpu, &c.cpu));
+            let in_order = c.ts.windows(2).all(|w| w[0] <= w[1]);
+            (in_order, lanes_ok.join())
+        });
+        if !in_order {
             return Err("events out of time order".into());
         }
         let strings = Interner::from_parts(
@@ -150,14 +157,8 @@ impl EventStore {
         if !bounds_ok {
             return Err("per-CPU index out of bounds".into());
         }
-        // Each lane lists exactly its CPU's events, in order (so every event once).
-        let lanes_ok = c.cpu_starts.windows(2).enumerate().all(|(lane, w)| {
-            let events = &c.by_cpu[w[0]..w[1]];
-            events
-                .iter()
-                .all(|&i| c.cpu.get(i as usize) == Some(&(lane as u16)))
-                && events.windows(2).all(|p| p[0] < p[1])
-        });
+        // A panic in the check is a bug, not a damaged file: it stays a panic.
+        let lanes_ok = lanes_ok.unwrap_or_else(|panic| std::panic::resume_unwind(panic));
         if !lanes_ok {
             return Err("per-CPU index does not match the events' CPUs".into());
         }
@@ -229,4 +230,18 @@ impl EventStore {
             report: c.report.clone(),
         })
     }
+}
+
+/// Each lane of the per-CPU index lists exactly its CPU's events, in order (so every event
+/// once). `cpu_starts` must already be known to bound `by_cpu` (false otherwise).
+fn per_cpu_index_matches(cpu_starts: &[usize], by_cpu: &[EventIdx], cpu: &[u16]) -> bool {
+    cpu_starts.windows(2).enumerate().all(|(lane, w)| {
+        let Some(events) = by_cpu.get(w[0]..w[1]) else {
+            return false;
+        };
+        events
+            .iter()
+            .all(|&i| cpu.get(i as usize) == Some(&(lane as u16)))
+            && events.windows(2).all(|p| p[0] < p[1])
+    })
 }
