@@ -93,9 +93,14 @@ pub fn read(f: &ColumnFile, store: &EventStore) -> Result<ContextModel, ColumnFi
             .map_err(|e| wrong(format!("coverage: {e}")))?;
     let string_text = String::from_utf8(f.column::<u8>("strings.text")?)
         .map_err(|_| wrong("strings: not UTF-8".into()))?;
-    let arrays = (f.names())
+    // Read (and checked) on the machine's cores: the big arrays are tens of megabytes.
+    let names: Vec<(&str, &str)> = (f.names())
         .filter_map(|n| n.strip_prefix(ARRAY).map(|a| (n, a)))
-        .map(|(n, a)| Ok((a.to_owned(), f.column::<u64>(n)?)))
+        .collect();
+    let arrays = trace_model::parallel::map(names.len(), |i| f.column::<u64>(names[i].0))
+        .into_iter()
+        .zip(&names)
+        .map(|(array, (_, a))| Ok(((*a).to_owned(), array?)))
         .collect::<Result<_, ColumnFileError>>()?;
     let c = ModelColumns {
         arrays,
