@@ -5,8 +5,6 @@
 //! a CPU that traced only its ticks records one event every few milliseconds, and state
 //! drawn across those gaps would be a guess shown as a fact.
 
-use crate::{EventIdx, EventStore};
-
 /// The longest stretch without an event on the CPU across which sampled state counts as
 /// seen. Longer than a function-traced CPU's event spacing, shorter than a tick period and
 /// than the irqs-off sections kernels warn about.
@@ -21,23 +19,30 @@ pub struct CpuSeen {
     gaps: Vec<(u64, u64)>,
 }
 
-impl CpuSeen {
-    /// `events`: the CPU's events in time order.
-    pub fn new(store: &EventStore, events: &[EventIdx]) -> CpuSeen {
-        let ts = store.ts();
-        let mut gaps = Vec::new();
-        let mut before = 0;
-        for &i in events {
-            let t = ts[i as usize];
-            if gaps.is_empty() || t - before > UNSEEN_GAP_NS {
-                gaps.push((before, t));
-            }
-            before = t;
+/// Finds a CPU's gaps from its event times, given one at a time in time order (a caller
+/// walking the times for something else as well).
+#[derive(Default)]
+pub struct GapFinder {
+    gaps: Vec<(u64, u64)>,
+    before: u64,
+}
+
+impl GapFinder {
+    /// The CPU's next event time.
+    pub fn push(&mut self, t: u64) {
+        if self.gaps.is_empty() || t - self.before > UNSEEN_GAP_NS {
+            self.gaps.push((self.before, t));
         }
-        gaps.push((before, u64::MAX));
-        CpuSeen { gaps }
+        self.before = t;
     }
 
+    pub fn finish(mut self) -> CpuSeen {
+        self.gaps.push((self.before, u64::MAX));
+        CpuSeen { gaps: self.gaps }
+    }
+}
+
+impl CpuSeen {
     /// Calls `seen(start, end)` for each stretch of `[start, end]` the CPU's events saw:
     /// runs of the interval's ends and the events inside at most [`UNSEEN_GAP_NS`] apart. A
     /// lone end gives a stretch of zero length.
@@ -63,7 +68,17 @@ impl CpuSeen {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::EventStore;
     use crate::context::tests::Trace;
+
+    /// CPU 0's gaps.
+    fn seen_on_cpu0(store: &EventStore) -> CpuSeen {
+        let mut finder = GapFinder::default();
+        for &i in store.cpu_events(0) {
+            finder.push(store.ts()[i as usize]);
+        }
+        finder.finish()
+    }
 
     fn stretches(seen: &CpuSeen, start: u64, end: u64) -> Vec<(u64, u64)> {
         let mut got = Vec::new();
@@ -80,7 +95,7 @@ mod tests {
             t.func(ts, 0, 7, "d....", "work", "caller");
         }
         let (store, _) = t.build();
-        let seen = CpuSeen::new(&store, store.cpu_events(0));
+        let seen = seen_on_cpu0(&store);
         assert_eq!(
             stretches(&seen, 0, 8_003_000),
             [(0, 0), (4_000_000, 4_000_000), (8_000_000, 8_003_000)]
@@ -148,7 +163,7 @@ mod tests {
             trace.func(ts, 0, 7, "d....", "work", "caller");
         }
         let (store, _) = trace.build();
-        let seen = CpuSeen::new(&store, store.cpu_events(0));
+        let seen = seen_on_cpu0(&store);
         let last = *times.last().expect("events");
         let mut ends: Vec<u64> = times.iter().flat_map(|&t| [t, t + 1, t - 1]).collect();
         ends.extend([0, 5, last + 10, last + 500_000]);

@@ -12,7 +12,7 @@ use egui::Color32;
 use rustc_hash::FxHashMap;
 use trace_model::context::ContextModel;
 use trace_model::context::lanes::IntervalLane;
-use trace_model::context::seen::CpuSeen;
+use trace_model::context::seen::{CpuSeen, GapFinder};
 use trace_model::context::tasks::TaskRun;
 use trace_model::payload::TaskState;
 use trace_model::{EventStore, StrId};
@@ -310,7 +310,18 @@ impl Span {
         held: Option<&IntervalLane<u32>>,
     ) -> CpuLanes {
         let events = store.cpu_events(cpu);
-        let seen = CpuSeen::new(store, events);
+        // One walk over the CPU's events finds both its gaps and its density.
+        let ts = store.ts();
+        let mut gaps = GapFinder::default();
+        let times = events.iter().map(|&i| ts[i as usize]);
+        let density = Summary::of_points(
+            self.origin_ns,
+            self.end_ns,
+            events.len(),
+            DENSITY_BUCKETS,
+            times.inspect(|&t| gaps.push(t)),
+        );
+        let seen = gaps.finish();
         let lanes = vec![
             Lane::default(),
             // A hardirq without an irq number is one only the flags showed.
@@ -331,7 +342,6 @@ impl Span {
             self.sampled_lane(&ctx.bh_off, &seen, |_| Some(sampled::mark(1, false))),
             self.lane(held.unwrap_or(&IntervalLane::default()), |&set| Some(set)),
         ];
-        let ts = store.ts();
         CpuLanes {
             lanes,
             unknown: self.lane(&ctx.unknown, |_| Some(0)),
@@ -342,13 +352,7 @@ impl Span {
                 .filter(|l| l.cpu as usize == cpu)
                 .map(|l| l.ts)
                 .collect(),
-            density: Summary::of_points(
-                self.origin_ns,
-                self.end_ns,
-                events.len(),
-                DENSITY_BUCKETS,
-                events.iter().map(|&i| ts[i as usize]),
-            ),
+            density,
         }
     }
 
