@@ -15,6 +15,10 @@ use egui::{Color32, ColorImage};
 /// Visible intervals per pixel of width above which the summary is read instead.
 const DIRECT_PER_PX: usize = 1;
 
+/// Events in view per pixel of width up to which a density row counts them one by one
+/// rather than by a binary search per column (some 20 steps each).
+const DIRECT_DENSITY_PER_PX: usize = 16;
+
 /// Least opacity of a column with something in it, so single short events stay visible.
 const MIN_ALPHA: f32 = 0.35;
 
@@ -149,17 +153,29 @@ impl<'a> Raster<'a> {
         colour: Color32,
     ) {
         if !self.summary_columns(summary) {
-            // Zoomed in past the summary: each column's events are those before its end and
-            // not before the previous column's, a binary search per column whatever their
-            // number.
-            let (t0, _) = self.time_range();
-            let mut from = events.partition_point(|&i| ts[i as usize] < t0);
-            for (c, col) in self.columns.iter_mut().enumerate() {
-                let col_end = self.view.ts_from_x((c + 1) as f64);
-                let n = events[from..].partition_point(|&i| (ts[i as usize] as f64) < col_end);
-                *col = Bucket::default();
-                col.count = n as u32;
-                from += n;
+            // Zoomed in past the summary. Few events in view: each adds one to its column.
+            // Many: each column's are those before its end and not before the previous
+            // column's, a binary search per column whatever their number.
+            let (t0, t1) = self.time_range();
+            let lo = events.partition_point(|&i| ts[i as usize] < t0);
+            let hi = lo + events[lo..].partition_point(|&i| ts[i as usize] < t1);
+            self.columns.fill(Bucket::default());
+            if hi - lo <= DIRECT_DENSITY_PER_PX * self.width {
+                for &i in &events[lo..hi] {
+                    let x = self.view.x_from_ts(ts[i as usize] as f64);
+                    if let Some(c) = self.columns.get_mut(x.max(0.0) as usize) {
+                        c.count += 1;
+                    }
+                }
+            } else {
+                let mut from = lo;
+                for (c, col) in self.columns.iter_mut().enumerate() {
+                    let col_end = self.view.ts_from_x((c + 1) as f64);
+                    let in_column = &events[from..hi];
+                    let n = in_column.partition_point(|&i| (ts[i as usize] as f64) < col_end);
+                    col.count = n as u32;
+                    from += n;
+                }
             }
         }
         let max = self
@@ -254,6 +270,28 @@ mod tests {
         let bars = r.into_image();
         let counts: Vec<u32> = columns.iter().map(|c| c.count).collect();
         assert_eq!(counts, [1, 3, 0, 0, 0, 0, 0, 0, 0, 1]);
+        // Many events in view are counted by binary search per column, to the same counts.
+        let many: Vec<u64> = (0..1000)
+            .map(|k| k * k % 997)
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        let events: Vec<u32> = (0..many.len() as u32).collect();
+        let summary = Summary::of_points(0, 1000, many.len(), 1, many.iter().copied());
+        let mut direct = [0u32; 10];
+        for &t in &many {
+            direct[(t / 100) as usize] += 1;
+        }
+        let view = TimeView {
+            start_ns: 0.0,
+            ns_per_px: 100.0,
+        };
+        let mut many_columns = Vec::new();
+        let mut r = Raster::new(view, 10, DENSITY_LINES, &mut many_columns);
+        r.density(0, &summary, &many, &events, Color32::RED);
+        assert!(many.len() > DIRECT_DENSITY_PER_PX * 10);
+        let counts: Vec<u32> = many_columns.iter().map(|c| c.count).collect();
+        assert_eq!(counts, direct);
         // The busiest column's bar fills the row; an empty column stays empty.
         assert_eq!(bars.pixels[1], Color32::RED);
         assert!(
