@@ -294,3 +294,44 @@ fn cache_lists_and_clears_its_entries() {
     assert!(cleared.contains("removed 1 file"), "{cleared}");
     assert!(stdout(&s.kctx(&["cache"])).contains("0 imported traces,"));
 }
+
+/// Issue 22: the window opens a trace it has cached with its model and findings at once: no
+/// preview drawn from the events alone (that is for a trace whose model must be built), the
+/// whole trace complete, the same findings panel.
+#[test]
+fn the_window_opens_a_cached_trace_without_a_preview() {
+    if Command::new("xvfb-run").arg("--help").output().is_err() {
+        eprintln!("SKIPPED: xvfb-run is not installed (scripts/install-deps installs it)");
+        return;
+    }
+    let s = Scratch::new("window");
+    let trace = s.copy("lab/lockdep-s1_spin_sleep/trace.dat");
+    let open = |name: &str| {
+        let shot = s.dir.join(name);
+        let out = Command::new("xvfb-run")
+            .args(["-a", "-s", "-screen 0 1600x960x24"])
+            .arg(kctx_bin())
+            .arg("--screenshot")
+            .arg(&shot)
+            .arg(&trace)
+            .env("KCTX_CACHE_DIR", s.cache_dir())
+            .env("KCTX_CACHE_MIN_EVENTS", "0")
+            .env("KCTX_LOAD_TIMES", "1")
+            .env("LIBGL_ALWAYS_SOFTWARE", "1")
+            .output()
+            .expect("run xvfb-run");
+        assert!(out.status.success(), "{}", stderr(&out));
+        assert!(shot.exists());
+        stderr(&out)
+    };
+    let first = open("first.png");
+    assert!(first.contains("timeline shown after"), "{first}");
+    assert!(first.contains("complete after"), "{first}");
+    // The first window kept the model and the findings beside the store.
+    s.file("model");
+    s.file("findings");
+    let again = open("again.png");
+    assert!(!again.contains("timeline shown"), "{again}");
+    assert!(again.contains("complete after"), "{again}");
+    assert!(again.contains("resident"), "{again}");
+}
