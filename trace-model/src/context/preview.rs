@@ -47,16 +47,14 @@ impl ContextModel {
     /// over the task switches, on the machine's cores.
     pub fn preview(store: &EventStore) -> ContextModel {
         let end = store.time_span().map_or(0, |s| s.1);
-        let (cpus, tasks) = std::thread::scope(|s| {
-            let tasks = s.spawn(|| TaskTimeline::build(store));
-            let cpus = crate::parallel::map(store.cpu_count(), |cpu| {
-                cpu_preview(store, store.cpu_events(cpu), end)
-            });
-            let tasks = tasks
-                .join()
-                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-            (cpus, tasks)
-        });
+        let (cpus, tasks) = crate::parallel::join(
+            || {
+                crate::parallel::map(store.cpu_count(), |cpu| {
+                    cpu_preview(store, store.cpu_events(cpu), end)
+                })
+            },
+            || TaskTimeline::build(store),
+        );
         ContextModel {
             cpus,
             tasks,

@@ -135,11 +135,10 @@ impl EventStore {
         }
         // The two walks over every event run side by side: the time order here, the
         // per-CPU index (below) on a second thread.
-        let (in_order, lanes_ok) = std::thread::scope(|s| {
-            let lanes_ok = s.spawn(|| per_cpu_index_matches(&c.cpu_starts, &c.by_cpu, &c.cpu));
-            let in_order = c.ts.windows(2).all(|w| w[0] <= w[1]);
-            (in_order, lanes_ok.join())
-        });
+        let (in_order, lanes_ok) = crate::parallel::join(
+            || c.ts.windows(2).all(|w| w[0] <= w[1]),
+            || per_cpu_index_matches(&c.cpu_starts, &c.by_cpu, &c.cpu),
+        );
         if !in_order {
             return Err("events out of time order".into());
         }
@@ -157,8 +156,6 @@ impl EventStore {
         if !bounds_ok {
             return Err("per-CPU index out of bounds".into());
         }
-        // A panic in the check is a bug, not a damaged file: it stays a panic.
-        let lanes_ok = lanes_ok.unwrap_or_else(|panic| std::panic::resume_unwind(panic));
         if !lanes_ok {
             return Err("per-CPU index does not match the events' CPUs".into());
         }
