@@ -134,7 +134,7 @@ pub fn tell_time(what: &str, started: Instant) {
     match resident {
         Some(pages) => eprintln!(
             "kctx: {what} {seconds:.2} s, {:.2} GB resident",
-            (pages * 4096) as f64 / 1e9
+            (pages * rustix::param::page_size() as u64) as f64 / 1e9
         ),
         None => eprintln!("kctx: {what} {seconds:.2} s"),
     }
