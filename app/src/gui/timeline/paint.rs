@@ -253,45 +253,29 @@ mod tests {
         near(px[7], Color32::RED.gamma_multiply(MIN_ALPHA));
     }
 
+    /// A density row of 10 columns of `ns_per_px` from 0 over events at `ts`: each column's
+    /// count, and the row's pixels.
+    fn density_row(ts: &[u64], summary: &Summary, ns_per_px: f64) -> (Vec<u32>, ColorImage) {
+        let events: Vec<u32> = (0..ts.len() as u32).collect();
+        let view = TimeView {
+            start_ns: 0.0,
+            ns_per_px,
+        };
+        let mut columns = Vec::new();
+        let mut r = Raster::new(view, 10, DENSITY_LINES, &mut columns);
+        r.density(0, summary, ts, &events, Color32::RED);
+        let bars = r.into_image();
+        (columns.iter().map(|c| c.count).collect(), bars)
+    }
+
     #[test]
     fn density_counts_each_columns_events_when_zoomed_past_its_summary() {
         // 10 ns per column over [0, 100): events at 5 | 15 16 17 | 95, and one after.
         let ts = [5, 15, 16, 17, 95, 200];
-        let events: Vec<u32> = (0..ts.len() as u32).collect();
         let items = ts.iter().map(|&t| (t, t, 0));
         let summary = Summary::build(0, 200, ts.len(), 1, items);
-        let view = TimeView {
-            start_ns: 0.0,
-            ns_per_px: 10.0,
-        };
-        let mut columns = Vec::new();
-        let mut r = Raster::new(view, 10, DENSITY_LINES, &mut columns);
-        r.density(0, &summary, &ts, &events, Color32::RED);
-        let bars = r.into_image();
-        let counts: Vec<u32> = columns.iter().map(|c| c.count).collect();
+        let (counts, bars) = density_row(&ts, &summary, 10.0);
         assert_eq!(counts, [1, 3, 0, 0, 0, 0, 0, 0, 0, 1]);
-        // Many events in view are counted by binary search per column, to the same counts.
-        let many: Vec<u64> = (0..1000)
-            .map(|k| k * k % 997)
-            .collect::<std::collections::BTreeSet<_>>()
-            .into_iter()
-            .collect();
-        let events: Vec<u32> = (0..many.len() as u32).collect();
-        let summary = Summary::of_points(0, 1000, many.len(), 1, many.iter().copied());
-        let mut direct = [0u32; 10];
-        for &t in &many {
-            direct[(t / 100) as usize] += 1;
-        }
-        let view = TimeView {
-            start_ns: 0.0,
-            ns_per_px: 100.0,
-        };
-        let mut many_columns = Vec::new();
-        let mut r = Raster::new(view, 10, DENSITY_LINES, &mut many_columns);
-        r.density(0, &summary, &many, &events, Color32::RED);
-        assert!(many.len() > DIRECT_DENSITY_PER_PX * 10);
-        let counts: Vec<u32> = many_columns.iter().map(|c| c.count).collect();
-        assert_eq!(counts, direct);
         // The busiest column's bar fills the row; an empty column stays empty.
         assert_eq!(bars.pixels[1], Color32::RED);
         assert!(
@@ -301,6 +285,22 @@ mod tests {
                 .step_by(10)
                 .all(|&p| p == Color32::TRANSPARENT)
         );
+    }
+
+    #[test]
+    fn many_events_in_view_are_counted_by_a_binary_search_per_column() {
+        let many: Vec<u64> = (0..1000)
+            .map(|k| k * k % 997)
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        assert!(many.len() > DIRECT_DENSITY_PER_PX * 10);
+        let summary = Summary::of_points(0, 1000, many.len(), 1, many.iter().copied());
+        let mut direct = [0u32; 10];
+        for &t in &many {
+            direct[(t / 100) as usize] += 1;
+        }
+        assert_eq!(density_row(&many, &summary, 100.0).0, direct);
     }
 
     #[test]
